@@ -1,0 +1,202 @@
+"""Activation functions: one registry entry holds the function, its derivative, its gain and its formula.
+
+Every derivative takes both the pre-activation ``z`` and the activation ``a = f(z)`` so that functions
+whose derivative is cheapest in terms of their output (sigmoid, tanh) reuse it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+Array = np.ndarray
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_LAMBDA = 1.0507009873554804934193349852946
+LEAKY_SLOPE = 0.01  # PyTorch's and Keras' default negative slope
+ELU_ALPHA = 1.0
+# |z| where tanh'(z) = 1 - tanh(z)^2 falls to 5% of its maximum; sigmoid'(z) = tanh'(z/2) / 4
+_TANH_5PCT = math.atanh(math.sqrt(0.95))
+
+
+@dataclass(frozen=True)
+class Activation:
+    """Everything about one activation function.
+
+    Attributes
+    ----------
+    name : registry key.
+    label : display name.
+    f : ``f(z) -> a``, elementwise.
+    df : ``df(z, a) -> f'(z)``, elementwise.
+    gain : recommended weight gain (PyTorch's ``calculate_gain`` where it defines one).
+    family : ``"relu"`` (units can die), ``"saturating"`` (units can saturate) or ``"smooth"``.
+    saturation_z : for the saturating family, the |z| beyond which f'(z) < 5% of its maximum.
+    latex : the formula, for ``st.latex``.
+    description : one line in plain words.
+    gain_source : where the gain comes from.
+    """
+
+    name: str
+    label: str
+    f: Callable[[Array], Array]
+    df: Callable[[Array, Array], Array]
+    gain: float
+    family: str
+    latex: str
+    description: str
+    gain_source: str = "PyTorch torch.nn.init.calculate_gain"
+    saturation_z: float | None = None
+    extra: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- forward and derivative, side by side
+
+def _linear(z):
+    return z
+
+
+def _d_linear(z, a):
+    return np.ones_like(z)
+
+
+def _sigmoid(z):
+    # 0.5 * (1 + tanh(z / 2)) never overflows, unlike 1 / (1 + exp(-z))
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def _d_sigmoid(z, a):
+    return a * (1.0 - a)
+
+
+def _tanh(z):
+    return np.tanh(z)
+
+
+def _d_tanh(z, a):
+    return 1.0 - a * a
+
+
+def _relu(z):
+    return np.maximum(z, 0.0)
+
+
+def _d_relu(z, a):
+    return (z > 0).astype(z.dtype)
+
+
+def _leaky_relu(z):
+    return np.where(z > 0, z, LEAKY_SLOPE * z)
+
+
+def _d_leaky_relu(z, a):
+    return np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype)
+
+
+def _elu(z):
+    return np.where(z > 0, z, ELU_ALPHA * np.expm1(np.minimum(z, 0.0)))
+
+
+def _d_elu(z, a):
+    return np.where(z > 0, 1.0, a + ELU_ALPHA).astype(z.dtype)
+
+
+def _selu(z):
+    return _SELU_LAMBDA * np.where(z > 0, z, _SELU_ALPHA * np.expm1(np.minimum(z, 0.0)))
+
+
+def _d_selu(z, a):
+    return np.where(z > 0, _SELU_LAMBDA, a + _SELU_LAMBDA * _SELU_ALPHA).astype(z.dtype)
+
+
+def _gelu(z):
+    # the tanh approximation (Hendrycks & Gimpel), as PyTorch's approximate="tanh"
+    inner = _SQRT_2_OVER_PI * (z + 0.044715 * z**3)
+    return 0.5 * z * (1.0 + np.tanh(inner))
+
+
+def _d_gelu(z, a):
+    inner = _SQRT_2_OVER_PI * (z + 0.044715 * z**3)
+    t = np.tanh(inner)
+    return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * z * z)
+
+
+def _softsign(z):
+    return z / (1.0 + np.abs(z))
+
+
+def _d_softsign(z, a):
+    return 1.0 / (1.0 + np.abs(z)) ** 2
+
+
+def _swish(z):
+    return z * _sigmoid(z)
+
+
+def _d_swish(z, a):
+    s = _sigmoid(z)
+    return s + z * s * (1.0 - s)
+
+
+def second_moment_gain(f: Callable[[Array], Array], points: int = 80) -> float:
+    """Gain ``1 / sqrt(E[f(z)^2])`` for ``z ~ N(0, 1)``, by Gauss-Hermite quadrature.
+
+    With this gain the second moment of a layer's output matches its input's (He et al.'s argument,
+    which gives sqrt(2) for ReLU). Used where PyTorch defines no gain.
+    """
+    nodes, weights = np.polynomial.hermite_e.hermegauss(points)  # for weight exp(-z^2 / 2)
+    second_moment = float(np.sum(weights * f(nodes) ** 2) / math.sqrt(2 * math.pi))
+    return 1.0 / math.sqrt(second_moment)
+
+
+_SECOND_MOMENT_SOURCE = "1/sqrt(E[f(z)^2]) for z ~ N(0,1) (PyTorch defines none)"
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in [
+        Activation("linear", "Linear", _linear, _d_linear, 1.0, "smooth", r"f(z) = z",
+                   "No nonlinearity: a deep linear net is still one linear map."),
+        Activation("sigmoid", "Sigmoid", _sigmoid, _d_sigmoid, 1.0, "saturating",
+                   r"f(z) = \frac{1}{1 + e^{-z}}",
+                   "Squashes to (0, 1); its slope is at most 1/4 and vanishes for large |z|.",
+                   saturation_z=2.0 * _TANH_5PCT),
+        Activation("tanh", "Tanh", _tanh, _d_tanh, 5.0 / 3.0, "saturating", r"f(z) = \tanh z",
+                   "Squashes to (-1, 1), zero-centred; saturates for |z| > 2.",
+                   saturation_z=_TANH_5PCT),
+        Activation("relu", "ReLU", _relu, _d_relu, math.sqrt(2.0), "relu", r"f(z) = \max(0, z)",
+                   "Zero for negative inputs: a unit that never fires is dead and never learns."),
+        Activation("leaky_relu", "Leaky ReLU", _leaky_relu, _d_leaky_relu,
+                   math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)), "relu",
+                   r"f(z) = \max(0.01\,z, z)", "ReLU with a small slope for negative inputs."),
+        Activation("elu", "ELU", _elu, _d_elu, second_moment_gain(_elu), "relu",
+                   r"f(z) = z \text{ if } z > 0 \text{ else } e^{z} - 1",
+                   "Smooth for negative inputs, saturating at -1.", gain_source=_SECOND_MOMENT_SOURCE),
+        Activation("selu", "SELU", _selu, _d_selu, 0.75, "relu",
+                   r"f(z) = \lambda \,(z \text{ if } z > 0 \text{ else } \alpha (e^{z} - 1))",
+                   "Self-normalizing with LeCun-normal weights (Klambauer et al., 2017)."),
+        Activation("gelu", "GELU", _gelu, _d_gelu, second_moment_gain(_gelu), "smooth",
+                   r"f(z) = \tfrac{z}{2}\left(1 + \tanh\!\left(\sqrt{2/\pi}\,(z + 0.044715 z^3)\right)\right)",
+                   "Smooth ReLU used by transformers (tanh approximation).",
+                   gain_source=_SECOND_MOMENT_SOURCE),
+        Activation("softsign", "Softsign", _softsign, _d_softsign, 1.0, "saturating",
+                   r"f(z) = \frac{z}{1 + |z|}",
+                   "Like tanh but approaches its bounds polynomially (Glorot & Bengio, 2010).",
+                   gain_source="PyTorch defines none; 1 as for other odd squashing functions",
+                   saturation_z=math.sqrt(20.0) - 1.0),
+        Activation("swish", "Swish / SiLU", _swish, _d_swish, second_moment_gain(_swish), "smooth",
+                   r"f(z) = z \, \sigma(z)", "Smooth, non-monotonic ReLU-like (Ramachandran et al., 2017).",
+                   gain_source=_SECOND_MOMENT_SOURCE),
+    ]
+}
+
+
+def get_activation(name: str) -> Activation:
+    """Return the registry entry for ``name``; raise ``ValueError`` listing the valid names."""
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"Invalid activation {name!r}; choose from {sorted(ACTIVATIONS)}") from None

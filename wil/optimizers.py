@@ -1,0 +1,61 @@
+"""SGD, momentum and Adam over stacked parameters, as small update functions (optax-style).
+
+``state = init(name, params)`` makes the optimizer's state; ``state = step(name, params, grads, state,
+learning_rate)`` updates ``params`` in place (they are large stacked arrays) and returns the new state.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+MOMENTUM = 0.9
+ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON = 0.9, 0.999, 1e-8  # Kingma & Ba's defaults
+
+
+class OptimizerState(NamedTuple):
+    """Step count and per-parameter buffers: velocity (momentum) or first/second moments (Adam)."""
+
+    step: int
+    first: list[np.ndarray]
+    second: list[np.ndarray]
+
+
+def init(name: str, params: list[np.ndarray]) -> OptimizerState:
+    """Zero buffers for optimizer ``name`` (``sgd``, ``momentum`` or ``adam``)."""
+    first = [np.zeros_like(p) for p in params] if name in ("momentum", "adam") else []
+    second = [np.zeros_like(p) for p in params] if name == "adam" else []
+    return OptimizerState(0, first, second)
+
+
+def step(name: str, params: list[np.ndarray], grads: list[np.ndarray], state: OptimizerState,
+         learning_rate: float) -> OptimizerState:
+    """Apply one update to ``params`` in place; return the new state."""
+    t = state.step + 1
+    if name == "sgd":
+        for p, g in zip(params, grads):
+            p -= learning_rate * g
+    elif name == "momentum":
+        for p, g, v in zip(params, grads, state.first):
+            v *= MOMENTUM
+            v += g
+            p -= learning_rate * v
+    elif name == "adam":
+        correction1 = 1.0 - ADAM_BETA1**t
+        correction2 = 1.0 - ADAM_BETA2**t
+        for p, g, m, v in zip(params, grads, state.first, state.second):
+            m *= ADAM_BETA1
+            m += (1.0 - ADAM_BETA1) * g
+            v *= ADAM_BETA2
+            v += (1.0 - ADAM_BETA2) * (g * g)
+            p -= learning_rate * (m / correction1) / (np.sqrt(v / correction2) + ADAM_EPSILON)
+    else:
+        raise ValueError(f"Invalid optimizer {name!r}; choose from ['adam', 'momentum', 'sgd']")
+    return OptimizerState(t, state.first, state.second)
+
+
+def reset(state: OptimizerState, networks: np.ndarray) -> None:
+    """Zero the buffers of the networks selected by the boolean mask ``networks`` (K,)."""
+    for buffer in state.first + state.second:
+        buffer[networks] = 0.0

@@ -1,0 +1,206 @@
+"""``Result``: what a run recorded, as tidy pandas DataFrames (one row per observation)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import Config
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: it takes longer to import than the rest of wil
+from .datasets import Dataset
+from .diagnostics import LAYER_STATS
+
+
+@dataclass
+class Records:
+    """Raw arrays the training loop fills in; ``build_result`` turns them into frames."""
+
+    labels: list[str]
+    seeds: list[int]
+    history: np.ndarray  # (K, epochs + 1, split [train, test], metric [loss, accuracy])
+    layers: np.ndarray | None  # (K, epochs + 1, n_layers, len(LAYER_STATS))
+    histogram_epochs: list[int]
+    histograms: list = field(default_factory=list)  # (epoch, layer, quantity, counts, left, right)
+    grid: dict = field(default_factory=dict)  # epoch -> (prediction (K, m), probability (K, m))
+    grid_points: np.ndarray | None = None  # (m, 2)
+    diverged_epoch: np.ndarray = None  # (K,) -1 if the network never diverged
+    reason: list = None
+    stopped_mid_epoch: np.ndarray = None  # (K,) diverged on a mini-batch, not on the epoch's record pass
+    exploded_loss: np.ndarray = None  # (K,) the mini-batch loss that exploded
+
+    @classmethod
+    def empty(cls, labels, seeds, epochs, n_layers, diagnostics, histogram_epochs) -> "Records":
+        K = len(labels) * len(seeds)
+        layers = np.full((K, epochs + 1, n_layers, len(LAYER_STATS)), np.nan) if diagnostics else None
+        return cls(labels, seeds, np.full((K, epochs + 1, 2, 2), np.nan), layers, histogram_epochs,
+                   diverged_epoch=np.full(K, -1), reason=[""] * K, stopped_mid_epoch=np.zeros(K, bool),
+                   exploded_loss=np.full(K, np.nan))
+
+
+@dataclass
+class Result:
+    """The frames of one run. Every frame names each network by ``initializer`` (its label) and ``seed``.
+
+    Attributes
+    ----------
+    history : initializer, seed, epoch, split ("train"/"test"), loss, accuracy (NaN for regression)
+    layers : initializer, seed, epoch, layer, act_mean, act_std, dead_fraction, saturated_fraction,
+        grad_norm, weight_std, distinct_units. Layers are 1..depth, the output layer depth + 1.
+    histograms : initializer, seed, epoch, layer, quantity ("activation", "preactivation", "weight",
+        "gradient"), bin_left, bin_right, count
+    status : initializer, seed, diverged (bool), diverged_epoch (NA if none), reason, final_train_loss,
+        final_test_loss, final_train_accuracy, final_test_accuracy
+    grid : initializer, seed, epoch, x1, x2, prediction, probability (2-D datasets; epoch 0 and last)
+    points : x1, x2, target, split (2-D datasets), the data the grid is drawn over
+    config : the Config of the run
+
+    A network that diverged keeps its rows up to its ``diverged_epoch`` and none after.
+    """
+
+    config: Config
+    history: pd.DataFrame
+    layers: pd.DataFrame
+    histograms: pd.DataFrame
+    status: pd.DataFrame
+    grid: pd.DataFrame
+    points: pd.DataFrame
+
+    @property
+    def labels(self) -> list[str]:
+        """The initializers' labels, in the order they were given."""
+        return list(self.status["initializer"].cat.categories)
+
+    @property
+    def diverged(self) -> pd.DataFrame:
+        """The rows of ``status`` for networks that diverged."""
+        return self.status[self.status["diverged"]]
+
+
+def _network_columns(records: Records, index: np.ndarray) -> dict:
+    """initializer (ordered categorical) and seed columns for network indices ``index``."""
+    import pandas as pd
+
+    n_seeds = len(records.seeds)
+    labels = pd.Categorical.from_codes(index // n_seeds, categories=records.labels, ordered=True)
+    return {"initializer": labels, "seed": np.asarray(records.seeds)[index % n_seeds]}
+
+
+def _last_epoch(records: Records) -> np.ndarray:
+    """(K,) the last epoch whose per-layer records are valid for each network."""
+    epochs = records.history.shape[1] - 1
+    last = np.where(records.diverged_epoch >= 0, records.diverged_epoch, epochs)
+    return last - records.stopped_mid_epoch
+
+
+def build_result(config: Config, data: Dataset, records: Records) -> Result:
+    """Turn the loop's arrays into a ``Result`` of tidy frames."""
+    K, n_epochs = records.history.shape[:2]
+    last_valid = _last_epoch(records)
+    history = _history_frame(records)
+    layers = _layers_frame(records, last_valid)
+    return Result(config, history, layers, _histograms_frame(records, last_valid), _status_frame(records),
+                  _grid_frame(records, last_valid), _points_frame(data))
+
+
+def _history_frame(records: Records) -> pd.DataFrame:
+    import pandas as pd
+
+    values = records.history.copy()
+    mid = np.flatnonzero(records.stopped_mid_epoch)
+    # a network stopped mid-epoch: its row at that epoch holds the loss that exploded, nothing else
+    values[mid, records.diverged_epoch[mid]] = np.nan
+    values[mid, records.diverged_epoch[mid], 0, 0] = records.exploded_loss[mid]
+    K, n_epochs = values.shape[:2]
+    k, epoch, split = (a.ravel() for a in np.indices((K, n_epochs, 2)))
+    frame = pd.DataFrame({**_network_columns(records, k), "epoch": epoch,
+                          "split": pd.Categorical.from_codes(split, ["train", "test"]),
+                          "loss": values[..., 0].ravel(), "accuracy": values[..., 1].ravel()})
+    final = np.where(records.diverged_epoch >= 0, records.diverged_epoch, n_epochs - 1)
+    return frame[frame["epoch"].to_numpy() <= final[k]].reset_index(drop=True)
+
+
+def _layers_frame(records: Records, last_valid: np.ndarray) -> pd.DataFrame:
+    import pandas as pd
+
+    columns = ["initializer", "seed", "epoch", "layer", *LAYER_STATS]
+    if records.layers is None:
+        return pd.DataFrame(columns=columns)
+    K, n_epochs, n_layers, _ = records.layers.shape
+    k, epoch, layer = (a.ravel() for a in np.indices((K, n_epochs, n_layers)))
+    stats = records.layers.reshape(-1, len(LAYER_STATS))
+    frame = pd.DataFrame({**_network_columns(records, k), "epoch": epoch, "layer": layer + 1,
+                          **{name: stats[:, i] for i, name in enumerate(LAYER_STATS)}})
+    frame["distinct_units"] = frame["distinct_units"].astype("Int64")
+    return frame[epoch <= last_valid[k]].reset_index(drop=True)
+
+
+def _histograms_frame(records: Records, last_valid: np.ndarray) -> pd.DataFrame:
+    import pandas as pd
+
+    columns = ["initializer", "seed", "epoch", "layer", "quantity", "bin_left", "bin_right", "count"]
+    if not records.histograms:
+        return pd.DataFrame(columns=columns)
+    parts = []
+    for epoch, layer, quantity, counts, left, right in records.histograms:
+        K, n_bins = counts.shape
+        k = np.repeat(np.arange(K), n_bins)
+        part = pd.DataFrame({**_network_columns(records, k), "epoch": epoch, "layer": layer,
+                             "quantity": quantity, "bin_left": left.ravel(), "bin_right": right.ravel(),
+                             "count": counts.ravel()})
+        parts.append(part[epoch <= last_valid[k]])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _status_frame(records: Records) -> pd.DataFrame:
+    import pandas as pd
+
+    K, n_epochs = records.history.shape[:2]
+    k = np.arange(K)
+    diverged = records.diverged_epoch >= 0
+    # final = the last recorded epoch before stopping
+    final = np.where(diverged, np.maximum(_last_epoch(records), 0), n_epochs - 1)
+    history = records.history[k, final]  # (K, split, metric)
+    return pd.DataFrame({
+        **_network_columns(records, k),
+        "diverged": diverged,
+        "diverged_epoch": pd.array([int(e) if e >= 0 else pd.NA for e in records.diverged_epoch], dtype="Int64"),
+        "reason": records.reason,
+        "final_train_loss": history[:, 0, 0], "final_test_loss": history[:, 1, 0],
+        "final_train_accuracy": history[:, 0, 1], "final_test_accuracy": history[:, 1, 1],
+    })
+
+
+def _grid_frame(records: Records, last_valid: np.ndarray) -> pd.DataFrame:
+    import pandas as pd
+
+    columns = ["initializer", "seed", "epoch", "x1", "x2", "prediction", "probability"]
+    if records.grid_points is None or not records.grid:
+        return pd.DataFrame(columns=columns)
+    parts = []
+    for epoch, (prediction, probability) in sorted(records.grid.items()):
+        K, m = prediction.shape
+        k = np.repeat(np.arange(K), m)
+        part = pd.DataFrame({**_network_columns(records, k), "epoch": epoch,
+                             "x1": np.tile(records.grid_points[:, 0], K),
+                             "x2": np.tile(records.grid_points[:, 1], K),
+                             "prediction": prediction.ravel(), "probability": probability.ravel()})
+        parts.append(part[epoch <= last_valid[k]])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _points_frame(data: Dataset) -> pd.DataFrame:
+    import pandas as pd
+
+    if data.n_features != 2:
+        return pd.DataFrame(columns=["x1", "x2", "target", "split"])
+    return pd.DataFrame({
+        "x1": np.concatenate([data.X_train[:, 0], data.X_test[:, 0]]),
+        "x2": np.concatenate([data.X_train[:, 1], data.X_test[:, 1]]),
+        "target": np.concatenate([data.y_train, data.y_test]),
+        "split": ["train"] * len(data.y_train) + ["test"] * len(data.y_test),
+    })
