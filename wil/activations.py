@@ -130,7 +130,7 @@ def _softsign(z):
 
 
 def _d_softsign(z, a):
-    return 1.0 / (1.0 + np.abs(z)) ** 2
+    return (1.0 / (1.0 + np.abs(z))) ** 2  # squaring the reciprocal never overflows
 
 
 def _swish(z):
