@@ -1,0 +1,75 @@
+"""The architecture: imports run one way, the core never imports Streamlit, heavy imports are lazy."""
+
+import ast
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CORE = sorted((ROOT / "wil").glob("*.py"))
+# module -> the wil modules it may import (DESIGN.md: app -> wil -> training -> network... -> registries)
+ALLOWED = {
+    "activations": set(), "initializers": set(), "datasets": set(), "threads": set(),
+    "config": {"activations", "datasets", "initializers"},
+    "network": {"activations"}, "optimizers": set(),
+    "diagnostics": {"network"},
+    "results": {"config", "datasets", "diagnostics"},
+    "theory": {"activations", "config", "datasets", "initializers", "training"},
+    "training": {"activations", "config", "datasets", "diagnostics", "initializers", "network", "optimizers",
+                 "results", "threads"},
+    "charts": set(),
+}
+
+
+def wil_imports(path):
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                names.add(node.module.split(".")[0])
+            else:
+                names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("wil."):
+            names.add(node.module.split(".")[1])
+    return names
+
+
+def all_imports(path):
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_imports_run_one_way():
+    for path in CORE:
+        if path.stem == "__init__":
+            continue
+        assert path.stem in ALLOWED, f"new module {path.stem}: add it to the import rules"
+        assert wil_imports(path) <= ALLOWED[path.stem], (path.stem, wil_imports(path) - ALLOWED[path.stem])
+
+
+def test_no_core_module_imports_streamlit_or_the_app():
+    for path in CORE:
+        assert not {"streamlit", "app"} & all_imports(path), path.name
+
+
+def test_import_wil_is_light():
+    code = ("import sys, wil; heavy = [m for m in ('streamlit', 'sklearn', 'pandas', 'altair') if m in sys.modules];"
+            "print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_public_api_is_complete():
+    import wil
+    for name in ("INITIALIZERS", "ACTIVATIONS", "DATASETS", "Config", "initialize", "train", "compare", "Result"):
+        assert hasattr(wil, name), name
+    required = {"zeros", "constant", "random_normal", "random_uniform", "truncated_normal", "glorot_uniform",
+                "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "orthogonal", "lsuv"}
+    assert required <= set(wil.INITIALIZERS)
+    assert {"linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "softsign",
+            "swish"} <= set(wil.ACTIVATIONS)
