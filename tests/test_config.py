@@ -108,3 +108,10 @@ def test_work_and_parameter_counts():
 def test_limits_are_documented():
     for name, (low, high, why) in wil.LIMITS.items():
         assert low < high and why, name
+
+
+def test_missing_url_fields_come_from_the_base():
+    demo = Config.demo()
+    assert Config.from_query_params({"depth": "3"}, base=demo) == dataclasses.replace(demo, depth=3)
+    cfg, problems = Config.parse_query_params({"depth": "zero"}, base=demo)
+    assert cfg == demo and len(problems) == 1

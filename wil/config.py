@@ -201,26 +201,28 @@ class Config:
         return out
 
     @classmethod
-    def from_query_params(cls, params: Mapping[str, object]) -> "Config":
-        """The config a URL describes; missing fields take their defaults.
+    def from_query_params(cls, params: Mapping[str, object], base: "Config | None" = None) -> "Config":
+        """The config a URL describes; missing fields take their values from ``base`` (default ``Config()``).
 
         Strict: an unknown key, a malformed or out-of-range value raises ``ValueError`` listing every
         problem, and nothing is half-applied.
         """
-        config, problems = cls.parse_query_params(params)
+        config, problems = cls.parse_query_params(params, base)
         if problems:
             raise ValueError("Invalid URL parameters: " + "; ".join(problems))
         return config
 
     @classmethod
-    def parse_query_params(cls, params: Mapping[str, object]) -> tuple["Config", list[str]]:
-        """Lenient reading of a URL: the valid fields applied, plus a message per problem.
+    def parse_query_params(cls, params: Mapping[str, object],
+                           base: "Config | None" = None) -> tuple["Config", list[str]]:
+        """Lenient reading of a URL: the valid fields applied over ``base`` (default ``Config()``), plus a
+        message per problem.
 
         If the valid fields together still make an invalid config (over the budget, say), the result is
-        the default config and the reason is among the messages. Never raises.
+        ``base`` and the reason is among the messages. Never raises.
         """
         problems, values = [], {}
-        defaults = cls()
+        defaults = base if base is not None else cls()
         names = {f.name for f in dataclasses.fields(cls)}
         for key, raw in params.items():
             if key not in names:
@@ -235,7 +237,7 @@ class Config:
                 values.pop(key, None)
                 problems.append(f"{error}; using the default")
         try:
-            return cls(**values), problems
+            return dataclasses.replace(defaults, **values), problems
         except ValueError as error:
             return defaults, problems + [f"{error}; using the default configuration"]
 
