@@ -34,6 +34,9 @@ FAMILY_NOTES = {"relu": "ReLU family: a unit that never fires is dead.",
                 "saturating": "Saturating: a unit pushed to its flat tails stops learning.",
                 "smooth": "Smooth: no dead or saturated units to count."}
 FRAMES = ("history", "layers", "histograms", "status", "grid", "points")
+TAB_KEY = "tab"
+URL_KEYS_NOT_CONFIG = (TAB_KEY, "embed", "embed_options")  # the open tab, and Streamlit's own
+MARKDOWN_PUNCTUATION = set("\\`*_{}[]()#+-.!|<>~$:&=\"'")
 
 
 # ---------------------------------------------------------------- option lists (display only)
@@ -105,24 +108,25 @@ def load_config(cfg: wil.Config) -> None:
 
 
 def config_from_url(params: dict) -> tuple[wil.Config, list[str]]:
-    """The demo config with the URL's valid fields applied, and one message per problem.
+    """The demo config with the URL's valid fields applied, and one message per problem. Never raises."""
+    params = {key: value for key, value in params.items() if key not in URL_KEYS_NOT_CONFIG}
+    return wil.Config.parse_query_params(params, base=DEMO)
 
-    ``Config.parse_query_params`` falls back to ``Config()``'s defaults; the app's defaults are the
-    demo's, so each URL field is tried on top of the demo on its own, then the valid ones together.
-    """
-    base = DEMO.to_query_params()
-    params = {key: value for key, value in params.items() if key not in ("embed", "embed_options")}
-    accepted, problems = {}, []
-    for key, value in params.items():
-        _, field_problems = wil.Config.parse_query_params({**base, key: value})
-        if field_problems:
-            problems.extend(field_problems)
-        else:
-            accepted[key] = value
-    config, combined = wil.Config.parse_query_params({**base, **accepted})
-    if combined:
-        return DEMO, problems + combined
-    return config, problems
+
+def plain_text(message: str, limit: int = 300) -> str:
+    """``message`` (which may quote URL text) shown literally: markdown punctuation escaped, length capped."""
+    message = message if len(message) <= limit else message[:limit] + "…"
+    return "".join("\\" + char if char in MARKDOWN_PUNCTUATION else char for char in message)
+
+
+def sync_url(config: wil.Config) -> None:
+    """Make the URL hold exactly ``config`` (plus the open tab, which ``st.tabs`` keeps itself)."""
+    wanted = config.to_query_params()
+    for key in [key for key in st.query_params if key not in wanted and key not in URL_KEYS_NOT_CONFIG]:
+        del st.query_params[key]
+    changed = {key: value for key, value in wanted.items() if st.query_params.get(key) != value}
+    if changed:
+        st.query_params.update(changed)
 
 
 def init_from_url() -> None:
@@ -311,8 +315,9 @@ def view_controls(result: wil.Result) -> tuple[int, list[int]]:
         st.session_state["view_epoch"] = 0
     n_layers = config.depth + 1
     layer_options = list(range(1, n_layers + 1))
-    chosen = [layer for layer in st.session_state.get("view_layers", []) if layer in layer_options]
-    st.session_state["view_layers"] = chosen or charts.pick_layers(config.depth)
+    if st.session_state.get("view_layers_depth") != config.depth:  # a new depth: spread the layers again
+        st.session_state["view_layers"] = charts.pick_layers(config.depth)
+        st.session_state["view_layers_depth"] = config.depth
     left, right = st.columns([3, 2])
     epoch = left.select_slider(
         "Epoch to inspect (histograms and per-layer charts)", options=epochs, key="view_epoch",
@@ -499,15 +504,14 @@ def main() -> None:
     st.markdown("The same network, the same data, the same mini-batches: **only the initialization differs.**")
     if config is not None and config == st.session_state["url_config"]:
         for problem in st.session_state["url_problems"]:
-            st.warning(f"URL: {problem}")
+            st.warning("The link had a problem: " + plain_text(problem), icon="⚠️")
     for note in notes:
         st.info(note)
     if config is None:
         for error in errors:
             st.error(error)
         st.stop()
-    if st.query_params.to_dict() != config.to_query_params():
-        st.query_params.from_dict(config.to_query_params())
+    sync_url(config)
 
     result = train_with_progress(config)
     st.markdown(_summary(config))
@@ -518,24 +522,22 @@ def main() -> None:
         st.warning("Some networks diverged; their curves stop there.\n" + "\n".join(lines))
 
     epoch, layers = view_controls(result)
-    tabs = st.tabs(["Training", "Activations", "Gradients", "Dead neurons", "Decision boundary", "Weights",
-                    "Learn", "Share & export"], key="tab")
-    with tabs[0]:
-        training_tab(result)
-    with tabs[1]:
-        activations_tab(result, epoch, layers)
-    with tabs[2]:
-        gradients_tab(result, epoch)
-    with tabs[3]:
-        dead_units_tab(result, epoch)
-    with tabs[4]:
-        boundary_tab(result)
-    with tabs[5]:
-        weights_tab(result, epoch, layers)
-    with tabs[6]:
-        learn_tab(result)
-    with tabs[7]:
-        export_tab(result)
-
+    pages = {
+        "Training": lambda: training_tab(result),
+        "Activations": lambda: activations_tab(result, epoch, layers),
+        "Gradients": lambda: gradients_tab(result, epoch),
+        "Dead neurons": lambda: dead_units_tab(result, epoch),
+        "Decision boundary": lambda: boundary_tab(result),
+        "Weights": lambda: weights_tab(result, epoch, layers),
+        "Learn": lambda: learn_tab(result),
+        "Share & export": lambda: export_tab(result),
+    }
+    # Lazy tabs: only the open one is drawn. The open tab is part of the link (?tab=...), so a shared
+    # link opens on the same view.
+    tabs = st.tabs(list(pages), key=TAB_KEY, bind="query-params")
+    for tab, draw in zip(tabs, pages.values()):
+        if tab.open:
+            with tab:
+                draw()
 
 main()

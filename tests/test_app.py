@@ -1,0 +1,325 @@
+"""The Streamlit page through ``AppTest``: it runs, every control reruns cleanly, URLs round-trip.
+
+Most tests open the app on a small configuration through the URL, as a shared link would, so that each
+rerun trains in milliseconds.
+"""
+
+import json
+import pathlib
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import wil
+from wil import charts
+
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+DEMO = wil.Config.demo()
+SMALL = wil.Config(dataset="moons", n_samples=100, noise=0.2, depth=3, width=8, epochs=5,
+                   compare=("zeros", "random_normal(std=0.01)", "he_normal"))
+# random_normal(std=1) at depth 6 explodes within a few epochs; He does not
+DIVERGING = wil.Config(dataset="moons", n_samples=100, depth=6, width=16, epochs=5,
+                       compare=("random_normal(std=1)", "he_normal"))
+TABS = ["Training", "Activations", "Gradients", "Dead neurons", "Decision boundary", "Weights", "Learn",
+        "Share & export"]
+TITLES = ["Loss per epoch", "Accuracy per epoch", "Final test accuracy", "Activation spread per layer",
+          "Activation histograms per layer", "Gradient norm per layer", "Gradient norm over training",
+          "Dead units (never fire on the training set)", "Dead units over training", "Distinct units per layer",
+          "Decision boundary", "Weight std per layer", "Weight histograms per layer"]
+
+
+def open_app(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at
+
+
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [error.value for error in at.exception]
+    return at
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    """The titles of the charts on the open tab."""
+    return [json.loads(chart.proto.spec)["title"]["text"] for chart in at.get("vega_lite_chart")]
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    at.session_state["tab"] = label
+    return run(at)
+
+
+def every_chart_title(at: AppTest) -> list[str]:
+    """Visit every tab (only the open one is drawn) and collect the chart titles, in tab order."""
+    titles = []
+    for label in TABS:
+        titles += chart_titles(open_tab(at, label))
+    open_tab(at, TABS[0])
+    return titles
+
+
+def url_config(at: AppTest) -> wil.Config:
+    """The configuration the app wrote to the URL (strict: it must be a valid link)."""
+    params = {key: value for key, value in at.query_params.items() if key != "tab"}
+    return wil.Config.from_query_params(params, base=DEMO)
+
+
+def status_rows(at: AppTest):
+    table = next(frame for frame in at.dataframe if "Outcome" in frame.value.columns)
+    return table.value
+
+
+def test_default_page_runs_and_draws_every_chart():
+    at = run(open_app())
+    assert chart_titles(at) == TITLES[:3]  # the Training tab opens first; the others draw when opened
+    assert dict(at.query_params) == DEMO.to_query_params()
+    names = [at.selectbox(key=f"init{slot}_name").value for slot in range(len(DEMO.compare))]
+    assert names == ["zeros", "random_normal", "random_normal", "glorot_uniform", "he_normal"]
+    assert at.select_slider(key="init1_random_normal_std").value == 0.01
+    assert at.select_slider(key="init2_random_normal_std").value == 1.0
+    # the story of the first screen: std 1 diverges and says so, zeros stays at chance
+    assert any("random_normal(std=1)" in w.value and "diverged" in w.value for w in at.warning)
+    table = status_rows(at)
+    assert table.loc[table["Initializer"] == "random_normal(std=1)", "Outcome"].str.contains("diverged").all()
+    assert table.loc[table["Initializer"] == "he_normal", "Test accuracy"].iloc[0] > 0.8
+    assert [tab.label for tab in at.tabs] == TABS
+    assert every_chart_title(at) == TITLES
+    open_tab(at, "Learn")
+    assert len(at.get("latex")) >= len(DEMO.compare)  # a formula per compared initializer (+ activation)
+    assert any("symmetry" in element.value for element in at.markdown)
+    open_tab(at, "Share & export")
+    assert [button.label for button in at.download_button] == ["Configuration (JSON)",
+                                                               "All result frames (CSV, zip)", "history.csv"]
+    assert not at.exception
+
+
+# kind, key, new value, the Config field it sets, the value expected there
+CONTROLS = [
+    ("selectbox", "dataset", "circles", "dataset", "circles"),
+    ("select_slider", "n_samples", 200, "n_samples", 200),
+    ("slider", "noise", 0.35, "noise", 0.35),
+    ("slider", "depth", 4, "depth", 4),
+    ("select_slider", "width", 16, "width", 16),
+    ("selectbox", "activation", "tanh", "activation", "tanh"),
+    ("number_input", "n_initializers", 4, "compare", ("zeros", "random_normal(std=0.01)", "he_normal",
+                                                      "glorot_uniform")),
+    ("selectbox", "init0_name", "orthogonal", "compare", ("orthogonal", "random_normal(std=0.01)", "he_normal")),
+    ("select_slider", "init1_random_normal_std", 0.1, "compare", ("zeros", "random_normal(std=0.1)", "he_normal")),
+    ("number_input", "init1_random_normal_mean", 0.5, "compare",
+     ("zeros", "random_normal(mean=0.5, std=0.01)", "he_normal")),
+    ("select_slider", "init2_he_normal_scale", 2.0, "compare", ("zeros", "random_normal(std=0.01)",
+                                                                "he_normal(scale=2)")),
+    ("selectbox", "optimizer", "adam", "optimizer", "adam"),
+    ("select_slider", "learning_rate", 0.01, "learning_rate", 0.01),
+    ("select_slider", "epochs", 10, "epochs", 10),
+    ("select_slider", "batch_size", 16, "batch_size", 16),
+    ("slider", "n_seeds", 2, "n_seeds", 2),
+    ("number_input", "seed", 7, "seed", 7),
+    ("selectbox", "dtype", "float32", "dtype", "float32"),
+]
+
+
+@pytest.mark.parametrize("kind, key, value, field, expected", CONTROLS, ids=[c[1] for c in CONTROLS])
+def test_every_sidebar_control_reruns_cleanly(kind, key, value, field, expected):
+    at = run(open_app(SMALL.to_query_params()))
+    getattr(at.sidebar, kind)(key=key).set_value(value)
+    run(at)
+    assert getattr(url_config(at), field) == expected
+    assert getattr(at.sidebar, kind)(key=key).value == value
+    assert not at.error
+    assert chart_titles(at) == TITLES[:3]
+
+
+def test_dataset_without_a_plane_and_without_noise():
+    at = run(open_app(SMALL.to_query_params()))
+    at.sidebar.selectbox(key="dataset").set_value("wine")
+    run(at)
+    assert url_config(at).dataset == "wine"
+    assert at.sidebar.slider(key="noise").proto.disabled and at.sidebar.select_slider(key="n_samples").proto.disabled
+    open_tab(at, "Decision boundary")
+    assert not at.get("vega_lite_chart")
+    assert any("no plane" in info.value for info in at.info)
+
+
+def test_reset_button_restores_the_demo():
+    at = run(open_app(SMALL.to_query_params()))
+    at.sidebar.button(key="reset").click()
+    run(at)
+    assert url_config(at) == DEMO
+    assert at.sidebar.number_input(key="n_initializers").value == len(DEMO.compare)
+
+
+def test_a_repeated_initializer_is_compared_once():
+    at = run(open_app(SMALL.to_query_params()))
+    at.sidebar.selectbox(key="init2_name").set_value("zeros")
+    run(at)
+    assert url_config(at).compare == ("zeros", "random_normal(std=0.01)")
+    assert any("repeats zeros" in info.value for info in at.info)
+
+
+def test_each_initializer_offers_its_parameters():
+    at = run(open_app(SMALL.to_query_params()))
+    for name, spec in wil.INITIALIZERS.items():
+        at.sidebar.selectbox(key="init0_name").set_value(name)
+        run(at)
+        assert url_config(at).compare[0] == name
+        for param in spec.params:
+            assert at.sidebar.get_by_key(f"init0_{name}_{param}") is not None, (name, param)
+    at.sidebar.select_slider(key="init0_sklearn_default_scale").set_value(0.5)
+    run(at)
+    assert url_config(at).compare[0] == "sklearn_default(scale=0.5)"
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "gelu"])  # one per family: relu, saturating, smooth
+def test_every_initializer_renders_with_every_activation_family(activation):
+    names = list(wil.INITIALIZERS)
+    for group in (names[:8], names[8:]):
+        config = wil.Config(dataset="moons", n_samples=80, depth=3, width=8, epochs=4, activation=activation,
+                            compare=tuple(group))
+        at = run(open_app(config.to_query_params()))
+        titles = every_chart_title(at)
+        assert len(status_rows(at)) == len(group)
+        assert "Decision boundary" in titles and "Activation spread per layer" in titles
+        family = wil.ACTIVATIONS[activation].family
+        if family == "relu":
+            assert "Dead units over training" in titles
+        elif family == "saturating":
+            assert "Saturated units over training" in titles
+        else:
+            assert not any(title.startswith(("Dead", "Saturated")) for title in titles)
+            open_tab(at, "Dead neurons")
+            assert any("no units die or saturate" in info.value for info in at.info)
+        assert "Distinct units per layer" in titles
+
+
+def test_url_round_trip_restores_the_same_configuration():
+    # values off the widgets' usual steps, as a hand-edited link may carry
+    config = wil.Config(dataset="circles", n_samples=123, noise=0.13, depth=4, width=12, activation="tanh",
+                        compare=("glorot_normal", "random_uniform(limit=0.3)", "orthogonal(gain=2)"),
+                        epochs=7, learning_rate=0.03, optimizer="momentum", batch_size=20, seed=5, n_seeds=2,
+                        dtype="float32")
+    at = run(open_app(config.to_query_params()))
+    assert dict(at.query_params) == config.to_query_params()
+    assert not at.warning
+    assert at.sidebar.select_slider(key="n_samples").value == 123
+    assert at.sidebar.select_slider(key="width").value == 12
+    assert at.sidebar.select_slider(key="learning_rate").value == 0.03
+    assert at.sidebar.select_slider(key="init1_random_uniform_limit").value == 0.3
+    assert at.sidebar.select_slider(key="init2_orthogonal_gain").value == 2.0
+    # change something, then open the link the app wrote: the same configuration and widgets
+    at.sidebar.slider(key="depth").set_value(5)
+    at.sidebar.select_slider(key="n_samples").set_value(200)
+    run(at)
+    link = dict(at.query_params)
+    reopened = run(open_app(link))
+    assert dict(reopened.query_params) == link
+    assert url_config(reopened) == url_config(at) == wil.Config(**{**config.__dict__, "depth": 5, "n_samples": 200})
+    for key in ("dataset", "activation", "optimizer", "dtype", "init0_name", "init1_name", "init2_name"):
+        assert reopened.sidebar.selectbox(key=key).value == at.sidebar.selectbox(key=key).value
+    assert reopened.sidebar.slider(key="depth").value == 5
+
+
+def test_garbage_url_parameters_warn_and_fall_back_to_defaults():
+    garbage = {"depth": "abc", "width": "99999", "compare": "nonsense(x=1);he_normal", "learning_rate": "nan",
+               "dataset": "<script>alert(1)</script>", "[x](http://example.invalid)": "1", "epochs": "12"}
+    at = run(open_app(garbage))
+    config = url_config(at)
+    assert (config.depth, config.width, config.learning_rate, config.dataset) == (
+        DEMO.depth, DEMO.width, DEMO.learning_rate, DEMO.dataset)
+    assert config.epochs == 12  # the valid part of the link is kept
+    assert config.compare == DEMO.compare
+    warnings = [w.value for w in at.warning if w.value.startswith("The link had a problem")]
+    assert len(warnings) == 6
+    # URL text is shown literally: markdown escaped, never HTML
+    assert any("\\<script\\>" in w for w in warnings)
+    assert any("\\[x\\]\\(http" in w for w in warnings)
+    assert not any(element.proto.allow_html for element in at.markdown if "script" in element.value)
+    assert chart_titles(at) == TITLES[:3]
+    # the URL is rewritten to the configuration actually shown
+    assert dict(at.query_params) == config.to_query_params()
+
+
+def test_url_over_the_budget_warns_and_shows_the_demo():
+    at = run(open_app({"depth": "50", "width": "512", "n_seeds": "10", "epochs": "2000"}))
+    assert url_config(at) == DEMO
+    assert any("too large" in w.value or "too much memory" in w.value for w in at.warning)
+
+
+def test_invalid_widget_combination_shows_an_error_not_a_traceback():
+    at = run(open_app(SMALL.to_query_params()))
+    at.sidebar.select_slider(key="width").set_value(512)
+    at.sidebar.slider(key="depth").set_value(50)
+    at.sidebar.select_slider(key="epochs").set_value(2000)
+    run(at)
+    assert at.error and ("too large" in at.error[0].value or "too much memory" in at.error[0].value)
+    assert "Reduce" in at.error[0].value
+    assert url_config(at) == SMALL  # the link keeps the last valid configuration
+    assert not at.get("vega_lite_chart")
+
+
+def test_a_diverging_configuration_shows_as_diverged():
+    at = run(open_app(DIVERGING.to_query_params()))
+    assert any("random_normal(std=1)" in w.value and "diverged at epoch" in w.value for w in at.warning)
+    table = status_rows(at)
+    bad = table[table["Initializer"] == "random_normal(std=1)"].iloc[0]
+    assert "diverged" in bad["Outcome"] and bad["Diverged at epoch"] >= 1 and "loss" in bad["Cause"]
+    good = table[table["Initializer"] == "he_normal"].iloc[0]
+    assert "trained" in good["Outcome"]
+    loss = next(c for c in at.get("vega_lite_chart") if json.loads(c.proto.spec)["title"]["text"] == "Loss per epoch")
+    assert "triangle-up" in loss.proto.spec
+    assert every_chart_title(at) == TITLES
+
+
+def test_view_only_controls_never_retrain(monkeypatch):
+    calls = []
+    compare = wil.compare
+
+    def counting(config, *args, progress=None, **kwargs):
+        reported = []
+        calls.append(reported)
+        return compare(config, *args, progress=lambda f: (reported.append(f), progress(f)), **kwargs)
+
+    monkeypatch.setattr(wil, "compare", counting)
+    st.cache_data.clear()
+    config = wil.Config(**{**SMALL.__dict__, "seed": 4242})
+    at = run(open_app(config.to_query_params()))
+    assert len(calls) == 1 and calls[0] and calls[0][-1] == 1.0  # trained once, reporting progress
+    at.select_slider(key="view_epoch").set_value(config.epochs)
+    run(at)
+    open_tab(at, "Activations")
+    at.radio(key="act_quantity").set_value("preactivation")
+    run(at)
+    at.multiselect(key="view_layers").set_value([1])
+    run(at)
+    open_tab(at, "Share & export")
+    at.selectbox(key="export_frame").set_value("layers")
+    run(at)
+    assert len(calls) == 1
+    assert not at.get("progress")
+    # a different configuration does train
+    at.sidebar.number_input(key="seed").set_value(4243)
+    run(at)
+    assert len(calls) == 2
+
+
+def test_view_controls_follow_the_configuration():
+    at = run(open_app(SMALL.to_query_params()))
+    assert at.multiselect(key="view_layers").value == [1, 2, 3]
+    at.sidebar.slider(key="depth").set_value(12)
+    run(at)
+    assert at.multiselect(key="view_layers").value == charts.pick_layers(12)
+    at.select_slider(key="view_epoch").set_value(SMALL.epochs)
+    at.sidebar.select_slider(key="epochs").set_value(20)
+    run(at)
+    assert at.select_slider(key="view_epoch").value == 0  # epoch 5 is no longer a recorded epoch
+
+
+def test_a_link_opens_on_its_tab():
+    query = {**SMALL.to_query_params(), "tab": "Gradients"}
+    at = run(open_app(query))
+    assert chart_titles(at) == ["Gradient norm per layer", "Gradient norm over training"]
+    assert not at.warning  # the tab is not a configuration problem
+    assert url_config(at) == SMALL
