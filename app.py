@@ -307,25 +307,48 @@ def _summary(config: wil.Config) -> str:
             f"learning rate {config.learning_rate:g}, {config.epochs} epochs, {batch} · {seeds}")
 
 
-def view_controls(result: wil.Result) -> tuple[int, list[int]]:
-    """The view-only controls (never retrain): which epoch and which layers to inspect."""
+def epoch_control(result: wil.Result) -> int:
+    """Which recorded epoch to inspect. View-only: never retrains.
+
+    Each tab that needs it draws its own copy under the same key; a shadow entry remembers the choice
+    while the widget is off screen (Streamlit forgets the state of widgets it did not draw).
+    """
     config = result.config
     epochs = sorted(int(e) for e in result.histograms["epoch"].unique()) or [0]
     if st.session_state.get("view_epoch") not in epochs:
-        st.session_state["view_epoch"] = 0
-    n_layers = config.depth + 1
-    layer_options = list(range(1, n_layers + 1))
-    if st.session_state.get("view_layers_depth") != config.depth:  # a new depth: spread the layers again
-        st.session_state["view_layers"] = charts.pick_layers(config.depth)
-        st.session_state["view_layers_depth"] = config.depth
-    left, right = st.columns([3, 2])
-    epoch = left.select_slider(
-        "Epoch to inspect (histograms and per-layer charts)", options=epochs, key="view_epoch",
+        remembered = st.session_state.get("_view_epoch", 0)
+        st.session_state["view_epoch"] = remembered if remembered in epochs else 0
+    epoch = st.select_slider(
+        "Epoch to inspect", options=epochs, key="view_epoch",
         format_func=lambda e: "0 · at initialization" if e == 0 else
         f"{e} · end of training" if e == config.epochs else f"{e} · {round(100 * e / config.epochs)}% of training")
-    layers = right.multiselect("Layers in the histograms", options=layer_options, key="view_layers",
-                               format_func=lambda l: "output" if l == n_layers else f"layer {l}")
-    return int(epoch), sorted(layers) or charts.pick_layers(config.depth)
+    st.session_state["_view_epoch"] = epoch
+    return int(epoch)
+
+
+def layers_control(result: wil.Result) -> list[int]:
+    """Which layers the histograms show (a spread of five by default). View-only: never retrains."""
+    depth = result.config.depth
+    options = list(range(1, depth + 2))
+    if st.session_state.get("_view_layers_depth") != depth:  # a new depth: spread the layers again
+        st.session_state["_view_layers"] = charts.pick_layers(depth)
+        st.session_state["_view_layers_depth"] = depth
+        st.session_state.pop("view_layers", None)
+    if "view_layers" not in st.session_state:
+        st.session_state["view_layers"] = st.session_state["_view_layers"]
+    layers = st.multiselect("Layers in the histograms", options=options, key="view_layers",
+                            format_func=lambda layer: "output" if layer == depth + 1 else f"layer {layer}")
+    st.session_state["_view_layers"] = layers
+    return sorted(layers) or charts.pick_layers(depth)
+
+
+def epoch_and_layers(result: wil.Result) -> tuple[int, list[int]]:
+    left, right = st.columns([3, 2])
+    with left:
+        epoch = epoch_control(result)
+    with right:
+        layers = layers_control(result)
+    return epoch, layers
 
 
 def training_tab(result: wil.Result) -> None:
@@ -344,7 +367,8 @@ def training_tab(result: wil.Result) -> None:
     })
 
 
-def activations_tab(result: wil.Result, epoch: int, layers: list[int]) -> None:
+def activations_tab(result: wil.Result) -> None:
+    epoch, layers = epoch_and_layers(result)
     st.markdown("Each layer should pass on a signal of about the same size. Too small and it fades to "
                 "nothing with depth; too large and it blows up. The dashed lines are what the "
                 "Glorot/He variance recursion predicts at initialization.")
@@ -355,7 +379,8 @@ def activations_tab(result: wil.Result, epoch: int, layers: list[int]) -> None:
     _chart(charts.histogram_grid(result.histograms, quantity=quantity, epoch=epoch, layers=layers))
 
 
-def gradients_tab(result: wil.Result, epoch: int) -> None:
+def gradients_tab(result: wil.Result) -> None:
+    epoch = epoch_control(result)
     st.markdown("How much each layer's weights are pushed: the norm of the loss's gradient with respect to "
                 "them. Orders of magnitude below the others means **vanishing** gradients (those weights "
                 "barely move); far above means **exploding** ones (one step throws them away). A slope across "
@@ -366,7 +391,8 @@ def gradients_tab(result: wil.Result, epoch: int) -> None:
                                 color_title="‖∂loss/∂W‖"))
 
 
-def dead_units_tab(result: wil.Result, epoch: int) -> None:
+def dead_units_tab(result: wil.Result) -> None:
+    epoch = epoch_control(result)
     family = wil.ACTIVATIONS[result.config.activation].family
     if family == "relu":
         field, what = "dead_fraction", "Dead units (never fire on the training set)"
@@ -399,7 +425,8 @@ def boundary_tab(result: wil.Result) -> None:
     _chart(charts.decision_boundary(result.grid, result.points, result.status))
 
 
-def weights_tab(result: wil.Result, epoch: int, layers: list[int]) -> None:
+def weights_tab(result: wil.Result) -> None:
+    epoch, layers = epoch_and_layers(result)
     st.markdown("The weights themselves: their spread per layer is what each initializer chooses.")
     _chart(charts.layer_profile(result.layers, "weight_std", epoch=epoch, log=True,
                                 title="Weight std per layer", y_title="Weight std (log scale)"))
@@ -496,6 +523,19 @@ def _zip_frames(result: wil.Result) -> bytes:
     return buffer.getvalue()
 
 
+def divergence_note(result: wil.Result) -> None:
+    """One line per initializer with diverged networks: how many, and the first cause."""
+    diverged = result.diverged
+    if not len(diverged):
+        return
+    lines = []
+    for label, rows in diverged.groupby("initializer", observed=True, sort=False):
+        runs = int((result.status["initializer"] == label).sum())
+        seeds = "" if runs == 1 else f" ({len(rows)} of {runs} seeds)"
+        lines.append(f"- **{label}**: {rows['reason'].iloc[0]}{seeds}")
+    st.warning("Diverged, so their curves stop there:\n" + "\n".join(lines), icon=":material/warning:")
+
+
 def main() -> None:
     init_from_url()
     config, errors, notes = sidebar_config()
@@ -504,7 +544,7 @@ def main() -> None:
     st.markdown("The same network, the same data, the same mini-batches: **only the initialization differs.**")
     if config is not None and config == st.session_state["url_config"]:
         for problem in st.session_state["url_problems"]:
-            st.warning("The link had a problem: " + plain_text(problem), icon="⚠️")
+            st.warning("The link had a problem: " + plain_text(problem), icon=":material/link_off:")
     for note in notes:
         st.info(note)
     if config is None:
@@ -515,22 +555,12 @@ def main() -> None:
 
     result = train_with_progress(config)
     st.markdown(_summary(config))
-    diverged = result.diverged
-    if len(diverged):
-        lines = [f"- **{row.initializer}** (seed {row.seed}) diverged at epoch {row.diverged_epoch}: {row.reason}"
-                 for row in diverged.itertuples()]
-        st.warning("Some networks diverged; their curves stop there.\n" + "\n".join(lines))
+    divergence_note(result)
 
-    epoch, layers = view_controls(result)
     pages = {
-        "Training": lambda: training_tab(result),
-        "Activations": lambda: activations_tab(result, epoch, layers),
-        "Gradients": lambda: gradients_tab(result, epoch),
-        "Dead neurons": lambda: dead_units_tab(result, epoch),
-        "Decision boundary": lambda: boundary_tab(result),
-        "Weights": lambda: weights_tab(result, epoch, layers),
-        "Learn": lambda: learn_tab(result),
-        "Share & export": lambda: export_tab(result),
+        "Training": training_tab, "Activations": activations_tab, "Gradients": gradients_tab,
+        "Dead neurons": dead_units_tab, "Decision boundary": boundary_tab, "Weights": weights_tab,
+        "Learn": learn_tab, "Share & export": export_tab,
     }
     # Lazy tabs: only the open one is drawn. The open tab is part of the link (?tab=...), so a shared
     # link opens on the same view.
@@ -538,6 +568,6 @@ def main() -> None:
     for tab, draw in zip(tabs, pages.values()):
         if tab.open:
             with tab:
-                draw()
+                draw(result)
 
 main()

@@ -81,7 +81,7 @@ def test_default_page_runs_and_draws_every_chart():
     assert at.select_slider(key="init1_random_normal_std").value == 0.01
     assert at.select_slider(key="init2_random_normal_std").value == 1.0
     # the story of the first screen: std 1 diverges and says so, zeros stays at chance
-    assert any("random_normal(std=1)" in w.value and "diverged" in w.value for w in at.warning)
+    assert any("random_normal(std=1)" in w.value and "exploded" in w.value for w in at.warning)
     table = status_rows(at)
     assert table.loc[table["Initializer"] == "random_normal(std=1)", "Outcome"].str.contains("diverged").all()
     assert table.loc[table["Initializer"] == "he_normal", "Test accuracy"].iloc[0] > 0.8
@@ -262,7 +262,8 @@ def test_invalid_widget_combination_shows_an_error_not_a_traceback():
 
 def test_a_diverging_configuration_shows_as_diverged():
     at = run(open_app(DIVERGING.to_query_params()))
-    assert any("random_normal(std=1)" in w.value and "diverged at epoch" in w.value for w in at.warning)
+    assert any("Diverged" in w.value and "random_normal(std=1)" in w.value and "at epoch" in w.value
+               for w in at.warning)
     table = status_rows(at)
     bad = table[table["Initializer"] == "random_normal(std=1)"].iloc[0]
     assert "diverged" in bad["Outcome"] and bad["Diverged at epoch"] >= 1 and "loss" in bad["Cause"]
@@ -287,9 +288,9 @@ def test_view_only_controls_never_retrain(monkeypatch):
     config = wil.Config(**{**SMALL.__dict__, "seed": 4242})
     at = run(open_app(config.to_query_params()))
     assert len(calls) == 1 and calls[0] and calls[0][-1] == 1.0  # trained once, reporting progress
+    open_tab(at, "Activations")
     at.select_slider(key="view_epoch").set_value(config.epochs)
     run(at)
-    open_tab(at, "Activations")
     at.radio(key="act_quantity").set_value("preactivation")
     run(at)
     at.multiselect(key="view_layers").set_value([1])
@@ -305,13 +306,24 @@ def test_view_only_controls_never_retrain(monkeypatch):
     assert len(calls) == 2
 
 
-def test_view_controls_follow_the_configuration():
-    at = run(open_app(SMALL.to_query_params()))
+def test_view_controls_follow_the_configuration_and_survive_tab_switches():
+    at = open_tab(run(open_app(SMALL.to_query_params())), "Activations")
     assert at.multiselect(key="view_layers").value == [1, 2, 3]
+    at.select_slider(key="view_epoch").set_value(SMALL.epochs)
+    at.multiselect(key="view_layers").set_value([2, 4])
+    run(at)
+    open_tab(at, "Weights")  # the same choice on another tab, and after a trip to a tab without them
+    assert at.select_slider(key="view_epoch").value == SMALL.epochs
+    open_tab(at, "Training")
+    open_tab(at, "Activations")
+    assert at.select_slider(key="view_epoch").value == SMALL.epochs
+    assert at.multiselect(key="view_layers").value == [2, 4]
+    histograms = next(json.loads(c.proto.spec) for c in at.get("vega_lite_chart")
+                      if json.loads(c.proto.spec)["title"]["text"] == "Activation histograms per layer")
+    assert histograms["title"]["subtitle"][0].startswith("After 5 epochs")
     at.sidebar.slider(key="depth").set_value(12)
     run(at)
     assert at.multiselect(key="view_layers").value == charts.pick_layers(12)
-    at.select_slider(key="view_epoch").set_value(SMALL.epochs)
     at.sidebar.select_slider(key="epochs").set_value(20)
     run(at)
     assert at.select_slider(key="view_epoch").value == 0  # epoch 5 is no longer a recorded epoch

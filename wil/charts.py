@@ -25,13 +25,15 @@ CLASS_PALETTE = ("#3366CC", "#DC3912", "#109618", "#990099", "#FF9900", "#0099C6
                  "#B82E2E", "#316395")
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 # Projector sizes: axis labels >= 13 px, titles >= 15 px.
+INK = "#1A1A1A"  # near-black text: contrast survives a washed-out projector
 CONFIG = {
     "font": FONT,
-    "axis": {"labelFontSize": 14, "titleFontSize": 16, "titleFontWeight": "normal", "gridOpacity": 0.6},
+    "axis": {"labelFontSize": 14, "titleFontSize": 16, "titleFontWeight": "normal", "gridOpacity": 0.6,
+             "labelColor": INK, "titleColor": INK},
     "legend": {"labelFontSize": 14, "titleFontSize": 15, "symbolSize": 160, "symbolStrokeWidth": 3,
-               "labelLimit": 320},
-    "header": {"labelFontSize": 15, "titleFontSize": 15},
-    "title": {"fontSize": 19, "subtitleFontSize": 14, "anchor": "start", "subtitleColor": "#444444",
+               "labelLimit": 320, "labelColor": INK, "titleColor": INK},
+    "header": {"labelFontSize": 15, "titleFontSize": 15, "labelColor": INK, "titleColor": INK},
+    "title": {"fontSize": 19, "subtitleFontSize": 14, "anchor": "start", "color": INK, "subtitleColor": "#444444",
               "offset": 12},
     "view": {"stroke": "#bbbbbb"},
 }
@@ -69,7 +71,7 @@ def _color(labels: list[str], legend: str = "show") -> alt.Color:
     """The initializer colour. ``legend``: "show" it, "merge" into another layer's, or "hide" it."""
     kwargs = {}
     if legend == "show":
-        kwargs["legend"] = alt.Legend(title="Initializer", orient="top", columns=min(len(labels), 4),
+        kwargs["legend"] = alt.Legend(title="Initializer", orient="top", columns=min(len(labels), 5),
                                       symbolOpacity=1, symbolType="stroke", symbolStrokeWidth=4)
     elif legend == "hide":
         kwargs["legend"] = None
@@ -132,6 +134,16 @@ def _seed_band(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFram
     return _plain(out)
 
 
+def _log_axis(values, fmt: str = LOG_FORMAT) -> alt.Axis:
+    """Ticks and grid lines at powers of ten only (at most about eight of them), for a log scale."""
+    values = np.asarray([v for v in values if np.isfinite(v) and v > 0], dtype=float)
+    if not len(values):
+        return alt.Axis(format=fmt)
+    low, high = int(np.floor(np.log10(values.min()))), int(np.ceil(np.log10(values.max())))
+    step = max(1, int(np.ceil((high - low + 1) / 8)))
+    return alt.Axis(format=fmt, values=[float(10.0 ** k) for k in range(low, high + 1, step)])
+
+
 def _epoch_text(epoch: int) -> str:
     return "at initialization (epoch 0)" if epoch == 0 else f"after {epoch} epochs"
 
@@ -190,7 +202,9 @@ def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, 
                alt.Tooltip("high:Q", title="max over seeds", format=".4~g" if is_loss else ".1%"),
                alt.Tooltip("seeds:Q", title="Seeds")]
     x = alt.X("epoch:Q", title="Epoch", scale=alt.Scale(nice=False))
-    y = alt.Y("median:Q", scale=scale, title=y_title, axis=alt.Axis(format=fmt))
+    axis = _log_axis([*band["low"], *band["high"], *(markers["y"] if len(markers) else [])]) if is_loss else \
+        alt.Axis(format=fmt)
+    y = alt.Y("median:Q", scale=scale, title=y_title, axis=axis)
     base = alt.Chart(data)
     curve = base.transform_filter(alt.datum.kind == "curve")
     pick = _legend_pick()
@@ -321,7 +335,9 @@ def layer_profile(layers: pd.DataFrame, field: str, *, epoch: int = 0, title: st
     output = int(layers["layer"].max()) if len(layers) else 1
     x = alt.X("layer:Q", title=f"Layer (1 = first hidden, {output} = output)",
               axis=alt.Axis(tickMinStep=1, format="d"), scale=alt.Scale(nice=False, domain=[1, output]))
-    y = alt.Y("median:Q", title=y_title, scale=scale, axis=alt.Axis(format=fmt))
+    y = alt.Y("median:Q", title=y_title, scale=scale,
+              axis=_log_axis([*band["low"], *band["high"], *(theory[field] if theory is not None else [])])
+              if log else alt.Axis(format=fmt))
     tooltip = [alt.Tooltip("initializer:N", title="Initializer"), alt.Tooltip("source:N", title="Source"),
                alt.Tooltip("layer:Q", title="Layer"), alt.Tooltip("median:Q", title=y_title, format=tip),
                alt.Tooltip("low:Q", title="min over seeds", format=tip),
@@ -390,7 +406,7 @@ def layer_heatmap(layers: pd.DataFrame, field: str, *, title: str, color_title: 
         x=x, x2="epoch_end:Q", y=y, tooltip=tooltip,
         color=alt.Color("median:Q", title=color_title, scale=color_scale_,
                         legend=alt.Legend(format=fmt, orient="right", gradientLength=160)),
-        stroke=alt.Stroke("median:Q", scale=color_scale_, legend=None))
+        stroke=alt.Stroke("median:Q", scale=color_scale_))
     layered = [cells]
     if log:
         layered.append(base.transform_filter(alt.datum.zero).mark_rect(color="#C8C8C8", stroke="#C8C8C8",

@@ -1,0 +1,118 @@
+"""End to end in a real browser: the Streamlit server, Debian's Chromium through Playwright.
+
+Loads the page, waits for the charts, changes a control and a tab, checks the console for errors, and
+saves ``docs/screenshot.png`` (the README's picture). Skips only when Chromium is not installed.
+"""
+
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+TIMEOUT_MS = 180_000  # a cold start imports scikit-learn and trains; shared CI machines are slow
+
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")
+
+FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+DRAWN = '[data-testid="stVegaLiteChart"] :is(svg, canvas)'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None, f"the server exited: see {log.name}"
+            assert time.monotonic() < deadline, "the server did not answer /_stcore/health within 60 s"
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def wait_for_charts(page, count: int) -> None:
+    """The script has finished and ``count`` charts have been drawn by Vega."""
+    page.wait_for_selector(FINISHED, timeout=TIMEOUT_MS)
+    page.wait_for_function(f"document.querySelectorAll('{DRAWN}').length >= {count}", timeout=TIMEOUT_MS)
+
+
+def test_the_page_in_chromium(server):
+    from playwright.sync_api import sync_playwright
+
+    errors = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(server, timeout=TIMEOUT_MS)
+
+            # the default page: the Training tab's three charts, the URL holding the configuration
+            wait_for_charts(page, 3)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert "compare=zeros" in page.url and "depth=8" in page.url
+            assert page.get_by_text("Diverged, so their curves stop there").count() == 1
+
+            # change a control: three seeds per initializer (bands appear), via the keyboard on the slider
+            slider = page.locator('.st-key-n_seeds input[type="range"]')
+            slider.focus()
+            slider.press("ArrowRight")
+            slider.press("ArrowRight")
+            page.wait_for_function("location.search.includes('n_seeds=3')", timeout=TIMEOUT_MS)
+            wait_for_charts(page, 3)
+            assert page.get_by_text("3 seeds per initializer").count() == 1
+
+            # another tab: only the open tab is drawn, and it goes into the link
+            page.get_by_role("tab", name="Activations").click()
+            page.wait_for_function("location.search.includes('tab=Activations')", timeout=TIMEOUT_MS)
+            page.get_by_text("Each layer should pass on a signal").wait_for(timeout=TIMEOUT_MS)
+            wait_for_charts(page, 2)
+            page.get_by_role("tab", name="Training").click()
+            page.get_by_text("Every network").wait_for(timeout=TIMEOUT_MS)
+            wait_for_charts(page, 3)
+
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert errors == []
+            # the picture: both panes scrolled to the top (focusing the slider scrolled the sidebar)
+            page.evaluate("document.querySelectorAll('[data-testid=stSidebarContent], [data-testid=stMain]')"
+                          ".forEach(node => node.scrollTo(0, 0))")
+            page.wait_for_timeout(500)  # let Vega finish painting
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT))
+        finally:
+            browser.close()
+    assert SCREENSHOT.stat().st_size > 50_000
