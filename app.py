@@ -12,6 +12,7 @@ import contextvars
 import dataclasses
 import io
 import json
+import urllib.parse
 import zipfile
 
 import streamlit as st
@@ -500,7 +501,7 @@ def export_tab(result: wil.Result) -> None:
     config = result.config
     st.markdown("**Share this view.** The address bar already holds the whole configuration; copy it. "
                 "The query string is:")
-    st.code("?" + "&".join(f"{key}={value}" for key, value in config.to_query_params().items()), language=None)
+    st.code("?" + urllib.parse.urlencode(config.to_query_params()), language=None, wrap_lines=True)
     st.markdown("**Download.**")
     config_json = json.dumps(dataclasses.asdict(config), indent=2)
     left, middle, right = st.columns(3)
@@ -552,6 +553,9 @@ def main() -> None:
             st.error(error)
         st.stop()
     sync_url(config)
+    networks = len(config.labels) * config.n_seeds
+    st.sidebar.caption(f"{networks} network{'s' if networks > 1 else ''} to train, "
+                       f"{config.work() / wil.MAX_WORK:.0%} of the work one run may take.")
 
     result = train_with_progress(config)
     st.markdown(_summary(config))

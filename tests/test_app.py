@@ -6,6 +6,7 @@ rerun trains in milliseconds.
 
 import json
 import pathlib
+import urllib.parse
 
 import pytest
 import streamlit as st
@@ -91,6 +92,7 @@ def test_default_page_runs_and_draws_every_chart():
     assert len(at.get("latex")) >= len(DEMO.compare)  # a formula per compared initializer (+ activation)
     assert any("symmetry" in element.value for element in at.markdown)
     open_tab(at, "Share & export")
+    assert any("network" in caption.value and "of the work" in caption.value for caption in at.sidebar.caption)
     assert [button.label for button in at.download_button] == ["Configuration (JSON)",
                                                                "All result frames (CSV, zip)", "history.csv"]
     assert not at.exception
@@ -220,6 +222,10 @@ def test_url_round_trip_restores_the_same_configuration():
     for key in ("dataset", "activation", "optimizer", "dtype", "init0_name", "init1_name", "init2_name"):
         assert reopened.sidebar.selectbox(key=key).value == at.sidebar.selectbox(key=key).value
     assert reopened.sidebar.slider(key="depth").value == 5
+    # the query string offered on the Share tab is the same link
+    open_tab(reopened, "Share & export")
+    shown = urllib.parse.parse_qs(reopened.code[0].value.lstrip("?"))
+    assert wil.Config.from_query_params({k: v[-1] for k, v in shown.items()}) == url_config(at)
 
 
 def test_garbage_url_parameters_warn_and_fall_back_to_defaults():

@@ -282,3 +282,15 @@ def test_theme_is_registered():
     assert "wil" in alt.theme.names()
     assert alt.theme.active != "wil"  # importing charts changes nothing; builders carry their own config
     assert charts.theme()["config"]["axis"]["labelFontSize"] >= 13
+
+
+def test_many_initializers_wrap_into_rows_of_six():
+    names = ("zeros", "constant", "random_normal", "random_uniform", "truncated_normal", "glorot_uniform",
+             "he_normal", "lecun_normal")
+    run = wil.compare(wil.Config(dataset="moons", n_samples=40, depth=2, width=4, epochs=2, compare=names))
+    boundary = charts.decision_boundary(run.grid, run.points, run.status).to_dict()
+    assert [block["facet"]["column"]["sort"] for block in boundary["vconcat"]] == [list(names[:6]), list(names[6:])]
+    histograms = charts.histogram_grid(run.histograms).to_dict()
+    assert [len(row["hconcat"]) for row in histograms["vconcat"]] == [6, 2]
+    for spec in (boundary, histograms):
+        assert_consistent_colours(spec, list(names)) if color_scales(spec) else None

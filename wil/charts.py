@@ -38,6 +38,7 @@ CONFIG = {
     "view": {"stroke": "#bbbbbb"},
 }
 LINE_WIDTH = 3
+PER_ROW = 6  # small multiples per row before wrapping: six fit a projector's width
 LOG_FORMAT = "~g"  # 0.001, 0.1, 10, 1e+4
 
 
@@ -476,7 +477,7 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
     data = data[["initializer", "layer_name", "bin_left", "bin_right", "count", "share"]]
     present = [label for label in labels if (data["initializer"] == label).any()]
     missing = [label for label in labels if label not in present]
-    panel_width = panel_width or int(max(85, min(190, 860 / max(1, len(present)) - 55)))
+    panel_width = panel_width or int(max(85, min(190, 860 / max(1, min(PER_ROW, len(present))) - 55)))
     what = QUANTITY_TITLES.get(quantity, quantity)
     columns = []
     for index, label in enumerate(present):
@@ -484,7 +485,8 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
             x=alt.X("bin_left:Q", bin="binned", title=what,
                     axis=alt.Axis(format=".2~g", tickCount=3, labelOverlap=True, labelFlush=True)),
             x2="bin_right:Q",
-            y=alt.Y("share:Q", title="Share" if index == 0 else None, axis=alt.Axis(format=".0%", tickCount=2)),
+            y=alt.Y("share:Q", title="Share" if index % PER_ROW == 0 else None,
+                    axis=alt.Axis(format=".0%", tickCount=2)),
             color=_color(labels, "hide"),
             tooltip=[alt.Tooltip("initializer:N", title="Initializer"), alt.Tooltip("layer_name:N", title="Layer"),
                      alt.Tooltip("bin_left:Q", title="From", format=".3~g"),
@@ -493,7 +495,8 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
                      alt.Tooltip("count:Q", title="Count")],
         ).properties(width=panel_width, height=panel_height).facet(
             row=alt.Row("layer_name:N", sort=row_order, title=None,
-                        header=alt.Header(labels=index == 0, labelAngle=0, labelAlign="left", labelFontSize=14)),
+                        header=alt.Header(labels=index % PER_ROW == 0, labelAngle=0, labelAlign="left",
+                                          labelFontSize=14)),
             title=alt.TitleParams(label, color=color_of(labels, label), fontSize=15, anchor="middle"),
         )
         columns.append(column)
@@ -501,7 +504,8 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
                 "the layers of one initializer share their x axis."]
     if missing:
         subtitle.append("No column for " + ", ".join(missing) + ": diverged before this epoch.")
-    chart = alt.hconcat(*columns, spacing=14) if columns else alt.hconcat(
+    rows = [alt.hconcat(*columns[i:i + PER_ROW], spacing=14) for i in range(0, len(columns), PER_ROW)]
+    chart = (rows[0] if len(rows) == 1 else alt.vconcat(*rows)) if rows else alt.hconcat(
         alt.Chart(pd.DataFrame({"text": ["no data at this epoch"]})).mark_text(fontSize=15).encode(text="text:N"))
     title = f"{what.split(' value')[0]} histograms per layer"
     return _finish(chart.properties(title=alt.TitleParams(title, subtitle=subtitle)))
@@ -544,7 +548,7 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
     notes = _panel_notes(grid, status, labels, epochs, stages, seed, classification)
     data = pd.concat([cells, dots, notes], ignore_index=True)
 
-    size = panel_size or int(max(100, min(210, 900 / max(1, len(labels)))))
+    size = panel_size or int(max(110, min(210, 900 / max(1, min(PER_ROW, len(labels))))))
     x = alt.X("x1:Q", title="x1", scale=alt.Scale(domain=[float(xs.min()), float(xs.max() + dx)] if len(xs) else
                                                   [0, 1], nice=False, zero=False), axis=alt.Axis(tickCount=3))
     y = alt.Y("x2:Q", title="x2", scale=alt.Scale(domain=[float(ys.min()), float(ys.max() + dy)] if len(ys) else
@@ -558,7 +562,7 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
                               scale=alt.Scale(domain=[1.0 / max(n_classes, 2), 1.0], range=[0.04, 0.55]))
     else:
         color, opacity = alt.Color("class:Q", title="Prediction", scale=alt.Scale(scheme="viridis")), alt.value(0.6)
-    base = alt.Chart(data)
+    base = alt.Chart()
     regions = base.transform_filter(alt.datum.kind == "cell").mark_rect().encode(
         x=x, x2="x1_end:Q", y=y, y2="x2_end:Q", color=color, opacity=opacity,
         tooltip=[alt.Tooltip("x1:Q", format=".2f"), alt.Tooltip("x2:Q", format=".2f"),
@@ -571,11 +575,19 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
         align="left", baseline="top", dx=4, dy=4, fontSize=13, fontWeight="bold").encode(
         x=alt.value(0), y=alt.value(0), text="note:N", color=alt.condition(alt.datum.bad, alt.value("#B00020"),
                                                                             alt.value("#111111")))
-    chart = alt.layer(regions, dots_layer, text).properties(width=size, height=size).facet(
-        row=alt.Row("stage:N", sort=list(stages.values()), title=None,
-                    header=alt.Header(labelAngle=-90, labelFontSize=15)),
-        column=alt.Column("initializer:N", sort=labels, title=None, header=alt.Header(labelFontWeight="bold")),
-    )
+    panel = alt.layer(regions, dots_layer, text).properties(width=size, height=size)
+
+    def block(chunk: list[str]):
+        """Rows: at initialization, after training; columns: up to PER_ROW initializers."""
+        return panel.facet(
+            data=data[data["initializer"].isin(chunk)],
+            row=alt.Row("stage:N", sort=list(stages.values()), title=None,
+                        header=alt.Header(labelAngle=-90, labelFontSize=15)),
+            column=alt.Column("initializer:N", sort=chunk, title=None,
+                              header=alt.Header(labelFontWeight="bold", labelLimit=size + 10)))
+
+    chunks = [labels[i:i + PER_ROW] for i in range(0, len(labels), PER_ROW)] or [[]]
+    chart = block(chunks[0]) if len(chunks) == 1 else alt.vconcat(*(block(chunk) for chunk in chunks))
     return _finish(chart.properties(title=alt.TitleParams("Decision boundary", subtitle=[
         f"Seed {seed}. Tint: predicted class, faint where the network is unsure. Dots: the data (train and test)."])))
 
