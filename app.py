@@ -66,7 +66,7 @@ WIDTHS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 EPOCHS = [1, 2, 5, 10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000]
 BATCHES = [8, 16, 32, 64, 128, 256, 512, 1024, 2048]
 LEARNING_RATES = _decades(1e-4, 10.0)
-PARAM_RANGES = {"scale": (0.01, 100.0)}  # the x0.01 ... x100
+PARAM_RANGES = {"scale": (0.01, 100.0)}  # the multiplier offered: x0.01 ... x100
 LOG_PARAM_RANGE = (1e-4, 100.0)
 
 
