@@ -241,8 +241,10 @@ def sidebar_config() -> tuple[wil.Config | None, list[str], list[str]]:
         learning_rate = _select_slider("Learning rate (log scale)", "learning_rate", LEARNING_RATES,
                                        format_func=_number)
         epochs = _select_slider("Epochs", "epochs", EPOCHS)
-        batch = _select_slider("Batch size", "batch_size", ["full", *BATCHES],
-                               format_func=lambda b: "full batch" if b == "full" else str(b))
+        n_train = wil.Config(dataset=dataset, n_samples=int(n_samples)).n_train()
+        batch = _select_slider("Batch size", "batch_size", ["full", *(b for b in BATCHES if b < n_train)],
+                               format_func=lambda b: "full batch" if b == "full" else str(b),
+                               help=f"{n_train} training examples; a mini-batch order shared by every network.")
         n_seeds = st.slider("Seeds per initializer (bands)", min_value=1, max_value=10, key="n_seeds")
         seed = st.number_input("Seed (data, batches, first network)", min_value=0,
                                max_value=int(wil.LIMITS["seed"][1]), step=1, key="seed")
@@ -529,19 +531,21 @@ def divergence_note(result: wil.Result) -> None:
     diverged = result.diverged
     if not len(diverged):
         return
-    lines = []
+    parts = []
     for label, rows in diverged.groupby("initializer", observed=True, sort=False):
         runs = int((result.status["initializer"] == label).sum())
         seeds = "" if runs == 1 else f" ({len(rows)} of {runs} seeds)"
-        lines.append(f"- **{label}**: {rows['reason'].iloc[0]}{seeds}")
-    st.warning("Diverged, so their curves stop there:\n" + "\n".join(lines), icon=":material/warning:")
+        parts.append(f"**{label}**: {rows['reason'].iloc[0]}{seeds}")
+    st.warning("Diverged (their curves stop there): " + "; ".join(parts) + ".", icon=":material/warning:")
 
 
 def main() -> None:
     init_from_url()
     config, errors, notes = sidebar_config()
 
-    st.title("wil · the weight-initialization lab")
+    # a narrower side margin than Streamlit's wide layout: the charts fit a 1280 px projector beside the sidebar
+    st.html("<style>[data-testid='stMainBlockContainer']{padding-left:2.5rem;padding-right:2.5rem}</style>")
+    st.markdown("## wil · the weight-initialization lab")
     st.markdown("The same network, the same data, the same mini-batches: **only the initialization differs.**")
     if config is not None and config == st.session_state["url_config"]:
         for problem in st.session_state["url_problems"]:

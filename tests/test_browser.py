@@ -85,7 +85,7 @@ def test_the_page_in_chromium(server):
             wait_for_charts(page, 3)
             assert page.locator('[data-testid="stException"]').count() == 0
             assert "compare=zeros" in page.url and "depth=8" in page.url
-            assert page.get_by_text("Diverged, so their curves stop there").count() == 1
+            assert page.get_by_text("Diverged (their curves stop there)").count() == 1
 
             # change a control: three seeds per initializer (bands appear), via the keyboard on the slider
             slider = page.locator('.st-key-n_seeds input[type="range"]')

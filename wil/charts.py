@@ -38,7 +38,9 @@ CONFIG = {
     "view": {"stroke": "#bbbbbb"},
 }
 LINE_WIDTH = 3
-PER_ROW = 6  # small multiples per row before wrapping: six fit a projector's width
+# A chart's whole width, axes and legends included: the main area of a 1280 px projector beside the sidebar.
+WIDTH = 850
+PER_ROW = 6  # small multiples per row before wrapping
 LOG_FORMAT = "~g"  # 0.001, 0.1, 10, 1e+4
 
 
@@ -136,12 +138,12 @@ def _seed_band(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFram
 
 
 def _log_axis(values, fmt: str = LOG_FORMAT) -> alt.Axis:
-    """Ticks and grid lines at powers of ten only (at most about eight of them), for a log scale."""
+    """Ticks and grid lines at powers of ten only (every other one beyond ten decades), for a log scale."""
     values = np.asarray([v for v in values if np.isfinite(v) and v > 0], dtype=float)
     if not len(values):
         return alt.Axis(format=fmt)
     low, high = int(np.floor(np.log10(values.min()))), int(np.ceil(np.log10(values.max())))
-    step = max(1, int(np.ceil((high - low + 1) / 8)))
+    step = max(1, int(np.ceil((high - low + 1) / 10)))
     return alt.Axis(format=fmt, values=[float(10.0 ** k) for k in range(low, high + 1, step)])
 
 
@@ -169,7 +171,7 @@ def _diverged_rows(history: pd.DataFrame, status: pd.DataFrame | None) -> pd.Ser
 
 
 def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, metric: str = "loss",
-                  max_epochs: int = 200, width: int = 380, height: int = 300) -> alt.FacetChart:
+                  max_epochs: int = 200, width: int = 345, height: int = 280) -> alt.FacetChart:
     """Train and test ``metric`` ("loss" or "accuracy") over epochs, one line per initializer.
 
     The line is the median over seeds and the band spans min to max. Loss is on a log scale. A network
@@ -321,7 +323,7 @@ def status_table(status: pd.DataFrame) -> pd.DataFrame:
 
 def layer_profile(layers: pd.DataFrame, field: str, *, epoch: int = 0, title: str, y_title: str,
                   log: bool = False, percent: bool = False, theory: pd.DataFrame | None = None,
-                  width: int = 760, height: int = 300) -> alt.LayerChart:
+                  width: int = 700, height: int = 290) -> alt.LayerChart:
     """``field`` per layer at one epoch, one line per initializer (median over seeds, band min to max).
 
     ``theory`` (columns initializer, layer, ``field``) adds dashed predicted lines.
@@ -381,7 +383,7 @@ def activation_std_by_layer(layers: pd.DataFrame, theory: pd.DataFrame | None = 
 
 
 def layer_heatmap(layers: pd.DataFrame, field: str, *, title: str, color_title: str, log: bool = False,
-                  percent: bool = False, max_epochs: int = 60, columns: int = 3, panel_width: int = 260,
+                  percent: bool = False, max_epochs: int = 60, columns: int = 3, panel_width: int = 215,
                   panel_height: int = 170, scheme: str = "viridis") -> alt.FacetChart:
     """``field`` over epochs (x) and layers (y), one panel per initializer; median over seeds.
 
@@ -477,7 +479,7 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
     data = data[["initializer", "layer_name", "bin_left", "bin_right", "count", "share"]]
     present = [label for label in labels if (data["initializer"] == label).any()]
     missing = [label for label in labels if label not in present]
-    panel_width = panel_width or int(max(85, min(190, 860 / max(1, min(PER_ROW, len(present))) - 55)))
+    panel_width = panel_width or int(max(80, min(190, WIDTH / max(1, min(PER_ROW, len(present))) - 55)))
     what = QUANTITY_TITLES.get(quantity, quantity)
     columns = []
     for index, label in enumerate(present):
@@ -548,7 +550,7 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
     notes = _panel_notes(grid, status, labels, epochs, stages, seed, classification)
     data = pd.concat([cells, dots, notes], ignore_index=True)
 
-    size = panel_size or int(max(110, min(210, 900 / max(1, min(PER_ROW, len(labels))))))
+    size = panel_size or int(max(110, min(210, (WIDTH - 90) / max(1, min(PER_ROW, len(labels))))))
     x = alt.X("x1:Q", title="x1", scale=alt.Scale(domain=[float(xs.min()), float(xs.max() + dx)] if len(xs) else
                                                   [0, 1], nice=False, zero=False), axis=alt.Axis(tickCount=3))
     y = alt.Y("x2:Q", title="x2", scale=alt.Scale(domain=[float(ys.min()), float(ys.max() + dy)] if len(ys) else
