@@ -302,7 +302,8 @@ def _chart(chart) -> None:
 
 def _summary(config: wil.Config) -> str:
     dataset = wil.DATASETS[config.dataset]
-    samples = f"{config.n_samples} samples, noise {config.noise:g}" if dataset.uses_samples else f"{dataset.size} samples"
+    samples = (f"{config.n_samples} samples, noise {config.noise:g}" if dataset.uses_samples
+               else f"{dataset.size} samples")
     batch = "full batch" if config.batch_size is None else f"batches of {config.batch_size}"
     seeds = "1 seed" if config.n_seeds == 1 else f"{config.n_seeds} seeds per initializer"
     return (f"**{dataset.label}** ({samples}) · **{config.depth} × {config.width} "

@@ -7,7 +7,7 @@ No Streamlit here; ``app.py`` lays these out, notebooks can display them directl
 - drops non-finite values first (a diverged network's last loss may be inf or NaN) and marks divergence
   instead of letting one exploded value squash the axis;
 - aggregates in pandas before charting (median over seeds, a thinned epoch axis, one seed for
-  histograms and decision boundaries) so the browser gets a few thousand rows, not a whole run;
+  histograms and decision boundaries) so the browser gets thousands of rows, not a whole run;
 - titles its axes with units, carries tooltips, and uses fonts large enough for a projector (``CONFIG``).
 """
 
@@ -177,6 +177,18 @@ def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, 
     The line is the median over seeds and the band spans min to max. Loss is on a log scale. A network
     that diverged is drawn up to its last finite epoch, then a dashed jump leads to a triangle at the top
     of the axis (its exploded loss, maybe inf or NaN, is in the tooltip) instead of stretching the axis.
+
+    Parameters
+    ----------
+    history : ``Result.history``
+    status : ``Result.status``; without it a diverged network is not marked
+    metric : "loss" (log scale) or "accuracy"
+    max_epochs : at most this many epochs are drawn (evenly spaced)
+    width, height : of each of the two panels, in pixels
+
+    Returns
+    -------
+    A chart faceted into a training-set and a test-set panel.
     """
     labels = labels_of(history)
     is_loss = metric == "loss"
@@ -326,7 +338,14 @@ def layer_profile(layers: pd.DataFrame, field: str, *, epoch: int = 0, title: st
                   width: int = 700, height: int = 290) -> alt.LayerChart:
     """``field`` per layer at one epoch, one line per initializer (median over seeds, band min to max).
 
-    ``theory`` (columns initializer, layer, ``field``) adds dashed predicted lines.
+    Parameters
+    ----------
+    layers : ``Result.layers``
+    field : one of its statistics, e.g. "act_std", "grad_norm", "dead_fraction", "distinct_units"
+    epoch : the epoch shown (0: at initialization)
+    title, y_title : the chart's title and the y axis title (with its unit)
+    log : log y axis (zeros are dropped); percent : a 0-100% axis
+    theory : columns initializer, layer and ``field``: drawn dashed (e.g. ``wil.theory_frame``)
     """
     labels = labels_of(layers)
     at_epoch = _finite(layers[layers["epoch"] == epoch], field, positive=log)
@@ -388,6 +407,13 @@ def layer_heatmap(layers: pd.DataFrame, field: str, *, title: str, color_title: 
     """``field`` over epochs (x) and layers (y), one panel per initializer; median over seeds.
 
     On a log colour scale, cells that are exactly zero are grey rather than missing.
+
+    Parameters
+    ----------
+    layers : ``Result.layers``; field : the statistic coloured
+    title, color_title : the chart's title and the colour legend's title
+    log : log colour scale; percent : a 0-100% colour scale; scheme : a Vega colour scheme
+    max_epochs : at most this many epoch columns (evenly spaced); columns : panels per row
     """
     labels = labels_of(layers)
     data = thin_epochs(_finite(layers, field), max_epochs)
@@ -463,6 +489,13 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
 
     The histograms are pre-binned by the core; bars show the share of values in each bin. Layers of one
     initializer share the x axis, so a signal that shrinks or grows with depth is seen shrinking or growing.
+
+    Parameters
+    ----------
+    histograms : ``Result.histograms``
+    quantity : "activation", "preactivation", "weight" or "gradient"
+    epoch : one of the recorded epochs (0: at initialization)
+    layers : the layers shown (default all); seed : the network shown (default the first seed)
     """
     labels = labels_of(histograms)
     output_layer = int(histograms["layer"].max()) if len(histograms) else 1
@@ -523,6 +556,12 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
     Regions are tinted by the predicted class and fade where the network is unsure (opacity follows the
     predicted probability). One seed is shown; a network that diverged before the last epoch gets a note
     instead of a boundary.
+
+    Parameters
+    ----------
+    grid : ``Result.grid``; points : ``Result.points``
+    status : ``Result.status``, for the final accuracy written on each panel
+    seed : the network shown (default the first seed); panel_size : pixels per panel
     """
     labels = labels_of(grid)
     grid, seed = _first_seed(grid, seed)
@@ -572,7 +611,8 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
                  alt.Tooltip("probability:Q", title="Probability", format=".0%")])
     dots_layer = base.transform_filter(alt.datum.kind == "point").mark_circle(
         size=20, stroke="white", strokeWidth=0.5, opacity=0.95).encode(
-        x=x, y=y, color=color, tooltip=[alt.Tooltip("class:N", title="True class"), alt.Tooltip("split:N", title="Split")])
+        x=x, y=y, color=color,
+        tooltip=[alt.Tooltip("class:N", title="True class"), alt.Tooltip("split:N", title="Split")])
     text = base.transform_filter(alt.datum.kind == "note").mark_text(
         align="left", baseline="top", dx=4, dy=4, fontSize=13, fontWeight="bold").encode(
         x=alt.value(0), y=alt.value(0), text="note:N", color=alt.condition(alt.datum.bad, alt.value("#B00020"),
