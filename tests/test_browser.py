@@ -1,9 +1,11 @@
 """End to end in a real browser: the Streamlit server, Debian's Chromium through Playwright.
 
-Loads the page, waits for the charts, changes a control and a tab, checks the console for errors, and
-saves ``docs/screenshot.png`` (the README's picture). Skips only when Chromium is not installed.
+Loads the page, waits for the charts, changes a control and a tab, downloads the exports, checks the
+console for errors, and saves ``docs/screenshot.png`` (the README's picture). Skips only when Chromium is
+not installed.
 """
 
+import json
 import os
 import pathlib
 import socket
@@ -11,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 
 import pytest
 
@@ -101,6 +104,20 @@ def test_the_page_in_chromium(server):
             page.wait_for_function("location.search.includes('tab=Activations')", timeout=TIMEOUT_MS)
             page.get_by_text("Each layer should pass on a signal").wait_for(timeout=TIMEOUT_MS)
             wait_for_charts(page, 2)
+            # export: the configuration as JSON, every result frame as CSV in a zip
+            page.get_by_role("tab", name="Share & export").click()
+            with page.expect_download(timeout=TIMEOUT_MS) as download:
+                page.get_by_role("button", name="Configuration (JSON)").click()
+            saved = json.loads(pathlib.Path(download.value.path()).read_text())
+            assert saved["n_seeds"] == 3 and saved["compare"][0] == "zeros" and saved["depth"] == 8
+            with page.expect_download(timeout=TIMEOUT_MS) as download:
+                page.get_by_role("button", name="All result frames (CSV, zip)").click()
+            with zipfile.ZipFile(download.value.path()) as archive:
+                assert {"history.csv", "layers.csv", "histograms.csv", "status.csv", "grid.csv", "points.csv",
+                        "config.json"} == set(archive.namelist())
+                status = archive.read("status.csv").decode()
+                assert status.count("random_normal(std=1)") == 3 and "exploded" in status
+
             page.get_by_role("tab", name="Training").click()
             page.get_by_text("Every network").wait_for(timeout=TIMEOUT_MS)
             wait_for_charts(page, 3)
