@@ -25,6 +25,16 @@ st.set_page_config(page_title="wil · the weight-initialization lab", page_icon=
 
 MAX_SLOTS = int(wil.LIMITS["compare"][1])
 DEMO = wil.Config.demo()
+# Prepared comparisons for a presenter, each a story that shows on the first screen.
+LESSONS = {
+    "The classic: ReLU, 8 layers (the demo)": DEMO,
+    "Deep ReLU, 30 layers: He keeps the signal, Glorot loses it": wil.Config(
+        dataset="moons", n_samples=400, noise=0.2, activation="relu", depth=30, width=32, epochs=150,
+        learning_rate=0.05, compare=("glorot_uniform", "he_normal", "orthogonal", "lsuv")),
+    "Tanh: too small fades, too large saturates, Glorot learns": wil.Config(
+        dataset="circles", n_samples=400, noise=0.1, activation="tanh", depth=8, width=32, epochs=150,
+        learning_rate=0.1, compare=("random_normal(std=0.01)", "random_normal(std=1)", "glorot_uniform", "he_normal")),
+}
 # Offered when a slot is added: the next of these not yet compared.
 NEW_SLOT_NAMES = ("he_normal", "glorot_uniform", "lecun_normal", "orthogonal", "zeros", "random_normal",
                   "he_uniform", "glorot_normal", "lsuv", "torch_default", "random_uniform", "truncated_normal")
@@ -140,11 +150,19 @@ def init_from_url() -> None:
     load_config(config)
 
 
-def reset_to_demo() -> None:
-    for slot in range(MAX_SLOTS):
-        for key in [k for k in st.session_state if str(k).startswith(f"init{slot}_")]:
-            del st.session_state[key]
-    load_config(DEMO)
+def start_from(config: wil.Config) -> None:
+    """Callback: forget every initializer slot's widgets, then show ``config``."""
+    for key in [key for key in st.session_state if str(key).startswith("init") and str(key)[4:5].isdigit()]:
+        del st.session_state[key]
+    load_config(config)
+
+
+def start_lesson() -> None:
+    """Callback of the lesson picker: load the lesson, then show the picker empty again."""
+    lesson = st.session_state.get("lesson")
+    if lesson in LESSONS:
+        start_from(LESSONS[lesson])
+    st.session_state["lesson"] = None
 
 
 # ---------------------------------------------------------------- sidebar
@@ -203,8 +221,10 @@ def sidebar_config() -> tuple[wil.Config | None, list[str], list[str]]:
     sidebar = st.sidebar
     errors, notes = [], []
     with sidebar:
-        st.button("↺ Reset to the demo", key="reset", on_click=reset_to_demo, width="stretch",
+        st.button("↺ Reset to the demo", key="reset", on_click=start_from, args=(DEMO,), width="stretch",
                   help="Zeros, a too-small and a too-large normal, Glorot and He on two moons with ReLU.")
+        st.selectbox("Start from a lesson", options=list(LESSONS), index=None, key="lesson",
+                     placeholder="A prepared comparison…", on_change=start_lesson)
 
         st.header("Data")
         dataset = st.selectbox("Dataset", options=list(wil.DATASETS), key="dataset",

@@ -154,6 +154,20 @@ def test_reset_button_restores_the_demo():
     assert at.sidebar.number_input(key="n_initializers").value == len(DEMO.compare)
 
 
+def test_a_lesson_loads_its_comparison():
+    at = run(open_app(SMALL.to_query_params()))
+    lesson = "Tanh: too small fades, too large saturates, Glorot learns"
+    at.sidebar.selectbox(key="lesson").set_value(lesson)
+    run(at)
+    expected = wil.Config(dataset="circles", n_samples=400, noise=0.1, activation="tanh", depth=8, width=32,
+                          epochs=150, learning_rate=0.1, initializer=SMALL.initializer,
+                          compare=("random_normal(std=0.01)", "random_normal(std=1)", "glorot_uniform", "he_normal"))
+    assert url_config(at) == expected
+    assert at.sidebar.selectbox(key="init1_name").value == "random_normal"
+    assert at.sidebar.select_slider(key="init1_random_normal_std").value == 1.0
+    assert at.sidebar.selectbox(key="lesson").value is None  # ready for the next one
+
+
 def test_a_repeated_initializer_is_compared_once():
     at = run(open_app(SMALL.to_query_params()))
     at.sidebar.selectbox(key="init2_name").set_value("zeros")
