@@ -32,40 +32,74 @@ LIMITS: dict[str, tuple[float, float, str]] = {
     "n_seeds": (1, 10, "ten seeds give a clear band"),
     "compare": (0, 12, "more than 12 colours cannot be told apart"),
 }
-# networks x epochs x training samples x parameters: proportional to the arithmetic of a run.
-MAX_WORK = 3e10
-# networks x samples x hidden units: the activations one pass holds in memory (8 bytes each, a few copies).
-MAX_ACTIVATIONS = 1.5e7
-_MAX_TEXT = 4000
+# Budgets on a whole run, measured by benchmarks/bench_limits.py so that the largest run they allow
+# stays within ~500 MB of peak memory and ~15 s on two shared cores (a small Community Cloud instance has
+# under 1 GB and a fraction of a core, and serves everyone from one process). See docs/RELIABILITY.md.
+#
+# networks x epochs x (training samples + 8) x (parameters + 16 x hidden units): the arithmetic of a run,
+# ~1 ns each here. The matmuls cost samples x parameters; the corrections are measured: each hidden unit
+# costs ~16 element-wise operations per sample (activation, derivative, statistics), and each parameter
+# ~8 samples' worth per epoch (optimizer update, statistics), which dominates when data is small.
+MAX_WORK = 1e10
+# networks x training samples x hidden units: what one pass holds in memory (~34 bytes each, all copies).
+MAX_ACTIVATIONS = 6e6
+# networks x parameters: weights, gradients and optimizer buffers (~85 bytes each with Adam, all copies).
+MAX_PARAMETERS = 2.5e6
+# rows of the result's tables: what the app caches and copies for every visitor (~500 bytes each to build).
+MAX_ROWS = 4e5
+# epochs x (mini-batches + 2) x layers: the Python overhead of the loop (~0.07 ms each), which the
+# arithmetic above misses when layers are thin and batches small.
+MAX_STEPS = 5e4
+_MAX_TEXT = 4000  # longest string a URL field may carry
+_SHOWN = 40  # longest echo of a received value in a message
+# rows each network adds to the result's tables besides its per-epoch rows (see training.py):
+_UNIT_OPERATIONS = 16  # element-wise operations per hidden unit and sample, in units of a multiply-add
+_UPDATE_SAMPLES = 8  # the per-epoch work on each parameter, in samples' worth
+_HISTOGRAM_ROWS_PER_LAYER = 5 * 4 * 30  # recorded epochs x quantities x bins
+_GRID_ROWS = 2 * 40 * 40  # 2-D datasets: the decision boundary at epoch 0 and the last, 40 x 40 points
 # The app's first screen: zeros stay symmetric, std 0.01 vanishes, std 1 explodes, Glorot and He learn.
 DEMO = dict(dataset="moons", n_samples=400, noise=0.2, activation="relu", depth=8, width=32, epochs=150,
             learning_rate=0.1, optimizer="sgd",
-            compare=("zeros", "random_normal(std=0.01)", "random_normal(std=1)", "glorot_uniform", "he_normal"))  # longest string a URL field may carry
+            compare=("zeros", "random_normal(std=0.01)", "random_normal(std=1)", "glorot_uniform", "he_normal"))
+
+
+def _shown(value: object) -> str:
+    """A received value for a message: ASCII only (no markup, no control or bidi characters), short."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    try:
+        text = ascii(value)
+    except Exception:  # a hostile __repr__
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= _SHOWN else text[:_SHOWN - 3] + "..."
 
 
 def _check_int(name: str, value: object) -> int:
     low, high, _ = LIMITS[name]
     if isinstance(value, bool) or not isinstance(value, int) and not (hasattr(value, "__index__")):
-        raise ValueError(f"Invalid {name}: expected an integer in [{low:g}, {high:g}], got {value!r}")
-    value = int(value)
+        raise ValueError(f"Invalid {name}: expected an integer in [{low:g}, {high:g}], got {_shown(value)}")
+    value = int(value.__index__())
     if not low <= value <= high:
-        raise ValueError(f"Invalid {name}: got {value}, allowed [{low:g}, {high:g}]")
+        raise ValueError(f"Invalid {name}: got {_shown(value)}, allowed [{low:g}, {high:g}]")
     return value
 
 
 def _check_float(name: str, value: object) -> float:
     low, high, _ = LIMITS[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
-        raise ValueError(f"Invalid {name}: expected a number in [{low:g}, {high:g}], got {value!r}")
-    value = float(value)
+        raise ValueError(f"Invalid {name}: expected a number in [{low:g}, {high:g}], got {_shown(value)}")
+    try:
+        value = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"Invalid {name}: expected a number in [{low:g}, {high:g}], got {_shown(value)}") from None
     if not math.isfinite(value) or not low <= value <= high:
-        raise ValueError(f"Invalid {name}: got {value!r}, allowed [{low:g}, {high:g}]")
+        raise ValueError(f"Invalid {name}: got {_shown(value)}, allowed [{low:g}, {high:g}]")
     return value
 
 
 def _check_choice(name: str, value: object, choices) -> str:
     if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"Invalid {name} {value!r}; choose from {sorted(choices)}")
+        raise ValueError(f"Invalid {name} {_shown(value)}; choose from {sorted(choices)}")
     return value
 
 
@@ -96,34 +130,25 @@ class Config:
     dtype: str = "float64"  # float32 trains faster, float64 is exact to test against
 
     def __post_init__(self):
-        def put(name, value):
-            object.__setattr__(self, name, value)
-
-        put("dataset", _check_choice("dataset", self.dataset, DATASETS))
-        put("activation", _check_choice("activation", self.activation, ACTIVATIONS))
-        put("optimizer", _check_choice("optimizer", self.optimizer, OPTIMIZERS))
-        put("dtype", _check_choice("dtype", self.dtype, DTYPES))
-        for name in ("n_samples", "depth", "width", "epochs", "seed", "n_seeds"):
-            put(name, _check_int(name, getattr(self, name)))
-        for name in ("noise", "learning_rate"):
-            put(name, _check_float(name, getattr(self, name)))
-        if self.batch_size is not None:
-            put("batch_size", _check_int("batch_size", self.batch_size))
-        put("initializer", _canonical_label("initializer", self.initializer))
-        put("compare", self._checked_compare(self.compare))
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, _check_field(f.name, getattr(self, f.name)))
+        last_seed, high = self.seed + self.n_seeds - 1, LIMITS["seed"][1]
+        if last_seed > high:
+            raise ValueError(f"Invalid seed: networks are seeded {self.seed}..{last_seed}, above {int(high)}; "
+                             f"lower seed or n_seeds")
         self._check_budget()
 
     @staticmethod
     def _checked_compare(entries) -> tuple[str, ...]:
         if isinstance(entries, str) or not isinstance(entries, (tuple, list)):
-            raise ValueError(f"Invalid compare: expected a list of initializers, got {entries!r}")
+            raise ValueError(f"Invalid compare: expected a list of initializers, got {_shown(entries)}")
         high = LIMITS["compare"][1]
         if len(entries) > high:
             raise ValueError(f"Invalid compare: got {len(entries)} initializers, allowed at most {high:g}")
         labels = tuple(_canonical_label("compare", entry) for entry in entries)
         repeated = sorted({label for label in labels if labels.count(label) > 1})
         if repeated:
-            raise ValueError(f"Invalid compare: {repeated[0]!r} is listed twice")
+            raise ValueError(f"Invalid compare: {_shown(repeated[0])} is listed twice")
         return labels
 
     @classmethod
@@ -155,29 +180,94 @@ class Config:
         sizes = [spec.n_features] + [self.width] * self.depth + [spec.n_outputs]
         return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
 
-    def work(self, n_networks: int | None = None) -> float:
-        """networks x epochs x training samples x parameters, the quantity ``MAX_WORK`` bounds."""
-        n_networks = n_networks or len(self.labels) * self.n_seeds
-        return float(n_networks) * self.epochs * self.n_train() * self.n_parameters()
+    def n_networks(self) -> int:
+        """Networks ``wil.compare`` trains by default: initializers x seeds."""
+        return len(self.labels) * self.n_seeds
+
+    def n_batches(self) -> int:
+        """Updates per epoch: 1 for full batch, else mini-batches over the training split."""
+        return 1 if self.batch_size is None else math.ceil(self.n_train() / self.batch_size)
+
+    def work(self, n_networks: int | None = None, epochs: int | None = None) -> float:
+        """networks x epochs x (training samples + 8) x (parameters + 16 x hidden units), the quantity
+        ``MAX_WORK`` bounds."""
+        n_networks = n_networks or self.n_networks()
+        epochs = self.epochs if epochs is None else epochs
+        return (float(n_networks) * epochs * (self.n_train() + _UPDATE_SAMPLES)
+                * (self.n_parameters() + _UNIT_OPERATIONS * self.depth * self.width))
+
+    def n_activations(self, n_networks: int | None = None) -> float:
+        """networks x training samples x hidden units, the quantity ``MAX_ACTIVATIONS`` bounds."""
+        n_networks = n_networks or self.n_networks()
+        return float(n_networks) * self.n_train() * self.width * self.depth
+
+    def n_rows(self, n_networks: int | None = None, epochs: int | None = None) -> float:
+        """Rows of the result's tables at most (history, layers, histograms, grid, status), the
+        quantity ``MAX_ROWS`` bounds."""
+        n_networks = n_networks or self.n_networks()
+        epochs = self.epochs if epochs is None else epochs
+        layers = self.depth + 1
+        grid = _GRID_ROWS if DATASETS[self.dataset].n_features == 2 else 0
+        per_network = (epochs + 1) * (2 + layers) + _HISTOGRAM_ROWS_PER_LAYER * layers + grid + 1
+        return float(n_networks) * per_network
+
+    def n_steps(self) -> float:
+        """epochs x (mini-batches + 2) x layers, the quantity ``MAX_STEPS`` bounds: each epoch runs a
+        recording pass over the whole training split (about two updates' overhead) and its updates,
+        each through every layer, one NumPy call sequence at a time."""
+        return float(self.epochs) * (self.n_batches() + 2) * (self.depth + 1)
 
     def _check_budget(self, n_networks: int | None = None) -> None:
-        n_networks = n_networks or len(self.labels) * self.n_seeds
+        n_networks = n_networks or self.n_networks()
         n_train = self.n_train()
         if self.batch_size is not None and self.batch_size > n_train:
             raise ValueError(f"Invalid batch_size: got {self.batch_size}, but the training split has only "
                              f"{n_train} samples; use at most {n_train} or full batch (None)")
-        work = self.work(n_networks)
-        if work > MAX_WORK:
+        networks = f"{n_networks} network{'s' if n_networks != 1 else ''}"
+        parameters = float(n_networks) * self.n_parameters()
+        if parameters > MAX_PARAMETERS:
             raise ValueError(
-                f"This run is too large: {n_networks} networks x {self.epochs} epochs x {n_train} samples x "
-                f"{self.n_parameters()} parameters = {work:.2g}, above the limit of {MAX_WORK:.2g}. "
-                f"Reduce epochs, depth, width, samples, seeds or the number of initializers.")
-        activations = float(n_networks) * n_train * self.width * self.depth
+                f"This run needs too much memory for its weights: {networks} x {self.n_parameters():,} "
+                f"parameters = {parameters:.3g}, above the limit of {MAX_PARAMETERS:.3g}. "
+                f"Reduce width or depth, or train fewer networks (seeds, initializers).")
+        activations = self.n_activations(n_networks)
         if activations > MAX_ACTIVATIONS:
             raise ValueError(
-                f"This run needs too much memory: {n_networks} networks x {n_train} samples x "
-                f"{self.depth * self.width} hidden units = {activations:.2g} activations, above the limit of "
-                f"{MAX_ACTIVATIONS:.2g}. Reduce samples, depth, width, seeds or the number of initializers.")
+                f"This run needs too much memory for its activations: {networks} x {n_train} training "
+                f"samples x {self.depth * self.width:,} hidden units = {activations:.3g}, above the limit of "
+                f"{MAX_ACTIVATIONS:.3g}. Reduce samples, width or depth, or train fewer networks "
+                f"(seeds, initializers).")
+        rows = self.n_rows(n_networks)
+        if rows > MAX_ROWS:
+            fit = self._largest_epochs(lambda epochs: self.n_rows(n_networks, epochs) <= MAX_ROWS)
+            raise ValueError(
+                f"This run records too much: {networks} x {self.epochs} epochs x {self.depth + 1} layers "
+                f"make {rows:.3g} rows of results, above the limit of {MAX_ROWS:.3g}. Reduce epochs{fit}, "
+                f"depth, or train fewer networks (seeds, initializers).")
+        work = self.work(n_networks)
+        if work > MAX_WORK:
+            fit = self._largest_epochs(lambda epochs: self.work(n_networks, epochs) <= MAX_WORK)
+            raise ValueError(
+                f"This run is too long: {networks} x {self.epochs} epochs x ({n_train} training samples + "
+                f"{_UPDATE_SAMPLES}) x ({self.n_parameters():,} parameters + {_UNIT_OPERATIONS} x "
+                f"{self.depth * self.width:,} hidden units) = {work:.3g}, above the limit of {MAX_WORK:.3g}. "
+                f"Reduce epochs{fit}, samples, width or depth, or train fewer networks (seeds, initializers).")
+        steps = self.n_steps()
+        if steps > MAX_STEPS:
+            per_epoch = steps / self.epochs
+            fit = self._largest_epochs(lambda epochs: per_epoch * epochs <= MAX_STEPS)
+            raise ValueError(
+                f"This run takes too many steps: {self.epochs} epochs x ({self.n_batches()} batches + 2) x "
+                f"{self.depth + 1} layers = {steps:.3g}, above the limit of {MAX_STEPS:.3g}. Increase "
+                f"batch_size (or use full batch), reduce epochs{fit} or depth.")
+
+    def _largest_epochs(self, fits) -> str:
+        """", at most N with the rest unchanged" for the largest N epochs that ``fits``, or ""."""
+        low, high = 0, self.epochs
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if fits(middle) else (low, middle - 1)
+        return f" (at most {low} fit with the rest unchanged)" if low >= LIMITS["epochs"][0] else ""
 
     def check_networks(self, n_networks: int) -> None:
         """Raise ``ValueError`` if ``n_networks`` networks of this config exceed the limits."""
@@ -218,28 +308,63 @@ class Config:
         """Lenient reading of a URL: the valid fields applied over ``base`` (default ``Config()``), plus a
         message per problem.
 
-        If the valid fields together still make an invalid config (over the budget, say), the result is
-        ``base`` and the reason is among the messages. Never raises.
+        Each field is checked alone (type and range); a bad one keeps ``base``'s value and gets a message.
+        A repeated key (a list of values) takes its last value, with a message. Unknown keys share one
+        message. If the valid fields together still make an invalid config (over a budget, say), the
+        result is ``base`` and the reason is the last message: never a silent clamp. Messages quote what
+        was received in a short ASCII form without markup. Never raises.
         """
-        problems, values = [], {}
-        defaults = base if base is not None else cls()
+        defaults = base if isinstance(base, Config) else cls()
+        try:
+            items = list(params.items())
+        except Exception:  # not a mapping at all
+            return defaults, ["the URL parameters could not be read; using the default configuration"]
+        problems, values, unknown = [], {}, []
         names = {f.name for f in dataclasses.fields(cls)}
-        for key, raw in params.items():
-            if key not in names:
-                problems.append(f"unknown parameter {str(key)[:40]!r} ignored")
+        for key, raw in items:
+            if not isinstance(key, str) or key not in names:
+                unknown.append(_shown(key))
                 continue
             if isinstance(raw, (list, tuple)):  # a repeated key: the last one wins, as in st.query_params
+                if len(raw) > 1:
+                    problems.append(f"{key} was given {len(raw)} times; using the last")
                 raw = raw[-1] if raw else ""
             try:
-                values[key] = _parse_field(key, raw)
-                dataclasses.replace(defaults, **{key: values[key]})  # validates this field alone
+                values[key] = _check_field(key, _parse_field(key, raw))
             except ValueError as error:
-                values.pop(key, None)
-                problems.append(f"{error}; using the default")
+                problems.append(f"{_clipped(error).rstrip('.')}; using the default")
+        if unknown:
+            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            problems.insert(0, f"unknown parameter{'s' if len(unknown) > 1 else ''} "
+                               f"{', '.join(unknown[:5])}{more} ignored")
         try:
             return dataclasses.replace(defaults, **values), problems
         except ValueError as error:
-            return defaults, problems + [f"{error}; using the default configuration"]
+            return defaults, problems + [f"{_clipped(error).rstrip('.')}; using the default configuration"]
+
+
+def _check_field(name: str, value: object) -> object:
+    """One field's value checked alone (type and range, not the budgets); ValueError naming the field."""
+    if name in ("dataset", "activation", "optimizer", "dtype"):
+        choices = {"dataset": DATASETS, "activation": ACTIVATIONS, "optimizer": OPTIMIZERS, "dtype": DTYPES}
+        return _check_choice(name, value, choices[name])
+    if name in ("n_samples", "depth", "width", "epochs", "seed", "n_seeds"):
+        return _check_int(name, value)
+    if name == "batch_size":
+        return None if value is None else _check_int(name, value)
+    if name in ("noise", "learning_rate"):
+        return _check_float(name, value)
+    if name == "initializer":
+        return _canonical_label(name, value)
+    if name == "compare":
+        return Config._checked_compare(value)
+    raise ValueError(f"Invalid field {_shown(name)}")
+
+
+def _clipped(error: Exception, limit: int = 300) -> str:
+    """A message made safe to show: ASCII (other characters escaped) and at most ``limit`` long."""
+    text = str(error).encode("ascii", "backslashreplace").decode("ascii")
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _canonical_label(field_name: str, entry) -> str:
@@ -247,7 +372,7 @@ def _canonical_label(field_name: str, entry) -> str:
         name, params = parse_entry(entry)
         return make_label(name, params)
     except ValueError as error:
-        raise ValueError(f"Invalid {field_name}: {error}") from None
+        raise ValueError(f"Invalid {field_name}: {_clipped(error, 200)}") from None
 
 
 def _parse_field(name: str, raw: object):
@@ -262,12 +387,16 @@ def _parse_field(name: str, raw: object):
         return None
     if name in ("n_samples", "depth", "width", "epochs", "seed", "n_seeds", "batch_size"):
         try:
+            if not text.isascii():  # int() also reads other scripts' digits; a URL has no need of them
+                raise ValueError
             return int(text)
         except ValueError:
-            raise ValueError(f"Invalid {name}: expected an integer, got {text[:40]!r}") from None
+            raise ValueError(f"Invalid {name}: expected an integer, got {_shown(text)}") from None
     if name in ("noise", "learning_rate"):
         try:
+            if not text.isascii():
+                raise ValueError
             return float(text)
         except ValueError:
-            raise ValueError(f"Invalid {name}: expected a number, got {text[:40]!r}") from None
+            raise ValueError(f"Invalid {name}: expected a number, got {_shown(text)}") from None
     return text

@@ -20,6 +20,7 @@ from .threads import blas_threads
 LOSS_BOUND = 1e6
 GRID_SIZE = 40  # decision-boundary grid points per axis
 LSUV_BATCH = 256  # examples LSUV measures variances on (Mishkin & Matas use one mini-batch)
+PREDICT_CHUNK = 2**20  # values of one layer the decision-boundary grid is predicted in (8 MB in float64)
 
 ProgressCallback = Callable[[float], None]
 Entry = "str | tuple[str, dict]"
@@ -250,9 +251,26 @@ def _grid(data: Dataset) -> np.ndarray:
     return np.column_stack([x1.ravel(), x2.ravel()])
 
 
+def _outputs(net: Network, points: np.ndarray) -> np.ndarray:
+    """The networks' outputs at ``points`` (m, d), (K, m, n_outputs), holding one layer of one chunk of
+    points at a time: unlike ``forward``, nothing is kept for a backward pass, so the grid's memory
+    stays near ``PREDICT_CHUNK`` values per layer however many networks and units there are."""
+    K, width = net.n_networks, max(W.shape[2] for W in net.weights)
+    chunk = max(1, PREDICT_CHUNK // (K * width))
+    parts = []
+    for start in range(0, points.shape[0], chunk):
+        a = points[start:start + chunk]  # (m', d)
+        for layer, (W, b) in enumerate(zip(net.weights, net.biases)):
+            z = np.matmul(a, W)  # (K, m', fan_out)
+            z += b
+            a = z if layer == net.n_layers - 1 else net.activation.f(z)
+        parts.append(a)
+    return np.concatenate(parts, axis=1)  # (K, m, n_outputs)
+
+
 def _predict(net: Network, points: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray]:
     """Predicted class (or value) and its probability (NaN for regression) at each point, (K, m) each."""
-    output = forward(net, points.astype(net.weights[0].dtype)).output  # (K, m, n_outputs)
+    output = _outputs(net, points.astype(net.weights[0].dtype))  # (K, m, n_outputs)
     if task != "classification":
         return output[:, :, 0], np.full(output.shape[:2], np.nan)
     shifted = output - output.max(axis=2, keepdims=True)
