@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +201,66 @@ def test_parameter_count_matches_the_network():
     config = Config(dataset="wine", depth=3, width=7)
     sizes = [13, 7, 7, 7, 3]
     assert config.n_parameters() == sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+# ---------------------------------------------------------------- many visitors at once
+
+def test_at_most_max_concurrent_runs_train_at_once(monkeypatch):
+    """Six threads ask at once; the gate lets MAX_CONCURRENT_RUNS in, the rest wait, all finish."""
+    from wil import training
+
+    active, most, release = [0], [0], threading.Event()
+    lock = threading.Lock()
+    real_run = training._run
+
+    def gated_run(*args, **kwargs):
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        release.wait(timeout=30)
+        try:
+            return real_run(*args, **kwargs)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(training, "_run", gated_run)
+    queued = []
+    results = []
+
+    def visitor(seed):
+        results.append(wil.compare(Config(**TINY, seed=seed), progress=lambda f: queued.append(f) if f == 0 else None))
+
+    threads = [threading.Thread(target=visitor, args=(seed,)) for seed in range(6)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while (active[0] < training.MAX_CONCURRENT_RUNS or len(queued) < 6) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # room for a run that should be waiting to slip in, if the gate leaked
+    assert most[0] == training.MAX_CONCURRENT_RUNS
+    assert len(queued) == 6  # every visitor was told progress 0 while queued
+    release.set()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 6 and most[0] == training.MAX_CONCURRENT_RUNS
+
+
+def test_a_failing_run_gives_its_slot_back(monkeypatch):
+    from wil import training
+
+    def broken_run(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(training, "_run", broken_run)
+    for _ in range(training.MAX_CONCURRENT_RUNS + 1):
+        with pytest.raises(RuntimeError, match="boom"):
+            wil.compare(Config(**TINY))
+    slots = [training._run_slots.acquire(blocking=False) for _ in range(training.MAX_CONCURRENT_RUNS)]
+    for taken in slots:
+        if taken:
+            training._run_slots.release()
+    assert all(slots), "a run that raised kept its slot"
 
 
 # ---------------------------------------------------------------- messages

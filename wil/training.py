@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -20,6 +21,11 @@ from .threads import blas_threads
 LOSS_BOUND = 1e6
 GRID_SIZE = 40  # decision-boundary grid points per axis
 LSUV_BATCH = 256  # examples LSUV measures variances on (Mishkin & Matas use one mini-batch)
+# Runs that train at once in one process; the others wait their turn. A Streamlit server is one process
+# for every visitor: more runs at once would not finish sooner on its one or two cores, only hold more
+# memory at once (each run may take ~300 MB within the limits, see docs/RELIABILITY.md).
+MAX_CONCURRENT_RUNS = 2
+_run_slots = threading.BoundedSemaphore(MAX_CONCURRENT_RUNS)
 PREDICT_CHUNK = 2**20  # values of one layer the decision-boundary grid is predicted in (8 MB in float64)
 
 ProgressCallback = Callable[[float], None]
@@ -43,6 +49,9 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
     progress : called with the fraction done, from 0 to 1.
     diagnostics : record per-layer statistics and histograms (off: losses and accuracies only).
 
+    At most ``MAX_CONCURRENT_RUNS`` calls train at once in a process (a server's visitors share it);
+    the others wait their turn, having reported progress 0.
+
     Returns
     -------
     Result with tidy frames; see ``wil.Result``.
@@ -50,10 +59,13 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
     labels = _labels(config.labels if initializers is None else initializers)
     seeds = _seeds(config.seeds if seeds is None else seeds)
     config.check_networks(len(labels) * len(seeds))
-    data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
-    with np.errstate(all="ignore"), blas_threads(config, len(labels) * len(seeds), data.X_train.shape[0]):
-        records = _run(config, data, labels, seeds, progress, diagnostics)
-    return build_result(config, data, records)
+    if progress is not None:
+        progress(0.0)  # before waiting for a slot, so a caller can show that its run is queued
+    with _run_slots:
+        data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
+        with np.errstate(all="ignore"), blas_threads(config, len(labels) * len(seeds), data.X_train.shape[0]):
+            records = _run(config, data, labels, seeds, progress, diagnostics)
+        return build_result(config, data, records)
 
 
 def _labels(entries) -> list[str]:

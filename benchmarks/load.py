@@ -1,0 +1,253 @@
+"""A workshop room opening wil at once: N Chromium sessions against the real Streamlit server.
+
+Usage::
+
+    python benchmarks/load.py                      # N = 1, 10, 20, a fresh server for each
+    python benchmarks/load.py --sessions 20 --app path/to/app.py
+
+For each N it starts ``streamlit run app.py`` (as Community Cloud does), waits for its health check,
+then opens N pages at the same moment in one headless Debian Chromium (one browser context, so one
+cookie jar and one websocket, per visitor). Half the visitors open the shared link (the default page),
+half a link with a configuration of their own (another seed, dataset or activation), so the cache
+serves the first half and the engine trains for the second. A session completes when the script has
+finished and every chart on the page has drawn (an SVG or canvas inside each ``stVegaLiteChart``); it
+errors on an exception element, an error alert, a crashed page or a timeout. Reported per N: sessions
+completed and errored, the median and worst time from opening the page to its last chart, and the
+server's peak memory (the most of the summed VmRSS of the server's process tree, sampled every 50 ms,
+and the server's own VmHWM from the kernel).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# the visitors with a link of their own: each a configuration nobody else asks for (same cost as the demo)
+DATASETS = ("moons", "circles", "xor", "spirals", "blobs")
+ACTIVATIONS = ("relu", "tanh")
+
+ALL_CHARTS_DRAWN = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+        .filter(chart => chart.offsetParent !== null);  // the open tab's charts
+    return charts.length > 0 && charts.every(chart => chart.querySelector('svg, canvas'));
+}"""
+FAILURE = ('[data-testid="stException"], [data-testid="stAlertContentError"]')
+
+
+def distinct_query(index: int) -> str:
+    """A valid configuration of its own for visitor ``index`` (different seed, data and activation)."""
+    return (f"?seed={1000 + index}&dataset={DATASETS[index % len(DATASETS)]}"
+            f"&activation={ACTIVATIONS[index // 2 % len(ACTIVATIONS)]}")
+
+
+# ---------------------------------------------------------------- the server
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``streamlit run`` in a subprocess, with its memory sampled in a thread."""
+
+    def __init__(self, app: Path, port: int):
+        self.app, self.port = app, port
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="wil-load-", suffix=".log", delete=False)
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", app.name, "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=app.parent, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.peak_rss_mb = 0.0
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited: {Path(self.log.name).read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stcore/health", timeout=2) as answer:
+                    if answer.read().strip() == b"ok":
+                        self._sampler.start()
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("the server did not answer its health check")
+
+    def _tree(self) -> list[int]:
+        """The server's pid and its descendants' (from /proc)."""
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+                    children.setdefault(parent, []).append(int(entry))
+                except (OSError, IndexError, ValueError):
+                    continue
+        tree, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo.extend(children.get(pid, []))
+        return tree
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            total = sum(_status_kb(pid, "VmRSS") for pid in self._tree())
+            self.peak_rss_mb = max(self.peak_rss_mb, total / 1024)
+            self._stop.wait(0.05)
+
+    def high_water_mb(self) -> float:
+        return _status_kb(self.process.pid, "VmHWM") / 1024
+
+    def tracebacks(self) -> int:
+        return Path(self.log.name).read_text().count("Traceback")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def _status_kb(pid: int, key: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+# ---------------------------------------------------------------- the visitors
+
+@dataclass
+class Visit:
+    url: str
+    seconds: float | None = None
+    error: str = ""
+    charts: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+async def visit(browser, url: str, start: asyncio.Event, timeout: float) -> Visit:
+    """One visitor: a fresh context, open the link when told, wait for the last chart."""
+    result = Visit(url)
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = await context.new_page()
+        crashed = []
+        page.on("crash", lambda *_: crashed.append(True))
+        await start.wait()
+        began = time.perf_counter()
+        await page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
+        await page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=timeout * 1000)
+        remaining = max(1.0, timeout - (time.perf_counter() - began))
+        await page.wait_for_function(ALL_CHARTS_DRAWN, timeout=remaining * 1000, polling=100)
+        result.seconds = time.perf_counter() - began
+        result.charts = await page.locator('[data-testid="stVegaLiteChart"]').count()
+        failures = await page.locator(FAILURE).all_inner_texts()
+        if failures or crashed:
+            result.error = ("page crashed" if crashed else failures[0])[:200]
+        result.warnings = await page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
+    except Exception as error:  # a timeout or a dead page: this visitor did not get their charts
+        result.error = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+    finally:
+        await context.close()
+    return result
+
+
+async def room(base_url: str, n_sessions: int, timeout: float, chromium: str) -> list[Visit]:
+    from playwright.async_api import async_playwright
+
+    urls = [base_url + ("/" if i % 2 == 0 else "/" + distinct_query(i)) for i in range(n_sessions)]
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            start = asyncio.Event()
+            tasks = [asyncio.create_task(visit(browser, url, start, timeout)) for url in urls]
+            await asyncio.sleep(0.5)  # every context is open: now they all click the link at once
+            start.set()
+            return await asyncio.gather(*tasks)
+        finally:
+            await browser.close()
+
+
+# ---------------------------------------------------------------- report
+
+def run(app: Path, n_sessions: int, timeout: float, chromium: str) -> dict:
+    server = Server(app, free_port())
+    try:
+        server.wait_ready()
+        visits = asyncio.run(room(f"http://127.0.0.1:{server.port}", n_sessions, timeout, chromium))
+        time.sleep(0.3)
+        figures = {"peak_rss_mb": server.peak_rss_mb, "vm_hwm_mb": server.high_water_mb(),
+                   "tracebacks": server.tracebacks()}
+    finally:
+        server.stop()
+    times = [v.seconds for v in visits if v.seconds is not None and not v.error]
+    return {"n": n_sessions, "completed": len(times), "errors": sum(bool(v.error) for v in visits),
+            "median_s": statistics.median(times) if times else float("nan"),
+            "worst_s": max(times) if times else float("nan"), "visits": visits, **figures}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 20], help="values of N")
+    parser.add_argument("--app", type=Path, default=ROOT / "app.py", help="the Streamlit script")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds a visitor waits at most")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--verbose", action="store_true", help="print every visit")
+    args = parser.parse_args()
+    app = args.app.resolve()
+    print(f"app {app}; {os.cpu_count()} cores; half the sessions on the default link, half on links of "
+          f"their own; a fresh server for each N\n")
+    header = (f"{'N':>3} {'completed':>9} {'errors':>6} {'median s':>8} {'worst s':>7} "
+              f"{'server peak RSS MB':>18} {'VmHWM MB':>8} {'tracebacks':>10}")
+    print(header)
+    print("-" * len(header))
+    failed = False
+    for n in args.sessions:
+        report = run(app, n, args.timeout, args.chromium)
+        print(f"{n:>3} {report['completed']:>9} {report['errors']:>6} {report['median_s']:>8.1f} "
+              f"{report['worst_s']:>7.1f} {report['peak_rss_mb']:>18.0f} {report['vm_hwm_mb']:>8.0f} "
+              f"{report['tracebacks']:>10}", flush=True)
+        for visit_ in report["visits"]:
+            if args.verbose or visit_.error:
+                took = "-" if visit_.seconds is None else f"{visit_.seconds:.1f} s"
+                print(f"      {took:>8} {visit_.charts:>2} charts {visit_.url.split('/', 3)[-1] or '/'}"
+                      f"{'  ERROR ' + visit_.error if visit_.error else ''}")
+        failed |= report["errors"] > 0 or report["completed"] < n or report["tracebacks"] > 0
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
