@@ -52,11 +52,18 @@ MAX_ROWS = 4e5
 MAX_STEPS = 5e4
 _MAX_TEXT = 4000  # longest string a URL field may carry
 _SHOWN = 40  # longest echo of a received value in a message
-# rows each network adds to the result's tables besides its per-epoch rows (see training.py):
+# the two measured corrections of MAX_WORK (see benchmarks/bench_limits.py):
 _UNIT_OPERATIONS = 16  # element-wise operations per hidden unit and sample, in units of a multiply-add
 _UPDATE_SAMPLES = 8  # the per-epoch work on each parameter, in samples' worth
+# rows each network adds to the result's tables besides its per-epoch rows (see training.py):
 _HISTOGRAM_ROWS_PER_LAYER = 5 * 4 * 30  # recorded epochs x quantities x bins
 _GRID_ROWS = 2 * 40 * 40  # 2-D datasets: the decision boundary at epoch 0 and the last, 40 x 40 points
+# Messages end up on a page that renders Markdown (st.warning): what they quote from a URL must not
+# carry HTML, entities, links, images, autolinks, code spans, math or line breaks. Each such character
+# or sequence is written as a \xNN escape instead.
+_MARKUP_CHARACTERS = str.maketrans({c: f"\\x{ord(c):02x}" for c in "<>&`$"})
+_MARKUP_SEQUENCES = (("](", "]\\x28"), ("![", "!\\x5b"), ("://", ":\\x2f\\x2f"), ("www.", "www\\x2e"),
+                     ("@", "\\x40"))
 # The app's first screen: zeros stay symmetric, std 0.01 vanishes, std 1 explodes, Glorot and He learn.
 DEMO = dict(dataset="moons", n_samples=400, noise=0.2, activation="relu", depth=8, width=32, epochs=150,
             learning_rate=0.1, optimizer="sgd",
@@ -64,14 +71,24 @@ DEMO = dict(dataset="moons", n_samples=400, noise=0.2, activation="relu", depth=
 
 
 def _shown(value: object) -> str:
-    """A received value for a message: ASCII only (no markup, no control or bidi characters), short."""
+    """A received value for a message: short, ASCII only, no control, bidi or markup characters."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
         return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
     try:
-        text = ascii(value)
+        text = _defanged(ascii(value))
     except Exception:  # a hostile __repr__
         text = f"a {type(value).__name__}"
     return text if len(text) <= _SHOWN else text[:_SHOWN - 3] + "..."
+
+
+def _defanged(text: str) -> str:
+    """``text`` in ASCII with every control character escaped and no Markdown or HTML markup left."""
+    text = text.encode("ascii", "backslashreplace").decode("ascii")
+    text = "".join(c if " " <= c <= "~" else f"\\x{ord(c):02x}" for c in text)
+    text = text.translate(_MARKUP_CHARACTERS)
+    for sequence, escaped in _MARKUP_SEQUENCES:
+        text = text.replace(sequence, escaped)
+    return text
 
 
 def _check_int(name: str, value: object) -> int:
@@ -362,8 +379,8 @@ def _check_field(name: str, value: object) -> object:
 
 
 def _clipped(error: Exception, limit: int = 300) -> str:
-    """A message made safe to show: ASCII (other characters escaped) and at most ``limit`` long."""
-    text = str(error).encode("ascii", "backslashreplace").decode("ascii")
+    """A message made safe to show (see ``_defanged``) and at most ``limit`` long."""
+    text = _defanged(str(error))
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
