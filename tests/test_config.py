@@ -54,7 +54,7 @@ def test_bad_values_name_the_field(field, value, message):
 
 
 def test_over_budget_names_the_knobs():
-    with pytest.raises(ValueError, match=r"too large: .* Reduce epochs, depth, width"):
+    with pytest.raises(ValueError, match=r"too much memory for its weights: .* Reduce width or depth"):
         Config(depth=50, width=512, epochs=2000, n_samples=5000)
 
 
@@ -89,19 +89,21 @@ def test_malformed_urls_are_rejected_whole_or_reported(params, problem):
 
 def test_lenient_parse_falls_back_to_defaults_when_the_whole_is_invalid():
     cfg, problems = Config.parse_query_params({"depth": "50", "width": "512", "epochs": "2000", "n_samples": "5000"})
-    assert cfg == Config() and any("too large" in p for p in problems)
+    assert cfg == Config() and problems[-1].startswith("This run")
+    assert problems[-1].endswith("using the default configuration")
 
 
 def test_repeated_keys_take_the_last_value():
     cfg, problems = Config.parse_query_params({"depth": ["3", "4"]})
-    assert cfg.depth == 4 and problems == []
+    assert cfg.depth == 4 and problems == ["depth was given 2 times; using the last"]
 
 
 def test_work_and_parameter_counts():
     cfg = Config(dataset="moons", n_samples=400, depth=2, width=10)
     assert cfg.n_train() == 300
     assert cfg.n_parameters() == (2 + 1) * 10 + (10 + 1) * 10 + (10 + 1) * 2
-    assert cfg.work() == 1 * 200 * 300 * cfg.n_parameters()
+    # samples x parameters, plus the measured element-wise work (16 per hidden unit, 8 samples' worth)
+    assert cfg.work() == 1 * 200 * (300 + 8) * (cfg.n_parameters() + 16 * 2 * 10)
     assert Config(dataset="digits").n_train() == 1797 - 450
 
 
