@@ -4,23 +4,27 @@ Usage::
 
     python benchmarks/load.py                      # N = 1, 10, 20, a fresh server for each
     python benchmarks/load.py --sessions 20 --app path/to/app.py
+    python benchmarks/load.py --sessions 10 --largest   # the own-link half asks for the largest runs
 
 For each N it starts ``streamlit run app.py`` (as Community Cloud does), waits for its health check,
-then opens N pages at the same moment in one headless Debian Chromium (one browser context, so one
-cookie jar and one websocket, per visitor). Half the visitors open the shared link (the default page),
-half a link with a configuration of their own (another seed, dataset or activation), so the cache
-serves the first half and the engine trains for the second. A session completes when the script has
-finished and every chart on the page has drawn (an SVG or canvas inside each ``stVegaLiteChart``); it
-errors on an exception element, an error alert, a crashed page or a timeout. Reported per N: sessions
-completed and errored, the median and worst time from opening the page to its last chart, and the
-server's peak memory (the most of the summed VmRSS of the server's process tree, sampled every 50 ms,
-and the server's own VmHWM from the kernel).
+then opens N pages at the same moment in one headless Debian Chromium (a browser context, so a cookie
+jar and a websocket, per visitor). Half the visitors open the shared link (the default page), half a
+link with a configuration of their own (another seed, dataset and activation; with ``--largest``, the
+largest runs the limits allow, from ``bench_limits.py``), so the cache serves the first half and the
+engine trains for the second. A session completes when the script has finished and every chart on the
+page has drawn (an SVG or canvas inside each visible ``stVegaLiteChart``); it errors on an exception
+element, an error alert, a crashed page or a timeout. Reported per N: sessions completed and errored,
+the median and worst time from opening the page to its last chart, the server's peak memory (the most
+of the summed VmRSS of its process tree, sampled every 50 ms, and its own VmHWM from the kernel),
+tracebacks in its log, and the CPU seconds the server and the browser used: here they share two cores,
+while on Community Cloud the browsers run on the visitors' machines.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import signal
 import socket
@@ -30,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +62,17 @@ def distinct_query(index: int) -> str:
             f"&activation={ACTIVATIONS[index // 2 % len(ACTIVATIONS)]}")
 
 
+def largest_query(index: int) -> str:
+    """One of the largest runs the limits allow (``bench_limits.cases()``) as a link, with a seed of its
+    own so that no two visitors share a cache entry."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_limits import cases
+
+    corners = list(cases().values())
+    config = dataclasses.replace(corners[index // 2 % len(corners)], seed=2000 + index)
+    return "?" + urllib.parse.urlencode(config.to_query_params())
+
+
 # ---------------------------------------------------------------- the server
 
 def free_port() -> int:
@@ -78,6 +94,7 @@ class Server:
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
             cwd=app.parent, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.peak_rss_mb = 0.0
+        self.cpu: dict[tuple[str, int], float] = {}
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
 
@@ -95,29 +112,22 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError("the server did not answer its health check")
 
-    def _tree(self) -> list[int]:
-        """The server's pid and its descendants' (from /proc)."""
-        children: dict[int, list[int]] = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as stat:
-                        parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-                    children.setdefault(parent, []).append(int(entry))
-                except (OSError, IndexError, ValueError):
-                    continue
-        tree, todo = [], [self.process.pid]
-        while todo:
-            pid = todo.pop()
-            tree.append(pid)
-            todo.extend(children.get(pid, []))
-        return tree
-
     def _sample(self) -> None:
+        """Every 50 ms: the server tree's summed RSS (keep the peak) and every process's CPU seconds."""
         while not self._stop.is_set():
-            total = sum(_status_kb(pid, "VmRSS") for pid in self._tree())
+            children = _children()
+            server = _tree(self.process.pid, children)
+            total = sum(_status_kb(pid, "VmRSS") for pid in server)
             self.peak_rss_mb = max(self.peak_rss_mb, total / 1024)
+            for pid in server:
+                self.cpu[("server", pid)] = _cpu_seconds(pid) or self.cpu.get(("server", pid), 0.0)
+            for pid in _tree(os.getpid(), children):  # this script's Playwright driver and Chromium
+                if pid != os.getpid() and pid not in server:
+                    self.cpu[("browser", pid)] = _cpu_seconds(pid) or self.cpu.get(("browser", pid), 0.0)
             self._stop.wait(0.05)
+
+    def cpu_seconds(self, who: str) -> float:
+        return sum(seconds for (kind, _), seconds in self.cpu.items() if kind == who)
 
     def high_water_mb(self) -> float:
         return _status_kb(self.process.pid, "VmHWM") / 1024
@@ -134,6 +144,40 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+def _children() -> dict[int, list[int]]:
+    """parent pid -> child pids, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return children
+
+
+def _tree(root: int, children: dict[int, list[int]]) -> list[int]:
+    """``root`` and its descendants."""
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _status_kb(pid: int, key: str) -> int:
@@ -185,10 +229,11 @@ async def visit(browser, url: str, start: asyncio.Event, timeout: float) -> Visi
     return result
 
 
-async def room(base_url: str, n_sessions: int, timeout: float, chromium: str) -> list[Visit]:
+async def room(base_url: str, n_sessions: int, timeout: float, chromium: str, largest: bool) -> list[Visit]:
     from playwright.async_api import async_playwright
 
-    urls = [base_url + ("/" if i % 2 == 0 else "/" + distinct_query(i)) for i in range(n_sessions)]
+    own = largest_query if largest else distinct_query
+    urls = [base_url + ("/" if i % 2 == 0 else "/" + own(i)) for i in range(n_sessions)]
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
         try:
@@ -203,14 +248,15 @@ async def room(base_url: str, n_sessions: int, timeout: float, chromium: str) ->
 
 # ---------------------------------------------------------------- report
 
-def run(app: Path, n_sessions: int, timeout: float, chromium: str) -> dict:
+def run(app: Path, n_sessions: int, timeout: float, chromium: str, largest: bool = False) -> dict:
     server = Server(app, free_port())
     try:
         server.wait_ready()
-        visits = asyncio.run(room(f"http://127.0.0.1:{server.port}", n_sessions, timeout, chromium))
+        visits = asyncio.run(room(f"http://127.0.0.1:{server.port}", n_sessions, timeout, chromium, largest))
         time.sleep(0.3)
         figures = {"peak_rss_mb": server.peak_rss_mb, "vm_hwm_mb": server.high_water_mb(),
-                   "tracebacks": server.tracebacks()}
+                   "tracebacks": server.tracebacks(), "server_cpu_s": server.cpu_seconds("server"),
+                   "browser_cpu_s": server.cpu_seconds("browser")}
     finally:
         server.stop()
     times = [v.seconds for v in visits if v.seconds is not None and not v.error]
@@ -225,21 +271,26 @@ def main() -> None:
     parser.add_argument("--app", type=Path, default=ROOT / "app.py", help="the Streamlit script")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds a visitor waits at most")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--largest", action="store_true",
+                        help="the visitors with links of their own ask for the largest runs the limits allow")
     parser.add_argument("--verbose", action="store_true", help="print every visit")
     args = parser.parse_args()
     app = args.app.resolve()
-    print(f"app {app}; {os.cpu_count()} cores; half the sessions on the default link, half on links of "
-          f"their own; a fresh server for each N\n")
+    own = "the largest runs the limits allow" if args.largest else "links of their own"
+    print(f"app {app}; {os.cpu_count()} cores; half the sessions on the default link, half on {own}; "
+          f"a fresh server for each N\n")
     header = (f"{'N':>3} {'completed':>9} {'errors':>6} {'median s':>8} {'worst s':>7} "
-              f"{'server peak RSS MB':>18} {'VmHWM MB':>8} {'tracebacks':>10}")
+              f"{'server peak RSS MB':>18} {'VmHWM MB':>8} {'tracebacks':>10} {'CPU s server':>12} "
+              f"{'CPU s browser':>13}")
     print(header)
     print("-" * len(header))
     failed = False
     for n in args.sessions:
-        report = run(app, n, args.timeout, args.chromium)
+        report = run(app, n, args.timeout, args.chromium, args.largest)
         print(f"{n:>3} {report['completed']:>9} {report['errors']:>6} {report['median_s']:>8.1f} "
               f"{report['worst_s']:>7.1f} {report['peak_rss_mb']:>18.0f} {report['vm_hwm_mb']:>8.0f} "
-              f"{report['tracebacks']:>10}", flush=True)
+              f"{report['tracebacks']:>10} {report['server_cpu_s']:>12.0f} {report['browser_cpu_s']:>13.0f}",
+              flush=True)
         for visit_ in report["visits"]:
             if args.verbose or visit_.error:
                 took = "-" if visit_.seconds is None else f"{visit_.seconds:.1f} s"

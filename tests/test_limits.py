@@ -108,7 +108,7 @@ OVER_BUDGET = {
                     r"depth, or train fewer networks \(seeds, initializers\)\.$"),
     "rows": (dict(n_samples=20, depth=1, width=1, epochs=2000, n_seeds=10, compare=TWELVE),
              r"^This run records too much: 120 networks x 2000 epochs x 2 layers make 1\.49e\+06 rows of "
-             r"results, above the limit of 4e\+05\. Reduce epochs, depth, or train fewer networks"),
+             r"results, above the limit of 3e\+05\. Reduce epochs, depth, or train fewer networks"),
     "work": (dict(n_samples=400, depth=8, width=64, epochs=2000, compare=("zeros", "he_normal")),
              r"^This run is too long: 2 networks x 2000 epochs x \(300 training samples \+ 8\) x \(29,442 "
              r"parameters \+ 16 x 512 hidden units\) = 4\.64e\+10, above the limit of 1e\+10\. Reduce epochs "

@@ -46,7 +46,7 @@ MAX_ACTIVATIONS = 6e6
 # networks x parameters: weights, gradients and optimizer buffers (~85 bytes each with Adam, all copies).
 MAX_PARAMETERS = 2.5e6
 # rows of the result's tables: what the app caches and copies for every visitor (~500 bytes each to build).
-MAX_ROWS = 4e5
+MAX_ROWS = 3e5
 # epochs x (mini-batches + 2) x layers: the Python overhead of the loop (~0.07 ms each), which the
 # arithmetic above misses when layers are thin and batches small.
 MAX_STEPS = 5e4

@@ -22,9 +22,9 @@ LOSS_BOUND = 1e6
 GRID_SIZE = 40  # decision-boundary grid points per axis
 LSUV_BATCH = 256  # examples LSUV measures variances on (Mishkin & Matas use one mini-batch)
 # Runs that train at once in one process; the others wait their turn. A Streamlit server is one process
-# for every visitor: more runs at once would not finish sooner on its one or two cores, only hold more
-# memory at once (each run may take ~300 MB within the limits, see docs/RELIABILITY.md).
-MAX_CONCURRENT_RUNS = 2
+# for every visitor, on a fraction of a core: runs at once would not finish sooner, only hold more memory
+# at once (a run may take ~300 MB within the limits; see docs/RELIABILITY.md and benchmarks/load.py).
+MAX_CONCURRENT_RUNS = 1
 _run_slots = threading.BoundedSemaphore(MAX_CONCURRENT_RUNS)
 PREDICT_CHUNK = 2**20  # values of one layer the decision-boundary grid is predicted in (8 MB in float64)
 
