@@ -1,0 +1,108 @@
+"""A hostile link in a real browser: what the page renders, not what the script sends.
+
+AppTest sees the Markdown the script sends; only a browser shows what becomes HTML. This opens one link
+full of markup in Debian's Chromium against the real server and checks that nothing of it ran or
+loaded: no injected element, no image or link pointing where the URL said, no script side effect, and
+the warnings visible as plain text. Skips only when Chromium or app.py is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = Path(os.environ.get("WIL_APP", ROOT / "app.py"))
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 180_000
+
+pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}"),
+              pytest.mark.skipif(not APP.exists(), reason=f"{APP} does not exist")]
+
+HOSTILE = {
+    "dataset": "<img src=x onerror=window.__pwned=1>",
+    "activation": "![x](https://example.invalid/pixel.png)",
+    "optimizer": "[click](javascript:window.__pwned=2)",
+    "initializer": "https://example.invalid/login",
+    "dtype": "<script>window.__pwned=3</script>",
+    "compare": "he_normal;<b id=injected>bold</b>",
+    "depth": "`code` $x$ \u202e",
+    "unknown<i>": "1",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", APP.name, "--server.headless", "true", "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"], cwd=APP.parent, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None, f"the server exited: see {log.name}"
+            assert time.monotonic() < deadline, "the server did not answer its health check within 60 s"
+            time.sleep(0.2)
+        yield url, Path(log.name)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def test_a_hostile_link_renders_as_plain_text(server):
+    from playwright.sync_api import sync_playwright
+
+    url, log = server
+    requests = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(f"{url}/?{urllib.parse.urlencode(HOSTILE)}", timeout=TIMEOUT_MS)
+            page.wait_for_selector('[data-testid="stVegaLiteChart"] :is(svg, canvas)', timeout=TIMEOUT_MS)
+            page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                                   timeout=TIMEOUT_MS)
+            warnings = page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
+            assert page.evaluate("window.__pwned") is None  # no handler, link or script from the URL ran
+            assert page.locator("#injected").count() == 0
+            assert page.locator('[data-testid="stMain"] img[src="x"]').count() == 0
+            assert page.locator('img[src*="example.invalid"]').count() == 0
+            assert page.locator('a[href*="example.invalid"], a[href^="javascript:"]').count() == 0
+            assert page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            browser.close()
+    assert not [r for r in requests if urllib.parse.urlparse(r).hostname == "example.invalid"]
+    text = " ".join(warnings)
+    for field in ("dataset", "activation", "optimizer", "initializer", "dtype", "compare", "depth"):
+        assert f"Invalid {field}" in text, (field, warnings)  # each refusal is visible, as text
+    assert "unknown parameter" in text
+    assert "Traceback" not in log.read_text()
