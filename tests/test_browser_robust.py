@@ -1,9 +1,10 @@
 """A hostile link in a real browser: what the page renders, not what the script sends.
 
 AppTest sees the Markdown the script sends; only a browser shows what becomes HTML. This opens one link
-full of markup in Debian's Chromium against the real server and checks that nothing of it ran or
-loaded: no injected element, no image or link pointing where the URL said, no script side effect, and
-the warnings visible as plain text. Skips only when Chromium or app.py is missing.
+full of markup (HTML, Markdown links and images, autolinks, which Markdown escaping alone does not stop)
+in Debian's Chromium against the real server and checks that nothing of it ran or loaded: no injected
+element, no image or link pointing where the URL said, no script side effect, and the warnings visible
+as plain text. Skips only when Chromium or app.py is missing.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ HOSTILE = {
     "compare": "he_normal;<b id=injected>bold</b>",
     "depth": "`code` $x$ \u202e",
     "unknown<i>": "1",
+    "noise": "someone@example.invalid",
+    "learning_rate": "www.example.invalid",
+    "seed": "<https://example.invalid/x>",
 }
 
 
@@ -96,13 +100,14 @@ def test_a_hostile_link_renders_as_plain_text(server):
             assert page.locator("#injected").count() == 0
             assert page.locator('[data-testid="stMain"] img[src="x"]').count() == 0
             assert page.locator('img[src*="example.invalid"]').count() == 0
-            assert page.locator('a[href*="example.invalid"], a[href^="javascript:"]').count() == 0
+            assert page.locator('a[href*="example.invalid"], a[href^="javascript:"], a[href^="mailto:"]').count() == 0
             assert page.locator('[data-testid="stException"]').count() == 0
         finally:
             browser.close()
     assert not [r for r in requests if urllib.parse.urlparse(r).hostname == "example.invalid"]
     text = " ".join(warnings)
-    for field in ("dataset", "activation", "optimizer", "initializer", "dtype", "compare", "depth"):
+    for field in ("dataset", "activation", "optimizer", "initializer", "dtype", "compare", "depth", "noise",
+                  "learning_rate", "seed"):
         assert f"Invalid {field}" in text, (field, warnings)  # each refusal is visible, as text
     assert "unknown parameter" in text
     assert "Traceback" not in log.read_text()

@@ -58,12 +58,10 @@ _UPDATE_SAMPLES = 8  # the per-epoch work on each parameter, in samples' worth
 # rows each network adds to the result's tables besides its per-epoch rows (see training.py):
 _HISTOGRAM_ROWS_PER_LAYER = 5 * 4 * 30  # recorded epochs x quantities x bins
 _GRID_ROWS = 2 * 40 * 40  # 2-D datasets: the decision boundary at epoch 0 and the last, 40 x 40 points
-# Messages end up on a page that renders Markdown (st.warning): what they quote from a URL must not
-# carry HTML, entities, links, images, autolinks, code spans, math or line breaks. Each such character
-# or sequence is written as a \xNN escape instead.
-_MARKUP_CHARACTERS = str.maketrans({c: f"\\x{ord(c):02x}" for c in "<>&`$"})
-_MARKUP_SEQUENCES = (("](", "]\\x28"), ("![", "!\\x5b"), ("://", ":\\x2f\\x2f"), ("www.", "www\\x2e"),
-                     ("@", "\\x40"))
+# Messages end up on pages that render Markdown (st.warning). A page escapes Markdown punctuation in
+# what it shows, but GitHub-flavoured autolinks form from plain text and survive that escaping
+# (https://..., www...., someone@host): what a message quotes from a URL has those sequences broken.
+_AUTOLINK_SEQUENCES = (("://", ":\\x2f\\x2f"), ("www.", "www\\x2e"), ("@", "\\x40"))
 # The app's first screen: zeros stay symmetric, std 0.01 vanishes, std 1 explodes, Glorot and He learn.
 DEMO = dict(dataset="moons", n_samples=400, noise=0.2, activation="relu", depth=8, width=32, epochs=150,
             learning_rate=0.1, optimizer="sgd",
@@ -71,7 +69,7 @@ DEMO = dict(dataset="moons", n_samples=400, noise=0.2, activation="relu", depth=
 
 
 def _shown(value: object) -> str:
-    """A received value for a message: short, ASCII only, no control, bidi or markup characters."""
+    """A received value for a message: short, printable ASCII, no autolink (see ``_defanged``)."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
         return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
     try:
@@ -82,11 +80,11 @@ def _shown(value: object) -> str:
 
 
 def _defanged(text: str) -> str:
-    """``text`` in ASCII with every control character escaped and no Markdown or HTML markup left."""
+    """``text`` in printable ASCII (anything else escaped: no bidi overrides, no line breaks) and with
+    no sequence that would become a link by itself."""
     text = text.encode("ascii", "backslashreplace").decode("ascii")
     text = "".join(c if " " <= c <= "~" else f"\\x{ord(c):02x}" for c in text)
-    text = text.translate(_MARKUP_CHARACTERS)
-    for sequence, escaped in _MARKUP_SEQUENCES:
+    for sequence, escaped in _AUTOLINK_SEQUENCES:
         text = text.replace(sequence, escaped)
     return text
 
