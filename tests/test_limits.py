@@ -180,6 +180,15 @@ def test_default_and_demo_configs_are_well_inside_every_budget():
         assert config.n_steps() <= MAX_STEPS / 10
 
 
+def test_the_lessons_fit_the_budgets():
+    """What a workshop does with the demo: bands of three seeds, or every initializer at once."""
+    demo = Config.demo()
+    assert dataclasses.replace(demo, n_seeds=3).n_networks() == 15
+    assert dataclasses.replace(demo, compare=TWELVE).n_networks() == 12
+    assert dataclasses.replace(demo, depth=25).depth == 25  # a deep network for vanishing signals
+    assert dataclasses.replace(demo, batch_size=32, epochs=300).n_batches() == 10
+
+
 @pytest.mark.parametrize("fields", [
     dict(dataset="moons", epochs=7, depth=2, width=3, n_seeds=2),
     dict(dataset="iris", epochs=12, depth=3, width=4, compare=("zeros", "he_normal")),
