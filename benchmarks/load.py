@@ -5,6 +5,7 @@ Usage::
     python benchmarks/load.py                      # N = 1, 10, 20, a fresh server for each
     python benchmarks/load.py --sessions 20 --app path/to/app.py
     python benchmarks/load.py --sessions 10 --largest   # the own-link half asks for the largest runs
+    python benchmarks/load.py --sessions 20 --largest --all-own   # everyone asks for a different one
 
 For each N it starts ``streamlit run app.py`` (as Community Cloud does), waits for its health check,
 then opens N pages at the same moment in one headless Debian Chromium (a browser context, so a cookie
@@ -229,11 +230,12 @@ async def visit(browser, url: str, start: asyncio.Event, timeout: float) -> Visi
     return result
 
 
-async def room(base_url: str, n_sessions: int, timeout: float, chromium: str, largest: bool) -> list[Visit]:
+async def room(base_url: str, n_sessions: int, timeout: float, chromium: str, largest: bool,
+               all_own: bool = False) -> list[Visit]:
     from playwright.async_api import async_playwright
 
     own = largest_query if largest else distinct_query
-    urls = [base_url + ("/" if i % 2 == 0 else "/" + own(i)) for i in range(n_sessions)]
+    urls = [base_url + ("/" if i % 2 == 0 and not all_own else "/" + own(i)) for i in range(n_sessions)]
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
         try:
@@ -248,11 +250,13 @@ async def room(base_url: str, n_sessions: int, timeout: float, chromium: str, la
 
 # ---------------------------------------------------------------- report
 
-def run(app: Path, n_sessions: int, timeout: float, chromium: str, largest: bool = False) -> dict:
+def run(app: Path, n_sessions: int, timeout: float, chromium: str, largest: bool = False,
+        all_own: bool = False) -> dict:
     server = Server(app, free_port())
     try:
         server.wait_ready()
-        visits = asyncio.run(room(f"http://127.0.0.1:{server.port}", n_sessions, timeout, chromium, largest))
+        visits = asyncio.run(room(f"http://127.0.0.1:{server.port}", n_sessions, timeout, chromium, largest,
+                                  all_own))
         time.sleep(0.3)
         figures = {"peak_rss_mb": server.peak_rss_mb, "vm_hwm_mb": server.high_water_mb(),
                    "tracebacks": server.tracebacks(), "server_cpu_s": server.cpu_seconds("server"),
@@ -273,12 +277,13 @@ def main() -> None:
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--largest", action="store_true",
                         help="the visitors with links of their own ask for the largest runs the limits allow")
+    parser.add_argument("--all-own", action="store_true", help="every visitor has a link of their own")
     parser.add_argument("--verbose", action="store_true", help="print every visit")
     args = parser.parse_args()
     app = args.app.resolve()
     own = "the largest runs the limits allow" if args.largest else "links of their own"
-    print(f"app {app}; {os.cpu_count()} cores; half the sessions on the default link, half on {own}; "
-          f"a fresh server for each N\n")
+    share = "every session" if args.all_own else "half the sessions on the default link, half"
+    print(f"app {app}; {os.cpu_count()} cores; {share} on {own}; a fresh server for each N\n")
     header = (f"{'N':>3} {'completed':>9} {'errors':>6} {'median s':>8} {'worst s':>7} "
               f"{'server peak RSS MB':>18} {'VmHWM MB':>8} {'tracebacks':>10} {'CPU s server':>12} "
               f"{'CPU s browser':>13}")
@@ -286,7 +291,7 @@ def main() -> None:
     print("-" * len(header))
     failed = False
     for n in args.sessions:
-        report = run(app, n, args.timeout, args.chromium, args.largest)
+        report = run(app, n, args.timeout, args.chromium, args.largest, args.all_own)
         print(f"{n:>3} {report['completed']:>9} {report['errors']:>6} {report['median_s']:>8.1f} "
               f"{report['worst_s']:>7.1f} {report['peak_rss_mb']:>18.0f} {report['vm_hwm_mb']:>8.0f} "
               f"{report['tracebacks']:>10} {report['server_cpu_s']:>12.0f} {report['browser_cpu_s']:>13.0f}",

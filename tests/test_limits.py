@@ -272,6 +272,28 @@ def test_a_failing_run_gives_its_slot_back(monkeypatch):
     assert all(slots), "a run that raised kept its slot"
 
 
+def test_each_run_hands_freed_memory_back(monkeypatch):
+    from wil import training
+
+    calls = []
+    monkeypatch.setattr(training, "release_free_memory", lambda: calls.append(True) or True)
+    wil.compare(Config(**TINY))
+    assert calls == [True]
+
+
+def test_the_malloc_helpers_work_where_there_is_glibc():
+    import ctypes
+    import sys
+
+    from wil.threads import cap_malloc_arenas, release_free_memory
+
+    try:
+        glibc = sys.platform.startswith("linux") and hasattr(ctypes.CDLL("libc.so.6"), "mallopt")
+    except OSError:
+        glibc = False
+    assert cap_malloc_arenas() is glibc and release_free_memory() is glibc
+
+
 # ---------------------------------------------------------------- messages
 
 @pytest.mark.parametrize("fields", [

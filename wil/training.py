@@ -15,7 +15,7 @@ from .diagnostics import HISTOGRAM_QUANTITIES, activation_bounds, histograms, la
 from .initializers import get_initializer, make_label, parse_entry
 from .network import Network, backward, forward, loss_and_gradient
 from .results import Records, Result, build_result
-from .threads import blas_threads
+from .threads import blas_threads, cap_malloc_arenas, release_free_memory
 
 # A loss above this is reported as an explosion: a million times the loss of guessing.
 LOSS_BOUND = 1e6
@@ -26,6 +26,7 @@ LSUV_BATCH = 256  # examples LSUV measures variances on (Mishkin & Matas use one
 # at once (a run may take ~300 MB within the limits; see docs/RELIABILITY.md and benchmarks/load.py).
 MAX_CONCURRENT_RUNS = 1
 _run_slots = threading.BoundedSemaphore(MAX_CONCURRENT_RUNS)
+cap_malloc_arenas()  # a server's visitors' threads share two malloc arenas (see wil.threads)
 PREDICT_CHUNK = 2**20  # values of one layer the decision-boundary grid is predicted in (8 MB in float64)
 
 ProgressCallback = Callable[[float], None]
@@ -65,7 +66,10 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
         data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
         with np.errstate(all="ignore"), blas_threads(config, len(labels) * len(seeds), data.X_train.shape[0]):
             records = _run(config, data, labels, seeds, progress, diagnostics)
-        return build_result(config, data, records)
+        result = build_result(config, data, records)
+        del records, data
+        release_free_memory()  # the run's arrays, and what other threads freed meanwhile
+        return result
 
 
 def _labels(entries) -> list[str]:
