@@ -568,7 +568,10 @@ def main() -> None:
     st.html("<style>[data-testid='stMainBlockContainer']{padding-left:2.5rem;padding-right:2.5rem}</style>")
     st.markdown("## wil · the weight-initialization lab")
     st.markdown("The same network, the same data, the same mini-batches: **only the initialization differs.**")
-    if config is not None and config == st.session_state["url_config"]:
+    # the link's problems stay on screen until the visitor changes the configuration the link opened
+    # (compared with what the widgets made of it, which may normalize it, e.g. an empty compare=)
+    st.session_state.setdefault("url_opened_config", config)
+    if config is not None and config == st.session_state["url_opened_config"]:
         for problem in st.session_state["url_problems"]:
             st.warning("The link had a problem: " + plain_text(problem), icon=":material/link_off:")
     for note in notes:

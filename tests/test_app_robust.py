@@ -109,9 +109,6 @@ def test_the_valid_part_of_a_url_is_applied():
     assert any("Invalid depth" in warning for warning in url_warnings(at))
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "app.py shows the URL's warnings only while the sidebar's Config equals the URL's; an empty compare= "
-    "becomes one initializer slot in the sidebar, so the warnings about the other fields vanish"))
 def test_warnings_survive_a_url_the_widgets_normalize():
     at = run_app({"compare": ";;;", "depth": "deep"})
     assert not at.exception
