@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import Network, Pass
+from .network import Network, Pass, Stack
 
 LAYER_STATS = ("act_mean", "act_std", "dead_fraction", "saturated_fraction", "grad_norm", "weight_std",
                "distinct_units")
@@ -16,53 +16,143 @@ N_BINS = 30
 # Two units are the same unit when their projections differ by less than this, relative to the layer's
 # largest projection: far below the spread of any random init, far above float64 rounding.
 _DISTINCT_TOLERANCE = 1e-7
+_CHUNK = 1 << 22  # elements of the largest temporary a statistic makes (32 MB in float64)
 
 
-def layer_statistics(net: Network, state: Pass, grad_weights: list[np.ndarray],
+def layer_statistics(net: Network, state: Pass, grads: list[np.ndarray] | Stack,
                      projections: list[np.ndarray]) -> np.ndarray:
     """Statistics of every layer of every network, shape (K, n_layers, len(LAYER_STATS)).
 
-    ``projections[l]`` is a fixed random vector (fan_in + 1,) used to count distinct units.
+    ``grads`` holds the weight gradients: a list of (K, fan_in, fan_out), one per layer, or the
+    ``Stack`` that ``backward_into`` fills. ``projections[l]`` is a fixed random vector (fan_in + 1,)
+    used to count distinct units.
     Dead fraction is defined for the ReLU family (units whose pre-activation is <= 0 on every example),
     saturated fraction for the saturating family (share of unit-example pairs beyond the 5% slope point);
     both are NaN elsewhere and on the output layer.
+
+    Each statistic is computed for many layers per NumPy call: the hidden layers at once when the pass
+    stacks them (``Pass.hidden``), and every layer's weights at once from their ``(K, P)`` block.
     """
-    activation = net.activation
     K, L = net.n_networks, net.n_layers
     out = np.full((K, L, len(LAYER_STATS)), np.nan)
-    for layer in range(L):
-        z, a, W = state.preactivations[layer], state.activations[layer], net.weights[layer]
-        out[:, layer, 0] = a.mean(axis=(1, 2))
-        out[:, layer, 1] = a.std(axis=(1, 2))
-        hidden = layer < L - 1
+    if state.hidden is not None:
+        groups = [(slice(0, L - 1), *state.hidden, True)]
+    else:
+        groups = [(slice(layer, layer + 1), state.preactivations[layer][None], state.activations[layer][None],
+                   True) for layer in range(L - 1)]
+    groups.append((slice(L - 1, L), state.output[None], state.output[None], False))
+    for layers, z, a, hidden in groups:
+        out[:, layers, :4] = _activation_statistics(z, a, hidden, net.activation).transpose(1, 0, 2)
+    weights, biases, grad_weights = _parameter_blocks(net, grads)
+    sizes = net.sizes
+    out[:, :, 4:6] = _weight_statistics(weights, grad_weights, sizes)
+    out[:, :, 6] = _distinct_units(weights, biases, sizes, projections)
+    return out
+
+
+def _activation_statistics(z: np.ndarray, a: np.ndarray, hidden: bool, activation) -> np.ndarray:
+    """act_mean, act_std, dead_fraction, saturated_fraction of G layers, (G, K, 4), from (G, K, n, units).
+
+    Layers are taken a few at a time so that temporaries stay near ``_CHUNK`` elements.
+    """
+    G, K, n, units = a.shape
+    out = np.full((G, K, 4), np.nan)
+    step = max(1, _CHUNK // max(1, K * n * units))
+    for first in range(0, G, step):
+        layers = slice(first, first + step)
+        count = n * units
+        a_rows = a[layers].reshape(-1, K, count)  # a view: each network's examples are contiguous rows
+        mean = a_rows.sum(axis=2) / count  # (g, K), as np.mean
+        centered = a_rows - mean[:, :, None]  # two passes, as np.std: exact for constant activations
+        np.square(centered, out=centered)
+        out[layers, :, 0] = mean
+        out[layers, :, 1] = np.sqrt(centered.sum(axis=2) / count)
         if hidden and activation.family == "relu":
-            fires = (z > 0).any(axis=1)  # (K, units)
-            out[:, layer, 2] = 1.0 - fires.mean(axis=1)
+            fires = (z[layers] > 0).any(axis=2)  # (g, K, units)
+            out[layers, :, 2] = 1.0 - fires.mean(axis=2)
         if hidden and activation.saturation_z is not None:
-            out[:, layer, 3] = (np.abs(z) > activation.saturation_z).mean(axis=(1, 2))
-        out[:, layer, 4] = np.sqrt(np.einsum("kij,kij->k", grad_weights[layer], grad_weights[layer]))
-        out[:, layer, 5] = W.std(axis=(1, 2))
-        out[:, layer, 6] = distinct_units(W, net.biases[layer], projections[layer])
+            saturated = np.abs(z[layers]) > activation.saturation_z
+            out[layers, :, 3] = np.count_nonzero(saturated.reshape(-1, K, count), axis=2) / count
+    return out
+
+
+def _parameter_blocks(net: Network, grads) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All weights (K, W), all biases (K, B) and all weight gradients (K, W), layer after layer: views when
+    the network and the gradients are stacked, else concatenated copies."""
+    K = net.n_networks
+    if net.stack is not None:
+        weights, biases = net.stack.weight_block, net.stack.bias_block
+    else:
+        weights = np.concatenate([W.reshape(K, -1) for W in net.weights], axis=1)
+        biases = np.concatenate([b.reshape(K, -1) for b in net.biases], axis=1)
+    if isinstance(grads, Stack):
+        grad_weights = grads.weight_block
+    else:
+        grad_weights = np.concatenate([g.reshape(K, -1) for g in grads[:net.n_layers]], axis=1)
+    return weights, biases, grad_weights
+
+
+def _weight_statistics(weights: np.ndarray, grad_weights: np.ndarray, sizes) -> np.ndarray:
+    """grad_norm and weight_std of every layer, (K, L, 2), from the (K, W) blocks."""
+    counts = np.array([fan_in * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:])])
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    out = np.empty((weights.shape[0], len(counts), 2))
+    out[:, :, 0] = np.sqrt(np.add.reduceat(np.square(grad_weights), starts, axis=1))
+    mean = np.add.reduceat(weights, starts, axis=1) / counts.astype(weights.dtype)  # (K, L); as np.std, two passes
+    centered = weights - np.repeat(mean, counts, axis=1)
+    np.square(centered, out=centered)
+    out[:, :, 1] = np.sqrt(np.add.reduceat(centered, starts, axis=1) / counts)
+    return out
+
+
+def _distinct_units(weights: np.ndarray, biases: np.ndarray, sizes, projections) -> np.ndarray:
+    """``distinct_units`` of every layer, (K, L), consecutive layers of one shape in one call."""
+    K, L = weights.shape[0], len(sizes) - 1
+    out = np.empty((K, L))
+    layer, weight_start, bias_start = 0, 0, 0
+    while layer < L:
+        fan_in, fan_out = sizes[layer], sizes[layer + 1]
+        run = 1
+        while layer + run < L and (sizes[layer + run], sizes[layer + run + 1]) == (fan_in, fan_out):
+            run += 1
+        W = weights[:, weight_start:weight_start + run * fan_in * fan_out].reshape(K, run, fan_in, fan_out)
+        b = biases[:, bias_start:bias_start + run * fan_out].reshape(K, run, fan_out)
+        P = np.stack(projections[layer:layer + run])  # (run, fan_in + 1)
+        out[:, layer:layer + run] = distinct_units(W, b, P)
+        layer, weight_start, bias_start = layer + run, weight_start + run * fan_in * fan_out, bias_start + run * fan_out
     return out
 
 
 def distinct_units(W: np.ndarray, b: np.ndarray, projection: np.ndarray) -> np.ndarray:
-    """How many units of a layer differ, per network: (K,) counts in 1..fan_out.
+    """How many units of a layer differ, per network: counts in 1..fan_out.
 
     A unit is its incoming weights and bias. Projecting each onto one random direction maps distinct
     units to distinct numbers (with probability 1) and equal units to equal numbers, so counting gaps in
     the sorted projections counts distinct units, for all K at once.
+
+    Parameters
+    ----------
+    W : (K, fan_in, fan_out), or (K, G, fan_in, fan_out) for G layers of one shape
+    b : (K, 1, fan_out), or (K, G, fan_out)
+    projection : (fan_in + 1,), or (G, fan_in + 1)
+
+    Returns
+    -------
+    (K,) counts, or (K, G)
     """
-    keys = np.matmul(projection[:-1], W) + projection[-1] * b[:, 0, :]  # (K, fan_out)
-    keys = np.sort(keys, axis=1)
-    scale = np.abs(keys).max(axis=1, keepdims=True)  # (K, 1)
-    gaps = np.diff(keys, axis=1) > _DISTINCT_TOLERANCE * np.maximum(scale, 1e-300)
-    return 1 + gaps.sum(axis=1)
+    if W.ndim == 3:
+        return distinct_units(W[:, None], b, projection[None])[:, 0]
+    keys = np.matmul(projection[:, None, :-1], W)[:, :, 0, :]  # (K, G, fan_out)
+    keys += projection[:, -1:] * b
+    keys = np.sort(keys, axis=2)
+    scale = np.abs(keys).max(axis=2, keepdims=True)  # (K, G, 1)
+    gaps = np.diff(keys, axis=2) > _DISTINCT_TOLERANCE * np.maximum(scale, 1e-300)
+    return 1 + gaps.sum(axis=2)
 
 
 def histograms(values: np.ndarray, bounds: tuple[float, float] | None = None,
                n_bins: int = N_BINS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Histogram each network's values, all K in one ``np.bincount``.
+    """Histogram each network's values.
 
     Parameters
     ----------
@@ -76,22 +166,35 @@ def histograms(values: np.ndarray, bounds: tuple[float, float] | None = None,
     """
     K = values.shape[0]
     flat = values.reshape(K, -1)
-    finite = np.isfinite(flat)
+    smallest, largest = flat.min(axis=1), flat.max(axis=1)  # NaN if any is NaN
+    plain = bool(np.isfinite(smallest).all() and np.isfinite(largest).all())
     if bounds is None:
-        low = np.where(finite, flat, np.inf).min(axis=1)
-        high = np.where(finite, flat, -np.inf).max(axis=1)
-        empty = ~np.isfinite(low)
-        low[empty], high[empty] = 0.0, 1.0
+        low, high = smallest, largest
+        if not plain:
+            finite = np.isfinite(flat)
+            low = np.where(finite, flat, np.inf).min(axis=1)
+            high = np.where(finite, flat, -np.inf).max(axis=1)
+            empty = ~np.isfinite(low)
+            low[empty], high[empty] = 0.0, 1.0
     else:
         low, high = np.full(K, float(bounds[0])), np.full(K, float(bounds[1]))
+        plain = plain and bool((smallest >= low).all() and (largest <= high).all())
     flat_range = high - low <= 1e-12 * np.maximum(np.abs(high), 1.0)
     low, high = np.where(flat_range, low - 0.5, low), np.where(flat_range, high + 0.5, high)
     width = (high - low) / n_bins  # (K,)
+    left = low[:, None] + width[:, None] * np.arange(n_bins)  # (K, n_bins)
+    if plain:  # every value finite and inside [low, high]: no masks, no clipping
+        position = flat - low[:, None]  # the dtype and the arithmetic of the general case below
+        position /= width[:, None]
+        index = position.astype(np.intp)  # in 0..n_bins; n_bins only for values at the top edge
+        counts = np.stack([np.bincount(row, minlength=n_bins + 1) for row in index])
+        counts[:, n_bins - 1] += counts[:, n_bins]
+        return counts[:, :n_bins], left, left + width[:, None]
+    finite = np.isfinite(flat)
     position = (np.where(finite, flat, low[:, None]) - low[:, None]) / width[:, None]
     bins = np.clip(np.nan_to_num(position, nan=0.0, posinf=n_bins - 1, neginf=0.0), 0, n_bins - 1)
     index = bins.astype(np.int64) + (np.arange(K) * n_bins)[:, None]  # (K, m) global bin ids
     counts = np.bincount(index[finite], minlength=K * n_bins).reshape(K, n_bins)
-    left = low[:, None] + width[:, None] * np.arange(n_bins)  # (K, n_bins)
     return counts, left, left + width[:, None]
 
 

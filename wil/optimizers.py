@@ -59,3 +59,8 @@ def reset(state: OptimizerState, networks: np.ndarray) -> None:
     """Zero the buffers of the networks selected by the boolean mask ``networks`` (K,)."""
     for buffer in state.first + state.second:
         buffer[networks] = 0.0
+
+
+def take(state: OptimizerState, networks: np.ndarray) -> OptimizerState:
+    """The state of the networks selected by ``networks`` (boolean (K,) or indices), for a smaller stack."""
+    return OptimizerState(state.step, [b[networks] for b in state.first], [b[networks] for b in state.second])

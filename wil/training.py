@@ -12,7 +12,7 @@ from .config import LIMITS, Config
 from .datasets import Dataset, load_dataset
 from .diagnostics import HISTOGRAM_QUANTITIES, activation_bounds, histograms, layer_statistics
 from .initializers import get_initializer, make_label, parse_entry
-from .network import Network, backward, forward, loss_and_gradient
+from .network import Network, Stack, Workspace, backward_into, forward, forward_into, loss_and_gradient
 from .results import Records, Result, build_result
 from .threads import blas_threads
 
@@ -96,9 +96,9 @@ def initialize_networks(config: Config, data: Dataset, labels: list[str], seeds:
                     rng, fan_in, fan_out, params, config.activation)
                 biases[layer].append(bias[None, :])
     dtype = np.dtype(config.dtype)
-    net = Network([np.stack(w).astype(dtype) for w in weights],  # (K, fan_in, fan_out)
-                  [np.stack(b).astype(dtype) for b in biases],  # (K, 1, fan_out)
-                  activation)
+    net = Network.stacked([np.stack(w).astype(dtype) for w in weights],  # (K, fan_in, fan_out)
+                          [np.stack(b).astype(dtype) for b in biases],  # (K, 1, fan_out)
+                          activation)
     _finish_lsuv(net, data.X_train[:LSUV_BATCH].astype(dtype), labels, len(seeds))
     return net
 
@@ -136,6 +136,29 @@ def _histogram_epochs(epochs: int) -> list[int]:
     return sorted({0, epochs, *(int(round(epochs * f)) for f in (0.1, 0.3, 0.6))})
 
 
+class _Live:
+    """The networks still training: their stacked parameters, optimizer state and pass buffers, and
+    their indices among all K. A network that diverges is dropped, so it costs nothing afterwards (its
+    frames end at its ``diverged_epoch``, so nothing it would compute later is ever reported)."""
+
+    def __init__(self, net: Network, optimizer: str, max_rows: int):
+        self.net, self.optimizer, self.max_rows = net, optimizer, max_rows
+        self.index = np.arange(net.n_networks)  # (K_live,) positions in the records
+        self.state = optimizers.init(optimizer, [net.stack.flat])
+        self.workspace = Workspace(net, max_rows)
+
+    def drop(self, keep: np.ndarray) -> None:
+        """Keep only the networks selected by the boolean mask ``keep`` (K_live,)."""
+        self.net = self.net.take(keep)
+        self.index = self.index[keep]
+        self.state = optimizers.take(self.state, keep)
+        self.workspace = Workspace(self.net, self.max_rows) if keep.any() else None
+
+    def step(self, grads: np.ndarray, learning_rate: float) -> None:
+        """One optimizer update from the (K_live, P) gradient."""
+        self.state = optimizers.step(self.optimizer, [self.net.stack.flat], [grads], self.state, learning_rate)
+
+
 def _run(config: Config, data: Dataset, labels: list[str], seeds: list[int],
          progress: ProgressCallback | None, diagnostics: bool) -> Records:
     dtype = np.dtype(config.dtype)
@@ -148,36 +171,39 @@ def _run(config: Config, data: Dataset, labels: list[str], seeds: list[int],
     projections = [np.random.default_rng(layer).standard_normal(W.shape[1] + 1).astype(dtype)
                    for layer, W in enumerate(net.weights)]
     grid = _grid(data) if data.n_features == 2 else None
-    state = optimizers.init(config.optimizer, net.parameters())
     shuffle_rng = np.random.default_rng([config.seed, 1])  # one mini-batch order for all K networks
     n_train = X_train.shape[0]
     full_batch = config.batch_size is None or config.batch_size >= n_train
     report_every = max(1, E // 100)
+    live = _Live(net, config.optimizer, max(n_train, X_test.shape[0]))
 
     for epoch in range(E + 1):
         # the full training set: the record of this epoch, and the gradient of a full-batch step
         need_grads = diagnostics or (full_batch and epoch < E)
-        state_train = forward(net, X_train)
+        state_train = forward_into(live.net, X_train, live.workspace)
         loss, doutput, accuracy = loss_and_gradient(data.task, state_train.output, y_train)
-        grads = backward(net, X_train, state_train, doutput) if need_grads else None
-        records.history[:, epoch, 0] = np.stack([loss, accuracy], axis=1)
+        grads = backward_into(live.net, X_train, state_train, doutput, live.workspace) if need_grads else None
+        records.history[live.index, epoch, 0] = np.stack([loss, accuracy], axis=1)
         if diagnostics:
-            records.layers[:, epoch] = layer_statistics(net, state_train, grads[:L], projections)
+            records.layers[live.index, epoch] = layer_statistics(live.net, state_train, grads, projections)
             if epoch in records.histogram_epochs:
-                _record_histograms(records, net, state_train, grads[:L], epoch, config.activation)
-        test_loss, _, test_accuracy = loss_and_gradient(data.task, forward(net, X_test).output, y_test)
-        records.history[:, epoch, 1] = np.stack([test_loss, test_accuracy], axis=1)
+                _record_histograms(records, live, state_train, grads, epoch, config.activation)
+        # the test set, into the same buffers: the training pass is no longer needed
+        test_output = forward_into(live.net, X_test, live.workspace).output
+        test_loss, _, test_accuracy = loss_and_gradient(data.task, test_output, y_test)
+        records.history[live.index, epoch, 1] = np.stack([test_loss, test_accuracy], axis=1)
         if grid is not None and epoch in (0, E):
-            records.grid[epoch] = _predict(net, grid, data.task)
-        grad_ok = None if grads is None else _finite_grads(grads)
-        _check_divergence(records, net, state, epoch, loss, grad_ok)
-        if epoch == E:
+            records.grid[epoch] = _expand_grid(_predict(live.net, grid, data.task), live.index, K)
+        grad_ok = None if grads is None else np.isfinite(grads.flat).all(axis=1)
+        keep = _check_divergence(records, live, epoch, loss, grad_ok)
+        if epoch == E or live.workspace is None:
             break
         if full_batch:
-            state = optimizers.step(config.optimizer, net.parameters(), grads, state, config.learning_rate)
+            live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
         else:
-            state = _minibatch_epoch(config, data.task, net, state, X_train, y_train, shuffle_rng,
-                                     records, epoch + 1)
+            _minibatch_epoch(config, data.task, live, X_train, y_train, shuffle_rng, records, epoch + 1)
+            if live.workspace is None:
+                break
         if progress is not None and (epoch + 1) % report_every == 0:
             progress(min((epoch + 1) / E, 1.0))
     records.grid_points = grid
@@ -186,60 +212,89 @@ def _run(config: Config, data: Dataset, labels: list[str], seeds: list[int],
     return records
 
 
-def _minibatch_epoch(config, task, net, state, X, y, rng, records, epoch):
+def _minibatch_epoch(config, task, live: _Live, X, y, rng, records, epoch):
     """One pass over shuffled mini-batches; a batch whose loss explodes stops that network at ``epoch``."""
     order = rng.permutation(X.shape[0])
     for start in range(0, X.shape[0], config.batch_size):
         rows = order[start:start + config.batch_size]
-        batch = forward(net, X[rows])
+        X_batch = X[rows]
+        batch = forward_into(live.net, X_batch, live.workspace)
         loss, doutput, _ = loss_and_gradient(task, batch.output, y[rows])
-        grads = backward(net, X[rows], batch, doutput)
-        _check_divergence(records, net, state, epoch, loss, _finite_grads(grads), during_epoch=True)
-        state = optimizers.step(config.optimizer, net.parameters(), grads, state, config.learning_rate)
-    return state
+        grads = backward_into(live.net, X_batch, batch, doutput, live.workspace)
+        keep = _check_divergence(records, live, epoch, loss, np.isfinite(grads.flat).all(axis=1),
+                                 during_epoch=True)
+        if live.workspace is None:
+            return
+        live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
 
 
-def _finite_grads(grads: list[np.ndarray]) -> np.ndarray:
+def _finite_grads(grads: list[np.ndarray] | Stack) -> np.ndarray:
     """(K,) whether every gradient of a network is finite."""
+    if isinstance(grads, Stack):
+        return np.isfinite(grads.flat).all(axis=1)
     return np.logical_and.reduce([np.isfinite(g).all(axis=(1, 2)) for g in grads])
 
 
-def _check_divergence(records: Records, net: Network, state, epoch: int, loss: np.ndarray,
-                      grad_ok: np.ndarray | None, during_epoch: bool = False) -> None:
-    """Mark networks whose loss or gradients blew up; freeze them (zero weights and optimizer buffers)."""
-    alive = records.diverged_epoch < 0
+def _check_divergence(records: Records, live: _Live, epoch: int, loss: np.ndarray,
+                      grad_ok: np.ndarray | None, during_epoch: bool = False) -> np.ndarray | None:
+    """Mark networks whose loss or gradients blew up and drop them from ``live``.
+
+    Returns the boolean mask of the live networks kept, or None if none blew up.
+    """
+    blown = ~(loss <= LOSS_BOUND) | np.isinf(loss)  # NaN fails the comparison
+    if grad_ok is not None:
+        blown |= ~grad_ok
+    if not blown.any():
+        return None
     reasons = np.full(loss.shape, "", dtype=object)
     reasons[loss > LOSS_BOUND] = f"loss exploded past {LOSS_BOUND:g}"
     reasons[np.isinf(loss)] = "loss overflowed to infinity"
     reasons[np.isnan(loss)] = "loss became NaN"
     if grad_ok is not None:
         reasons[(reasons == "") & ~grad_ok] = "gradient overflowed (inf/NaN)"
-    new = alive & (reasons != "")
-    if not new.any():
-        return
-    for k in np.flatnonzero(new):
-        where = f" during epoch {epoch}" if during_epoch else f" at epoch {epoch}"
+    where = f" during epoch {epoch}" if during_epoch else f" at epoch {epoch}"
+    for local in np.flatnonzero(blown):
+        k = live.index[local]
         records.diverged_epoch[k] = epoch
-        records.reason[k] = reasons[k] + where
+        records.reason[k] = reasons[local] + where
         if during_epoch:
             records.stopped_mid_epoch[k] = True
-            records.exploded_loss[k] = loss[k]
-    for array in net.parameters():
-        array[new] = 0.0
-    optimizers.reset(state, new)
+            records.exploded_loss[k] = loss[local]
+    keep = ~blown
+    live.drop(keep)
+    return keep
 
 
-def _record_histograms(records, net, state, grad_weights, epoch, activation_name):
+def _record_histograms(records: Records, live: _Live, state, grads: Stack, epoch: int, activation_name: str):
+    """Histograms of every layer's four quantities; networks no longer live get empty rows (never reported)."""
+    net, K = live.net, records.history.shape[0]
     bounds = activation_bounds(activation_name)
     for layer in range(net.n_layers):
         hidden = layer < net.n_layers - 1
         sources = {"activation": (state.activations[layer], bounds if hidden else None),
                    "preactivation": (state.preactivations[layer], None),
                    "weight": (net.weights[layer], None),
-                   "gradient": (grad_weights[layer], None)}
+                   "gradient": (grads.weights[layer], None)}
         for quantity in HISTOGRAM_QUANTITIES:
             values, fixed = sources[quantity]
-            records.histograms.append((epoch, layer + 1, quantity, *histograms(values, fixed)))
+            counts, left, right = histograms(values, fixed)
+            if len(live.index) < K:
+                counts = _expand(counts, live.index, K, 0)
+                left, right = _expand(left, live.index, K, np.nan), _expand(right, live.index, K, np.nan)
+            records.histograms.append((epoch, layer + 1, quantity, counts, left, right))
+
+
+def _expand(values: np.ndarray, index: np.ndarray, K: int, fill) -> np.ndarray:
+    """(K, ...) from the live networks' rows ``values`` at positions ``index``; ``fill`` elsewhere."""
+    out = np.full((K,) + values.shape[1:], fill, dtype=values.dtype)
+    out[index] = values
+    return out
+
+
+def _expand_grid(prediction: tuple[np.ndarray, np.ndarray], index: np.ndarray, K: int):
+    if len(index) == K:
+        return prediction
+    return _expand(prediction[0], index, K, 0), _expand(prediction[1], index, K, np.nan)
 
 
 def _grid(data: Dataset) -> np.ndarray:
