@@ -9,7 +9,7 @@ Two ways to run them, with the same arithmetic. ``forward`` and ``backward`` are
 allocating, for any layer sizes. Training uses ``forward_into`` and ``backward_into``: the same
 operations written into a ``Workspace`` allocated once per run, with the parameters and gradients of
 all K networks in one ``(K, P)`` array each (``Stack``) and in-place kernels for the common activations.
-``tests/test_network.py`` holds the two paths equal.
+``tests/test_buffered.py`` holds the two paths equal.
 """
 
 from __future__ import annotations
@@ -281,7 +281,7 @@ def _linear_backward(back, z, a, scratch):
 
 
 # In-place forms of activations.py's f and df for the common activations (the others use f and df);
-# tests/test_network.py checks each against the registry's.
+# tests/test_buffered.py checks each against the registry's.
 IN_PLACE = {"relu": (_relu_forward, _relu_backward), "tanh": (_tanh_forward, _tanh_backward),
             "sigmoid": (_sigmoid_forward, _sigmoid_backward), "linear": (_linear_forward, _linear_backward)}
 
