@@ -15,6 +15,7 @@ all K networks in one ``(K, P)`` array each (``Stack``) and in-place kernels for
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -239,6 +240,25 @@ class Workspace:
         self.deltas = [np.empty((K, max_rows, width), dtype) for _ in range(2)]  # ping-pong, (K, n, width)
         self.scratch = np.empty((K, max_rows, width), dtype)
         self.grads = Stack.zeros(K, sizes, dtype)
+        self._views: dict[int, _Views] = {}
+
+    def views(self, n: int) -> "_Views":
+        """The buffers cut to ``n`` examples (made once per ``n``: a run uses two or three sizes)."""
+        if n not in self._views:
+            Z, A = self.preactivations[:, :, :n], self.activations[:, :, :n]
+            self._views[n] = _Views(Z, A, list(Z), list(A), self.output[:, :n], [d[:, :n] for d in self.deltas],
+                                    self.scratch[:, :n])
+        return self._views[n]
+
+
+class _Views(NamedTuple):
+    Z: np.ndarray  # (depth, K, n, width)
+    A: np.ndarray
+    zs: list[np.ndarray]  # per hidden layer, (K, n, width)
+    activations: list[np.ndarray]
+    output: np.ndarray  # (K, n, n_outputs)
+    deltas: list[np.ndarray]
+    scratch: np.ndarray
 
 
 def _relu_forward(z, a):
@@ -288,42 +308,42 @@ IN_PLACE = {"relu": (_relu_forward, _relu_backward), "tanh": (_tanh_forward, _ta
 
 def forward_into(net: Network, X: np.ndarray, workspace: Workspace) -> Pass:
     """``forward(net, X)`` computed into ``workspace``; the returned pass holds views of its buffers."""
-    n = X.shape[0]
-    Z, A = workspace.preactivations[:, :, :n], workspace.activations[:, :, :n]  # (depth, K, n, width)
-    output = workspace.output[:, :n]  # (K, n, n_outputs)
+    views = workspace.views(X.shape[0])
     in_place = IN_PLACE.get(net.activation.name)
+    f = net.activation.f
     a = X
-    for layer, (W, b) in enumerate(zip(net.weights, net.biases)):
-        hidden = layer < net.n_layers - 1
-        z = Z[layer] if hidden else output
-        np.matmul(a, W, out=z)  # (K, n, fan_out)
-        z += b
-        if hidden:
-            a = A[layer]
-            if in_place is not None:
-                in_place[0](z, a)
-            else:
-                a[...] = net.activation.f(z)
-    return Pass(list(Z) + [output], list(A) + [output], (Z, A))
+    for W, b, z, out in zip(net.weights, net.biases, views.zs, views.activations):  # the hidden layers
+        np.matmul(a, W, out=z)  # (K, n, width)
+        z += b  # (K, 1, width) broadcast over examples
+        if in_place is not None:
+            in_place[0](z, out)
+        else:
+            out[...] = f(z)
+        a = out
+    output = views.output
+    np.matmul(a, net.weights[-1], out=output)  # (K, n, n_outputs)
+    output += net.biases[-1]
+    return Pass(views.zs + [output], views.activations + [output], (views.Z, views.A))
 
 
 def backward_into(net: Network, X: np.ndarray, state: Pass, doutput: np.ndarray, workspace: Workspace) -> Stack:
     """``backward(net, X, state, doutput)`` computed into ``workspace``: returns ``workspace.grads``."""
-    n = doutput.shape[1]
+    views = workspace.views(X.shape[0])
     grads = workspace.grads
     in_place = IN_PLACE.get(net.activation.name)
+    df = net.activation.df
     delta = doutput  # (K, n, fan_out) gradient w.r.t. the layer's pre-activation
-    for layer in range(net.n_layers - 1, -1, -1):
-        inputs = X if layer == 0 else state.activations[layer - 1]  # (n, fan_in) or (K, n, fan_in)
-        np.matmul(np.swapaxes(inputs, -1, -2), delta, out=grads.weights[layer])  # (K, fan_in, fan_out)
-        np.sum(delta, axis=1, keepdims=True, out=grads.biases[layer])  # (K, 1, fan_out)
-        if layer > 0:
-            back = workspace.deltas[layer % 2][:, :n]  # (K, n, fan_in)
-            np.matmul(delta, np.swapaxes(net.weights[layer], 1, 2), out=back)
-            z, a = state.preactivations[layer - 1], state.activations[layer - 1]
-            if in_place is not None:
-                in_place[1](back, z, a, workspace.scratch[:, :n])
-            else:
-                back *= net.activation.df(z, a)
-            delta = back
+    for layer in range(net.n_layers - 1, 0, -1):
+        z, a = state.preactivations[layer - 1], state.activations[layer - 1]  # (K, n, fan_in)
+        np.matmul(a.swapaxes(1, 2), delta, out=grads.weights[layer])  # (K, fan_in, fan_out)
+        np.add.reduce(delta, axis=1, keepdims=True, out=grads.biases[layer])  # (K, 1, fan_out)
+        back = views.deltas[layer % 2]  # (K, n, fan_in)
+        np.matmul(delta, net.weights[layer].swapaxes(1, 2), out=back)
+        if in_place is not None:
+            in_place[1](back, z, a, views.scratch)
+        else:
+            back *= df(z, a)
+        delta = back
+    np.matmul(X.T, delta, out=grads.weights[0])  # (K, n_features, width)
+    np.add.reduce(delta, axis=1, keepdims=True, out=grads.biases[0])
     return grads
