@@ -247,7 +247,7 @@ class Workspace:
         if n not in self._views:
             Z, A = self.preactivations[:, :, :n], self.activations[:, :, :n]
             self._views[n] = _Views(Z, A, list(Z), list(A), self.output[:, :n], [d[:, :n] for d in self.deltas],
-                                    self.scratch[:, :n])
+                                    self.scratch[:, :n], np.ones(n, self.scratch.dtype))
         return self._views[n]
 
 
@@ -259,6 +259,7 @@ class _Views(NamedTuple):
     output: np.ndarray  # (K, n, n_outputs)
     deltas: list[np.ndarray]
     scratch: np.ndarray
+    ones: np.ndarray  # (n,): sums over examples as BLAS products
 
 
 def _relu_forward(z, a):
@@ -336,7 +337,7 @@ def backward_into(net: Network, X: np.ndarray, state: Pass, doutput: np.ndarray,
     for layer in range(net.n_layers - 1, 0, -1):
         z, a = state.preactivations[layer - 1], state.activations[layer - 1]  # (K, n, fan_in)
         np.matmul(a.swapaxes(1, 2), delta, out=grads.weights[layer])  # (K, fan_in, fan_out)
-        np.add.reduce(delta, axis=1, keepdims=True, out=grads.biases[layer])  # (K, 1, fan_out)
+        np.matmul(views.ones, delta, out=grads.biases[layer][:, 0])  # (K, fan_out): sums over examples
         back = views.deltas[layer % 2]  # (K, n, fan_in)
         np.matmul(delta, net.weights[layer].swapaxes(1, 2), out=back)
         if in_place is not None:
@@ -345,5 +346,5 @@ def backward_into(net: Network, X: np.ndarray, state: Pass, doutput: np.ndarray,
             back *= df(z, a)
         delta = back
     np.matmul(X.T, delta, out=grads.weights[0])  # (K, n_features, width)
-    np.add.reduce(delta, axis=1, keepdims=True, out=grads.biases[0])
+    np.matmul(views.ones, delta, out=grads.biases[0][:, 0])
     return grads
