@@ -215,8 +215,9 @@ def bench_scenario(scenario: Scenario, repeats: int, peak: dict, torch_runner=No
     row["f32_speedup"] = _median_ratio(times[("float64", True)], times[("float32", True)])
     row["peak_64"] = max(v for (d, _), v in peak.items() if d == "float64")
     row["peak_32"] = max(v for (d, _), v in peak.items() if d == "float32")
-    row["threads"] = wil.threads.choose_threads(config.width, config.n_train() if config.batch_size is None
-                                                else config.batch_size, K)
+    groups, blas = wil.threads.plan(config.width, config.n_train() if config.batch_size is None
+                                    else min(config.batch_size, config.n_train()), K)
+    row["threads"] = f"{groups} group{'s' if groups > 1 else ''}" + (f", BLAS {blas}" if blas > 1 else "")
     if torch_runner is not None:
         row["torch_threads"] = torch_runner.threads
         row["t_torch"] = statistics.median(torch_times)
@@ -235,7 +236,7 @@ def _median_ratio(a: list[float], b: list[float]) -> float:
 def print_rows(rows: list[dict]) -> None:
     print("\n| scenario | K | epochs | f64 diag on | f64 diag off | f32 diag on | f32 diag off | "
           "diag cost f64 / f32 | f32 speed-up | nets x epochs/s (f64, f32) | GFLOP/s f64 (% of peak) | "
-          "GFLOP/s f32 (% of peak) | BLAS threads |")
+          "GFLOP/s f32 (% of peak) | threads |")
     print("|---" * 14 + "|")
     for r in rows:
         print(f"| {r['scenario']} | {r['K']} | {r['epochs']} | {r['t_64_on']:.3f} s | {r['t_64_off']:.3f} s | "
@@ -382,38 +383,53 @@ def _peak_rss_mb() -> float:
 
 # ---------------------------------------------------------------- BLAS threads
 
+THREAD_MODES = {"1 thread": lambda cores: (1, 1), "networks split": lambda cores: (cores, 1),
+                "BLAS threads": lambda cores: (1, cores)}
+
+
 def bench_threads(repeats: int) -> list[dict]:
-    """Whole training runs at 1 thread and at every core, over widths, rows per matmul and K."""
+    """Whole training runs under each thread mode, over widths, rows per product and K."""
     cores = wil.threads.available_cores()
-    original = wil.threads.choose_threads
+    modes = {name: mode(cores) for name, mode in THREAD_MODES.items()}
     rows = []
-    print(f"\nBLAS threads: time per epoch at 1 thread / at {cores} threads (>1: more threads win); "
-          "depth 3, full batch, float64 and float32, diagnostics on.\n")
-    print("| rows (n) | width | K | n x width^2 | f64: 1T / 2T | f32: 1T / 2T | current rule |")
-    print("|---" * 7 + "|")
-    for width in (32, 64, 128, 256, 512):
+    print(f"\nThread modes: speed-up over 1 thread (time at 1 thread / time in the mode; >1: the mode wins) "
+          f"with {cores} cores; depth 3, full batch, diagnostics on, median of {repeats} alternated rounds.\n")
+    print("| rows (n) | width | K | K x n x width^2 | dtype | networks split | BLAS threads | rule |")
+    print("|---" * 8 + "|")
+    for width in (32, 64, 128, 256):
         for n_train in (100, 300, 1000, 3000):
-            for K in (1, 8):
-                config_fields = dict(n_samples=samples_for(n_train), depth=3, width=width, epochs=1)
-                scenario = Scenario("threads", "", config_fields, ("he_normal",), K)
-                per_epoch_work = K * n_train * width * width * 3
-                epochs = int(min(200, max(2, 2e8 / per_epoch_work)))
-                scenario.config["epochs"] = epochs
-                result = {}
+            for K in (1, 4, 8):
+                fields = dict(n_samples=samples_for(n_train), depth=3, width=width, epochs=1)
+                scenario = Scenario("threads", "", fields, ("he_normal",), K)
+                work = K * n_train * width * width
+                scenario.config["epochs"] = int(min(100, max(3, 3e8 / (3 * work))))
                 for dtype in ("float64", "float32"):
-                    seconds = {1: [], cores: []}
+                    seconds = {name: [] for name in modes}
                     for _ in range(repeats):
-                        for threads in (1, cores):
-                            wil.threads.choose_threads = lambda *a, _t=threads: _t
-                            scenario.run(dtype, True)  # warm the pool at this setting
-                            seconds[threads].append(_timed(lambda: scenario.run(dtype, True)))
-                    result[dtype] = _median_ratio(seconds[1], seconds[cores])
-                wil.threads.choose_threads = original
-                rule = original(width, n_train, K)
-                rows.append({"n": n_train, "width": width, "K": K, **result, "rule": rule})
-                print(f"| {n_train} | {width} | {K} | {n_train * width * width:,} | {result['float64']:.2f} | "
-                      f"{result['float32']:.2f} | {rule} |", flush=True)
+                        for name, mode in modes.items():
+                            if K == 1 and name == "networks split":
+                                continue
+                            with forced_plan(mode):
+                                seconds[name].append(_timed(lambda: scenario.run(dtype, True)))
+                    speedup = {name: _median_ratio(seconds["1 thread"], seconds[name]) if seconds[name] else
+                               float("nan") for name in modes}
+                    rule = wil.threads.plan(width, n_train, K)
+                    rows.append({"n": n_train, "width": width, "K": K, "dtype": dtype, **speedup, "rule": rule})
+                    print(f"| {n_train} | {width} | {K} | {work:,} | {dtype} | {speedup['networks split']:.2f} | "
+                          f"{speedup['BLAS threads']:.2f} | {rule} |", flush=True)
     return rows
+
+
+@contextlib.contextmanager
+def forced_plan(mode: tuple[int, int]):
+    """Train with (groups, BLAS threads) = ``mode`` whatever the rule says."""
+    import wil.training
+    original = wil.training.plan
+    wil.training.plan = lambda *args: mode
+    try:
+        yield
+    finally:
+        wil.training.plan = original
 
 
 # ---------------------------------------------------------------- growth

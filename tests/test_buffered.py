@@ -235,3 +235,18 @@ def test_import_stays_light():
     root = Path(__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_networks_split_over_threads_give_the_same_frames(monkeypatch, batch_size):
+    """Groups of networks trained in parallel threads: frames identical to one group, divergence included."""
+    config = wil.Config(dataset="moons", n_samples=160, depth=3, width=8, epochs=10, batch_size=batch_size,
+                        learning_rate=0.5)
+    entries = ["he_normal", ("random_normal", {"std": 3.0}), "zeros", "glorot_uniform", "lsuv"]
+    monkeypatch.setattr(wil.training, "plan", lambda *args: (1, 1))
+    one = wil.compare(config, entries, [0, 1])
+    monkeypatch.setattr(wil.training, "plan", lambda *args: (3, 1))
+    split = wil.compare(config, entries, [0, 1])
+    assert one.status["diverged"].any()
+    for name in ("history", "layers", "histograms", "status", "grid"):
+        pd.testing.assert_frame_equal(getattr(one, name), getattr(split, name), check_exact=True)

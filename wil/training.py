@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -14,7 +17,7 @@ from .diagnostics import HISTOGRAM_QUANTITIES, activation_bounds, histograms, la
 from .initializers import get_initializer, make_label, parse_entry
 from .network import Network, Stack, Workspace, backward_into, forward, forward_into, loss_and_gradient
 from .results import Records, Result, build_result
-from .threads import blas_threads
+from .threads import blas_threads, plan
 
 # A loss above this is reported as an explosion: a million times the loss of guessing.
 LOSS_BOUND = 1e6
@@ -50,8 +53,10 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
     seeds = _seeds(config.seeds if seeds is None else seeds)
     config.check_networks(len(labels) * len(seeds))
     data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
-    with np.errstate(all="ignore"), blas_threads(config, len(labels) * len(seeds), data.X_train.shape[0]):
-        records = _run(config, data, labels, seeds, progress, diagnostics)
+    n_rows = data.X_train.shape[0] if config.batch_size is None else min(config.batch_size, data.X_train.shape[0])
+    groups, threads = plan(config.width, n_rows, len(labels) * len(seeds))
+    with np.errstate(all="ignore"), blas_threads(threads):
+        records = _run(config, data, labels, seeds, progress, diagnostics, groups)
     return build_result(config, data, records)
 
 
@@ -137,13 +142,13 @@ def _histogram_epochs(epochs: int) -> list[int]:
 
 
 class _Live:
-    """The networks still training: their stacked parameters, optimizer state and pass buffers, and
-    their indices among all K. A network that diverges is dropped, so it costs nothing afterwards (its
-    frames end at its ``diverged_epoch``, so nothing it would compute later is ever reported)."""
+    """A group of networks still training: their stacked parameters, optimizer state and pass buffers,
+    and their indices among all K. A network that diverges is dropped, so it costs nothing afterwards
+    (its frames end at its ``diverged_epoch``, so nothing it would compute later is ever reported)."""
 
-    def __init__(self, net: Network, optimizer: str, max_rows: int):
+    def __init__(self, net: Network, optimizer: str, max_rows: int, index: np.ndarray):
         self.net, self.optimizer, self.max_rows = net, optimizer, max_rows
-        self.index = np.arange(net.n_networks)  # (K_live,) positions in the records
+        self.index = index  # (K_live,) positions in the records
         self.state = optimizers.init(optimizer, [net.stack.flat])
         self.workspace = Workspace(net, max_rows)
 
@@ -159,57 +164,120 @@ class _Live:
         self.state = optimizers.step(self.optimizer, [self.net.stack.flat], [grads], self.state, learning_rate)
 
 
+@dataclass
+class _Setting:
+    """What every group of networks trains on: read-only, shared by the groups' threads."""
+
+    config: Config
+    task: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    projections: list[np.ndarray]
+    grid: np.ndarray | None
+    diagnostics: bool
+    histogram_epochs: list[int]
+
+
+class _Sink:
+    """Histograms and decision-boundary grids from every group, gathered into (K, ...) arrays; rows of
+    networks that were not live stay empty (never reported)."""
+
+    def __init__(self, n_networks: int):
+        self.n_networks, self.lock = n_networks, threading.Lock()
+        self.histograms: dict[tuple, tuple] = {}
+        self.grid: dict[int, tuple] = {}
+
+    def put(self, store: dict, key, index: np.ndarray, arrays: tuple, fills: tuple) -> None:
+        with self.lock:
+            if key not in store:
+                store[key] = tuple(np.full((self.n_networks,) + a.shape[1:], fill, a.dtype)
+                                   for a, fill in zip(arrays, fills))
+        for whole, part in zip(store[key], arrays):
+            whole[index] = part  # groups write disjoint rows
+
+    def finish(self, records: Records) -> None:
+        order = {quantity: i for i, quantity in enumerate(HISTOGRAM_QUANTITIES)}
+        for key in sorted(self.histograms, key=lambda k: (k[0], k[1], order[k[2]])):
+            records.histograms.append((*key, *self.histograms[key]))
+        records.grid.update(sorted(self.grid.items()))
+
+
 def _run(config: Config, data: Dataset, labels: list[str], seeds: list[int],
-         progress: ProgressCallback | None, diagnostics: bool) -> Records:
+         progress: ProgressCallback | None, diagnostics: bool, groups: int = 1) -> Records:
+    """Train all networks; with ``groups`` > 1, split them into that many groups trained in parallel
+    threads (the networks are independent; NumPy releases the GIL in its heavy calls)."""
     dtype = np.dtype(config.dtype)
-    X_train, X_test = data.X_train.astype(dtype), data.X_test.astype(dtype)
-    y_train = data.y_train if data.task == "classification" else data.y_train.astype(dtype)
-    y_test = data.y_test if data.task == "classification" else data.y_test.astype(dtype)
     net = initialize_networks(config, data, labels, seeds)
     K, L, E = net.n_networks, net.n_layers, config.epochs
     records = Records.empty(labels, seeds, E, L, diagnostics, _histogram_epochs(E) if diagnostics else [])
-    projections = [np.random.default_rng(layer).standard_normal(W.shape[1] + 1).astype(dtype)
-                   for layer, W in enumerate(net.weights)]
-    grid = _grid(data) if data.n_features == 2 else None
-    shuffle_rng = np.random.default_rng([config.seed, 1])  # one mini-batch order for all K networks
-    n_train = X_train.shape[0]
-    full_batch = config.batch_size is None or config.batch_size >= n_train
-    report_every = max(1, E // 100)
-    live = _Live(net, config.optimizer, max(n_train, X_test.shape[0]))
-
-    for epoch in range(E + 1):
-        # the full training set: the record of this epoch, and the gradient of a full-batch step
-        need_grads = diagnostics or (full_batch and epoch < E)
-        state_train = forward_into(live.net, X_train, live.workspace)
-        loss, doutput, accuracy = loss_and_gradient(data.task, state_train.output, y_train)
-        grads = backward_into(live.net, X_train, state_train, doutput, live.workspace) if need_grads else None
-        records.history[live.index, epoch, 0] = np.stack([loss, accuracy], axis=1)
-        if diagnostics:
-            records.layers[live.index, epoch] = layer_statistics(live.net, state_train, grads, projections)
-            if epoch in records.histogram_epochs:
-                _record_histograms(records, live, state_train, grads, epoch, config.activation)
-        # the test set, into the same buffers: the training pass is no longer needed
-        test_output = forward_into(live.net, X_test, live.workspace).output
-        test_loss, _, test_accuracy = loss_and_gradient(data.task, test_output, y_test)
-        records.history[live.index, epoch, 1] = np.stack([test_loss, test_accuracy], axis=1)
-        if grid is not None and epoch in (0, E):
-            records.grid[epoch] = _expand_grid(_predict(live.net, grid, data.task), live.index, K)
-        grad_ok = None if grads is None else np.isfinite(grads.flat).all(axis=1)
-        keep = _check_divergence(records, live, epoch, loss, grad_ok)
-        if epoch == E or live.workspace is None:
-            break
-        if full_batch:
-            live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
-        else:
-            _minibatch_epoch(config, data.task, live, X_train, y_train, shuffle_rng, records, epoch + 1)
-            if live.workspace is None:
-                break
-        if progress is not None and (epoch + 1) % report_every == 0:
-            progress(min((epoch + 1) / E, 1.0))
-    records.grid_points = grid
+    setting = _Setting(
+        config, data.task, data.X_train.astype(dtype),
+        data.y_train if data.task == "classification" else data.y_train.astype(dtype), data.X_test.astype(dtype),
+        data.y_test if data.task == "classification" else data.y_test.astype(dtype),
+        [np.random.default_rng(layer).standard_normal(W.shape[1] + 1).astype(dtype)
+         for layer, W in enumerate(net.weights)],
+        _grid(data) if data.n_features == 2 else None, diagnostics, records.histogram_epochs)
+    sink = _Sink(K)
+    parts = [part for part in np.array_split(np.arange(K), groups) if len(part)]
+    if len(parts) == 1:
+        _train(setting, net, parts[0], records, sink, progress)
+    else:
+        with ThreadPoolExecutor(len(parts) - 1) as pool:
+            others = [pool.submit(_train, setting, net.take(part), part, records, sink, None) for part in parts[1:]]
+            _train(setting, net.take(parts[0]), parts[0], records, sink, progress)  # this thread reports progress
+            for other in others:
+                other.result()
+    sink.finish(records)
+    records.grid_points = setting.grid
     if progress is not None:
         progress(1.0)
     return records
+
+
+def _train(setting: _Setting, net: Network, index: np.ndarray, records: Records, sink: _Sink,
+           progress: ProgressCallback | None) -> None:
+    """The epochs of one group of networks, ``index`` their positions among all K."""
+    config, X_train, X_test = setting.config, setting.X_train, setting.X_test
+    E = config.epochs
+    n_train = X_train.shape[0]
+    full_batch = config.batch_size is None or config.batch_size >= n_train
+    shuffle_rng = np.random.default_rng([config.seed, 1])  # one mini-batch order for all K networks
+    report_every = max(1, E // 100)
+    live = _Live(net, config.optimizer, max(n_train, X_test.shape[0]), index)
+    with np.errstate(all="ignore"):  # per thread
+        for epoch in range(E + 1):
+            # the full training set: the record of this epoch, and the gradient of a full-batch step
+            need_grads = setting.diagnostics or (full_batch and epoch < E)
+            state_train = forward_into(live.net, X_train, live.workspace)
+            loss, doutput, accuracy = loss_and_gradient(setting.task, state_train.output, setting.y_train)
+            grads = backward_into(live.net, X_train, state_train, doutput, live.workspace) if need_grads else None
+            records.history[live.index, epoch, 0] = np.stack([loss, accuracy], axis=1)
+            if setting.diagnostics:
+                records.layers[live.index, epoch] = layer_statistics(live.net, state_train, grads,
+                                                                     setting.projections)
+                if epoch in setting.histogram_epochs:
+                    _record_histograms(sink, live, state_train, grads, epoch, config.activation)
+            # the test set, into the same buffers: the training pass is no longer needed
+            test_output = forward_into(live.net, X_test, live.workspace).output
+            test_loss, _, test_accuracy = loss_and_gradient(setting.task, test_output, setting.y_test)
+            records.history[live.index, epoch, 1] = np.stack([test_loss, test_accuracy], axis=1)
+            if setting.grid is not None and epoch in (0, E):
+                sink.put(sink.grid, epoch, live.index, _predict(live.net, setting.grid, setting.task), (0, np.nan))
+            grad_ok = None if grads is None else np.isfinite(grads.flat).all(axis=1)
+            keep = _check_divergence(records, live, epoch, loss, grad_ok)
+            if epoch == E or live.workspace is None:
+                return
+            if full_batch:
+                live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
+            else:
+                _minibatch_epoch(config, setting.task, live, X_train, setting.y_train, shuffle_rng, records,
+                                 epoch + 1)
+                if live.workspace is None:
+                    return
+            if progress is not None and (epoch + 1) % report_every == 0:
+                progress(min((epoch + 1) / E, 1.0))
 
 
 def _minibatch_epoch(config, task, live: _Live, X, y, rng, records, epoch):
@@ -226,13 +294,6 @@ def _minibatch_epoch(config, task, live: _Live, X, y, rng, records, epoch):
         if live.workspace is None:
             return
         live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
-
-
-def _finite_grads(grads: list[np.ndarray] | Stack) -> np.ndarray:
-    """(K,) whether every gradient of a network is finite."""
-    if isinstance(grads, Stack):
-        return np.isfinite(grads.flat).all(axis=1)
-    return np.logical_and.reduce([np.isfinite(g).all(axis=(1, 2)) for g in grads])
 
 
 def _check_divergence(records: Records, live: _Live, epoch: int, loss: np.ndarray,
@@ -265,9 +326,9 @@ def _check_divergence(records: Records, live: _Live, epoch: int, loss: np.ndarra
     return keep
 
 
-def _record_histograms(records: Records, live: _Live, state, grads: Stack, epoch: int, activation_name: str):
-    """Histograms of every layer's four quantities; networks no longer live get empty rows (never reported)."""
-    net, K = live.net, records.history.shape[0]
+def _record_histograms(sink: _Sink, live: _Live, state, grads: Stack, epoch: int, activation_name: str):
+    """Histograms of every layer's four quantities for the live networks of one group."""
+    net = live.net
     bounds = activation_bounds(activation_name)
     for layer in range(net.n_layers):
         hidden = layer < net.n_layers - 1
@@ -277,24 +338,8 @@ def _record_histograms(records: Records, live: _Live, state, grads: Stack, epoch
                    "gradient": (grads.weights[layer], None)}
         for quantity in HISTOGRAM_QUANTITIES:
             values, fixed = sources[quantity]
-            counts, left, right = histograms(values, fixed)
-            if len(live.index) < K:
-                counts = _expand(counts, live.index, K, 0)
-                left, right = _expand(left, live.index, K, np.nan), _expand(right, live.index, K, np.nan)
-            records.histograms.append((epoch, layer + 1, quantity, counts, left, right))
-
-
-def _expand(values: np.ndarray, index: np.ndarray, K: int, fill) -> np.ndarray:
-    """(K, ...) from the live networks' rows ``values`` at positions ``index``; ``fill`` elsewhere."""
-    out = np.full((K,) + values.shape[1:], fill, dtype=values.dtype)
-    out[index] = values
-    return out
-
-
-def _expand_grid(prediction: tuple[np.ndarray, np.ndarray], index: np.ndarray, K: int):
-    if len(index) == K:
-        return prediction
-    return _expand(prediction[0], index, K, 0), _expand(prediction[1], index, K, np.nan)
+            sink.put(sink.histograms, (epoch, layer + 1, quantity), live.index, histograms(values, fixed),
+                     (0, np.nan, np.nan))
 
 
 def _grid(data: Dataset) -> np.ndarray:
