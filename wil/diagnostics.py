@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import Network, Pass, Stack
+from .network import Network, Pass, Stack, weight_runs
 
 LAYER_STATS = ("act_mean", "act_std", "dead_fraction", "saturated_fraction", "grad_norm", "weight_std",
                "distinct_units")
@@ -129,19 +129,13 @@ def _weight_statistics(weights: np.ndarray, grad_weights: np.ndarray, sizes) -> 
 
 def _distinct_units(weights: np.ndarray, biases: np.ndarray, sizes, projections) -> np.ndarray:
     """``distinct_units`` of every layer, (K, L), consecutive layers of one shape in one call."""
-    K, L = weights.shape[0], len(sizes) - 1
-    out = np.empty((K, L))
-    layer, weight_start, bias_start = 0, 0, 0
-    while layer < L:
-        fan_in, fan_out = sizes[layer], sizes[layer + 1]
-        run = 1
-        while layer + run < L and (sizes[layer + run], sizes[layer + run + 1]) == (fan_in, fan_out):
-            run += 1
-        W = weights[:, weight_start:weight_start + run * fan_in * fan_out].reshape(K, run, fan_in, fan_out)
-        b = biases[:, bias_start:bias_start + run * fan_out].reshape(K, run, fan_out)
-        P = np.stack(projections[layer:layer + run])  # (run, fan_in + 1)
-        out[:, layer:layer + run] = distinct_units(W, b, P)
-        layer, weight_start, bias_start = layer + run, weight_start + run * fan_in * fan_out, bias_start + run * fan_out
+    out = np.empty((weights.shape[0], len(sizes) - 1))
+    bias_start = 0
+    for first, W in weight_runs(weights, sizes):  # W: (K, run, fan_in, fan_out)
+        run, fan_out = W.shape[1], W.shape[3]
+        b = biases[:, bias_start:bias_start + run * fan_out].reshape(-1, run, fan_out)
+        out[:, first:first + run] = distinct_units(W, b, np.stack(projections[first:first + run]))
+        bias_start += run * fan_out
     return out
 
 

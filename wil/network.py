@@ -22,6 +22,29 @@ import numpy as np
 from .activations import Activation
 
 
+def layer_runs(sizes) -> list[tuple[int, int]]:
+    """(first layer, number of layers) of each run of consecutive layers of one shape, for layer sizes
+    ``sizes`` (the inputs first): their weights lie back to back in a ``Stack``."""
+    shapes = list(zip(sizes[:-1], sizes[1:]))
+    runs, first = [], 0
+    for layer in range(1, len(shapes) + 1):
+        if layer == len(shapes) or shapes[layer] != shapes[first]:
+            runs.append((first, layer - first))
+            first = layer
+    return runs
+
+
+def weight_runs(weights: np.ndarray, sizes) -> list[tuple[int, np.ndarray]]:
+    """(first layer, (K, run, fan_in, fan_out) view) for each run of ``layer_runs(sizes)``, from the
+    (K, sum of fan_in x fan_out) block of all weights (``Stack.weight_block``)."""
+    out, start = [], 0
+    for first, run in layer_runs(sizes):
+        fan_in, fan_out = sizes[first], sizes[first + 1]
+        out.append((first, weights[:, start:start + run * fan_in * fan_out].reshape(-1, run, fan_in, fan_out)))
+        start += run * fan_in * fan_out
+    return out
+
+
 @dataclass
 class Stack:
     """The weights and biases of K networks in one ``(K, P)`` array, and per-layer views into it.

@@ -15,7 +15,7 @@ from .config import LIMITS, Config
 from .datasets import Dataset, load_dataset
 from .diagnostics import HISTOGRAM_QUANTITIES, activation_bounds, histograms, layer_statistics
 from .initializers import get_initializer, make_label, parse_entry
-from .network import Network, Stack, Workspace, backward_into, forward, forward_into, loss_and_gradient
+from .network import Network, Stack, Workspace, backward_into, forward, forward_into, loss_and_gradient, weight_runs
 from .results import Records, Result, build_result
 from .threads import blas_threads, plan
 
@@ -327,19 +327,28 @@ def _check_divergence(records: Records, live: _Live, epoch: int, loss: np.ndarra
 
 
 def _record_histograms(sink: _Sink, live: _Live, state, grads: Stack, epoch: int, activation_name: str):
-    """Histograms of every layer's four quantities for the live networks of one group."""
+    """Histograms of every layer's four quantities for the live networks of one group; each call bins
+    many layers at once (a row per layer and network)."""
     net = live.net
-    bounds = activation_bounds(activation_name)
-    for layer in range(net.n_layers):
-        hidden = layer < net.n_layers - 1
-        sources = {"activation": (state.activations[layer], bounds if hidden else None),
-                   "preactivation": (state.preactivations[layer], None),
-                   "weight": (net.weights[layer], None),
-                   "gradient": (grads.weights[layer], None)}
-        for quantity in HISTOGRAM_QUANTITIES:
-            values, fixed = sources[quantity]
-            sink.put(sink.histograms, (epoch, layer + 1, quantity), live.index, histograms(values, fixed),
-                     (0, np.nan, np.nan))
+    K, depth = net.n_networks, net.n_layers - 1
+    Z, A = state.hidden  # (depth, K, n, width)
+    output = state.output[None]  # (1, K, n, n_outputs)
+
+    def runs(block):  # the weights (or their gradients) as (run, K, fan_in x fan_out) per run of layers
+        return [(first, W.transpose(1, 0, 2, 3)) for first, W in weight_runs(block, net.sizes)]
+
+    sources = {"activation": [(0, A, activation_bounds(activation_name)), (depth, output, None)],
+               "preactivation": [(0, Z, None), (depth, output, None)],
+               "weight": [(first, W, None) for first, W in runs(net.stack.weight_block)],
+               "gradient": [(first, W, None) for first, W in runs(grads.weight_block)]}
+    for quantity in HISTOGRAM_QUANTITIES:
+        for first, values, bounds in sources[quantity]:
+            layers = values.shape[0]
+            counts, left, right = histograms(values.reshape(layers * K, -1), bounds)  # rows (layer, network)
+            for g in range(layers):
+                rows = slice(g * K, (g + 1) * K)
+                sink.put(sink.histograms, (epoch, first + g + 1, quantity), live.index,
+                         (counts[rows], left[rows], right[rows]), (0, np.nan, np.nan))
 
 
 def _grid(data: Dataset) -> np.ndarray:
