@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import Network, Pass, Stack, weight_runs
+from .network import Network, Pass, Scratch, Stack, weight_runs
 
 LAYER_STATS = ("act_mean", "act_std", "dead_fraction", "saturated_fraction", "grad_norm", "weight_std",
                "distinct_units")
@@ -20,12 +20,12 @@ _CHUNK = 1 << 22  # elements of the largest temporary a statistic makes (32 MB i
 
 
 def layer_statistics(net: Network, state: Pass, grads: list[np.ndarray] | Stack,
-                     projections: list[np.ndarray]) -> np.ndarray:
+                     projections: list[np.ndarray], scratch: Scratch | None = None) -> np.ndarray:
     """Statistics of every layer of every network, shape (K, n_layers, len(LAYER_STATS)).
 
     ``grads`` holds the weight gradients: a list of (K, fan_in, fan_out), one per layer, or the
     ``Stack`` that ``backward_into`` fills. ``projections[l]`` is a fixed random vector (fan_in + 1,)
-    used to count distinct units.
+    used to count distinct units; ``scratch`` holds temporaries from call to call.
     Dead fraction is defined for the ReLU family (units whose pre-activation is <= 0 on every example),
     saturated fraction for the saturating family (share of unit-example pairs beyond the 5% slope point);
     both are NaN elsewhere and on the output layer.
@@ -34,6 +34,7 @@ def layer_statistics(net: Network, state: Pass, grads: list[np.ndarray] | Stack,
     stacks them (``Pass.hidden``), and every layer's weights at once from their ``(K, P)`` block.
     """
     K, L = net.n_networks, net.n_layers
+    scratch = scratch or Scratch()
     out = np.full((K, L, len(LAYER_STATS)), np.nan)
     if state.hidden is not None:
         groups = [(slice(0, L - 1), *state.hidden, True)]
@@ -42,15 +43,15 @@ def layer_statistics(net: Network, state: Pass, grads: list[np.ndarray] | Stack,
                    True) for layer in range(L - 1)]
     groups.append((slice(L - 1, L), state.output[None], state.output[None], False))
     for layers, z, a, hidden in groups:
-        out[:, layers, :4] = _activation_statistics(z, a, hidden, net.activation).transpose(1, 0, 2)
+        out[:, layers, :4] = _activation_statistics(z, a, hidden, net.activation, scratch).transpose(1, 0, 2)
     weights, biases, grad_weights = _parameter_blocks(net, grads)
     sizes = net.sizes
-    out[:, :, 4:6] = _weight_statistics(weights, grad_weights, sizes)
+    out[:, :, 4:6] = _weight_statistics(weights, grad_weights, sizes, scratch)
     out[:, :, 6] = _distinct_units(weights, biases, sizes, projections)
     return out
 
 
-def _activation_statistics(z: np.ndarray, a: np.ndarray, hidden: bool, activation) -> np.ndarray:
+def _activation_statistics(z: np.ndarray, a: np.ndarray, hidden: bool, activation, scratch: Scratch) -> np.ndarray:
     """act_mean, act_std, dead_fraction, saturated_fraction of G layers, (G, K, 4), from (G, K, n, units).
 
     Four passes over the activations: sums (per unit for ReLU, whose column sums also tell which units
@@ -73,7 +74,8 @@ def _activation_statistics(z: np.ndarray, a: np.ndarray, hidden: bool, activatio
             mean = column_sums.sum(axis=2) / count
         else:
             mean = np.vecdot(a_rows, ones[:count]) / count  # (g, K)
-        centered = a_rows - mean[:, :, None]  # two passes, as np.std: exact for constant activations
+        centered = scratch.get("centered", a_rows.shape, np.result_type(a_rows, mean))
+        np.subtract(a_rows, mean[:, :, None], out=centered)  # two passes, as np.std: exact for constant values
         out[layers, :, 0] = mean
         out[layers, :, 1] = np.sqrt(np.vecdot(centered, centered) / count)
         if hidden and activation.family == "relu":
@@ -83,14 +85,15 @@ def _activation_statistics(z: np.ndarray, a: np.ndarray, hidden: bool, activatio
                 fires = (z[layers] > 0).any(axis=2)  # (g, K, units)
             out[layers, :, 2] = 1.0 - fires.mean(axis=2)
         if hidden and activation.saturation_z is not None:
-            out[layers, :, 3] = _count_beyond(z[layers].reshape(-1, K, count), activation.saturation_z) / count
+            out[layers, :, 3] = _count_beyond(z[layers].reshape(-1, K, count), activation.saturation_z,
+                                              scratch) / count
     return out
 
 
-def _count_beyond(z: np.ndarray, bound: float) -> np.ndarray:
+def _count_beyond(z: np.ndarray, bound: float, scratch: Scratch) -> np.ndarray:
     """How many values of each (g, K) row have |z| > bound: two comparisons, counted row by row (a
     boolean sum along an axis is several times slower than ``count_nonzero`` on a whole row)."""
-    mask = np.greater(z, bound)
+    mask = np.greater(z, bound, out=scratch.get("mask", z.shape, bool))
     rows = mask.reshape(-1, z.shape[-1])
     counts = np.array([np.count_nonzero(row) for row in rows])
     np.less(z, -bound, out=mask)
@@ -114,14 +117,16 @@ def _parameter_blocks(net: Network, grads) -> tuple[np.ndarray, np.ndarray, np.n
     return weights, biases, grad_weights
 
 
-def _weight_statistics(weights: np.ndarray, grad_weights: np.ndarray, sizes) -> np.ndarray:
+def _weight_statistics(weights: np.ndarray, grad_weights: np.ndarray, sizes, scratch: Scratch) -> np.ndarray:
     """grad_norm and weight_std of every layer, (K, L, 2), from the (K, W) blocks."""
     counts = np.array([fan_in * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:])])
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     out = np.empty((weights.shape[0], len(counts), 2))
-    out[:, :, 0] = np.sqrt(np.add.reduceat(np.square(grad_weights), starts, axis=1))
+    squares = np.square(grad_weights, out=scratch.get("squares", grad_weights.shape, grad_weights.dtype))
+    out[:, :, 0] = np.sqrt(np.add.reduceat(squares, starts, axis=1))
     mean = np.add.reduceat(weights, starts, axis=1) / counts.astype(weights.dtype)  # (K, L); as np.std, two passes
-    centered = weights - np.repeat(mean, counts, axis=1)
+    centered = scratch.get("squares", weights.shape, weights.dtype)
+    np.subtract(weights, np.repeat(mean, counts, axis=1), out=centered)
     np.square(centered, out=centered)
     out[:, :, 1] = np.sqrt(np.add.reduceat(centered, starts, axis=1) / counts)
     return out
@@ -166,14 +171,15 @@ def distinct_units(W: np.ndarray, b: np.ndarray, projection: np.ndarray) -> np.n
     return 1 + gaps.sum(axis=2)
 
 
-def histograms(values: np.ndarray, bounds: tuple[float, float] | None = None,
-               n_bins: int = N_BINS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def histograms(values: np.ndarray, bounds: tuple[float, float] | None = None, n_bins: int = N_BINS,
+               scratch: Scratch | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Histogram each network's values.
 
     Parameters
     ----------
     values : (K, ...) any shape after the first axis; non-finite values are left out.
     bounds : fixed (low, high) for every network, else each network's own finite min and max.
+    scratch : temporaries kept from call to call.
 
     Returns
     -------
@@ -199,19 +205,33 @@ def histograms(values: np.ndarray, bounds: tuple[float, float] | None = None,
     low, high = np.where(flat_range, low - 0.5, low), np.where(flat_range, high + 0.5, high)
     width = (high - low) / n_bins  # (K,)
     left = low[:, None] + width[:, None] * np.arange(n_bins)  # (K, n_bins)
-    if plain:  # every value finite and inside [low, high]: no masks, no clipping
-        position = flat - low[:, None]  # the dtype and the arithmetic of the general case below
-        position /= width[:, None]
-        index = position.astype(np.intp)  # in 0..n_bins; n_bins only for values at the top edge
-        counts = np.stack([np.bincount(row, minlength=n_bins + 1) for row in index])
-        counts[:, n_bins - 1] += counts[:, n_bins]
-        return counts[:, :n_bins], left, left + width[:, None]
+    if plain:
+        return _plain_counts(flat, low, width, n_bins, scratch or Scratch()), left, left + width[:, None]
     finite = np.isfinite(flat)
     position = (np.where(finite, flat, low[:, None]) - low[:, None]) / width[:, None]
     bins = np.clip(np.nan_to_num(position, nan=0.0, posinf=n_bins - 1, neginf=0.0), 0, n_bins - 1)
     index = bins.astype(np.int64) + (np.arange(K) * n_bins)[:, None]  # (K, m) global bin ids
     counts = np.bincount(index[finite], minlength=K * n_bins).reshape(K, n_bins)
     return counts, left, left + width[:, None]
+
+
+def _plain_counts(flat: np.ndarray, low: np.ndarray, width: np.ndarray, n_bins: int, scratch: Scratch) -> np.ndarray:
+    """Counts when every value is finite and inside [low, high]: no masks, no clipping, rows taken a few
+    at a time into reused buffers. The arithmetic (and so each value's bin) is the general path's."""
+    K, m = flat.shape
+    counts = np.empty((K, n_bins + 1), np.int64)  # the extra bin: values on the top edge
+    step = max(1, _CHUNK // max(m, 1))
+    dtype = np.result_type(flat, low)
+    for first in range(0, K, step):
+        rows = slice(first, min(first + step, K))
+        position = np.subtract(flat[rows], low[rows, None], out=scratch.get("position", flat[rows].shape, dtype))
+        position /= width[rows, None]
+        index = scratch.get("index", position.shape, np.intp)
+        np.copyto(index, position, casting="unsafe")  # truncation, as astype
+        for row, bins in zip(range(rows.start, rows.stop), index):
+            counts[row] = np.bincount(bins, minlength=n_bins + 1)
+    counts[:, n_bins - 1] += counts[:, n_bins]
+    return counts[:, :n_bins]
 
 
 def activation_bounds(name: str) -> tuple[float, float] | None:

@@ -243,6 +243,21 @@ def backward(net: Network, X: np.ndarray, state: Pass, doutput: np.ndarray) -> l
 
 # ---------------------------------------------------------------- the buffered path
 
+class Scratch:
+    """Temporaries reused from call to call: a fresh array of many MB costs page faults that take as long
+    as the arithmetic on it. ``get`` returns a view of a buffer kept under ``name``, grown when needed."""
+
+    def __init__(self):
+        self._buffers: dict[tuple[str, np.dtype], np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        size, key = int(np.prod(shape)), (name, np.dtype(dtype))
+        buffer = self._buffers.get(key)
+        if buffer is None or buffer.size < size:
+            buffer = self._buffers[key] = np.empty(size, key[1])
+        return buffer[:size].reshape(shape)
+
+
 class Workspace:
     """Buffers for passes of one stacked network over at most ``max_rows`` examples, reused each pass.
 
@@ -263,6 +278,7 @@ class Workspace:
         self.deltas = [np.empty((K, max_rows, width), dtype) for _ in range(2)]  # ping-pong, (K, n, width)
         self.scratch = np.empty((K, max_rows, width), dtype)
         self.grads = Stack.zeros(K, sizes, dtype)
+        self.temporaries = Scratch()  # for the diagnostics
         self._views: dict[int, _Views] = {}
 
     def views(self, n: int) -> "_Views":

@@ -255,8 +255,8 @@ def _train(setting: _Setting, net: Network, index: np.ndarray, records: Records,
             grads = backward_into(live.net, X_train, state_train, doutput, live.workspace) if need_grads else None
             records.history[live.index, epoch, 0] = np.stack([loss, accuracy], axis=1)
             if setting.diagnostics:
-                records.layers[live.index, epoch] = layer_statistics(live.net, state_train, grads,
-                                                                     setting.projections)
+                records.layers[live.index, epoch] = layer_statistics(
+                    live.net, state_train, grads, setting.projections, live.workspace.temporaries)
                 if epoch in setting.histogram_epochs:
                     _record_histograms(sink, live, state_train, grads, epoch, config.activation)
             # the test set, into the same buffers: the training pass is no longer needed
@@ -344,7 +344,8 @@ def _record_histograms(sink: _Sink, live: _Live, state, grads: Stack, epoch: int
     for quantity in HISTOGRAM_QUANTITIES:
         for first, values, bounds in sources[quantity]:
             layers = values.shape[0]
-            counts, left, right = histograms(values.reshape(layers * K, -1), bounds)  # rows (layer, network)
+            counts, left, right = histograms(values.reshape(layers * K, -1), bounds,
+                                             scratch=live.workspace.temporaries)  # rows (layer, network)
             for g in range(layers):
                 rows = slice(g * K, (g + 1) * K)
                 sink.put(sink.histograms, (epoch, first + g + 1, quantity), live.index,
