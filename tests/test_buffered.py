@@ -196,6 +196,12 @@ def test_one_step_over_the_stack_equals_per_layer_steps(name):
         state_stack = optimizers.step(name, [net.stack.flat], [grad_stack.flat], state_stack, 0.1)
     for got, want in zip(net.parameters(), per_layer):
         np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+    in_place = Network.stacked(plain.weights, plain.biases, plain.activation)
+    state_in_place = optimizers.init(name, [in_place.stack.flat])
+    for _ in range(3):
+        state_in_place = optimizers.step_in_place(name, [in_place.stack.flat], [grad_stack.flat.copy()],
+                                                  state_in_place, 0.1, [np.empty_like(in_place.stack.flat)])
+    np.testing.assert_array_equal(in_place.stack.flat, net.stack.flat)  # the same arithmetic, in place
     kept = optimizers.take(state_stack, np.array([True, False, True]))
     assert all(buffer.shape[0] == 2 for buffer in kept.first + kept.second)
 

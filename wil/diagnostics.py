@@ -63,7 +63,7 @@ def _activation_statistics(z: np.ndarray, a: np.ndarray, hidden: bool, activatio
     G, K, n, units = a.shape
     count = n * units
     out = np.full((G, K, 4), np.nan)
-    ones = np.ones(count, a.dtype)
+    ones = scratch.ones(count, a.dtype)
     step = max(1, _CHUNK // max(1, K * count))
     for first in range(0, G, step):
         layers = slice(first, first + step)
@@ -126,7 +126,9 @@ def _weight_statistics(weights: np.ndarray, grad_weights: np.ndarray, sizes, scr
     out[:, :, 0] = np.sqrt(np.add.reduceat(squares, starts, axis=1))
     mean = np.add.reduceat(weights, starts, axis=1) / counts.astype(weights.dtype)  # (K, L); as np.std, two passes
     centered = scratch.get("squares", weights.shape, weights.dtype)
-    np.subtract(weights, np.repeat(mean, counts, axis=1), out=centered)
+    for (first, W), (_, C) in zip(weight_runs(weights, sizes), weight_runs(centered, sizes)):
+        run = W.shape[1]
+        np.subtract(W, mean[:, first:first + run, None, None], out=C)
     np.square(centered, out=centered)
     out[:, :, 1] = np.sqrt(np.add.reduceat(centered, starts, axis=1) / counts)
     return out

@@ -14,6 +14,7 @@ all K networks in one ``(K, P)`` array each (``Stack``) and in-place kernels for
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -251,11 +252,19 @@ class Scratch:
         self._buffers: dict[tuple[str, np.dtype], np.ndarray] = {}
 
     def get(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-        size, key = int(np.prod(shape)), (name, np.dtype(dtype))
+        size, key = math.prod(shape), (name, np.dtype(dtype))
         buffer = self._buffers.get(key)
         if buffer is None or buffer.size < size:
             buffer = self._buffers[key] = np.empty(size, key[1])
         return buffer[:size].reshape(shape)
+
+    def ones(self, size: int, dtype) -> np.ndarray:
+        """A vector of ``size`` ones (kept filled)."""
+        key = ("ones", np.dtype(dtype))
+        buffer = self._buffers.get(key)
+        if buffer is None or buffer.size < size:
+            buffer = self._buffers[key] = np.ones(size, key[1])
+        return buffer[:size]
 
 
 class Workspace:

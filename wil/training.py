@@ -160,8 +160,16 @@ class _Live:
         self.workspace = Workspace(self.net, self.max_rows) if keep.any() else None
 
     def step(self, grads: np.ndarray, learning_rate: float) -> None:
-        """One optimizer update from the (K_live, P) gradient."""
-        self.state = optimizers.step(self.optimizer, [self.net.stack.flat], [grads], self.state, learning_rate)
+        """One optimizer update from the (K_live, P) gradient, which it overwrites."""
+        flat = self.net.stack.flat
+        temporary = self.workspace.temporaries.get("optimizer", flat.shape, flat.dtype)
+        self.state = optimizers.step_in_place(self.optimizer, [flat], [grads], self.state, learning_rate,
+                                              [temporary])
+
+    def finite(self, grads: Stack) -> np.ndarray:
+        """(K_live,) whether every gradient of a network is finite."""
+        mask = self.workspace.temporaries.get("finite", grads.flat.shape, bool)
+        return np.isfinite(grads.flat, out=mask).all(axis=1)
 
 
 @dataclass
@@ -264,8 +272,8 @@ def _train(setting: _Setting, net: Network, index: np.ndarray, records: Records,
             test_loss, _, test_accuracy = loss_and_gradient(setting.task, test_output, setting.y_test)
             records.history[live.index, epoch, 1] = np.stack([test_loss, test_accuracy], axis=1)
             if setting.grid is not None and epoch in (0, E):
-                sink.put(sink.grid, epoch, live.index, _predict(live.net, setting.grid, setting.task), (0, np.nan))
-            grad_ok = None if grads is None else np.isfinite(grads.flat).all(axis=1)
+                sink.put(sink.grid, epoch, live.index, _predict(live, setting.grid, setting.task), (0, np.nan))
+            grad_ok = None if grads is None else live.finite(grads)
             keep = _check_divergence(records, live, epoch, loss, grad_ok)
             if epoch == E or live.workspace is None:
                 return
@@ -289,8 +297,7 @@ def _minibatch_epoch(config, task, live: _Live, X, y, rng, records, epoch):
         batch = forward_into(live.net, X_batch, live.workspace)
         loss, doutput, _ = loss_and_gradient(task, batch.output, y[rows])
         grads = backward_into(live.net, X_batch, batch, doutput, live.workspace)
-        keep = _check_divergence(records, live, epoch, loss, np.isfinite(grads.flat).all(axis=1),
-                                 during_epoch=True)
+        keep = _check_divergence(records, live, epoch, loss, live.finite(grads), during_epoch=True)
         if live.workspace is None:
             return
         live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
@@ -360,13 +367,22 @@ def _grid(data: Dataset) -> np.ndarray:
     return np.column_stack([x1.ravel(), x2.ravel()])
 
 
-def _predict(net: Network, points: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray]:
-    """Predicted class (or value) and its probability (NaN for regression) at each point, (K, m) each."""
-    output = forward(net, points.astype(net.weights[0].dtype)).output  # (K, m, n_outputs)
+def _predict(live: _Live, points: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted class (or value) and its probability (NaN for regression) at each point, (K, m) each.
+
+    The points go through the live networks' pass buffers a few hundred at a time (the epoch's passes
+    are done with them): a plain ``forward`` keeps every layer's arrays, and fresh arrays of many MB
+    cost page faults that take longer than the arithmetic.
+    """
+    net, workspace = live.net, live.workspace
+    points = points.astype(net.weights[0].dtype)
+    rows = workspace.output.shape[1]
+    output = np.empty((net.n_networks, points.shape[0], net.sizes[-1]), points.dtype)  # (K, m, n_outputs)
+    for start in range(0, points.shape[0], rows):
+        output[:, start:start + rows] = forward_into(net, points[start:start + rows], workspace).output
     if task != "classification":
         return output[:, :, 0], np.full(output.shape[:2], np.nan)
     shifted = output - output.max(axis=2, keepdims=True)
     probability = np.exp(shifted)
     probability /= probability.sum(axis=2, keepdims=True)
     return output.argmax(axis=2), probability.max(axis=2)
-
