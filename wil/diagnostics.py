@@ -5,6 +5,8 @@ All reductions run over arrays the pass already holds; nothing here trains.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .network import Network, Pass, Scratch, Stack, weight_runs
@@ -119,8 +121,7 @@ def _parameter_blocks(net: Network, grads) -> tuple[np.ndarray, np.ndarray, np.n
 
 def _weight_statistics(weights: np.ndarray, grad_weights: np.ndarray, sizes, scratch: Scratch) -> np.ndarray:
     """grad_norm and weight_std of every layer, (K, L, 2), from the (K, W) blocks."""
-    counts = np.array([fan_in * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:])])
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    counts, starts = _weight_counts(tuple(sizes))
     out = np.empty((weights.shape[0], len(counts), 2))
     squares = np.square(grad_weights, out=scratch.get("squares", grad_weights.shape, grad_weights.dtype))
     out[:, :, 0] = np.sqrt(np.add.reduceat(squares, starts, axis=1))
@@ -132,6 +133,13 @@ def _weight_statistics(weights: np.ndarray, grad_weights: np.ndarray, sizes, scr
     np.square(centered, out=centered)
     out[:, :, 1] = np.sqrt(np.add.reduceat(centered, starts, axis=1) / counts)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _weight_counts(sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Weights per layer and where each layer's start in the block of all weights."""
+    counts = np.array([fan_in * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:])])
+    return counts, np.concatenate([[0], np.cumsum(counts)[:-1]])
 
 
 def _distinct_units(weights: np.ndarray, biases: np.ndarray, sizes, projections) -> np.ndarray:

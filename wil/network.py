@@ -14,6 +14,7 @@ all K networks in one ``(K, P)`` array each (``Stack``) and in-place kernels for
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -23,16 +24,21 @@ import numpy as np
 from .activations import Activation
 
 
-def layer_runs(sizes) -> list[tuple[int, int]]:
+def layer_runs(sizes) -> tuple[tuple[int, int], ...]:
     """(first layer, number of layers) of each run of consecutive layers of one shape, for layer sizes
     ``sizes`` (the inputs first): their weights lie back to back in a ``Stack``."""
+    return _layer_runs(tuple(sizes))
+
+
+@functools.lru_cache(maxsize=64)
+def _layer_runs(sizes: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
     shapes = list(zip(sizes[:-1], sizes[1:]))
     runs, first = [], 0
     for layer in range(1, len(shapes) + 1):
         if layer == len(shapes) or shapes[layer] != shapes[first]:
             runs.append((first, layer - first))
             first = layer
-    return runs
+    return tuple(runs)
 
 
 def weight_runs(weights: np.ndarray, sizes) -> list[tuple[int, np.ndarray]]:
@@ -123,9 +129,11 @@ class Network:
         return self.weights[0].shape[0]
 
     @property
-    def sizes(self) -> list[int]:
+    def sizes(self) -> tuple[int, ...]:
         """Units per layer, the inputs first."""
-        return [self.weights[0].shape[1]] + [W.shape[2] for W in self.weights]
+        if self.stack is not None:
+            return self.stack.sizes
+        return (self.weights[0].shape[1],) + tuple(W.shape[2] for W in self.weights)
 
     @property
     def n_layers(self) -> int:

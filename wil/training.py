@@ -220,10 +220,10 @@ def _run(config: Config, data: Dataset, labels: list[str], seeds: list[int],
     net = initialize_networks(config, data, labels, seeds)
     K, L, E = net.n_networks, net.n_layers, config.epochs
     records = Records.empty(labels, seeds, E, L, diagnostics, _histogram_epochs(E) if diagnostics else [])
+    X_train, X_test = data.X_train.astype(dtype), data.X_test.astype(dtype)
     setting = _Setting(
-        config, data.task, data.X_train.astype(dtype),
-        data.y_train if data.task == "classification" else data.y_train.astype(dtype), data.X_test.astype(dtype),
-        data.y_test if data.task == "classification" else data.y_test.astype(dtype),
+        config, data.task, X_train, data.y_train if data.task == "classification" else data.y_train.astype(dtype),
+        X_test, data.y_test if data.task == "classification" else data.y_test.astype(dtype),
         [np.random.default_rng(layer).standard_normal(W.shape[1] + 1).astype(dtype)
          for layer, W in enumerate(net.weights)],
         _grid(data) if data.n_features == 2 else None, diagnostics, records.histogram_epochs)
@@ -247,13 +247,14 @@ def _run(config: Config, data: Dataset, labels: list[str], seeds: list[int],
 def _train(setting: _Setting, net: Network, index: np.ndarray, records: Records, sink: _Sink,
            progress: ProgressCallback | None) -> None:
     """The epochs of one group of networks, ``index`` their positions among all K."""
-    config, X_train, X_test = setting.config, setting.X_train, setting.X_test
+    config, X_train = setting.config, setting.X_train
     E = config.epochs
     n_train = X_train.shape[0]
     full_batch = config.batch_size is None or config.batch_size >= n_train
     shuffle_rng = np.random.default_rng([config.seed, 1])  # one mini-batch order for all K networks
     report_every = max(1, E // 100)
-    live = _Live(net, config.optimizer, max(n_train, X_test.shape[0]), index)
+    live = _Live(net, config.optimizer, max(n_train, setting.X_test.shape[0]), index)
+    history = records.history
     with np.errstate(all="ignore"):  # per thread
         for epoch in range(E + 1):
             # the full training set: the record of this epoch, and the gradient of a full-batch step
@@ -261,16 +262,17 @@ def _train(setting: _Setting, net: Network, index: np.ndarray, records: Records,
             state_train = forward_into(live.net, X_train, live.workspace)
             loss, doutput, accuracy = loss_and_gradient(setting.task, state_train.output, setting.y_train)
             grads = backward_into(live.net, X_train, state_train, doutput, live.workspace) if need_grads else None
-            records.history[live.index, epoch, 0] = np.stack([loss, accuracy], axis=1)
+            k = live.index
+            history[k, epoch, 0, 0], history[k, epoch, 0, 1] = loss, accuracy
             if setting.diagnostics:
-                records.layers[live.index, epoch] = layer_statistics(
+                records.layers[k, epoch] = layer_statistics(
                     live.net, state_train, grads, setting.projections, live.workspace.temporaries)
                 if epoch in setting.histogram_epochs:
                     _record_histograms(sink, live, state_train, grads, epoch, config.activation)
             # the test set, into the same buffers: the training pass is no longer needed
-            test_output = forward_into(live.net, X_test, live.workspace).output
+            test_output = forward_into(live.net, setting.X_test, live.workspace).output
             test_loss, _, test_accuracy = loss_and_gradient(setting.task, test_output, setting.y_test)
-            records.history[live.index, epoch, 1] = np.stack([test_loss, test_accuracy], axis=1)
+            history[k, epoch, 1, 0], history[k, epoch, 1, 1] = test_loss, test_accuracy
             if setting.grid is not None and epoch in (0, E):
                 sink.put(sink.grid, epoch, live.index, _predict(live, setting.grid, setting.task), (0, np.nan))
             grad_ok = None if grads is None else live.finite(grads)
