@@ -105,10 +105,10 @@ def scenarios() -> dict[str, Scenario]:
                  dict(n_samples=samples_for(1000), depth=20, width=64, epochs=20, batch_size=128,
                       activation="relu", learning_rate=0.01), RELU_INITS, 2),
         Scenario("S3", "K=24, depth 10, width 128, 2000 samples (1500 train), batch 256, tanh",
-                 dict(n_samples=2000, depth=10, width=128, epochs=3, batch_size=256, activation="tanh",
+                 dict(n_samples=2000, depth=10, width=128, epochs=5, batch_size=256, activation="tanh",
                       learning_rate=0.05), TANH_INITS, 6),
         Scenario("S4", "K=1, depth 50, width 256, 500 samples (375 train), full batch, ReLU",
-                 dict(n_samples=500, depth=50, width=256, epochs=10, activation="relu", learning_rate=0.01),
+                 dict(n_samples=500, depth=50, width=256, epochs=20, activation="relu", learning_rate=0.01),
                  ("he_normal",), 1),
         Scenario("demo", "the app's default comparison, wil.Config.demo() (K=5)", demo_fields,
                  demo.labels, demo.n_seeds, compare_default=True),
@@ -397,12 +397,12 @@ def bench_threads(repeats: int) -> list[dict]:
     print("| rows (n) | width | K | K x n x width^2 | dtype | networks split | BLAS threads | rule |")
     print("|---" * 8 + "|")
     for width in (32, 64, 128, 256):
-        for n_train in (100, 300, 1000, 3000):
+        for n_train in (128, 375, 1000, 3000):
             for K in (1, 4, 8):
                 fields = dict(n_samples=samples_for(n_train), depth=3, width=width, epochs=1)
                 scenario = Scenario("threads", "", fields, ("he_normal",), K)
                 work = K * n_train * width * width
-                scenario.config["epochs"] = int(min(100, max(3, 3e8 / (3 * work))))
+                scenario.config["epochs"] = int(min(100, max(3, 1.5e8 / (3 * work))))
                 for dtype in ("float64", "float32"):
                     seconds = {name: [] for name in modes}
                     for _ in range(repeats):
@@ -510,6 +510,14 @@ def bench_import(repeats: int = 5) -> None:
 
 # ---------------------------------------------------------------- main
 
+def load() -> str:
+    """The load average: the machine may be shared, and its other work slows every figure."""
+    try:
+        return "load average " + " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "load average unknown"
+
+
 def machine() -> str:
     blas = [f"{i['internal_api']} {i.get('version', '')} ({i.get('architecture', '')}, {i['num_threads']} threads)"
             for i in threadpool_info() if i["user_api"] == "blas"]
@@ -536,6 +544,7 @@ def main(argv=None) -> None:
         return child_memory(args.child_memory)
 
     print(machine())
+    print(f"start: {load()}", flush=True)
     if args.threads:
         bench_threads(args.repeats)
         return
@@ -563,6 +572,7 @@ def main(argv=None) -> None:
         print(f"{name}: f64 on {r['t_64_on']:.3f} s, off {r['t_64_off']:.3f} s; f32 on {r['t_32_on']:.3f} s"
               + (f"; torch {r['t_torch']:.3f} s, wil f32 / torch {r['ratio_32_on']:.2f}" if runner else ""),
               flush=True)
+    print(f"end: {load()}")
     print_rows(rows)
     if args.memory:
         memory_rows(names, args.vs_torch)
