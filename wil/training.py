@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -232,6 +231,8 @@ def _run(config: Config, data: Dataset, labels: list[str], seeds: list[int],
     if len(parts) == 1:
         _train(setting, net, parts[0], records, sink, progress)
     else:
+        from concurrent.futures import ThreadPoolExecutor  # here: it imports logging, slow for `import wil`
+
         with ThreadPoolExecutor(len(parts) - 1) as pool:
             others = [pool.submit(_train, setting, net.take(part), part, records, sink, None) for part in parts[1:]]
             _train(setting, net.take(parts[0]), parts[0], records, sink, progress)  # this thread reports progress
