@@ -215,8 +215,9 @@ def bench_scenario(scenario: Scenario, repeats: int, peak: dict, torch_runner=No
     row["f32_speedup"] = _median_ratio(times[("float64", True)], times[("float32", True)])
     row["peak_64"] = max(v for (d, _), v in peak.items() if d == "float64")
     row["peak_32"] = max(v for (d, _), v in peak.items() if d == "float32")
-    groups, blas = wil.threads.plan(config.width, config.n_train() if config.batch_size is None
-                                    else min(config.batch_size, config.n_train()), K)
+    n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - config.n_train()
+    groups, blas = wil.threads.plan(config.width, wil.threads.mean_rows(config.n_train(), n_test,
+                                                                        config.batch_size, True), K)
     row["threads"] = f"{groups} group{'s' if groups > 1 else ''}" + (f", BLAS {blas}" if blas > 1 else "")
     if torch_runner is not None:
         row["torch_threads"] = torch_runner.threads
@@ -413,7 +414,7 @@ def bench_threads(repeats: int) -> list[dict]:
                                 seconds[name].append(_timed(lambda: scenario.run(dtype, True)))
                     speedup = {name: _median_ratio(seconds["1 thread"], seconds[name]) if seconds[name] else
                                float("nan") for name in modes}
-                    rule = wil.threads.plan(width, n_train, K)
+                    rule = wil.threads.plan(width, wil.threads.mean_rows(n_train, n_train // 3, None, True), K)
                     rows.append({"n": n_train, "width": width, "K": K, "dtype": dtype, **speedup, "rule": rule})
                     print(f"| {n_train} | {width} | {K} | {work:,} | {dtype} | {speedup['networks split']:.2f} | "
                           f"{speedup['BLAS threads']:.2f} | {rule} |", flush=True)

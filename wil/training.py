@@ -16,7 +16,7 @@ from .diagnostics import HISTOGRAM_QUANTITIES, activation_bounds, histograms, la
 from .initializers import get_initializer, make_label, parse_entry
 from .network import Network, Stack, Workspace, backward_into, forward, forward_into, loss_and_gradient, weight_runs
 from .results import Records, Result, build_result
-from .threads import blas_threads, plan
+from .threads import blas_threads, mean_rows, plan
 
 # A loss above this is reported as an explosion: a million times the loss of guessing.
 LOSS_BOUND = 1e6
@@ -52,8 +52,8 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
     seeds = _seeds(config.seeds if seeds is None else seeds)
     config.check_networks(len(labels) * len(seeds))
     data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
-    n_rows = data.X_train.shape[0] if config.batch_size is None else min(config.batch_size, data.X_train.shape[0])
-    groups, threads = plan(config.width, n_rows, len(labels) * len(seeds))
+    rows = mean_rows(data.X_train.shape[0], data.X_test.shape[0], config.batch_size, diagnostics)
+    groups, threads = plan(config.width, rows, len(labels) * len(seeds))
     with np.errstate(all="ignore"), blas_threads(threads):
         records = _run(config, data, labels, seeds, progress, diagnostics, groups)
     return build_result(config, data, records)
