@@ -227,6 +227,8 @@ def bench_scenario(scenario: Scenario, repeats: int, peak: dict, torch_runner=No
         row["ratio_64_on"] = _median_ratio(times[("float64", True)], torch_times)
         row["ratio_32_off"] = _median_ratio(times[("float32", False)], torch_times)
         row["torch_loss_gap"] = torch_runner.loss_gap
+        row["torch_loss_gap_0"] = torch_runner.loss_gap_0
+        row["torch_probe"] = {str(t): round(v, 3) for t, v in torch_runner.probe.items()}
     return row
 
 
@@ -253,13 +255,13 @@ def print_rows(rows: list[dict]) -> None:
             print(f"  {r['scenario']}: beyond the app's limits, run with them lifted: {r['beyond_limits']}")
     if any("t_torch" in r for r in rows):
         print("\n| scenario | torch (f32, threads) | wil f32 diag on / torch | wil f64 diag on / torch | "
-              "wil f32 diag off / torch | torch GFLOP/s | max |loss gap| at the last epoch |")
-        print("|---" * 7 + "|")
+              "wil f32 diag off / torch | torch GFLOP/s | max loss gap, epoch 0 / last | torch probe (s) by threads |")
+        print("|---" * 8 + "|")
         for r in rows:
             if "t_torch" in r:
                 print(f"| {r['scenario']} | {r['t_torch']:.3f} s ({r['torch_threads']}) | {r['ratio_32_on']:.2f} | "
                       f"{r['ratio_64_on']:.2f} | {r['ratio_32_off']:.2f} | {r['gflops_torch']:.1f} | "
-                      f"{r['torch_loss_gap']:.1e} |")
+                      f"{r['torch_loss_gap_0']:.1e} / {r['torch_loss_gap']:.1e} | {r['torch_probe']} |")
 
 
 # ---------------------------------------------------------------- PyTorch, the peer
@@ -290,6 +292,7 @@ class TorchRunner:
         wil_history = scenario.run("float32", False).history
         torch_history = self._train()[1]
         self.loss_gap = _loss_gap(wil_history, torch_history, config)
+        self.loss_gap_0 = _loss_gap(wil_history, torch_history, config, 0)
 
     def _train(self, epochs: int | None = None):
         models = self.peer.build_models(self.weights, self.biases, self.config.activation)
@@ -300,14 +303,17 @@ class TorchRunner:
         return time.perf_counter() - start, history
 
     def _best_threads(self) -> int:
+        """The faster of 1 thread and every core, by the median of three short alternated runs (on a
+        shared machine a lucky run says little: the timed runs must live with the setting)."""
         options = sorted({1, wil.threads.available_cores()})
         short = max(1, self.config.epochs // 4)
         seconds = {t: [] for t in options}
-        for _ in range(2):
+        for _ in range(3):
             for t in options:
                 self.torch.set_num_threads(t)
                 seconds[t].append(self._train(short)[0])
-        best = min(options, key=lambda t: min(seconds[t]))
+        self.probe = {t: statistics.median(v) for t, v in seconds.items()}
+        best = min(options, key=lambda t: self.probe[t])
         self.torch.set_num_threads(best)
         return best
 
@@ -316,11 +322,15 @@ class TorchRunner:
         return self._train()[0]
 
 
-def _loss_gap(wil_history, torch_history: np.ndarray, config) -> float:
-    """Largest |train loss difference| at the last epoch between wil (float32) and the PyTorch loop: the
-    check that the peer trains the same networks the same way."""
-    last = wil_history[(wil_history["epoch"] == config.epochs) & (wil_history["split"] == "train")]
-    return float(np.nanmax(np.abs(last["loss"].to_numpy() - torch_history[: len(last), -1, 0, 0])))
+def _loss_gap(wil_history, torch_history: np.ndarray, config, epoch: int | None = None) -> float:
+    """Largest |train loss difference| at ``epoch`` (default: the last) between wil (float32) and the
+    PyTorch loop, over the networks wil still trains then: the check that the peer trains the same
+    networks the same way (at epoch 0 they hold the same weights)."""
+    epoch = config.epochs if epoch is None else epoch
+    rows = wil_history[(wil_history["epoch"] == epoch) & (wil_history["split"] == "train")]
+    seeds = sorted(wil_history["seed"].unique())
+    k = rows["initializer"].cat.codes.to_numpy() * len(seeds) + np.searchsorted(seeds, rows["seed"].to_numpy())
+    return float(np.nanmax(np.abs(rows["loss"].to_numpy() - torch_history[k, epoch, 0, 0])))
 
 
 # ---------------------------------------------------------------- memory, in fresh processes
@@ -379,7 +389,13 @@ def child_memory(spec: str) -> None:
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process's peak resident set (VmHWM). Not ``ru_maxrss``: Linux carries that across ``exec``,
+    so a child of a large process would inherit its parent's peak."""
+    try:
+        line = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
+        return int(line.split()[1]) / 1024.0
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 # ---------------------------------------------------------------- BLAS threads
@@ -537,6 +553,7 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--vs-torch", action="store_true", help="time the PyTorch loop too, alternated")
     parser.add_argument("--memory", action="store_true", help="peak memory per run, in fresh processes")
+    parser.add_argument("--memory-only", action="store_true", help="only the peak memory (with --vs-torch: of both)")
     parser.add_argument("--threads", action="store_true", help="1 vs all BLAS threads over shapes")
     parser.add_argument("--scaling", action="store_true", help="time against depth, width, K, samples")
     parser.add_argument("--child-memory", help=argparse.SUPPRESS)
@@ -551,6 +568,9 @@ def main(argv=None) -> None:
         return
     if args.scaling:
         bench_scaling(args.repeats)
+        return
+    if args.memory_only:
+        memory_rows(args.scenario or list(scenarios()), args.vs_torch)
         return
     bench_import()
     peak = measure_peak()
