@@ -55,7 +55,51 @@ def step(name: str, params: list[np.ndarray], grads: list[np.ndarray], state: Op
     return OptimizerState(t, state.first, state.second)
 
 
+def step_in_place(name: str, params: list[np.ndarray], grads: list[np.ndarray], state: OptimizerState,
+                  learning_rate: float, temporaries: list[np.ndarray]) -> OptimizerState:
+    """``step`` with no temporary arrays: the same arithmetic, in the same order, but ``grads`` are
+    overwritten and Adam uses ``temporaries`` (arrays shaped like ``params``). For large stacks, where a
+    fresh temporary costs page faults."""
+    t = state.step + 1
+    if name == "sgd":
+        for p, g in zip(params, grads):
+            g *= learning_rate
+            p -= g
+    elif name == "momentum":
+        for p, g, v in zip(params, grads, state.first):
+            v *= MOMENTUM
+            v += g
+            np.multiply(v, learning_rate, out=g)
+            p -= g
+    elif name == "adam":
+        correction1 = 1.0 - ADAM_BETA1**t
+        correction2 = 1.0 - ADAM_BETA2**t
+        for p, g, m, v, tmp in zip(params, grads, state.first, state.second, temporaries):
+            m *= ADAM_BETA1
+            np.multiply(g, g, out=tmp)  # the second moment first: it needs g itself
+            g *= 1.0 - ADAM_BETA1
+            m += g
+            v *= ADAM_BETA2
+            tmp *= 1.0 - ADAM_BETA2
+            v += tmp
+            np.divide(v, correction2, out=tmp)  # the denominator, sqrt(v / c2) + eps
+            np.sqrt(tmp, out=tmp)
+            tmp += ADAM_EPSILON
+            np.divide(m, correction1, out=g)  # learning_rate * (m / c1) / denominator
+            g *= learning_rate
+            g /= tmp
+            p -= g
+    else:
+        raise ValueError(f"Invalid optimizer {name!r}; choose from ['adam', 'momentum', 'sgd']")
+    return OptimizerState(t, state.first, state.second)
+
+
 def reset(state: OptimizerState, networks: np.ndarray) -> None:
     """Zero the buffers of the networks selected by the boolean mask ``networks`` (K,)."""
     for buffer in state.first + state.second:
         buffer[networks] = 0.0
+
+
+def take(state: OptimizerState, networks: np.ndarray) -> OptimizerState:
+    """The state of the networks selected by ``networks`` (boolean (K,) or indices), for a smaller stack."""
+    return OptimizerState(state.step, [b[networks] for b in state.first], [b[networks] for b in state.second])

@@ -145,15 +145,18 @@ def _histograms_frame(records: Records, last_valid: np.ndarray) -> pd.DataFrame:
     columns = ["initializer", "seed", "epoch", "layer", "quantity", "bin_left", "bin_right", "count"]
     if not records.histograms:
         return pd.DataFrame(columns=columns)
-    parts = []
-    for epoch, layer, quantity, counts, left, right in records.histograms:
-        K, n_bins = counts.shape
-        k = np.repeat(np.arange(K), n_bins)
-        part = pd.DataFrame({**_network_columns(records, k), "epoch": epoch, "layer": layer,
-                             "quantity": quantity, "bin_left": left.ravel(), "bin_right": right.ravel(),
-                             "count": counts.ravel()})
-        parts.append(part[epoch <= last_valid[k]])
-    return pd.concat(parts, ignore_index=True)
+    epochs, layers, quantities, counts, lefts, rights = zip(*records.histograms)
+    K, n_bins = counts[0].shape
+    per_part = K * n_bins  # rows of one (epoch, layer, quantity)
+    k = np.tile(np.repeat(np.arange(K), n_bins), len(epochs))
+    epoch = np.repeat(np.asarray(epochs), per_part)
+    keep = epoch <= last_valid[k]
+    return pd.DataFrame({
+        **_network_columns(records, k[keep]), "epoch": epoch[keep],
+        "layer": np.repeat(np.asarray(layers), per_part)[keep],
+        "quantity": np.repeat(np.asarray(quantities, dtype=object), per_part)[keep],
+        "bin_left": np.concatenate(lefts, axis=None)[keep], "bin_right": np.concatenate(rights, axis=None)[keep],
+        "count": np.concatenate(counts, axis=None)[keep]})
 
 
 def _status_frame(records: Records) -> pd.DataFrame:
@@ -181,16 +184,18 @@ def _grid_frame(records: Records, last_valid: np.ndarray) -> pd.DataFrame:
     columns = ["initializer", "seed", "epoch", "x1", "x2", "prediction", "probability"]
     if records.grid_points is None or not records.grid:
         return pd.DataFrame(columns=columns)
-    parts = []
-    for epoch, (prediction, probability) in sorted(records.grid.items()):
-        K, m = prediction.shape
-        k = np.repeat(np.arange(K), m)
-        part = pd.DataFrame({**_network_columns(records, k), "epoch": epoch,
-                             "x1": np.tile(records.grid_points[:, 0], K),
-                             "x2": np.tile(records.grid_points[:, 1], K),
-                             "prediction": prediction.ravel(), "probability": probability.ravel()})
-        parts.append(part[epoch <= last_valid[k]])
-    return pd.concat(parts, ignore_index=True)
+    epochs = sorted(records.grid)
+    K, m = records.grid[epochs[0]][0].shape
+    k = np.tile(np.repeat(np.arange(K), m), len(epochs))
+    epoch = np.repeat(epochs, K * m)
+    keep = epoch <= last_valid[k]
+    n_copies = K * len(epochs)
+    return pd.DataFrame({
+        **_network_columns(records, k[keep]), "epoch": epoch[keep],
+        "x1": np.tile(records.grid_points[:, 0], n_copies)[keep],
+        "x2": np.tile(records.grid_points[:, 1], n_copies)[keep],
+        "prediction": np.concatenate([records.grid[e][0] for e in epochs], axis=None)[keep],
+        "probability": np.concatenate([records.grid[e][1] for e in epochs], axis=None)[keep]})
 
 
 def _points_frame(data: Dataset) -> pd.DataFrame:

@@ -1,10 +1,20 @@
-"""How many BLAS threads the engine uses, chosen per run instead of taken from the environment.
+"""How a run uses the cores: one thread, or the K networks split into groups trained side by side.
 
-Small matrices train fastest on one thread: OpenBLAS's threading costs more than it saves below a few
-million multiply-adds per call (measured by ``benchmarks/bench_engine.py --threads``). Large ones use
-every core this process may run on.
+Chosen per run from the shapes, not taken from the environment (measured by
+``benchmarks/bench_engine.py --threads``; see docs/PERFORMANCE.md):
 
-Also: ``cap_malloc_arenas``, so that a server's many threads share their freed memory.
+* OpenBLAS's own threads busy-wait for each other. On a machine whose cores are shared (a workshop
+  server, a laptop running a browser) one preempted thread stalls the others, and a run becomes many
+  times slower, not faster. So BLAS always runs on one thread here.
+* The K networks are independent, so a comparison splits into groups, each trained by its own Python
+  thread on its own stack of networks. NumPy releases the GIL inside matrix products and ufunc loops,
+  and a thread that waits sleeps instead of spinning. It pays once each call is long enough to hide
+  the Python between calls: from ``SPLIT_WORK`` multiply-adds per stacked layer product (measured:
+  below 2 million the split loses 10-60%; from 6 million it wins 1.3x in the median, up to 2.3x;
+  in between it goes either way). On a busy machine it can still lose, as any parallelism does.
+
+Also ``cap_malloc_arenas`` and ``release_free_memory``, so that a server's many threads share
+and return their freed memory.
 """
 
 from __future__ import annotations
@@ -14,8 +24,9 @@ import ctypes
 import os
 import sys
 
-# multiply-adds in one layer's matmul (n x width x width) above which more threads pay off
-THREADED_WORK = 4_000_000
+# multiply-adds of one stacked layer product (networks x rows x width x width) from which the networks
+# are split over the cores
+SPLIT_WORK = 6_000_000
 
 _controller = None
 
@@ -28,13 +39,18 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def choose_threads(width: int, n_samples: int, n_networks: int) -> int:
-    """BLAS threads for matmuls of ``n_samples x width x width`` repeated over ``n_networks``."""
-    return available_cores() if n_samples * width * width >= THREADED_WORK else 1
+def plan(width: int, n_rows: float, n_networks: int) -> tuple[int, int]:
+    """(groups of networks trained in parallel threads, BLAS threads) for products of
+    ``n_rows x width x width`` stacked over ``n_networks`` networks (``n_rows``: the mean over a run's
+    products, see ``mean_rows``)."""
+    cores = available_cores()
+    if n_networks >= 2 and cores >= 2 and n_networks * n_rows * width * width >= SPLIT_WORK:
+        return min(cores, n_networks), 1
+    return 1, 1
 
 
-def blas_threads(config, n_networks: int, n_samples: int):
-    """A context in which BLAS uses ``choose_threads(...)`` threads; the caller's setting is restored."""
+def blas_threads(threads: int):
+    """A context in which BLAS uses ``threads`` threads; the caller's setting is restored after."""
     global _controller
     try:
         from threadpoolctl import ThreadpoolController
@@ -42,7 +58,18 @@ def blas_threads(config, n_networks: int, n_samples: int):
         return contextlib.nullcontext()
     if _controller is None:
         _controller = ThreadpoolController()
-    return _controller.limit(limits=choose_threads(config.width, n_samples, n_networks), user_api="blas")
+    return _controller.limit(limits=threads, user_api="blas")
+
+
+def mean_rows(n_train: int, n_test: int, batch_size: int | None, diagnostics: bool) -> float:
+    """Rows per layer product, averaged over the products of one epoch: the record pass over the
+    training set (forward, and backward with diagnostics or full batch), the test pass, and the
+    mini-batch steps (forward and backward)."""
+    record = 1 + (2 if diagnostics or batch_size is None or batch_size >= n_train else 0)
+    if batch_size is None or batch_size >= n_train:
+        return (record * n_train + n_test) / (record + 1)
+    n_batches = -(-n_train // batch_size)
+    return (record * n_train + n_test + 3 * n_train) / (record + 1 + 3 * n_batches)
 
 
 # ---------------------------------------------------------------- malloc

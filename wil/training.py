@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -13,9 +14,9 @@ from .config import LIMITS, Config
 from .datasets import Dataset, load_dataset
 from .diagnostics import HISTOGRAM_QUANTITIES, activation_bounds, histograms, layer_statistics
 from .initializers import get_initializer, make_label, parse_entry
-from .network import Network, backward, forward, loss_and_gradient
+from .network import Network, Stack, Workspace, backward_into, forward, forward_into, loss_and_gradient, weight_runs
 from .results import Records, Result, build_result
-from .threads import blas_threads, cap_malloc_arenas, release_free_memory
+from .threads import blas_threads, cap_malloc_arenas, mean_rows, plan, release_free_memory
 
 # A loss above this is reported as an explosion: a million times the loss of guessing.
 LOSS_BOUND = 1e6
@@ -27,7 +28,6 @@ LSUV_BATCH = 256  # examples LSUV measures variances on (Mishkin & Matas use one
 MAX_CONCURRENT_RUNS = 1
 _run_slots = threading.BoundedSemaphore(MAX_CONCURRENT_RUNS)
 cap_malloc_arenas()  # a server's visitors' threads share two malloc arenas (see wil.threads)
-PREDICT_CHUNK = 2**20  # values of one layer the decision-boundary grid is predicted in (8 MB in float64)
 
 ProgressCallback = Callable[[float], None]
 Entry = "str | tuple[str, dict]"
@@ -64,8 +64,10 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
         progress(0.0)  # before waiting for a slot, so a caller can show that its run is queued
     with _run_slots:
         data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
-        with np.errstate(all="ignore"), blas_threads(config, len(labels) * len(seeds), data.X_train.shape[0]):
-            records = _run(config, data, labels, seeds, progress, diagnostics)
+        rows = mean_rows(data.X_train.shape[0], data.X_test.shape[0], config.batch_size, diagnostics)
+        groups, threads = plan(config.width, rows, len(labels) * len(seeds))
+        with np.errstate(all="ignore"), blas_threads(threads):
+            records = _run(config, data, labels, seeds, progress, diagnostics, groups)
         result = build_result(config, data, records)
         del records, data
         release_free_memory()  # the run's arrays, and what other threads freed meanwhile
@@ -113,9 +115,9 @@ def initialize_networks(config: Config, data: Dataset, labels: list[str], seeds:
                     rng, fan_in, fan_out, params, config.activation)
                 biases[layer].append(bias[None, :])
     dtype = np.dtype(config.dtype)
-    net = Network([np.stack(w).astype(dtype) for w in weights],  # (K, fan_in, fan_out)
-                  [np.stack(b).astype(dtype) for b in biases],  # (K, 1, fan_out)
-                  activation)
+    net = Network.stacked([np.stack(w).astype(dtype) for w in weights],  # (K, fan_in, fan_out)
+                          [np.stack(b).astype(dtype) for b in biases],  # (K, 1, fan_out)
+                          activation)
     _finish_lsuv(net, data.X_train[:LSUV_BATCH].astype(dtype), labels, len(seeds))
     return net
 
@@ -153,110 +155,226 @@ def _histogram_epochs(epochs: int) -> list[int]:
     return sorted({0, epochs, *(int(round(epochs * f)) for f in (0.1, 0.3, 0.6))})
 
 
+class _Live:
+    """A group of networks still training: their stacked parameters, optimizer state and pass buffers,
+    and their indices among all K. A network that diverges is dropped, so it costs nothing afterwards
+    (its frames end at its ``diverged_epoch``, so nothing it would compute later is ever reported)."""
+
+    def __init__(self, net: Network, optimizer: str, max_rows: int, index: np.ndarray):
+        self.net, self.optimizer, self.max_rows = net, optimizer, max_rows
+        self.index = index  # (K_live,) positions in the records
+        self.state = optimizers.init(optimizer, [net.stack.flat])
+        self.workspace = Workspace(net, max_rows)
+
+    def drop(self, keep: np.ndarray) -> None:
+        """Keep only the networks selected by the boolean mask ``keep`` (K_live,)."""
+        self.net = self.net.take(keep)
+        self.index = self.index[keep]
+        self.state = optimizers.take(self.state, keep)
+        self.workspace = Workspace(self.net, self.max_rows) if keep.any() else None
+
+    def step(self, grads: np.ndarray, learning_rate: float) -> None:
+        """One optimizer update from the (K_live, P) gradient, which it overwrites."""
+        flat = self.net.stack.flat
+        temporary = self.workspace.temporaries.get("optimizer", flat.shape, flat.dtype)
+        self.state = optimizers.step_in_place(self.optimizer, [flat], [grads], self.state, learning_rate,
+                                              [temporary])
+
+    def finite(self, grads: Stack) -> np.ndarray:
+        """(K_live,) whether every gradient of a network is finite."""
+        mask = self.workspace.temporaries.get("finite", grads.flat.shape, bool)
+        return np.isfinite(grads.flat, out=mask).all(axis=1)
+
+
+@dataclass
+class _Setting:
+    """What every group of networks trains on: read-only, shared by the groups' threads."""
+
+    config: Config
+    task: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    projections: list[np.ndarray]
+    grid: np.ndarray | None
+    diagnostics: bool
+    histogram_epochs: list[int]
+
+
+class _Sink:
+    """Histograms and decision-boundary grids from every group, gathered into (K, ...) arrays; rows of
+    networks that were not live stay empty (never reported)."""
+
+    def __init__(self, n_networks: int):
+        self.n_networks, self.lock = n_networks, threading.Lock()
+        self.histograms: dict[tuple, tuple] = {}
+        self.grid: dict[int, tuple] = {}
+
+    def put(self, store: dict, key, index: np.ndarray, arrays: tuple, fills: tuple) -> None:
+        with self.lock:
+            if key not in store:
+                store[key] = tuple(np.full((self.n_networks,) + a.shape[1:], fill, a.dtype)
+                                   for a, fill in zip(arrays, fills))
+        for whole, part in zip(store[key], arrays):
+            whole[index] = part  # groups write disjoint rows
+
+    def finish(self, records: Records) -> None:
+        order = {quantity: i for i, quantity in enumerate(HISTOGRAM_QUANTITIES)}
+        for key in sorted(self.histograms, key=lambda k: (k[0], k[1], order[k[2]])):
+            records.histograms.append((*key, *self.histograms[key]))
+        records.grid.update(sorted(self.grid.items()))
+
+
 def _run(config: Config, data: Dataset, labels: list[str], seeds: list[int],
-         progress: ProgressCallback | None, diagnostics: bool) -> Records:
+         progress: ProgressCallback | None, diagnostics: bool, groups: int = 1) -> Records:
+    """Train all networks; with ``groups`` > 1, split them into that many groups trained in parallel
+    threads (the networks are independent; NumPy releases the GIL in its heavy calls)."""
     dtype = np.dtype(config.dtype)
-    X_train, X_test = data.X_train.astype(dtype), data.X_test.astype(dtype)
-    y_train = data.y_train if data.task == "classification" else data.y_train.astype(dtype)
-    y_test = data.y_test if data.task == "classification" else data.y_test.astype(dtype)
     net = initialize_networks(config, data, labels, seeds)
     K, L, E = net.n_networks, net.n_layers, config.epochs
     records = Records.empty(labels, seeds, E, L, diagnostics, _histogram_epochs(E) if diagnostics else [])
-    projections = [np.random.default_rng(layer).standard_normal(W.shape[1] + 1).astype(dtype)
-                   for layer, W in enumerate(net.weights)]
-    grid = _grid(data) if data.n_features == 2 else None
-    state = optimizers.init(config.optimizer, net.parameters())
-    shuffle_rng = np.random.default_rng([config.seed, 1])  # one mini-batch order for all K networks
-    n_train = X_train.shape[0]
-    full_batch = config.batch_size is None or config.batch_size >= n_train
-    report_every = max(1, E // 100)
+    X_train, X_test = data.X_train.astype(dtype), data.X_test.astype(dtype)
+    setting = _Setting(
+        config, data.task, X_train, data.y_train if data.task == "classification" else data.y_train.astype(dtype),
+        X_test, data.y_test if data.task == "classification" else data.y_test.astype(dtype),
+        [np.random.default_rng(layer).standard_normal(W.shape[1] + 1).astype(dtype)
+         for layer, W in enumerate(net.weights)],
+        _grid(data) if data.n_features == 2 else None, diagnostics, records.histogram_epochs)
+    sink = _Sink(K)
+    parts = [part for part in np.array_split(np.arange(K), groups) if len(part)]
+    if len(parts) == 1:
+        _train(setting, net, parts[0], records, sink, progress)
+    else:
+        from concurrent.futures import ThreadPoolExecutor  # here: it imports logging, slow for `import wil`
 
-    for epoch in range(E + 1):
-        # the full training set: the record of this epoch, and the gradient of a full-batch step
-        need_grads = diagnostics or (full_batch and epoch < E)
-        state_train = forward(net, X_train)
-        loss, doutput, accuracy = loss_and_gradient(data.task, state_train.output, y_train)
-        grads = backward(net, X_train, state_train, doutput) if need_grads else None
-        records.history[:, epoch, 0] = np.stack([loss, accuracy], axis=1)
-        if diagnostics:
-            records.layers[:, epoch] = layer_statistics(net, state_train, grads[:L], projections)
-            if epoch in records.histogram_epochs:
-                _record_histograms(records, net, state_train, grads[:L], epoch, config.activation)
-        test_loss, _, test_accuracy = loss_and_gradient(data.task, forward(net, X_test).output, y_test)
-        records.history[:, epoch, 1] = np.stack([test_loss, test_accuracy], axis=1)
-        if grid is not None and epoch in (0, E):
-            records.grid[epoch] = _predict(net, grid, data.task)
-        grad_ok = None if grads is None else _finite_grads(grads)
-        _check_divergence(records, net, state, epoch, loss, grad_ok)
-        if epoch == E:
-            break
-        if full_batch:
-            state = optimizers.step(config.optimizer, net.parameters(), grads, state, config.learning_rate)
-        else:
-            state = _minibatch_epoch(config, data.task, net, state, X_train, y_train, shuffle_rng,
-                                     records, epoch + 1)
-        if progress is not None and (epoch + 1) % report_every == 0:
-            progress(min((epoch + 1) / E, 1.0))
-    records.grid_points = grid
+        with ThreadPoolExecutor(len(parts) - 1) as pool:
+            others = [pool.submit(_train, setting, net.take(part), part, records, sink, None) for part in parts[1:]]
+            _train(setting, net.take(parts[0]), parts[0], records, sink, progress)  # this thread reports progress
+            for other in others:
+                other.result()
+    sink.finish(records)
+    records.grid_points = setting.grid
     if progress is not None:
         progress(1.0)
     return records
 
 
-def _minibatch_epoch(config, task, net, state, X, y, rng, records, epoch):
+def _train(setting: _Setting, net: Network, index: np.ndarray, records: Records, sink: _Sink,
+           progress: ProgressCallback | None) -> None:
+    """The epochs of one group of networks, ``index`` their positions among all K."""
+    config, X_train = setting.config, setting.X_train
+    E = config.epochs
+    n_train = X_train.shape[0]
+    full_batch = config.batch_size is None or config.batch_size >= n_train
+    shuffle_rng = np.random.default_rng([config.seed, 1])  # one mini-batch order for all K networks
+    report_every = max(1, E // 100)
+    live = _Live(net, config.optimizer, max(n_train, setting.X_test.shape[0]), index)
+    history = records.history
+    with np.errstate(all="ignore"):  # per thread
+        for epoch in range(E + 1):
+            # the full training set: the record of this epoch, and the gradient of a full-batch step
+            need_grads = setting.diagnostics or (full_batch and epoch < E)
+            state_train = forward_into(live.net, X_train, live.workspace)
+            loss, doutput, accuracy = loss_and_gradient(setting.task, state_train.output, setting.y_train)
+            grads = backward_into(live.net, X_train, state_train, doutput, live.workspace) if need_grads else None
+            k = live.index
+            history[k, epoch, 0, 0], history[k, epoch, 0, 1] = loss, accuracy
+            if setting.diagnostics:
+                records.layers[k, epoch] = layer_statistics(
+                    live.net, state_train, grads, setting.projections, live.workspace.temporaries)
+                if epoch in setting.histogram_epochs:
+                    _record_histograms(sink, live, state_train, grads, epoch, config.activation)
+            # the test set, into the same buffers: the training pass is no longer needed
+            test_output = forward_into(live.net, setting.X_test, live.workspace).output
+            test_loss, _, test_accuracy = loss_and_gradient(setting.task, test_output, setting.y_test)
+            history[k, epoch, 1, 0], history[k, epoch, 1, 1] = test_loss, test_accuracy
+            if setting.grid is not None and epoch in (0, E):
+                sink.put(sink.grid, epoch, live.index, _predict(live, setting.grid, setting.task), (0, np.nan))
+            grad_ok = None if grads is None else live.finite(grads)
+            keep = _check_divergence(records, live, epoch, loss, grad_ok)
+            if epoch == E or live.workspace is None:
+                return
+            if full_batch:
+                live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
+            else:
+                _minibatch_epoch(config, setting.task, live, X_train, setting.y_train, shuffle_rng, records,
+                                 epoch + 1)
+                if live.workspace is None:
+                    return
+            if progress is not None and (epoch + 1) % report_every == 0:
+                progress(min((epoch + 1) / E, 1.0))
+
+
+def _minibatch_epoch(config, task, live: _Live, X, y, rng, records, epoch):
     """One pass over shuffled mini-batches; a batch whose loss explodes stops that network at ``epoch``."""
     order = rng.permutation(X.shape[0])
     for start in range(0, X.shape[0], config.batch_size):
         rows = order[start:start + config.batch_size]
-        batch = forward(net, X[rows])
+        X_batch = X[rows]
+        batch = forward_into(live.net, X_batch, live.workspace)
         loss, doutput, _ = loss_and_gradient(task, batch.output, y[rows])
-        grads = backward(net, X[rows], batch, doutput)
-        _check_divergence(records, net, state, epoch, loss, _finite_grads(grads), during_epoch=True)
-        state = optimizers.step(config.optimizer, net.parameters(), grads, state, config.learning_rate)
-    return state
+        grads = backward_into(live.net, X_batch, batch, doutput, live.workspace)
+        keep = _check_divergence(records, live, epoch, loss, live.finite(grads), during_epoch=True)
+        if live.workspace is None:
+            return
+        live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
 
 
-def _finite_grads(grads: list[np.ndarray]) -> np.ndarray:
-    """(K,) whether every gradient of a network is finite."""
-    return np.logical_and.reduce([np.isfinite(g).all(axis=(1, 2)) for g in grads])
+def _check_divergence(records: Records, live: _Live, epoch: int, loss: np.ndarray,
+                      grad_ok: np.ndarray | None, during_epoch: bool = False) -> np.ndarray | None:
+    """Mark networks whose loss or gradients blew up and drop them from ``live``.
 
-
-def _check_divergence(records: Records, net: Network, state, epoch: int, loss: np.ndarray,
-                      grad_ok: np.ndarray | None, during_epoch: bool = False) -> None:
-    """Mark networks whose loss or gradients blew up; freeze them (zero weights and optimizer buffers)."""
-    alive = records.diverged_epoch < 0
+    Returns the boolean mask of the live networks kept, or None if none blew up.
+    """
+    blown = ~(loss <= LOSS_BOUND) | np.isinf(loss)  # NaN fails the comparison
+    if grad_ok is not None:
+        blown |= ~grad_ok
+    if not blown.any():
+        return None
     reasons = np.full(loss.shape, "", dtype=object)
     reasons[loss > LOSS_BOUND] = f"loss exploded past {LOSS_BOUND:g}"
     reasons[np.isinf(loss)] = "loss overflowed to infinity"
     reasons[np.isnan(loss)] = "loss became NaN"
     if grad_ok is not None:
         reasons[(reasons == "") & ~grad_ok] = "gradient overflowed (inf/NaN)"
-    new = alive & (reasons != "")
-    if not new.any():
-        return
-    for k in np.flatnonzero(new):
-        where = f" during epoch {epoch}" if during_epoch else f" at epoch {epoch}"
+    where = f" during epoch {epoch}" if during_epoch else f" at epoch {epoch}"
+    for local in np.flatnonzero(blown):
+        k = live.index[local]
         records.diverged_epoch[k] = epoch
-        records.reason[k] = reasons[k] + where
+        records.reason[k] = reasons[local] + where
         if during_epoch:
             records.stopped_mid_epoch[k] = True
-            records.exploded_loss[k] = loss[k]
-    for array in net.parameters():
-        array[new] = 0.0
-    optimizers.reset(state, new)
+            records.exploded_loss[k] = loss[local]
+    keep = ~blown
+    live.drop(keep)
+    return keep
 
 
-def _record_histograms(records, net, state, grad_weights, epoch, activation_name):
-    bounds = activation_bounds(activation_name)
-    for layer in range(net.n_layers):
-        hidden = layer < net.n_layers - 1
-        sources = {"activation": (state.activations[layer], bounds if hidden else None),
-                   "preactivation": (state.preactivations[layer], None),
-                   "weight": (net.weights[layer], None),
-                   "gradient": (grad_weights[layer], None)}
-        for quantity in HISTOGRAM_QUANTITIES:
-            values, fixed = sources[quantity]
-            records.histograms.append((epoch, layer + 1, quantity, *histograms(values, fixed)))
+def _record_histograms(sink: _Sink, live: _Live, state, grads: Stack, epoch: int, activation_name: str):
+    """Histograms of every layer's four quantities for the live networks of one group; each call bins
+    many layers at once (a row per layer and network)."""
+    net = live.net
+    K, depth = net.n_networks, net.n_layers - 1
+    Z, A = state.hidden  # (depth, K, n, width)
+    output = state.output[None]  # (1, K, n, n_outputs)
+
+    def runs(block):  # the weights (or their gradients) as (run, K, fan_in x fan_out) per run of layers
+        return [(first, W.transpose(1, 0, 2, 3)) for first, W in weight_runs(block, net.sizes)]
+
+    sources = {"activation": [(0, A, activation_bounds(activation_name)), (depth, output, None)],
+               "preactivation": [(0, Z, None), (depth, output, None)],
+               "weight": [(first, W, None) for first, W in runs(net.stack.weight_block)],
+               "gradient": [(first, W, None) for first, W in runs(grads.weight_block)]}
+    for quantity in HISTOGRAM_QUANTITIES:
+        for first, values, bounds in sources[quantity]:
+            layers = values.shape[0]
+            counts, left, right = histograms(values.reshape(layers * K, -1), bounds,
+                                             scratch=live.workspace.temporaries)  # rows (layer, network)
+            for g in range(layers):
+                rows = slice(g * K, (g + 1) * K)
+                sink.put(sink.histograms, (epoch, first + g + 1, quantity), live.index,
+                         (counts[rows], left[rows], right[rows]), (0, np.nan, np.nan))
 
 
 def _grid(data: Dataset) -> np.ndarray:
@@ -267,30 +385,22 @@ def _grid(data: Dataset) -> np.ndarray:
     return np.column_stack([x1.ravel(), x2.ravel()])
 
 
-def _outputs(net: Network, points: np.ndarray) -> np.ndarray:
-    """The networks' outputs at ``points`` (m, d), (K, m, n_outputs), holding one layer of one chunk of
-    points at a time: unlike ``forward``, nothing is kept for a backward pass, so the grid's memory
-    stays near ``PREDICT_CHUNK`` values per layer however many networks and units there are."""
-    K, width = net.n_networks, max(W.shape[2] for W in net.weights)
-    chunk = max(1, PREDICT_CHUNK // (K * width))
-    parts = []
-    for start in range(0, points.shape[0], chunk):
-        a = points[start:start + chunk]  # (m', d)
-        for layer, (W, b) in enumerate(zip(net.weights, net.biases)):
-            z = np.matmul(a, W)  # (K, m', fan_out)
-            z += b
-            a = z if layer == net.n_layers - 1 else net.activation.f(z)
-        parts.append(a)
-    return np.concatenate(parts, axis=1)  # (K, m, n_outputs)
+def _predict(live: _Live, points: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted class (or value) and its probability (NaN for regression) at each point, (K, m) each.
 
-
-def _predict(net: Network, points: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray]:
-    """Predicted class (or value) and its probability (NaN for regression) at each point, (K, m) each."""
-    output = _outputs(net, points.astype(net.weights[0].dtype))  # (K, m, n_outputs)
+    The points go through the live networks' pass buffers a few hundred at a time (the epoch's passes
+    are done with them): a plain ``forward`` keeps every layer's arrays, and fresh arrays of many MB
+    cost page faults that take longer than the arithmetic.
+    """
+    net, workspace = live.net, live.workspace
+    points = points.astype(net.weights[0].dtype)
+    rows = workspace.output.shape[1]
+    output = np.empty((net.n_networks, points.shape[0], net.sizes[-1]), points.dtype)  # (K, m, n_outputs)
+    for start in range(0, points.shape[0], rows):
+        output[:, start:start + rows] = forward_into(net, points[start:start + rows], workspace).output
     if task != "classification":
         return output[:, :, 0], np.full(output.shape[:2], np.nan)
     shifted = output - output.max(axis=2, keepdims=True)
     probability = np.exp(shifted)
     probability /= probability.sum(axis=2, keepdims=True)
     return output.argmax(axis=2), probability.max(axis=2)
-

@@ -1,0 +1,606 @@
+"""How fast wil trains, against this machine's matrix-multiply peak and against PyTorch eager.
+
+    python benchmarks/bench_engine.py                  # S1-S4 and the app's demo: time, nets x epochs/s,
+                                                       #   GFLOP/s vs peak, diagnostics on/off, f32/f64
+    python benchmarks/bench_engine.py --memory         # + peak memory of each run, in fresh processes
+    python benchmarks/bench_engine.py --vs-torch       # + the same networks in PyTorch, alternated A B A B
+    python benchmarks/bench_engine.py --threads        # 1 vs all BLAS threads over shapes: the thread rule
+    python benchmarks/bench_engine.py --scaling        # time against depth, width, K, samples -> chart
+    python benchmarks/bench_engine.py --scenario S1 --repeats 5
+
+Every run goes through the public API, ``wil.compare(config, initializers, seeds, diagnostics=...)``,
+and is timed from the call to the returned ``Result`` (data, initialization, training and the frames),
+after one warm-up run so that imports are not timed. The machine may be shared: timings are the median
+of ``--repeats`` rounds, and every ratio is the median of per-round ratios of runs made back to back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import wil  # noqa: E402
+import wil.config  # noqa: E402
+import wil.threads  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "out"
+RELU_INITS = ("he_normal", "he_uniform", "glorot_normal", "glorot_uniform")
+TANH_INITS = ("glorot_normal", "glorot_uniform", "lecun_normal", "orthogonal")
+
+
+# ---------------------------------------------------------------- scenarios
+
+def samples_for(n_train: int) -> int:
+    """``n_samples`` whose 75% training split holds ``n_train`` examples."""
+    n = round(n_train / 0.75)
+    while wil.Config(n_samples=n).n_train() < n_train:
+        n += 1
+    while wil.Config(n_samples=n).n_train() > n_train:
+        n -= 1
+    return n
+
+
+@dataclass
+class Scenario:
+    name: str
+    description: str
+    config: dict  # Config fields
+    initializers: tuple
+    n_seeds: int
+    compare_default: bool = False  # True: wil.compare(config) with the config's own list and seeds
+
+    def make_config(self, **changes) -> wil.Config:
+        with lifted_limits(self.beyond_limits()):
+            return wil.Config(**{**self.config, **changes})
+
+    @property
+    def seeds(self) -> list[int]:
+        return list(range(self.n_seeds))
+
+    @property
+    def n_networks(self) -> int:
+        return len(self.initializers) * self.n_seeds
+
+    def beyond_limits(self) -> str:
+        """Why this run exceeds the app's limits (MAX_WORK, MAX_ACTIVATIONS), or ''."""
+        try:
+            wil.Config(**self.config).check_networks(self.n_networks)
+        except ValueError as error:
+            return str(error).split(".")[0]
+        return ""
+
+    def run(self, dtype: str = "float64", diagnostics: bool = True, **changes) -> "wil.Result":
+        config = self.make_config(dtype=dtype, **changes)
+        with lifted_limits(self.beyond_limits()):
+            if self.compare_default:
+                return wil.compare(config, diagnostics=diagnostics)
+            return wil.compare(config, list(self.initializers), self.seeds, diagnostics=diagnostics)
+
+
+def scenarios() -> dict[str, Scenario]:
+    demo = wil.Config.demo()
+    demo_fields = {f.name: getattr(demo, f.name) for f in dataclasses.fields(demo)}
+    found = [
+        Scenario("S1", "K=8, depth 5, width 64, 1000 train samples, full batch, ReLU",
+                 dict(n_samples=samples_for(1000), depth=5, width=64, epochs=200, activation="relu",
+                      learning_rate=0.05), RELU_INITS, 2),
+        Scenario("S2", "K=8, depth 20, width 64, 1000 train samples, batch 128, ReLU",
+                 dict(n_samples=samples_for(1000), depth=20, width=64, epochs=20, batch_size=128,
+                      activation="relu", learning_rate=0.01), RELU_INITS, 2),
+        Scenario("S3", "K=24, depth 10, width 128, 2000 samples (1500 train), batch 256, tanh",
+                 dict(n_samples=2000, depth=10, width=128, epochs=5, batch_size=256, activation="tanh",
+                      learning_rate=0.05), TANH_INITS, 6),
+        Scenario("S4", "K=1, depth 50, width 256, 500 samples (375 train), full batch, ReLU",
+                 dict(n_samples=500, depth=50, width=256, epochs=20, activation="relu", learning_rate=0.01),
+                 ("he_normal",), 1),
+        Scenario("demo", "the app's default comparison, wil.Config.demo() (K=5)", demo_fields,
+                 demo.labels, demo.n_seeds, compare_default=True),
+    ]
+    return {s.name: s for s in found}
+
+
+@contextlib.contextmanager
+def lifted_limits(lift: bool | str = True):
+    """Lift the app's run-size limits (a benchmark may exceed them on purpose); restore them after."""
+    saved = wil.config.MAX_WORK, wil.config.MAX_ACTIVATIONS
+    if lift:
+        wil.config.MAX_WORK = wil.config.MAX_ACTIVATIONS = float("inf")
+    try:
+        yield
+    finally:
+        wil.config.MAX_WORK, wil.config.MAX_ACTIVATIONS = saved
+
+
+# ---------------------------------------------------------------- arithmetic
+
+def layer_sizes(config: wil.Config) -> list[int]:
+    spec = wil.DATASETS[config.dataset]
+    return [spec.n_features] + [config.width] * config.depth + [spec.n_outputs]
+
+
+def matmul_flops(config: wil.Config, n_networks: int, diagnostics: bool, engine: str = "wil") -> float:
+    """Floating-point operations of the matrix products a run performs (2 per multiply-add).
+
+    Per epoch: the record pass (forward over the training and the test split), the training steps
+    (forward, weight gradients, and deltas for every layer but the first), and for wil with diagnostics
+    the full-training-set gradient that ``grad_norm`` reports (the full-batch step reuses it). Elementwise
+    work, reductions and the decision-boundary grid are not counted.
+    """
+    sizes = layer_sizes(config)
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    forward_row = sum(fi * fo for fi, fo in pairs)
+    backward_row = forward_row + sum(fi * fo for fi, fo in pairs[1:])
+    n_train = config.n_train()
+    n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - n_train
+    full = config.batch_size is None or config.batch_size >= n_train
+    batches = [] if full else [min(config.batch_size, n_train - s) for s in range(0, n_train, config.batch_size)]
+    macs = 0.0
+    for epoch in range(config.epochs + 1):
+        macs += (n_train + n_test) * forward_row
+        training = epoch < config.epochs
+        if (full and training) or (diagnostics and engine == "wil"):
+            macs += n_train * backward_row
+        if not full and training:
+            macs += sum(b * (forward_row + backward_row) for b in batches)
+    return 2.0 * macs * n_networks
+
+
+def measure_peak(size: int = 1024, repeats: int = 5) -> dict:
+    """GFLOP/s of one square matmul, float64 and float32, on 1 thread and on every core: this machine's
+    practical peak (the best of ``repeats``)."""
+    rng = np.random.default_rng(0)
+    peak = {}
+    for dtype in ("float64", "float32"):
+        a = rng.standard_normal((size, size)).astype(dtype)
+        b = rng.standard_normal((size, size)).astype(dtype)
+        for threads in sorted({1, wil.threads.available_cores()}):
+            with threadpool_limits(threads, user_api="blas"):
+                a @ b
+                best = min(_timed(lambda: a @ b) for _ in range(repeats))
+            peak[(dtype, threads)] = 2.0 * size**3 / best / 1e9
+    return peak
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------- the main table
+
+VARIANTS = (("float64", True), ("float64", False), ("float32", True), ("float32", False))
+
+
+def bench_scenario(scenario: Scenario, repeats: int, peak: dict, torch_runner=None) -> dict:
+    scenario.run("float64", True)  # warm-up: imports, caches
+    diverged = int(scenario.run("float64", True).status["diverged"].sum())
+    times = {variant: [] for variant in VARIANTS}
+    torch_times = []
+    for _ in range(repeats):
+        for variant in VARIANTS:
+            times[variant].append(_timed(lambda: scenario.run(*variant)))
+        if torch_runner is not None:
+            torch_times.append(torch_runner.time_once())
+    config = scenario.make_config()
+    K = scenario.n_networks
+    row = {"scenario": scenario.name, "K": K, "epochs": config.epochs, "diverged": diverged,
+           "beyond_limits": scenario.beyond_limits()}
+    for (dtype, diagnostics), samples in times.items():
+        key = f"{dtype[-2:]}_{'on' if diagnostics else 'off'}"
+        seconds = statistics.median(samples)
+        row[f"t_{key}"] = seconds
+        row[f"gflops_{key}"] = matmul_flops(config, K, diagnostics) / seconds / 1e9
+    row["nets_epochs_per_s"] = K * config.epochs / row["t_64_on"]
+    row["nets_epochs_per_s_32"] = K * config.epochs / row["t_32_on"]
+    row["diag_cost_64"] = _median_ratio(times[("float64", True)], times[("float64", False)])
+    row["diag_cost_32"] = _median_ratio(times[("float32", True)], times[("float32", False)])
+    row["f32_speedup"] = _median_ratio(times[("float64", True)], times[("float32", True)])
+    row["peak_64"] = max(v for (d, _), v in peak.items() if d == "float64")
+    row["peak_32"] = max(v for (d, _), v in peak.items() if d == "float32")
+    n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - config.n_train()
+    groups, blas = wil.threads.plan(config.width, wil.threads.mean_rows(config.n_train(), n_test,
+                                                                        config.batch_size, True), K)
+    row["threads"] = f"{groups} group{'s' if groups > 1 else ''}" + (f", BLAS {blas}" if blas > 1 else "")
+    if torch_runner is not None:
+        row["torch_threads"] = torch_runner.threads
+        row["t_torch"] = statistics.median(torch_times)
+        row["gflops_torch"] = matmul_flops(config, K, False, "torch") / row["t_torch"] / 1e9
+        row["ratio_32_on"] = _median_ratio(times[("float32", True)], torch_times)
+        row["ratio_64_on"] = _median_ratio(times[("float64", True)], torch_times)
+        row["ratio_32_off"] = _median_ratio(times[("float32", False)], torch_times)
+        row["torch_loss_gap"] = torch_runner.loss_gap
+        row["torch_loss_gap_0"] = torch_runner.loss_gap_0
+        row["torch_probe"] = {str(t): round(v, 3) for t, v in torch_runner.probe.items()}
+    return row
+
+
+def _median_ratio(a: list[float], b: list[float]) -> float:
+    return statistics.median(x / y for x, y in zip(a, b))
+
+
+def print_rows(rows: list[dict]) -> None:
+    print("\n| scenario | K | epochs | f64 diag on | f64 diag off | f32 diag on | f32 diag off | "
+          "diag cost f64 / f32 | f32 speed-up | nets x epochs/s (f64, f32) | GFLOP/s f64 (% of peak) | "
+          "GFLOP/s f32 (% of peak) | threads |")
+    print("|---" * 14 + "|")
+    for r in rows:
+        print(f"| {r['scenario']} | {r['K']} | {r['epochs']} | {r['t_64_on']:.3f} s | {r['t_64_off']:.3f} s | "
+              f"{r['t_32_on']:.3f} s | {r['t_32_off']:.3f} s | "
+              f"x{r['diag_cost_64']:.2f} / x{r['diag_cost_32']:.2f} | x{r['f32_speedup']:.2f} | "
+              f"{r['nets_epochs_per_s']:,.0f}, {r['nets_epochs_per_s_32']:,.0f} | "
+              f"{r['gflops_64_on']:.1f} ({100 * r['gflops_64_on'] / r['peak_64']:.0f}%) | "
+              f"{r['gflops_32_on']:.1f} ({100 * r['gflops_32_on'] / r['peak_32']:.0f}%) | {r['threads']} |")
+    for r in rows:
+        if r["diverged"]:
+            print(f"  {r['scenario']}: {r['diverged']} of {r['K']} networks diverge (as the lesson intends)")
+        if r["beyond_limits"]:
+            print(f"  {r['scenario']}: beyond the app's limits, run with them lifted: {r['beyond_limits']}")
+    if any("t_torch" in r for r in rows):
+        print("\n| scenario | torch (f32, threads) | wil f32 diag on / torch | wil f64 diag on / torch | "
+              "wil f32 diag off / torch | torch GFLOP/s | max loss gap, epoch 0 / last | torch probe (s) by threads |")
+        print("|---" * 8 + "|")
+        for r in rows:
+            if "t_torch" in r:
+                print(f"| {r['scenario']} | {r['t_torch']:.3f} s ({r['torch_threads']}) | {r['ratio_32_on']:.2f} | "
+                      f"{r['ratio_64_on']:.2f} | {r['ratio_32_off']:.2f} | {r['gflops_torch']:.1f} | "
+                      f"{r['torch_loss_gap_0']:.1e} / {r['torch_loss_gap']:.1e} | {r['torch_probe']} |")
+
+
+# ---------------------------------------------------------------- PyTorch, the peer
+
+class TorchRunner:
+    """Times the PyTorch loop on one scenario's networks (built outside the timed region)."""
+
+    def __init__(self, scenario: Scenario, import_torch_peer):
+        import torch
+        from wil.datasets import load_dataset
+        from wil.training import initialize_networks
+
+        self.torch, self.peer, self.scenario = torch, import_torch_peer, scenario
+        config = scenario.make_config(dtype="float64")
+        with lifted_limits(scenario.beyond_limits()):
+            self.data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
+            labels = list(config.labels) if scenario.compare_default else [
+                wil.make_label(*wil.parse_entry(e)) for e in scenario.initializers]
+            seeds = config.seeds if scenario.compare_default else scenario.seeds
+            net = initialize_networks(config, self.data, labels, seeds)
+        self.weights = [w.copy() for w in net.weights]
+        self.biases = [b.copy() for b in net.biases]
+        self.config = config
+        t = torch.from_numpy
+        self.tensors = (t(self.data.X_train.astype(np.float32)), t(self.data.y_train.astype(np.int64)),
+                        t(self.data.X_test.astype(np.float32)), t(self.data.y_test.astype(np.int64)))
+        self.threads = self._best_threads()
+        wil_history = scenario.run("float32", False).history
+        torch_history = self._train()[1]
+        self.loss_gap = _loss_gap(wil_history, torch_history, config)
+        self.loss_gap_0 = _loss_gap(wil_history, torch_history, config, 0)
+
+    def _train(self, epochs: int | None = None):
+        models = self.peer.build_models(self.weights, self.biases, self.config.activation)
+        start = time.perf_counter()
+        history = self.peer.train(models, *self.tensors, epochs=epochs or self.config.epochs,
+                                  learning_rate=self.config.learning_rate, batch_size=self.config.batch_size,
+                                  order_seed=self.config.seed)
+        return time.perf_counter() - start, history
+
+    def _best_threads(self) -> int:
+        """The faster of 1 thread and every core, by the median of three short alternated runs (on a
+        shared machine a lucky run says little: the timed runs must live with the setting)."""
+        options = sorted({1, wil.threads.available_cores()})
+        short = max(1, self.config.epochs // 4)
+        seconds = {t: [] for t in options}
+        for _ in range(3):
+            for t in options:
+                self.torch.set_num_threads(t)
+                seconds[t].append(self._train(short)[0])
+        self.probe = {t: statistics.median(v) for t, v in seconds.items()}
+        best = min(options, key=lambda t: self.probe[t])
+        self.torch.set_num_threads(best)
+        return best
+
+    def time_once(self) -> float:
+        self.torch.set_num_threads(self.threads)
+        return self._train()[0]
+
+
+def _loss_gap(wil_history, torch_history: np.ndarray, config, epoch: int | None = None) -> float:
+    """Largest |train loss difference| at ``epoch`` (default: the last) between wil (float32) and the
+    PyTorch loop, over the networks wil still trains then: the check that the peer trains the same
+    networks the same way (at epoch 0 they hold the same weights)."""
+    epoch = config.epochs if epoch is None else epoch
+    rows = wil_history[(wil_history["epoch"] == epoch) & (wil_history["split"] == "train")]
+    seeds = sorted(wil_history["seed"].unique())
+    k = rows["initializer"].cat.codes.to_numpy() * len(seeds) + np.searchsorted(seeds, rows["seed"].to_numpy())
+    return float(np.nanmax(np.abs(rows["loss"].to_numpy() - torch_history[k, epoch, 0, 0])))
+
+
+# ---------------------------------------------------------------- memory, in fresh processes
+
+def memory_rows(names: list[str], with_torch: bool) -> list[dict]:
+    rows = []
+    for name in names:
+        row = {"scenario": name}
+        for engine, dtype, diagnostics in (("wil", "float64", True), ("wil", "float32", True),
+                                           ("wil", "float64", False)) + ((("torch", "float32", False),)
+                                                                        if with_torch else ()):
+            args = [sys.executable, __file__, "--child-memory", json.dumps([name, engine, dtype, diagnostics])]
+            out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+            row[f"{engine}_{dtype[-2:]}_{'on' if diagnostics else 'off'}"] = json.loads(out.splitlines()[-1])
+        rows.append(row)
+    print("\nPeak memory: the rise of the process's peak resident set during one run, over its size after "
+          "imports and data (fresh process each).\n")
+    keys = [k for k in rows[0] if k != "scenario"]
+    print("| scenario | " + " | ".join(keys) + " |")
+    print("|---" * (len(keys) + 1) + "|")
+    for row in rows:
+        print(f"| {row['scenario']} | " + " | ".join(f"{row[k]:.0f} MB" for k in keys) + " |")
+    return rows
+
+
+def child_memory(spec: str) -> None:
+    name, engine, dtype, diagnostics = json.loads(spec)
+    import pandas  # noqa: F401  (imported before the baseline: not part of a run's memory)
+    import sklearn.datasets  # noqa: F401
+    import sklearn.model_selection  # noqa: F401
+
+    scenario = scenarios()[name]
+    if engine == "torch":
+        import torch
+        import torch_peer
+        from wil.datasets import load_dataset
+        from wil.training import initialize_networks
+        config = scenario.make_config(dtype="float64")
+        with lifted_limits(scenario.beyond_limits()):
+            data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
+            labels = list(config.labels) if scenario.compare_default else list(scenario.initializers)
+            net = initialize_networks(config, data, labels, config.seeds if scenario.compare_default
+                                      else scenario.seeds)
+        t = torch.from_numpy
+        tensors = (t(data.X_train.astype(np.float32)), t(data.y_train.astype(np.int64)),
+                   t(data.X_test.astype(np.float32)), t(data.y_test.astype(np.int64)))
+        models = torch_peer.build_models(net.weights, net.biases, config.activation)
+        del net
+        before = _peak_rss_mb()
+        torch_peer.train(models, *tensors, epochs=config.epochs, learning_rate=config.learning_rate,
+                         batch_size=config.batch_size, order_seed=config.seed)
+    else:
+        before = _peak_rss_mb()
+        scenario.run(dtype, diagnostics)
+    print(json.dumps(_peak_rss_mb() - before))
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM). Not ``ru_maxrss``: Linux carries that across ``exec``,
+    so a child of a large process would inherit its parent's peak."""
+    try:
+        line = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
+        return int(line.split()[1]) / 1024.0
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# ---------------------------------------------------------------- BLAS threads
+
+THREAD_MODES = {"1 thread": lambda cores: (1, 1), "networks split": lambda cores: (cores, 1),
+                "BLAS threads": lambda cores: (1, cores)}
+
+
+def bench_threads(repeats: int) -> list[dict]:
+    """Whole training runs under each thread mode, over widths, rows per product and K."""
+    cores = wil.threads.available_cores()
+    modes = {name: mode(cores) for name, mode in THREAD_MODES.items()}
+    rows = []
+    print(f"\nThread modes: speed-up over 1 thread (time at 1 thread / time in the mode; >1: the mode wins) "
+          f"with {cores} cores; depth 3, full batch, diagnostics on, median of {repeats} alternated rounds.\n")
+    print("| rows (n) | width | K | K x n x width^2 | dtype | networks split | BLAS threads | rule |")
+    print("|---" * 8 + "|")
+    for width in (32, 64, 128, 256):
+        for n_train in (128, 375, 1000, 3000):
+            for K in (1, 4, 8):
+                fields = dict(n_samples=samples_for(n_train), depth=3, width=width, epochs=1)
+                scenario = Scenario("threads", "", fields, ("he_normal",), K)
+                work = K * n_train * width * width
+                scenario.config["epochs"] = int(min(100, max(3, 1.5e8 / (3 * work))))
+                for dtype in ("float64", "float32"):
+                    seconds = {name: [] for name in modes}
+                    for _ in range(repeats):
+                        for name, mode in modes.items():
+                            if K == 1 and name == "networks split":
+                                continue
+                            with forced_plan(mode):
+                                seconds[name].append(_timed(lambda: scenario.run(dtype, True)))
+                    speedup = {name: _median_ratio(seconds["1 thread"], seconds[name]) if seconds[name] else
+                               float("nan") for name in modes}
+                    rule = wil.threads.plan(width, wil.threads.mean_rows(n_train, n_train // 3, None, True), K)
+                    rows.append({"n": n_train, "width": width, "K": K, "dtype": dtype, **speedup, "rule": rule})
+                    print(f"| {n_train} | {width} | {K} | {work:,} | {dtype} | {speedup['networks split']:.2f} | "
+                          f"{speedup['BLAS threads']:.2f} | {rule} |", flush=True)
+    return rows
+
+
+@contextlib.contextmanager
+def forced_plan(mode: tuple[int, int]):
+    """Train with (groups, BLAS threads) = ``mode`` whatever the rule says."""
+    import wil.training
+    original = wil.training.plan
+    wil.training.plan = lambda *args: mode
+    try:
+        yield
+    finally:
+        wil.training.plan = original
+
+
+# ---------------------------------------------------------------- growth
+
+SCALING_BASE = dict(n_samples=samples_for(1000), depth=5, width=64, epochs=20, activation="relu")
+SCALING_AXES = {"depth": (1, 2, 5, 10, 20, 40), "width": (16, 32, 64, 128, 256, 512),
+                "K": (1, 2, 4, 8, 16, 32), "train samples": (100, 300, 1000, 3000)}
+
+
+def bench_scaling(repeats: int) -> list[dict]:
+    """Time per epoch as one of depth, width, K, samples grows from the base (S1's shape, K=8)."""
+    rows = []
+    for axis, values in SCALING_AXES.items():
+        for value in values:
+            fields, K = dict(SCALING_BASE), 8
+            if axis == "K":
+                K = value
+            elif axis == "train samples":
+                fields["n_samples"] = samples_for(value)
+            else:
+                fields[axis] = value
+            scenario = Scenario("scaling", "", fields, ("he_normal", "glorot_uniform"), K // 2 or 1)
+            if axis == "K" and value == 1:
+                scenario = Scenario("scaling", "", fields, ("he_normal",), 1)
+            config = scenario.make_config()
+            for dtype in ("float64", "float32"):
+                scenario.run(dtype, True)
+                seconds = statistics.median(_timed(lambda: scenario.run(dtype, True)) for _ in range(repeats))
+                flops = matmul_flops(config, scenario.n_networks, True)
+                rows.append({"axis": axis, "value": value, "dtype": dtype,
+                             "ms_per_epoch": 1000 * seconds / (config.epochs + 1),
+                             "gflops": flops / seconds / 1e9})
+                print(f"{axis:>13} = {value:<5} {dtype}: {rows[-1]['ms_per_epoch']:8.2f} ms/epoch "
+                      f"{rows[-1]['gflops']:6.1f} GFLOP/s", flush=True)
+    _scaling_chart(rows)
+    return rows
+
+
+def _scaling_chart(rows: list[dict]) -> None:
+    import altair as alt
+    import pandas as pd
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame(rows)
+    base = alt.Chart(frame).encode(
+        x=alt.X("value:Q", scale=alt.Scale(type="log"), title=None),
+        y=alt.Y("ms_per_epoch:Q", scale=alt.Scale(type="log"), title="ms per epoch (diagnostics on)"),
+        color=alt.Color("dtype:N", title="dtype"),
+        tooltip=["axis", "value", "dtype", alt.Tooltip("ms_per_epoch:Q", format=".2f"),
+                 alt.Tooltip("gflops:Q", format=".1f", title="GFLOP/s")])
+    chart = (base.mark_line() + base.mark_point()).properties(width=210, height=170).facet(
+        facet=alt.Facet("axis:N", title=None, sort=list(SCALING_AXES)), columns=4
+    ).resolve_scale(x="independent").properties(
+        title="wil: time per epoch as one size grows (base: K=8, depth 5, width 64, 1000 samples, full batch)")
+    chart.save(OUT / "scaling.html")
+    frame.to_csv(OUT / "scaling.csv", index=False)
+    print(f"wrote {OUT / 'scaling.html'}")
+    try:
+        chart.save(OUT / "scaling.png", scale_factor=1.5)
+        print(f"wrote {OUT / 'scaling.png'}")
+    except Exception as error:  # a PNG needs vl-convert-python (benchmarks/requirements.txt)
+        print(f"no PNG ({type(error).__name__}: {error})")
+
+
+# ---------------------------------------------------------------- import time
+
+def bench_import(repeats: int = 5) -> None:
+    code = ("import sys, time; t = time.perf_counter(); import wil; t = time.perf_counter() - t; "
+            "print(t, [m for m in ('pandas', 'sklearn', 'streamlit', 'altair') if m in sys.modules])")
+    seconds, heavy = [], None
+    for _ in range(repeats):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             cwd=ROOT).stdout.split(" ", 1)
+        seconds.append(float(out[0]))
+        heavy = out[1].strip()
+    print(f"import wil: {statistics.median(seconds):.3f} s (median of {repeats}); heavy modules loaded: {heavy}")
+
+
+# ---------------------------------------------------------------- main
+
+def load() -> str:
+    """The load average: the machine may be shared, and its other work slows every figure."""
+    try:
+        return "load average " + " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "load average unknown"
+
+
+def machine() -> str:
+    blas = [f"{i['internal_api']} {i.get('version', '')} ({i.get('architecture', '')}, {i['num_threads']} threads)"
+            for i in threadpool_info() if i["user_api"] == "blas"]
+    cpu = platform.processor() or "?"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{cpu}, {wil.threads.available_cores()} cores; Python {platform.python_version()}, "
+            f"NumPy {np.__version__}, BLAS {', '.join(blas)}")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", action="append", help="S1, S2, S3, S4 or demo (repeatable; default all)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--vs-torch", action="store_true", help="time the PyTorch loop too, alternated")
+    parser.add_argument("--memory", action="store_true", help="peak memory per run, in fresh processes")
+    parser.add_argument("--memory-only", action="store_true", help="only the peak memory (with --vs-torch: of both)")
+    parser.add_argument("--threads", action="store_true", help="1 vs all BLAS threads over shapes")
+    parser.add_argument("--scaling", action="store_true", help="time against depth, width, K, samples")
+    parser.add_argument("--child-memory", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child_memory:
+        return child_memory(args.child_memory)
+
+    print(machine())
+    print(f"start: {load()}", flush=True)
+    if args.threads:
+        bench_threads(args.repeats)
+        return
+    if args.scaling:
+        bench_scaling(args.repeats)
+        return
+    if args.memory_only:
+        memory_rows(args.scenario or list(scenarios()), args.vs_torch)
+        return
+    bench_import()
+    peak = measure_peak()
+    print("matmul peak (1024 x 1024, best of 5): " + ", ".join(
+        f"{d} {t} thread{'s' if t > 1 else ''} {v:.1f} GFLOP/s" for (d, t), v in peak.items()))
+    all_scenarios = scenarios()
+    names = args.scenario or list(all_scenarios)
+    peer = None
+    if args.vs_torch:
+        import torch
+        import torch_peer as peer
+        print(f"PyTorch {torch.__version__}, float32, eager; threads chosen per scenario from 1 and "
+              f"{wil.threads.available_cores()}")
+    rows = []
+    for name in names:
+        scenario = all_scenarios[name]
+        runner = TorchRunner(scenario, peer) if peer is not None else None
+        rows.append(bench_scenario(scenario, args.repeats, peak, runner))
+        r = rows[-1]
+        print(f"{name}: f64 on {r['t_64_on']:.3f} s, off {r['t_64_off']:.3f} s; f32 on {r['t_32_on']:.3f} s"
+              + (f"; torch {r['t_torch']:.3f} s, wil f32 / torch {r['ratio_32_on']:.2f}" if runner else ""),
+              flush=True)
+    print(f"end: {load()}")
+    print_rows(rows)
+    if args.memory:
+        memory_rows(names, args.vs_torch)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "engine.json").write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()

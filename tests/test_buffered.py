@@ -1,0 +1,258 @@
+"""The fast paths of the engine equal the plain ones.
+
+Training runs ``forward_into`` / ``backward_into`` over a ``Stack`` and a ``Workspace``, fused in-place
+activations, layer statistics over many layers per call, a mask-free histogram path, and drops diverged
+networks from the computation. Each is checked here against the plain reference it replaces.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import wil
+from wil import optimizers
+from wil.activations import ACTIVATIONS
+from wil.diagnostics import distinct_units, histograms, layer_statistics
+from wil.network import (IN_PLACE, Network, Stack, Workspace, backward, backward_into, forward, forward_into,
+                         loss_and_gradient)
+
+SIZES = [3, 7, 7, 7, 2]
+
+
+def random_network(activation: str, sizes=SIZES, K: int = 3, seed: int = 0, dtype=np.float64) -> Network:
+    rng = np.random.default_rng(seed)
+    weights = [rng.normal(0, 1 / np.sqrt(fi), (K, fi, fo)).astype(dtype) for fi, fo in zip(sizes[:-1], sizes[1:])]
+    biases = [rng.normal(0, 0.1, (K, 1, fo)).astype(dtype) for fo in sizes[1:]]
+    return Network(weights, biases, ACTIVATIONS[activation])
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_buffered_pass_equals_plain_pass(name, task):
+    sizes = SIZES if task == "classification" else SIZES[:-1] + [1]
+    plain = random_network(name, sizes)
+    net = Network.stacked(plain.weights, plain.biases, plain.activation)
+    rng = np.random.default_rng(1)
+    workspace = Workspace(net, max_rows=20)
+    for n in (20, 13):  # the whole buffer, and fewer rows than it holds (strided views)
+        X = rng.standard_normal((n, sizes[0]))
+        y = rng.integers(0, 2, n) if task == "classification" else rng.standard_normal(n)
+        reference = forward(plain, X)
+        fast = forward_into(net, X, workspace)
+        for got, want in zip(fast.preactivations + fast.activations,
+                             reference.preactivations + reference.activations):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+        _, doutput, _ = loss_and_gradient(task, reference.output, y)
+        want = backward(plain, X, reference, doutput)
+        got = backward_into(net, X, fast, doutput, workspace)
+        for g, w in zip(got.weights + got.biases, want):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", sorted(IN_PLACE))
+def test_in_place_kernels_equal_the_registry(name):
+    activation = ACTIVATIONS[name]
+    z = np.concatenate([np.random.default_rng(2).normal(0, 3, 500), [0.0, -0.0, 1e-300, -40.0, 40.0, 800.0]])
+    a = np.empty_like(z)
+    IN_PLACE[name][0](z, a)
+    np.testing.assert_array_equal(a, activation.f(z))
+    back = np.random.default_rng(3).standard_normal(z.shape)
+    expected = back * activation.df(z, a)
+    IN_PLACE[name][1](back, z, a, np.empty_like(z))
+    np.testing.assert_array_equal(back, expected)
+
+
+def test_stack_views_share_one_array():
+    plain = random_network("relu")
+    net = Network.stacked(plain.weights, plain.biases, plain.activation)
+    stack = net.stack
+    assert stack.flat.shape == (3, sum((fi + 1) * fo for fi, fo in zip(SIZES[:-1], SIZES[1:])))
+    for view in stack.weights + stack.biases:
+        assert np.shares_memory(view, stack.flat)
+    stack.flat[1] = 7.0
+    assert all((w[1] == 7.0).all() for w in net.weights + net.biases)
+    kept = net.take(np.array([True, False, True]))
+    assert kept.n_networks == 2 and not np.shares_memory(kept.stack.flat, stack.flat)
+    np.testing.assert_array_equal(kept.weights[2], net.weights[2][[0, 2]])
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid", "linear", "gelu"])
+def test_layer_statistics_fast_path_equals_plain_and_the_definitions(name):
+    plain = random_network(name, [3, 9, 9, 9, 9, 2], K=4)
+    net = Network.stacked(plain.weights, plain.biases, plain.activation)
+    X = np.random.default_rng(4).standard_normal((30, 3))
+    y = np.random.default_rng(5).integers(0, 2, 30)
+    state = forward(plain, X)
+    _, doutput, _ = loss_and_gradient("classification", state.output, y)
+    grads = backward(plain, X, state, doutput)
+    projections = [np.random.default_rng(l).standard_normal(W.shape[1] + 1) for l, W in enumerate(plain.weights)]
+    expected = _reference_statistics(plain, state, grads[:plain.n_layers], projections)
+    slow = layer_statistics(plain, state, grads[:plain.n_layers], projections)
+    workspace = Workspace(net, 30)
+    fast_state = forward_into(net, X, workspace)
+    fast = layer_statistics(net, fast_state, backward_into(net, X, fast_state, doutput, workspace), projections)
+    np.testing.assert_allclose(slow, expected, rtol=1e-12, atol=1e-15, equal_nan=True)
+    np.testing.assert_allclose(fast, expected, rtol=1e-12, atol=1e-15, equal_nan=True)
+
+
+def _reference_statistics(net, state, grad_weights, projections):
+    """Every statistic layer by layer, from its definition."""
+    activation = net.activation
+    out = np.full((net.n_networks, net.n_layers, 7), np.nan)
+    for layer in range(net.n_layers):
+        z, a, W, b = state.preactivations[layer], state.activations[layer], net.weights[layer], net.biases[layer]
+        hidden = layer < net.n_layers - 1
+        out[:, layer, 0], out[:, layer, 1] = a.mean(axis=(1, 2)), a.std(axis=(1, 2))
+        if hidden and activation.family == "relu":
+            out[:, layer, 2] = 1.0 - (z > 0).any(axis=1).mean(axis=1)
+        if hidden and activation.saturation_z is not None:
+            out[:, layer, 3] = (np.abs(z) > activation.saturation_z).mean(axis=(1, 2))
+        out[:, layer, 4] = np.sqrt((grad_weights[layer] ** 2).sum(axis=(1, 2)))
+        out[:, layer, 5] = W.std(axis=(1, 2))
+        keys = np.sort(projections[layer][:-1] @ W + projections[layer][-1] * b[:, 0, :], axis=1)
+        scale = np.abs(keys).max(axis=1, keepdims=True)
+        out[:, layer, 6] = 1 + (np.diff(keys, axis=1) > 1e-7 * np.maximum(scale, 1e-300)).sum(axis=1)
+    return out
+
+
+def test_distinct_units_counts_equal_units_once():
+    rng = np.random.default_rng(6)
+    W = rng.standard_normal((2, 4, 6))
+    W[0, :, 3] = W[0, :, 1]  # network 0: units 1 and 3 are the same unit
+    b = np.zeros((2, 1, 6))
+    projection = rng.standard_normal(5)
+    np.testing.assert_array_equal(distinct_units(W, b, projection), [5, 6])
+    stacked = distinct_units(np.stack([W, W], axis=1), np.stack([b[:, 0], b[:, 0]], axis=1),
+                             np.stack([projection, projection]))
+    np.testing.assert_array_equal(stacked, [[5, 5], [6, 6]])
+
+
+def _reference_histograms(values, bounds=None, n_bins=30):
+    """The masked general path, for every input."""
+    K = values.shape[0]
+    flat = values.reshape(K, -1)
+    finite = np.isfinite(flat)
+    if bounds is None:
+        low = np.where(finite, flat, np.inf).min(axis=1)
+        high = np.where(finite, flat, -np.inf).max(axis=1)
+        empty = ~np.isfinite(low)
+        low[empty], high[empty] = 0.0, 1.0
+    else:
+        low, high = np.full(K, float(bounds[0])), np.full(K, float(bounds[1]))
+    flat_range = high - low <= 1e-12 * np.maximum(np.abs(high), 1.0)
+    low, high = np.where(flat_range, low - 0.5, low), np.where(flat_range, high + 0.5, high)
+    width = (high - low) / n_bins
+    position = (np.where(finite, flat, low[:, None]) - low[:, None]) / width[:, None]
+    bins = np.clip(np.nan_to_num(position, nan=0.0, posinf=n_bins - 1, neginf=0.0), 0, n_bins - 1)
+    index = bins.astype(np.int64) + (np.arange(K) * n_bins)[:, None]
+    counts = np.bincount(index[finite], minlength=K * n_bins).reshape(K, n_bins)
+    left = low[:, None] + width[:, None] * np.arange(n_bins)
+    return counts, left, left + width[:, None]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", ["normal", "constant", "bounded", "outside_bounds", "nan", "inf", "edges"])
+def test_histograms_equal_the_general_path(case, dtype):
+    rng = np.random.default_rng(7)
+    values, bounds = rng.standard_normal((3, 40, 5)), None
+    if case == "constant":
+        values[1] = 2.5
+    elif case == "bounded":
+        values, bounds = np.tanh(values), (-1.0, 1.0)
+    elif case == "outside_bounds":
+        bounds = (-1.0, 1.0)
+    elif case == "nan":
+        values[0, 3, 1] = np.nan
+    elif case == "inf":
+        values[2, 0, 0] = np.inf
+    elif case == "edges":  # values on bin edges, the top edge included
+        values = np.linspace(0.0, 3.0, 3 * 200).reshape(3, 200, 1)
+    values = values.astype(dtype)
+    got, want = histograms(values, bounds), _reference_histograms(values, bounds)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    assert got[0].sum() == np.isfinite(values).sum()
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adam"])
+def test_one_step_over_the_stack_equals_per_layer_steps(name):
+    plain = random_network("relu")
+    net = Network.stacked(plain.weights, plain.biases, plain.activation)
+    rng = np.random.default_rng(8)
+    grads = [rng.standard_normal(p.shape) for p in plain.parameters()]
+    grad_stack = Stack.zeros(3, net.sizes, np.float64)
+    for view, g in zip(grad_stack.weights + grad_stack.biases, grads):
+        view[...] = g
+    per_layer = [p.copy() for p in plain.parameters()]
+    state_layers, state_stack = optimizers.init(name, per_layer), optimizers.init(name, [net.stack.flat])
+    for _ in range(3):
+        state_layers = optimizers.step(name, per_layer, grads, state_layers, 0.1)
+        state_stack = optimizers.step(name, [net.stack.flat], [grad_stack.flat], state_stack, 0.1)
+    for got, want in zip(net.parameters(), per_layer):
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+    in_place = Network.stacked(plain.weights, plain.biases, plain.activation)
+    state_in_place = optimizers.init(name, [in_place.stack.flat])
+    for _ in range(3):
+        state_in_place = optimizers.step_in_place(name, [in_place.stack.flat], [grad_stack.flat.copy()],
+                                                  state_in_place, 0.1, [np.empty_like(in_place.stack.flat)])
+    np.testing.assert_array_equal(in_place.stack.flat, net.stack.flat)  # the same arithmetic, in place
+    kept = optimizers.take(state_stack, np.array([True, False, True]))
+    assert all(buffer.shape[0] == 2 for buffer in kept.first + kept.second)
+
+
+def _rows_of(result, label):
+    frames = {}
+    for name in ("history", "layers", "histograms", "status", "grid"):
+        frame = getattr(result, name)
+        frame = frame[frame["initializer"].astype(str) == label].reset_index(drop=True)
+        frames[name] = frame.assign(initializer=frame["initializer"].astype(str))
+    return frames
+
+
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_a_diverging_network_changes_nothing_for_the_others(batch_size):
+    """Diverged networks are dropped from the computation; the survivors' results stay exactly the same."""
+    config = wil.Config(dataset="moons", n_samples=200, depth=4, width=16, epochs=12, batch_size=batch_size,
+                        learning_rate=0.5)
+    together = wil.compare(config, ["he_normal", ("random_normal", {"std": 3.0})], [0, 1])
+    assert together.status["diverged"].sum() >= 1
+    alone = wil.compare(config, ["he_normal"], [0, 1])
+    for name, frame in _rows_of(together, "he_normal").items():
+        pd.testing.assert_frame_equal(frame, _rows_of(alone, "he_normal")[name], check_exact=True)
+
+
+def test_same_seed_gives_identical_frames():
+    config = wil.Config(dataset="circles", n_samples=150, depth=3, width=8, epochs=6, batch_size=25,
+                        dtype="float32")
+    first = wil.compare(config, ["he_normal", "zeros"], [0, 1])
+    second = wil.compare(config, ["he_normal", "zeros"], [0, 1])
+    for name in ("history", "layers", "histograms", "status", "grid"):
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name), check_exact=True)
+
+
+def test_import_stays_light():
+    code = "import sys, wil; print([m for m in ('pandas', 'sklearn', 'streamlit') if m in sys.modules])"
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_networks_split_over_threads_give_the_same_frames(monkeypatch, batch_size):
+    """Groups of networks trained in parallel threads: frames identical to one group, divergence included."""
+    config = wil.Config(dataset="moons", n_samples=160, depth=3, width=8, epochs=10, batch_size=batch_size,
+                        learning_rate=0.5)
+    entries = ["he_normal", ("random_normal", {"std": 3.0}), "zeros", "glorot_uniform", "lsuv"]
+    monkeypatch.setattr(wil.training, "plan", lambda *args: (1, 1))
+    one = wil.compare(config, entries, [0, 1])
+    monkeypatch.setattr(wil.training, "plan", lambda *args: (3, 1))
+    split = wil.compare(config, entries, [0, 1])
+    assert one.status["diverged"].any()
+    for name in ("history", "layers", "histograms", "status", "grid"):
+        pd.testing.assert_frame_equal(getattr(one, name), getattr(split, name), check_exact=True)
