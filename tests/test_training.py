@@ -69,6 +69,13 @@ def test_symmetric_init_leaves_one_distinct_unit_forever(name, activation):
     assert (random["distinct_units"] == 16).all()
 
 
+def test_constant_layers_have_weight_std_exactly_zero():
+    res = wil.compare(small(epochs=2), initializers=[("constant", {"value": 0.3}), "he_normal"])
+    start = res.layers[res.layers["epoch"] == 0].set_index(["initializer", "layer"])["weight_std"]
+    assert (start["constant(value=0.3)"] == 0.0).all()
+    assert (start["he_normal"] > 0).all()
+
+
 def test_zero_init_relu_is_all_dead_and_never_learns():
     res = wil.compare(small(epochs=30), initializers=["zeros", "he_normal"])
     zeros = res.layers[(res.layers["initializer"] == "zeros") & (res.layers["layer"] <= 3)]

@@ -132,6 +132,9 @@ def _weight_statistics(weights: np.ndarray, grad_weights: np.ndarray, sizes, scr
         np.subtract(W, mean[:, first:first + run, None, None], out=C)
     np.square(centered, out=centered)
     out[:, :, 1] = np.sqrt(np.add.reduceat(centered, starts, axis=1) / counts)
+    # a layer of equal weights has std 0, not the ~1e-17 rounding leaves (it would show on a log axis)
+    constant = np.maximum.reduceat(weights, starts, axis=1) == np.minimum.reduceat(weights, starts, axis=1)
+    out[:, :, 1][constant] = 0.0
     return out
 
 
