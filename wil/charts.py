@@ -626,7 +626,8 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
             row=alt.Row("stage:N", sort=list(stages.values()), title=None,
                         header=alt.Header(labelAngle=-90, labelFontSize=15)),
             column=alt.Column("initializer:N", sort=chunk, title=None,
-                              header=alt.Header(labelFontWeight="bold", labelLimit=size + 10)))
+                              # long labels such as random_normal(std=0.01) fit a 13 px header
+                              header=alt.Header(labelFontWeight="bold", labelFontSize=13, labelLimit=size + 30)))
 
     chunks = [labels[i:i + PER_ROW] for i in range(0, len(labels), PER_ROW)] or [[]]
     chart = block(chunks[0]) if len(chunks) == 1 else alt.vconcat(*(block(chunk) for chunk in chunks))
