@@ -157,7 +157,8 @@ def _reference_histograms(values, bounds=None, n_bins=30):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("case", ["normal", "constant", "bounded", "outside_bounds", "nan", "inf", "edges"])
+@pytest.mark.parametrize("case", ["normal", "constant", "bounded", "outside_bounds", "nan", "inf", "edges",
+                                  "range_overflows", "constant_and_huge"])
 def test_histograms_equal_the_general_path(case, dtype):
     rng = np.random.default_rng(7)
     values, bounds = rng.standard_normal((3, 40, 5)), None
@@ -173,6 +174,10 @@ def test_histograms_equal_the_general_path(case, dtype):
         values[2, 0, 0] = np.inf
     elif case == "edges":  # values on bin edges, the top edge included
         values = np.linspace(0.0, 3.0, 3 * 200).reshape(3, 200, 1)
+    elif case == "range_overflows":  # finite values whose range is not (in float32)
+        values[1, 0, 0], values[1, 1, 0] = 3e38, -3e38
+    elif case == "constant_and_huge":  # a constant row where +-0.5 vanishes in float32 rounding
+        values[2] = 1.2e8
     values = values.astype(dtype)
     got, want = histograms(values, bounds), _reference_histograms(values, bounds)
     for g, w in zip(got, want):

@@ -218,6 +218,9 @@ def histograms(values: np.ndarray, bounds: tuple[float, float] | None = None, n_
     low, high = np.where(flat_range, low - 0.5, low), np.where(flat_range, high + 0.5, high)
     width = (high - low) / n_bins  # (K,)
     left = low[:, None] + width[:, None] * np.arange(n_bins)  # (K, n_bins)
+    # the range itself may overflow (float32 values near +-3e38), or a constant row's +-0.5 vanish in
+    # rounding (float32 values beyond ~1e7): then positions are NaN, which only the general path handles
+    plain = plain and bool(np.isfinite(width).all() and (width > 0).all())
     if plain:
         return _plain_counts(flat, low, width, n_bins, scratch or Scratch()), left, left + width[:, None]
     finite = np.isfinite(flat)
