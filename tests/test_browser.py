@@ -8,19 +8,13 @@ not installed.
 import json
 import os
 import pathlib
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import zipfile
 
 import pytest
+from conftest import CHROMIUM, CHROMIUM_FLAGS as FLAGS
+
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
 TIMEOUT_MS = 180_000  # a cold start imports scikit-learn and trains; shared CI machines are slow
 
@@ -28,42 +22,6 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium 
 
 FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 DRAWN = '[data-testid="stVegaLiteChart"] :is(svg, canvas)'
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None, f"the server exited: see {log.name}"
-            assert time.monotonic() < deadline, "the server did not answer /_stcore/health within 60 s"
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def wait_for_charts(page, count: int) -> None:
@@ -82,7 +40,7 @@ def test_the_page_in_chromium(server):
             page = browser.new_page(viewport={"width": 1600, "height": 1200})
             page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
             page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(server, timeout=TIMEOUT_MS)
+            page.goto(server.url, timeout=TIMEOUT_MS)
 
             # the default page: the Training tab's three charts, the URL holding the configuration
             wait_for_charts(page, 3)
