@@ -184,6 +184,9 @@ def distinct_units(W: np.ndarray, b: np.ndarray, projection: np.ndarray) -> np.n
     return 1 + gaps.sum(axis=2)
 
 
+# NaN, infinities and ranges that overflow are this function's input (diverging networks): it handles
+# them explicitly, so the floating-point warnings they raise on the way are noise.
+@np.errstate(all="ignore")
 def histograms(values: np.ndarray, bounds: tuple[float, float] | None = None, n_bins: int = N_BINS,
                scratch: Scratch | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Histogram each network's values.
