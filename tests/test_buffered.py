@@ -180,7 +180,8 @@ def test_histograms_equal_the_general_path(case, dtype):
     elif case == "constant_and_huge":  # a constant row where +-0.5 vanishes in float32 rounding
         values[2] = 1.2e8
     values = values.astype(dtype)
-    got, want = histograms(values, bounds), _reference_histograms(values, bounds)
+    with np.errstate(all="ignore"):  # as in training: overflowing ranges are part of the cases
+        got, want = histograms(values, bounds), _reference_histograms(values, bounds)
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
     assert got[0].sum() == np.isfinite(values).sum()
