@@ -79,7 +79,7 @@ class Scenario:
         return len(self.initializers) * self.n_seeds
 
     def beyond_limits(self) -> str:
-        """Why this run exceeds the app's limits (MAX_WORK, MAX_ACTIVATIONS), or ''."""
+        """Why this run exceeds the app's run-size budgets (``BUDGETS``), or ''."""
         try:
             wil.Config(**self.config).check_networks(self.n_networks)
         except ValueError as error:
@@ -116,16 +116,21 @@ def scenarios() -> dict[str, Scenario]:
     return {s.name: s for s in found}
 
 
+BUDGETS = ("MAX_WORK", "MAX_ACTIVATIONS", "MAX_PARAMETERS", "MAX_ROWS", "MAX_STEPS")  # wil.config's
+
+
 @contextlib.contextmanager
 def lifted_limits(lift: bool | str = True):
     """Lift the app's run-size limits (a benchmark may exceed them on purpose); restore them after."""
-    saved = wil.config.MAX_WORK, wil.config.MAX_ACTIVATIONS
+    saved = {name: getattr(wil.config, name) for name in BUDGETS}
     if lift:
-        wil.config.MAX_WORK = wil.config.MAX_ACTIVATIONS = float("inf")
+        for name in BUDGETS:
+            setattr(wil.config, name, float("inf"))
     try:
         yield
     finally:
-        wil.config.MAX_WORK, wil.config.MAX_ACTIVATIONS = saved
+        for name, value in saved.items():
+            setattr(wil.config, name, value)
 
 
 # ---------------------------------------------------------------- arithmetic

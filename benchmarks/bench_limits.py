@@ -191,7 +191,7 @@ def main() -> None:
     chosen = {name: c for name, c in cases().items() if not args.only or name in args.only}
     print(f"limits: {', '.join(f'{k} {v[0]:g}..{v[1]:g}' for k, v in LIMITS.items())}")
     print(f"budgets: " + ", ".join(f"{name} {getattr(wil.config, name):.3g}" for name in
-                                   ("MAX_WORK", "MAX_ACTIVATIONS", "MAX_PARAMETERS", "MAX_RECORDS", "MAX_STEPS")
+                                   ("MAX_WORK", "MAX_ACTIVATIONS", "MAX_PARAMETERS", "MAX_ROWS", "MAX_STEPS")
                                    if hasattr(wil.config, name)))
     print(f"python {sys.version.split()[0]}, numpy {wil.network.np.__version__}, {os.cpu_count()} cores\n")
     header = f"{'case':<20} {'wall s':>7} {'train s':>8} {'peak RSS MB':>11} {'rows':>9} {'pickle MB':>9}  config"
