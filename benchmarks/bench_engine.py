@@ -222,7 +222,7 @@ def bench_scenario(scenario: Scenario, repeats: int, peak: dict, torch_runner=No
     row["peak_32"] = max(v for (d, _), v in peak.items() if d == "float32")
     n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - config.n_train()
     groups, blas = wil.threads.plan(config.width, wil.threads.mean_rows(config.n_train(), n_test,
-                                                                        config.batch_size, True), K)
+                                                                        config.batch_size), K)
     row["threads"] = f"{groups} group{'s' if groups > 1 else ''}" + (f", BLAS {blas}" if blas > 1 else "")
     if torch_runner is not None:
         row["torch_threads"] = torch_runner.threads
@@ -435,7 +435,7 @@ def bench_threads(repeats: int) -> list[dict]:
                                 seconds[name].append(_timed(lambda: scenario.run(dtype, True)))
                     speedup = {name: _median_ratio(seconds["1 thread"], seconds[name]) if seconds[name] else
                                float("nan") for name in modes}
-                    rule = wil.threads.plan(width, wil.threads.mean_rows(n_train, n_train // 3, None, True), K)
+                    rule = wil.threads.plan(width, wil.threads.mean_rows(n_train, n_train // 3, None), K)
                     rows.append({"n": n_train, "width": width, "K": K, "dtype": dtype, **speedup, "rule": rule})
                     print(f"| {n_train} | {width} | {K} | {work:,} | {dtype} | {speedup['networks split']:.2f} | "
                           f"{speedup['BLAS threads']:.2f} | {rule} |", flush=True)

@@ -1,5 +1,6 @@
 """Training: the lessons the papers predict, reproducibility, divergence, frames, LSUV, progress."""
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -8,7 +9,8 @@ import pytest
 
 import wil
 from wil.datasets import load_dataset
-from wil.training import initialize_networks
+from wil.network import backward, forward, loss_and_gradient
+from wil.training import HISTOGRAM_ROWS, initialize_networks
 
 
 def small(**overrides):
@@ -201,6 +203,54 @@ def test_frames_have_the_documented_columns_and_layers():
     # each histogram counts every value once: activations of layer 1 = n_train x width per network
     counts = res.histograms[(res.histograms["quantity"] == "activation") & (res.histograms["layer"] == 1)]
     assert (counts.groupby(["initializer", "seed", "epoch"], observed=True)["count"].sum() == 150 * 16).all()
+
+
+def test_activation_histograms_bin_a_fixed_probe_of_training_examples():
+    # 450 training examples: the histograms of activations bin the first HISTOGRAM_ROWS of them, weights all
+    res = wil.train(small(n_samples=600, epochs=2))
+    counts = res.histograms.groupby(["quantity", "layer", "epoch"], observed=True)["count"].sum()
+    for quantity in ("activation", "preactivation"):  # 3 hidden layers of 16 units, an output of 2
+        assert counts[quantity][[1, 2, 3]].eq(HISTOGRAM_ROWS * 16).all()
+        assert counts[quantity][4].eq(HISTOGRAM_ROWS * 2).all()
+    assert counts["weight"][1].eq(2 * 16).all() and counts["gradient"][2].eq(16 * 16).all()
+
+
+def plain_gradient_norms(net, X, y):
+    """Per-layer weight-gradient norms (K, L) from the reference (allocating) pass."""
+    state = forward(net, X)
+    _, doutput, _ = loss_and_gradient("classification", state.output, y)
+    grads = backward(net, X, state, doutput)[:net.n_layers]
+    return np.stack([np.sqrt((g ** 2).sum(axis=(1, 2))) for g in grads], axis=1)
+
+
+def test_minibatch_gradient_norm_is_the_next_steps_batch_gradient():
+    # at epoch 0: the gradient of the initial weights on the first mini-batch of the first epoch
+    cfg = small(batch_size=32, epochs=6, compare=("he_normal", "random_normal(std=0.01)"))
+    res = wil.compare(cfg)
+    data = load_dataset(cfg.dataset, cfg.n_samples, cfg.noise, cfg.seed)
+    net = initialize_networks(cfg, data, list(cfg.compare), [cfg.seed])
+    rows = np.random.default_rng([cfg.seed, 1]).permutation(data.X_train.shape[0])[:32]
+    want = plain_gradient_norms(net, data.X_train[rows], data.y_train[rows])
+    for k, label in enumerate(cfg.compare):
+        got = at_init(res, "grad_norm", label).to_numpy()
+        np.testing.assert_allclose(got, want[k], rtol=1e-10)
+    # at epoch 3: the first batch of epoch 4, at the weights after 3 epochs, which is also the gradient a
+    # 3-epoch run records at its end (on the first batch of an order drawn as for one more epoch)
+    short = wil.compare(dataclasses.replace(cfg, epochs=3))
+    long_rows = res.layers[res.layers["epoch"] == 3].sort_values(["initializer", "layer"])
+    short_rows = short.layers[short.layers["epoch"] == 3].sort_values(["initializer", "layer"])
+    np.testing.assert_allclose(long_rows["grad_norm"], short_rows["grad_norm"], rtol=1e-10)
+    assert res.layers["grad_norm"].notna().all()
+
+
+def test_full_batch_gradient_norm_is_the_whole_training_set_gradient():
+    cfg = small(epochs=1, compare=("he_normal", "glorot_uniform"))
+    res = wil.compare(cfg)
+    data = load_dataset(cfg.dataset, cfg.n_samples, cfg.noise, cfg.seed)
+    net = initialize_networks(cfg, data, list(cfg.compare), [cfg.seed])
+    want = plain_gradient_norms(net, data.X_train, data.y_train)
+    for k, label in enumerate(cfg.compare):
+        np.testing.assert_allclose(at_init(res, "grad_norm", label).to_numpy(), want[k], rtol=1e-10)
 
 
 def test_regression_and_multiclass_datasets_train():

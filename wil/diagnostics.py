@@ -13,6 +13,7 @@ from .network import Network, Pass, Scratch, Stack, weight_runs
 
 LAYER_STATS = ("act_mean", "act_std", "dead_fraction", "saturated_fraction", "grad_norm", "weight_std",
                "distinct_units")
+GRAD_NORM = LAYER_STATS.index("grad_norm")
 HISTOGRAM_QUANTITIES = ("activation", "preactivation", "weight", "gradient")
 N_BINS = 30
 # Two units are the same unit when their projections differ by less than this, relative to the layer's
@@ -21,12 +22,13 @@ _DISTINCT_TOLERANCE = 1e-7
 _CHUNK = 1 << 22  # elements of the largest temporary a statistic makes (32 MB in float64)
 
 
-def layer_statistics(net: Network, state: Pass, grads: list[np.ndarray] | Stack,
+def layer_statistics(net: Network, state: Pass, grads: list[np.ndarray] | Stack | None,
                      projections: list[np.ndarray], scratch: Scratch | None = None) -> np.ndarray:
     """Statistics of every layer of every network, shape (K, n_layers, len(LAYER_STATS)).
 
     ``grads`` holds the weight gradients: a list of (K, fan_in, fan_out), one per layer, or the
-    ``Stack`` that ``backward_into`` fills. ``projections[l]`` is a fixed random vector (fan_in + 1,)
+    ``Stack`` that ``backward_into`` fills; None leaves ``grad_norm`` NaN (training fills it from the
+    next mini-batch, see ``gradient_norms``). ``projections[l]`` is a fixed random vector (fan_in + 1,)
     used to count distinct units; ``scratch`` holds temporaries from call to call.
     Dead fraction is defined for the ReLU family (units whose pre-activation is <= 0 on every example),
     saturated fraction for the saturating family (share of unit-example pairs beyond the 5% slope point);
@@ -46,11 +48,28 @@ def layer_statistics(net: Network, state: Pass, grads: list[np.ndarray] | Stack,
     groups.append((slice(L - 1, L), state.output[None], state.output[None], False))
     for layers, z, a, hidden in groups:
         out[:, layers, :4] = _activation_statistics(z, a, hidden, net.activation, scratch).transpose(1, 0, 2)
-    weights, biases, grad_weights = _parameter_blocks(net, grads)
+    weights, biases = _parameter_blocks(net)
     sizes = net.sizes
-    out[:, :, 4:6] = _weight_statistics(weights, grad_weights, sizes, scratch)
+    if grads is not None:
+        out[:, :, GRAD_NORM] = gradient_norms(net, grads, scratch)
+    out[:, :, 5] = _weight_std(weights, sizes, scratch)
     out[:, :, 6] = _distinct_units(weights, biases, sizes, projections)
     return out
+
+
+def gradient_norms(net: Network, grads: list[np.ndarray] | Stack, scratch: Scratch | None = None) -> np.ndarray:
+    """The Euclidean norm of each layer's weight gradient, (K, n_layers): the ``grad_norm`` statistic.
+
+    ``grads`` as in ``layer_statistics``. One ``np.add.reduceat`` over the squares of all weights.
+    """
+    scratch = scratch or Scratch()
+    if isinstance(grads, Stack):
+        grad_weights = grads.weight_block
+    else:
+        grad_weights = np.concatenate([g.reshape(net.n_networks, -1) for g in grads[:net.n_layers]], axis=1)
+    counts, starts = _weight_counts(tuple(net.sizes))
+    squares = np.square(grad_weights, out=scratch.get("squares", grad_weights.shape, grad_weights.dtype))
+    return np.sqrt(np.add.reduceat(squares, starts, axis=1))
 
 
 def _activation_statistics(z: np.ndarray, a: np.ndarray, hidden: bool, activation, scratch: Scratch) -> np.ndarray:
@@ -103,39 +122,30 @@ def _count_beyond(z: np.ndarray, bound: float, scratch: Scratch) -> np.ndarray:
     return counts.reshape(z.shape[:2])
 
 
-def _parameter_blocks(net: Network, grads) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All weights (K, W), all biases (K, B) and all weight gradients (K, W), layer after layer: views when
-    the network and the gradients are stacked, else concatenated copies."""
+def _parameter_blocks(net: Network) -> tuple[np.ndarray, np.ndarray]:
+    """All weights (K, W) and all biases (K, B), layer after layer: views when the network is stacked,
+    else concatenated copies."""
     K = net.n_networks
     if net.stack is not None:
-        weights, biases = net.stack.weight_block, net.stack.bias_block
-    else:
-        weights = np.concatenate([W.reshape(K, -1) for W in net.weights], axis=1)
-        biases = np.concatenate([b.reshape(K, -1) for b in net.biases], axis=1)
-    if isinstance(grads, Stack):
-        grad_weights = grads.weight_block
-    else:
-        grad_weights = np.concatenate([g.reshape(K, -1) for g in grads[:net.n_layers]], axis=1)
-    return weights, biases, grad_weights
+        return net.stack.weight_block, net.stack.bias_block
+    return (np.concatenate([W.reshape(K, -1) for W in net.weights], axis=1),
+            np.concatenate([b.reshape(K, -1) for b in net.biases], axis=1))
 
 
-def _weight_statistics(weights: np.ndarray, grad_weights: np.ndarray, sizes, scratch: Scratch) -> np.ndarray:
-    """grad_norm and weight_std of every layer, (K, L, 2), from the (K, W) blocks."""
+def _weight_std(weights: np.ndarray, sizes, scratch: Scratch) -> np.ndarray:
+    """weight_std of every layer, (K, L), from the (K, W) block of all weights."""
     counts, starts = _weight_counts(tuple(sizes))
-    out = np.empty((weights.shape[0], len(counts), 2))
-    squares = np.square(grad_weights, out=scratch.get("squares", grad_weights.shape, grad_weights.dtype))
-    out[:, :, 0] = np.sqrt(np.add.reduceat(squares, starts, axis=1))
     mean = np.add.reduceat(weights, starts, axis=1) / counts.astype(weights.dtype)  # (K, L); as np.std, two passes
     centered = scratch.get("squares", weights.shape, weights.dtype)
     for (first, W), (_, C) in zip(weight_runs(weights, sizes), weight_runs(centered, sizes)):
         run = W.shape[1]
         np.subtract(W, mean[:, first:first + run, None, None], out=C)
     np.square(centered, out=centered)
-    out[:, :, 1] = np.sqrt(np.add.reduceat(centered, starts, axis=1) / counts)
+    std = np.sqrt(np.add.reduceat(centered, starts, axis=1) / counts)
     # a layer of equal weights has std 0, not the ~1e-17 rounding leaves (it would show on a log axis)
     constant = np.maximum.reduceat(weights, starts, axis=1) == np.minimum.reduceat(weights, starts, axis=1)
-    out[:, :, 1][constant] = 0.0
-    return out
+    std[constant] = 0.0
+    return std
 
 
 @functools.lru_cache(maxsize=64)

@@ -61,15 +61,14 @@ def blas_threads(threads: int):
     return _controller.limit(limits=threads, user_api="blas")
 
 
-def mean_rows(n_train: int, n_test: int, batch_size: int | None, diagnostics: bool) -> float:
+def mean_rows(n_train: int, n_test: int, batch_size: int | None) -> float:
     """Rows per layer product, averaged over the products of one epoch: the record pass over the
-    training set (forward, and backward with diagnostics or full batch), the test pass, and the
-    mini-batch steps (forward and backward)."""
-    record = 1 + (2 if diagnostics or batch_size is None or batch_size >= n_train else 0)
+    training set (forward, and backward in full-batch mode, where it is the step), the test pass, and
+    the mini-batch steps (forward and backward)."""
     if batch_size is None or batch_size >= n_train:
-        return (record * n_train + n_test) / (record + 1)
+        return (3 * n_train + n_test) / 4
     n_batches = -(-n_train // batch_size)
-    return (record * n_train + n_test + 3 * n_train) / (record + 1 + 3 * n_batches)
+    return (n_train + n_test + 3 * n_train) / (2 + 3 * n_batches)
 
 
 # ---------------------------------------------------------------- malloc

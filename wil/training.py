@@ -12,7 +12,8 @@ from . import optimizers
 from .activations import get_activation
 from .config import LIMITS, Config
 from .datasets import Dataset, load_dataset
-from .diagnostics import HISTOGRAM_QUANTITIES, activation_bounds, histograms, layer_statistics
+from .diagnostics import (GRAD_NORM, HISTOGRAM_QUANTITIES, activation_bounds, gradient_norms, histograms,
+                          layer_statistics)
 from .initializers import get_initializer, make_label, parse_entry
 from .network import Network, Stack, Workspace, backward_into, forward, forward_into, loss_and_gradient, weight_runs
 from .results import Records, Result, build_result
@@ -22,6 +23,9 @@ from .threads import blas_threads, cap_malloc_arenas, mean_rows, plan, release_f
 LOSS_BOUND = 1e6
 GRID_SIZE = 40  # decision-boundary grid points per axis
 LSUV_BATCH = 256  # examples LSUV measures variances on (Mishkin & Matas use one mini-batch)
+# Training examples whose activations and pre-activations the histograms bin: the first ones, a random
+# sample (the split is shuffled), the same at every epoch. Binning costs as much as a layer product.
+HISTOGRAM_ROWS = 256
 # Runs that train at once in one process; the others wait their turn. A Streamlit server is one process
 # for every visitor, on a fraction of a core: runs at once would not finish sooner, only hold more memory
 # at once (a run may take ~300 MB within the limits; see docs/RELIABILITY.md and benchmarks/load.py).
@@ -64,7 +68,7 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
         progress(0.0)  # before waiting for a slot, so a caller can show that its run is queued
     with _run_slots:
         data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
-        rows = mean_rows(data.X_train.shape[0], data.X_test.shape[0], config.batch_size, diagnostics)
+        rows = mean_rows(data.X_train.shape[0], data.X_test.shape[0], config.batch_size)
         groups, threads = plan(config.width, rows, len(labels) * len(seeds))
         with np.errstate(all="ignore"), blas_threads(threads):
             records = _run(config, data, labels, seeds, progress, diagnostics, groups)
@@ -262,7 +266,14 @@ def _run(config: Config, data: Dataset, labels: list[str], seeds: list[int],
 
 def _train(setting: _Setting, net: Network, index: np.ndarray, records: Records, sink: _Sink,
            progress: ProgressCallback | None) -> None:
-    """The epochs of one group of networks, ``index`` their positions among all K."""
+    """The epochs of one group of networks, ``index`` their positions among all K.
+
+    The record of epoch e holds the state after e epochs: losses and activation statistics from a pass
+    over the whole training set, and the gradient at those weights. In full-batch mode that gradient is
+    the step's own. With mini-batches it is the gradient of the next step, on its mini-batch (after the
+    last epoch, on the first mini-batch of an order drawn as for one more epoch): the gradient the
+    optimizer actually uses, at no extra pass over the training set.
+    """
     config, X_train = setting.config, setting.X_train
     E = config.epochs
     n_train = X_train.shape[0]
@@ -274,23 +285,29 @@ def _train(setting: _Setting, net: Network, index: np.ndarray, records: Records,
     with np.errstate(all="ignore"):  # per thread
         for epoch in range(E + 1):
             # the full training set: the record of this epoch, and the gradient of a full-batch step
-            need_grads = setting.diagnostics or (full_batch and epoch < E)
             state_train = forward_into(live.net, X_train, live.workspace)
             loss, doutput, accuracy = loss_and_gradient(setting.task, state_train.output, setting.y_train)
-            grads = backward_into(live.net, X_train, state_train, doutput, live.workspace) if need_grads else None
+            grads = None
+            if full_batch and (setting.diagnostics or epoch < E):
+                grads = backward_into(live.net, X_train, state_train, doutput, live.workspace)
             k = live.index
             history[k, epoch, 0, 0], history[k, epoch, 0, 1] = loss, accuracy
             if setting.diagnostics:
                 records.layers[k, epoch] = layer_statistics(
                     live.net, state_train, grads, setting.projections, live.workspace.temporaries)
                 if epoch in setting.histogram_epochs:
-                    _record_histograms(sink, live, state_train, grads, epoch, config.activation)
+                    _record_histograms(sink, live, state_train.rows(HISTOGRAM_ROWS), grads, epoch,
+                                       config.activation)
             # the test set, into the same buffers: the training pass is no longer needed
             test_output = forward_into(live.net, setting.X_test, live.workspace).output
             test_loss, _, test_accuracy = loss_and_gradient(setting.task, test_output, setting.y_test)
             history[k, epoch, 1, 0], history[k, epoch, 1, 1] = test_loss, test_accuracy
             if setting.grid is not None and epoch in (0, E):
                 sink.put(sink.grid, epoch, live.index, _predict(live, setting.grid, setting.task), (0, np.nan))
+            if setting.diagnostics and not full_batch and epoch == E:  # the gradient at the final weights
+                rows = shuffle_rng.permutation(n_train)[:config.batch_size]
+                grads = _batch_gradient(setting.task, live, X_train[rows], setting.y_train[rows])[1]
+                _record_gradients(setting, records, sink, live, grads, epoch)
             grad_ok = None if grads is None else live.finite(grads)
             keep = _check_divergence(records, live, epoch, loss, grad_ok)
             if epoch == E or live.workspace is None:
@@ -298,27 +315,42 @@ def _train(setting: _Setting, net: Network, index: np.ndarray, records: Records,
             if full_batch:
                 live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
             else:
-                _minibatch_epoch(config, setting.task, live, X_train, setting.y_train, shuffle_rng, records,
-                                 epoch + 1)
+                _minibatch_epoch(setting, live, shuffle_rng, records, sink, epoch + 1)
                 if live.workspace is None:
                     return
             if progress is not None and (epoch + 1) % report_every == 0:
                 progress(min((epoch + 1) / E, 1.0))
 
 
-def _minibatch_epoch(config, task, live: _Live, X, y, rng, records, epoch):
-    """One pass over shuffled mini-batches; a batch whose loss explodes stops that network at ``epoch``."""
+def _batch_gradient(task: str, live: _Live, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, Stack]:
+    """The loss (K_live,) and the gradient of the live networks on one batch (in the pass buffers)."""
+    batch = forward_into(live.net, X, live.workspace)
+    loss, doutput, _ = loss_and_gradient(task, batch.output, y)
+    return loss, backward_into(live.net, X, batch, doutput, live.workspace)
+
+
+def _minibatch_epoch(setting: _Setting, live: _Live, rng, records: Records, sink: _Sink, epoch: int):
+    """One pass over shuffled mini-batches; a batch whose loss explodes stops that network at ``epoch``.
+    With diagnostics, the first batch's gradient is the record of the previous epoch's gradient."""
+    config, X, y = setting.config, setting.X_train, setting.y_train
     order = rng.permutation(X.shape[0])
     for start in range(0, X.shape[0], config.batch_size):
         rows = order[start:start + config.batch_size]
-        X_batch = X[rows]
-        batch = forward_into(live.net, X_batch, live.workspace)
-        loss, doutput, _ = loss_and_gradient(task, batch.output, y[rows])
-        grads = backward_into(live.net, X_batch, batch, doutput, live.workspace)
+        loss, grads = _batch_gradient(setting.task, live, X[rows], y[rows])
+        if start == 0 and setting.diagnostics:
+            _record_gradients(setting, records, sink, live, grads, epoch - 1)
         keep = _check_divergence(records, live, epoch, loss, live.finite(grads), during_epoch=True)
         if live.workspace is None:
             return
         live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
+
+
+def _record_gradients(setting: _Setting, records: Records, sink: _Sink, live: _Live, grads: Stack,
+                      epoch: int) -> None:
+    """The gradient's part of the record of ``epoch``: its norms and, at histogram epochs, its histogram."""
+    records.layers[live.index, epoch, :, GRAD_NORM] = gradient_norms(live.net, grads, live.workspace.temporaries)
+    if epoch in setting.histogram_epochs:
+        _record_histograms(sink, live, None, grads, epoch, setting.config.activation, ("gradient",))
 
 
 def _check_divergence(records: Records, live: _Live, epoch: int, loss: np.ndarray,
@@ -351,23 +383,26 @@ def _check_divergence(records: Records, live: _Live, epoch: int, loss: np.ndarra
     return keep
 
 
-def _record_histograms(sink: _Sink, live: _Live, state, grads: Stack, epoch: int, activation_name: str):
-    """Histograms of every layer's four quantities for the live networks of one group; each call bins
-    many layers at once (a row per layer and network)."""
+def _record_histograms(sink: _Sink, live: _Live, state, grads: Stack | None, epoch: int, activation_name: str,
+                       quantities: tuple[str, ...] = HISTOGRAM_QUANTITIES):
+    """Histograms of every layer's ``quantities`` for the live networks of one group, those that ``state``
+    (a pass) and ``grads`` hold; each call bins many layers at once (a row per layer and network)."""
     net = live.net
     K, depth = net.n_networks, net.n_layers - 1
-    Z, A = state.hidden  # (depth, K, n, width)
-    output = state.output[None]  # (1, K, n, n_outputs)
 
     def runs(block):  # the weights (or their gradients) as (run, K, fan_in x fan_out) per run of layers
         return [(first, W.transpose(1, 0, 2, 3)) for first, W in weight_runs(block, net.sizes)]
 
-    sources = {"activation": [(0, A, activation_bounds(activation_name)), (depth, output, None)],
-               "preactivation": [(0, Z, None), (depth, output, None)],
-               "weight": [(first, W, None) for first, W in runs(net.stack.weight_block)],
-               "gradient": [(first, W, None) for first, W in runs(grads.weight_block)]}
-    for quantity in HISTOGRAM_QUANTITIES:
-        for first, values, bounds in sources[quantity]:
+    sources = {"weight": [(first, W, None) for first, W in runs(net.stack.weight_block)]}
+    if state is not None:
+        Z, A = state.hidden  # (depth, K, n, width)
+        output = state.output[None]  # (1, K, n, n_outputs)
+        sources["activation"] = [(0, A, activation_bounds(activation_name)), (depth, output, None)]
+        sources["preactivation"] = [(0, Z, None), (depth, output, None)]
+    if grads is not None:
+        sources["gradient"] = [(first, W, None) for first, W in runs(grads.weight_block)]
+    for quantity in quantities:
+        for first, values, bounds in sources.get(quantity, ()):
             layers = values.shape[0]
             counts, left, right = histograms(values.reshape(layers * K, -1), bounds,
                                              scratch=live.workspace.temporaries)  # rows (layer, network)
