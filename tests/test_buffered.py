@@ -19,8 +19,9 @@ import wil
 from wil import optimizers
 from wil.activations import ACTIVATIONS
 from wil.diagnostics import distinct_units, histograms, layer_statistics
-from wil.network import (IN_PLACE, Network, Stack, Workspace, backward, backward_into, forward, forward_into,
-                         loss_and_gradient)
+from wil.network import (IN_PLACE, MIN_PART_ROWS, Network, Stack, Workspace, backward, backward_into, forward,
+                         forward_into, loss_and_gradient)
+from wil.threads import Plan
 
 SIZES = [3, 7, 7, 7, 2]
 
@@ -145,7 +146,7 @@ def _reference_histograms(values, bounds=None, n_bins=30):
         empty = ~np.isfinite(low)
         low[empty], high[empty] = 0.0, 1.0
     else:
-        low, high = np.full(K, float(bounds[0])), np.full(K, float(bounds[1]))
+        low, high = np.full(K, bounds[0], flat.dtype), np.full(K, bounds[1], flat.dtype)
     flat_range = high - low <= 1e-12 * np.maximum(np.abs(high), 1.0)
     low, high = np.where(flat_range, low - 0.5, low), np.where(flat_range, high + 0.5, high)
     width = (high - low) / n_bins
@@ -256,10 +257,51 @@ def test_networks_split_over_threads_give_the_same_frames(monkeypatch, batch_siz
     config = wil.Config(dataset="moons", n_samples=160, depth=3, width=8, epochs=10, batch_size=batch_size,
                         learning_rate=0.5)
     entries = ["he_normal", ("random_normal", {"std": 3.0}), "zeros", "glorot_uniform", "lsuv"]
-    monkeypatch.setattr(wil.training, "plan", lambda *args: (1, 1))
+    monkeypatch.setattr(wil.training, "plan", lambda *args: Plan(1, 1, 1, 1))
     one = wil.compare(config, entries, [0, 1])
-    monkeypatch.setattr(wil.training, "plan", lambda *args: (3, 1))
+    monkeypatch.setattr(wil.training, "plan", lambda *args: Plan(3, 1, 1, 1))
     split = wil.compare(config, entries, [0, 1])
     assert one.status["diverged"].any()
     for name in ("history", "layers", "histograms", "status", "grid"):
         pd.testing.assert_frame_equal(getattr(one, name), getattr(split, name), check_exact=True)
+
+
+@pytest.mark.parametrize("n", [200, 129, 127, 40])
+def test_a_pass_cut_into_row_blocks_equals_the_plain_pass(n):
+    """Blocks of rows on a thread pool: activations exact, gradients the sum of the blocks' (rounding
+    only); below MIN_PART_ROWS per block, one block."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    plain = random_network("tanh", [3, 9, 9, 9, 2], K=2)
+    net = Network.stacked(plain.weights, plain.biases, plain.activation)
+    rng = np.random.default_rng(2)
+    X, y = rng.standard_normal((n, 3)), rng.integers(0, 2, n)
+    reference = forward(plain, X)
+    _, doutput, _ = loss_and_gradient("classification", reference.output, y)
+    want = backward(plain, X, reference, doutput)
+    with ThreadPoolExecutor(2) as pool:
+        workspace = Workspace(net, max_rows=200, row_parts=3, pool=pool)
+        assert len(workspace.parts(n)) == min(3, max(1, n // MIN_PART_ROWS))
+        state = forward_into(net, X, workspace)
+        for got, expected in zip(state.preactivations + state.activations,
+                                 reference.preactivations + reference.activations):
+            np.testing.assert_array_equal(got, expected)
+        got = backward_into(net, X, state, doutput, workspace)
+        for g, w in zip(got.weights + got.biases, want):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("batch_size", [None, 100])
+def test_row_blocks_give_the_same_numbers_on_one_thread_or_two(monkeypatch, batch_size):
+    """A single network's passes cut into row blocks: the frames do not depend on the threads that run
+    the blocks (reproducible on any machine), and equal the uncut run's up to rounding."""
+    config = wil.Config(dataset="moons", n_samples=400, depth=3, width=16, epochs=8, batch_size=batch_size)
+    runs = {}
+    for how in (Plan(1, 2, 1, 1), Plan(1, 2, 2, 1), Plan(1, 1, 1, 1)):
+        monkeypatch.setattr(wil.training, "plan", lambda *args, how=how: how)
+        runs[how] = wil.compare(config, ["he_normal"], [0])
+    cut_one, cut_two, uncut = runs.values()
+    for name in ("history", "layers", "histograms", "status", "grid"):
+        pd.testing.assert_frame_equal(getattr(cut_one, name), getattr(cut_two, name), check_exact=True)
+    pd.testing.assert_frame_equal(cut_one.history, uncut.history, check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(cut_one.layers, uncut.layers, check_exact=False, rtol=1e-8)

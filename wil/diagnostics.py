@@ -204,7 +204,8 @@ def histograms(values: np.ndarray, bounds: tuple[float, float] | None = None, n_
     Parameters
     ----------
     values : (K, ...) any shape after the first axis; non-finite values are left out.
-    bounds : fixed (low, high) for every network, else each network's own finite min and max.
+    bounds : fixed (low, high) for every network, else each network's own finite min and max; bins are
+        computed in the values' floating-point precision.
     scratch : temporaries kept from call to call.
 
     Returns
@@ -225,7 +226,9 @@ def histograms(values: np.ndarray, bounds: tuple[float, float] | None = None, n_
             empty = ~np.isfinite(low)
             low[empty], high[empty] = 0.0, 1.0
     else:
-        low, high = np.full(K, float(bounds[0])), np.full(K, float(bounds[1]))
+        # in the values' precision, as their own min and max would be: float32 arithmetic moves half
+        # the bytes, and a value's bin changes only within rounding of an edge
+        low, high = np.full(K, bounds[0], flat.dtype), np.full(K, bounds[1], flat.dtype)
         plain = plain and bool((smallest >= low).all() and (largest <= high).all())
     flat_range = high - low <= 1e-12 * np.maximum(np.abs(high), 1.0)
     low, high = np.where(flat_range, low - 0.5, low), np.where(flat_range, high + 0.5, high)

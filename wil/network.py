@@ -280,9 +280,15 @@ class Workspace:
 
     Hidden layers must share one width (as every ``Config`` network does). ``grads`` is a ``Stack``
     laid out like the network's parameters, which ``backward_into`` fills.
+
+    ``row_parts`` > 1 cuts each pass of at least ``MIN_PART_ROWS`` examples per part into that many
+    blocks of rows. Examples do not mix until the weight gradient sums over them, so each block runs the
+    whole pass on its rows of the shared buffers, with gradients of its own, added up at the end: blocks
+    can run on parallel threads (``pool``, an executor; None runs them one after the other). The result
+    depends on ``row_parts``, never on ``pool``: the same numbers on one core or many.
     """
 
-    def __init__(self, net: Network, max_rows: int):
+    def __init__(self, net: Network, max_rows: int, row_parts: int = 1, pool=None):
         sizes = net.sizes
         hidden_widths = set(sizes[1:-1])
         if len(hidden_widths) != 1:
@@ -295,6 +301,8 @@ class Workspace:
         self.deltas = [np.empty((K, max_rows, width), dtype) for _ in range(2)]  # ping-pong, (K, n, width)
         self.scratch = np.empty((K, max_rows, width), dtype)
         self.grads = Stack.zeros(K, sizes, dtype)
+        self.row_parts, self.pool = max(1, int(row_parts)), pool
+        self.part_grads = [self.grads] + [Stack.zeros(K, sizes, dtype) for _ in range(self.row_parts - 1)]
         # each layer's weights transposed, copied before each backward pass: OpenBLAS multiplies by a
         # contiguous W^T faster than by a transposed view (for these shapes, by up to a third)
         self.weights_t = [np.empty((K, fan_out, fan_in), dtype) for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
@@ -308,6 +316,26 @@ class Workspace:
             self._views[n] = _Views(Z, A, list(Z), list(A), self.output[:, :n], [d[:, :n] for d in self.deltas],
                                     self.scratch[:, :n], np.ones(n, self.scratch.dtype))
         return self._views[n]
+
+    def parts(self, n: int) -> list[slice]:
+        """The blocks of rows a pass over ``n`` examples runs as (one, below ``MIN_PART_ROWS`` per part)."""
+        count = min(self.row_parts, max(1, n // MIN_PART_ROWS))
+        bounds = [n * i // count for i in range(count + 1)]
+        return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+    def run(self, tasks: list) -> None:
+        """Call every task, the first on this thread and the others on ``pool`` when there is one."""
+        if self.pool is None or len(tasks) == 1:
+            for task in tasks:
+                task()
+            return
+        others = [self.pool.submit(task) for task in tasks[1:]]
+        tasks[0]()
+        for other in others:
+            other.result()
+
+
+MIN_PART_ROWS = 64  # fewer rows per block, and the Python between products costs more than a thread gains
 
 
 class _Views(NamedTuple):
@@ -369,10 +397,17 @@ IN_PLACE = {"relu": (_relu_forward, _relu_backward), "tanh": (_tanh_forward, _ta
 def forward_into(net: Network, X: np.ndarray, workspace: Workspace) -> Pass:
     """``forward(net, X)`` computed into ``workspace``; the returned pass holds views of its buffers."""
     views = workspace.views(X.shape[0])
+    workspace.run([functools.partial(_forward_rows, net, X, views, rows) for rows in workspace.parts(X.shape[0])])
+    return Pass(views.zs + [views.output], views.activations + [views.output], (views.Z, views.A))
+
+
+def _forward_rows(net: Network, X: np.ndarray, views: "_Views", rows: slice) -> None:
+    """The forward pass of the examples ``rows``, into their rows of the buffers."""
     in_place = IN_PLACE.get(net.activation.name)
     f = net.activation.f
-    a = X
+    a = X[rows]
     for W, b, z, out in zip(net.weights, net.biases, views.zs, views.activations):  # the hidden layers
+        z, out = z[:, rows], out[:, rows]
         np.matmul(a, W, out=z)  # (K, n, width)
         z += b  # (K, 1, width) broadcast over examples
         if in_place is not None:
@@ -380,32 +415,42 @@ def forward_into(net: Network, X: np.ndarray, workspace: Workspace) -> Pass:
         else:
             out[...] = f(z)
         a = out
-    output = views.output
+    output = views.output[:, rows]
     np.matmul(a, net.weights[-1], out=output)  # (K, n, n_outputs)
     output += net.biases[-1]
-    return Pass(views.zs + [output], views.activations + [output], (views.Z, views.A))
 
 
 def backward_into(net: Network, X: np.ndarray, state: Pass, doutput: np.ndarray, workspace: Workspace) -> Stack:
     """``backward(net, X, state, doutput)`` computed into ``workspace``: returns ``workspace.grads``."""
     views = workspace.views(X.shape[0])
+    for layer in range(1, net.n_layers):
+        np.copyto(workspace.weights_t[layer], net.weights[layer].swapaxes(1, 2))  # (K, fan_out, fan_in)
+    parts = workspace.parts(X.shape[0])
+    workspace.run([functools.partial(_backward_rows, net, X, state, doutput, views, workspace.weights_t, grads, rows)
+                   for grads, rows in zip(workspace.part_grads, parts)])
     grads = workspace.grads
+    for part in workspace.part_grads[1:len(parts)]:
+        grads.flat += part.flat
+    return grads
+
+
+def _backward_rows(net: Network, X: np.ndarray, state: Pass, doutput: np.ndarray, views: "_Views",
+                   weights_t: list[np.ndarray], grads: Stack, rows: slice) -> None:
+    """The gradients from the examples ``rows`` alone, into ``grads``."""
     in_place = IN_PLACE.get(net.activation.name)
     df = net.activation.df
-    delta = doutput  # (K, n, fan_out) gradient w.r.t. the layer's pre-activation
+    ones = views.ones[:rows.stop - rows.start]
+    delta = doutput[:, rows]  # (K, n, fan_out) gradient w.r.t. the layer's pre-activation
     for layer in range(net.n_layers - 1, 0, -1):
-        z, a = state.preactivations[layer - 1], state.activations[layer - 1]  # (K, n, fan_in)
+        z, a = state.preactivations[layer - 1][:, rows], state.activations[layer - 1][:, rows]  # (K, n, fan_in)
         np.matmul(a.swapaxes(1, 2), delta, out=grads.weights[layer])  # (K, fan_in, fan_out)
-        np.matmul(views.ones, delta, out=grads.biases[layer][:, 0])  # (K, fan_out): sums over examples
-        back = views.deltas[layer % 2]  # (K, n, fan_in)
-        weights_t = workspace.weights_t[layer]
-        np.copyto(weights_t, net.weights[layer].swapaxes(1, 2))  # (K, fan_out, fan_in)
-        np.matmul(delta, weights_t, out=back)
+        np.matmul(ones, delta, out=grads.biases[layer][:, 0])  # (K, fan_out): sums over examples
+        back = views.deltas[layer % 2][:, rows]  # (K, n, fan_in)
+        np.matmul(delta, weights_t[layer], out=back)
         if in_place is not None:
-            in_place[1](back, z, a, views.scratch)
+            in_place[1](back, z, a, views.scratch[:, rows])
         else:
             back *= df(z, a)
         delta = back
-    np.matmul(X.T, delta, out=grads.weights[0])  # (K, n_features, width)
-    np.matmul(views.ones, delta, out=grads.biases[0][:, 0])
-    return grads
+    np.matmul(X[rows].T, delta, out=grads.weights[0])  # (K, n_features, width)
+    np.matmul(ones, delta, out=grads.biases[0][:, 0])

@@ -23,10 +23,12 @@ import contextlib
 import ctypes
 import os
 import sys
+from typing import NamedTuple
 
 # multiply-adds of one stacked layer product (networks x rows x width x width) from which the networks
 # are split over the cores
 SPLIT_WORK = 6_000_000
+ROW_PARTS = 2  # blocks of rows a single network's passes are cut into, from SPLIT_WORK
 
 _controller = None
 
@@ -39,14 +41,30 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def plan(width: int, n_rows: float, n_networks: int) -> tuple[int, int]:
-    """(groups of networks trained in parallel threads, BLAS threads) for products of
-    ``n_rows x width x width`` stacked over ``n_networks`` networks (``n_rows``: the mean over a run's
-    products, see ``mean_rows``)."""
+class Plan(NamedTuple):
+    """How a run uses the cores."""
+
+    groups: int  # groups of networks trained side by side, one Python thread each
+    row_parts: int  # blocks of rows each pass is cut into (see ``wil.network.Workspace``)
+    threads: int  # Python threads that run the row blocks (1: one after the other)
+    blas: int  # BLAS threads
+
+
+def plan(width: int, n_rows: float, n_networks: int) -> Plan:
+    """How to run products of ``n_rows x width x width`` stacked over ``n_networks`` networks
+    (``n_rows``: the mean over a run's products, see ``mean_rows``).
+
+    Several networks with enough work per product split into groups, one per core. A single network
+    with enough work cuts its passes into ``ROW_PARTS`` blocks of rows, run on parallel threads when
+    there are cores for them; the blocks depend on the shapes only, so the numbers do not depend on the
+    machine."""
     cores = available_cores()
-    if n_networks >= 2 and cores >= 2 and n_networks * n_rows * width * width >= SPLIT_WORK:
-        return min(cores, n_networks), 1
-    return 1, 1
+    work = n_networks * n_rows * width * width
+    if n_networks >= 2 and cores >= 2 and work >= SPLIT_WORK:
+        return Plan(min(cores, n_networks), 1, 1, 1)
+    if n_networks == 1 and work >= SPLIT_WORK:
+        return Plan(1, ROW_PARTS, min(cores, ROW_PARTS), 1)
+    return Plan(1, 1, 1, 1)
 
 
 def blas_threads(threads: int):

@@ -17,7 +17,7 @@ from .diagnostics import (GRAD_NORM, HISTOGRAM_QUANTITIES, activation_bounds, gr
 from .initializers import get_initializer, make_label, parse_entry
 from .network import Network, Stack, Workspace, backward_into, forward, forward_into, loss_and_gradient, weight_runs
 from .results import Records, Result, build_result
-from .threads import blas_threads, cap_malloc_arenas, mean_rows, plan, release_free_memory
+from .threads import Plan, blas_threads, cap_malloc_arenas, mean_rows, plan, release_free_memory
 
 # A loss above this is reported as an explosion: a million times the loss of guessing.
 LOSS_BOUND = 1e6
@@ -69,9 +69,9 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
     with _run_slots:
         data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
         rows = mean_rows(data.X_train.shape[0], data.X_test.shape[0], config.batch_size)
-        groups, threads = plan(config.width, rows, len(labels) * len(seeds))
-        with np.errstate(all="ignore"), blas_threads(threads):
-            records = _run(config, data, labels, seeds, progress, diagnostics, groups)
+        how = plan(config.width, rows, len(labels) * len(seeds))
+        with np.errstate(all="ignore"), blas_threads(how.blas):
+            records = _run(config, data, labels, seeds, progress, diagnostics, how)
         result = build_result(config, data, records)
         del records, data
         release_free_memory()  # the run's arrays, and what other threads freed meanwhile
@@ -164,18 +164,20 @@ class _Live:
     and their indices among all K. A network that diverges is dropped, so it costs nothing afterwards
     (its frames end at its ``diverged_epoch``, so nothing it would compute later is ever reported)."""
 
-    def __init__(self, net: Network, optimizer: str, max_rows: int, index: np.ndarray):
+    def __init__(self, net: Network, optimizer: str, max_rows: int, index: np.ndarray, row_parts: int = 1,
+                 pool=None):
         self.net, self.optimizer, self.max_rows = net, optimizer, max_rows
+        self.row_parts, self.pool = row_parts, pool  # see wil.network.Workspace
         self.index = index  # (K_live,) positions in the records
         self.state = optimizers.init(optimizer, [net.stack.flat])
-        self.workspace = Workspace(net, max_rows)
+        self.workspace = Workspace(net, max_rows, row_parts, pool)
 
     def drop(self, keep: np.ndarray) -> None:
         """Keep only the networks selected by the boolean mask ``keep`` (K_live,)."""
         self.net = self.net.take(keep)
         self.index = self.index[keep]
         self.state = optimizers.take(self.state, keep)
-        self.workspace = Workspace(self.net, self.max_rows) if keep.any() else None
+        self.workspace = Workspace(self.net, self.max_rows, self.row_parts, self.pool) if keep.any() else None
 
     def step(self, grads: np.ndarray, learning_rate: float) -> None:
         """One optimizer update from the (K_live, P) gradient, which it overwrites."""
@@ -231,9 +233,10 @@ class _Sink:
 
 
 def _run(config: Config, data: Dataset, labels: list[str], seeds: list[int],
-         progress: ProgressCallback | None, diagnostics: bool, groups: int = 1) -> Records:
-    """Train all networks; with ``groups`` > 1, split them into that many groups trained in parallel
-    threads (the networks are independent; NumPy releases the GIL in its heavy calls)."""
+         progress: ProgressCallback | None, diagnostics: bool, how: Plan = Plan(1, 1, 1, 1)) -> Records:
+    """Train all networks as ``how`` says: with ``groups`` > 1, split into that many groups trained in
+    parallel threads (the networks are independent; NumPy releases the GIL in its heavy calls); with
+    ``row_parts`` > 1, each pass cut into blocks of rows, on ``threads`` threads."""
     dtype = np.dtype(config.dtype)
     net = initialize_networks(config, data, labels, seeds)
     K, L, E = net.n_networks, net.n_layers, config.epochs
@@ -246,17 +249,22 @@ def _run(config: Config, data: Dataset, labels: list[str], seeds: list[int],
          for layer, W in enumerate(net.weights)],
         _grid(data) if data.n_features == 2 else None, diagnostics, records.histogram_epochs)
     sink = _Sink(K)
-    parts = [part for part in np.array_split(np.arange(K), groups) if len(part)]
-    if len(parts) == 1:
-        _train(setting, net, parts[0], records, sink, progress)
+    parts = [part for part in np.array_split(np.arange(K), how.groups) if len(part)]
+    workers = max(len(parts), how.threads) - 1
+    if workers == 0:
+        _train(setting, net, parts[0], records, sink, progress, how.row_parts)
     else:
         from concurrent.futures import ThreadPoolExecutor  # here: it imports logging, slow for `import wil`
 
-        with ThreadPoolExecutor(len(parts) - 1) as pool:
-            others = [pool.submit(_train, setting, net.take(part), part, records, sink, None) for part in parts[1:]]
-            _train(setting, net.take(parts[0]), parts[0], records, sink, progress)  # this thread reports progress
-            for other in others:
-                other.result()
+        with ThreadPoolExecutor(workers) as pool:
+            if len(parts) == 1:  # one group, its row blocks on the pool
+                _train(setting, net, parts[0], records, sink, progress, how.row_parts, pool)
+            else:
+                others = [pool.submit(_train, setting, net.take(part), part, records, sink, None)
+                          for part in parts[1:]]
+                _train(setting, net.take(parts[0]), parts[0], records, sink, progress)  # this thread reports
+                for other in others:
+                    other.result()
     sink.finish(records)
     records.grid_points = setting.grid
     if progress is not None:
@@ -265,8 +273,9 @@ def _run(config: Config, data: Dataset, labels: list[str], seeds: list[int],
 
 
 def _train(setting: _Setting, net: Network, index: np.ndarray, records: Records, sink: _Sink,
-           progress: ProgressCallback | None) -> None:
-    """The epochs of one group of networks, ``index`` their positions among all K.
+           progress: ProgressCallback | None, row_parts: int = 1, pool=None) -> None:
+    """The epochs of one group of networks, ``index`` their positions among all K (passes cut into
+    ``row_parts`` blocks of rows, run on ``pool``: see ``wil.network.Workspace``).
 
     The record of epoch e holds the state after e epochs: losses and activation statistics from a pass
     over the whole training set, and the gradient at those weights. In full-batch mode that gradient is
@@ -280,7 +289,7 @@ def _train(setting: _Setting, net: Network, index: np.ndarray, records: Records,
     full_batch = config.batch_size is None or config.batch_size >= n_train
     shuffle_rng = np.random.default_rng([config.seed, 1])  # one mini-batch order for all K networks
     report_every = max(1, E // 100)
-    live = _Live(net, config.optimizer, max(n_train, setting.X_test.shape[0]), index)
+    live = _Live(net, config.optimizer, max(n_train, setting.X_test.shape[0]), index, row_parts, pool)
     history = records.history
     with np.errstate(all="ignore"):  # per thread
         for epoch in range(E + 1):
