@@ -305,3 +305,17 @@ def test_row_blocks_give_the_same_numbers_on_one_thread_or_two(monkeypatch, batc
         pd.testing.assert_frame_equal(getattr(cut_one, name), getattr(cut_two, name), check_exact=True)
     pd.testing.assert_frame_equal(cut_one.history, uncut.history, check_exact=False, rtol=1e-9)
     pd.testing.assert_frame_equal(cut_one.layers, uncut.layers, check_exact=False, rtol=1e-8)
+
+
+def test_the_thread_plan_follows_the_shapes(monkeypatch):
+    import wil.threads as threads
+
+    monkeypatch.setattr(threads, "available_cores", lambda: 2)
+    assert threads.plan(64, 1000, 8) == Plan(2, 1, 1, 1)  # S1: the networks split over the cores
+    assert threads.plan(256, 350, 1) == Plan(1, 2, 2, 1)  # S4: one network, its rows cut in two
+    assert threads.plan(32, 300, 5) == Plan(1, 1, 1, 1)  # the demo: too little work per product
+    monkeypatch.setattr(threads, "available_cores", lambda: 1)
+    assert threads.plan(64, 1000, 8) == Plan(1, 1, 1, 1)
+    assert threads.plan(256, 350, 1) == Plan(1, 2, 1, 1)  # the same blocks, so the same numbers, one thread
+    assert threads.mean_rows(1000, 333, None) == (3 * 1000 + 333) / 4
+    assert threads.mean_rows(1000, 333, 128) == (1000 + 333 + 3 * 1000) / (2 + 3 * 8)
