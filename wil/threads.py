@@ -14,8 +14,8 @@ Chosen per run from the shapes, not taken from the environment (measured by
   in between it goes either way). On a busy machine it can still lose, as any parallelism does.
 * A single network has nothing to split, so its passes are cut into blocks of rows instead, run by
   parallel Python threads in the same way (``wil.network.Workspace``); measured on S4 (depth 50, width
-  256): 1.5x faster than one thread, where two BLAS threads were 1.25x faster on an idle machine and
-  5x slower on a busy one.
+  256): 1.5x faster than one thread, where two BLAS threads were 1.25x faster (and, on the same busy
+  machine, made S2 5x slower).
 
 Also ``cap_malloc_arenas`` and ``release_free_memory``, so that a server's many threads share
 and return their freed memory.
