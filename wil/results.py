@@ -51,8 +51,14 @@ class Result:
     history : initializer, seed, epoch, split ("train"/"test"), loss, accuracy (NaN for regression)
     layers : initializer, seed, epoch, layer, act_mean, act_std, dead_fraction, saturated_fraction,
         grad_norm, weight_std, distinct_units. Layers are 1..depth, the output layer depth + 1.
+        Epoch e is the state after e epochs. Activation statistics come from a pass over the whole
+        training split; ``grad_norm`` is the norm of the loss gradient at that epoch's weights, over the
+        whole training split in full batch, else over the next step's mini-batch (the gradient the
+        optimizer uses; after the last epoch, the first mini-batch of one more epoch's order).
     histograms : initializer, seed, epoch, layer, quantity ("activation", "preactivation", "weight",
-        "gradient"), bin_left, bin_right, count
+        "gradient"), bin_left, bin_right, count. Activations and pre-activations are binned over the
+        first ``wil.training.HISTOGRAM_ROWS`` (256) training examples, a random sample; gradients are
+        those of ``grad_norm``.
     status : initializer, seed, diverged (bool), diverged_epoch (NA if none), reason, final_train_loss,
         final_test_loss, final_train_accuracy, final_test_accuracy
     grid : initializer, seed, epoch, x1, x2, prediction, probability (2-D datasets; epoch 0 and last)
