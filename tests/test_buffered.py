@@ -319,3 +319,20 @@ def test_the_thread_plan_follows_the_shapes(monkeypatch):
     assert threads.plan(256, 350, 1) == Plan(1, 2, 1, 1)  # the same blocks, so the same numbers, one thread
     assert threads.mean_rows(1000, 333, None) == (3 * 1000 + 333) / 4
     assert threads.mean_rows(1000, 333, 128) == (1000 + 333 + 3 * 1000) / (2 + 3 * 8)
+
+
+@pytest.mark.parametrize("files, quota", [
+    ({"cpu.max": "150000 100000\n"}, 1.5), ({"cpu.max": "max 100000\n"}, None),
+    ({"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 0.5),
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ({"cpu.max": "garbage here\n"}, None), ({}, None)])
+def test_a_containers_cpu_quota_caps_the_cores(tmp_path, monkeypatch, files, quota):
+    import wil.threads as threads
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert threads.cpu_quota(str(tmp_path)) == quota
+    monkeypatch.setattr(threads, "cpu_quota", lambda: quota)
+    monkeypatch.setattr(threads.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert threads.available_cores() == (4 if quota is None else max(1, int(quota)))

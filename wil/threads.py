@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import math
 import os
 import sys
 from typing import NamedTuple
@@ -38,11 +39,37 @@ _controller = None
 
 
 def available_cores() -> int:
-    """Cores this process may run on."""
+    """Cores this process may run on: the CPU affinity, capped by a container's CPU quota (a cloud
+    instance may see every core of its host but be allowed the time of one)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = cpu_quota()
+    return cores if quota is None else max(1, min(cores, math.floor(quota)))
+
+
+def cpu_quota(root: str = "/sys/fs/cgroup") -> float | None:
+    """The CPU time this process's cgroup may use, in cores (e.g. 0.5), or None when unlimited or
+    unknown. Reads cgroup v2's ``cpu.max`` ("150000 100000", or "max 100000"), else cgroup v1's
+    ``cpu.cfs_quota_us`` and ``cpu.cfs_period_us`` (quota -1: unlimited)."""
+    def read(path):
+        try:
+            with open(os.path.join(root, path)) as file:
+                return file.read().split()
+        except (OSError, ValueError):
+            return None
+
+    try:
+        fields = read("cpu.max")
+        if fields and len(fields) == 2:
+            return None if fields[0] == "max" else int(fields[0]) / int(fields[1])
+        quota, period = read("cpu/cpu.cfs_quota_us"), read("cpu/cpu.cfs_period_us")
+        if quota and period and int(quota[0]) > 0 and int(period[0]) > 0:
+            return int(quota[0]) / int(period[0])
+    except ValueError:  # a file that is not what the kernel writes
+        return None
+    return None
 
 
 class Plan(NamedTuple):
