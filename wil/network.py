@@ -335,7 +335,7 @@ class Workspace:
             other.result()
 
 
-MIN_PART_ROWS = 64  # fewer rows per block, and the Python between products costs more than a thread gains
+MIN_PART_ROWS = 32  # fewer rows per block, and the Python between products costs more than a thread gains
 
 
 class _Views(NamedTuple):
