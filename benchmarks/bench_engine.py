@@ -145,8 +145,9 @@ def matmul_flops(config: wil.Config, n_networks: int, diagnostics: bool, engine:
 
     Per epoch: the record pass (forward over the training and the test split), the training steps
     (forward, weight gradients, and deltas for every layer but the first), and for wil with diagnostics
-    the full-training-set gradient that ``grad_norm`` reports (the full-batch step reuses it). Elementwise
-    work, reductions and the decision-boundary grid are not counted.
+    the gradient ``grad_norm`` reports after the last epoch (over the training split in full batch,
+    else one mini-batch; before, it is the step's own). Elementwise work, reductions and the
+    decision-boundary grid are not counted.
     """
     sizes = layer_sizes(config)
     pairs = list(zip(sizes[:-1], sizes[1:]))
@@ -160,10 +161,13 @@ def matmul_flops(config: wil.Config, n_networks: int, diagnostics: bool, engine:
     for epoch in range(config.epochs + 1):
         macs += (n_train + n_test) * forward_row
         training = epoch < config.epochs
-        if (full and training) or (diagnostics and engine == "wil"):
+        last_gradient = not training and diagnostics and engine == "wil"
+        if full and (training or last_gradient):
             macs += n_train * backward_row
         if not full and training:
             macs += sum(b * (forward_row + backward_row) for b in batches)
+        if not full and last_gradient:
+            macs += batches[0] * (forward_row + backward_row)
     return 2.0 * macs * n_networks
 
 
