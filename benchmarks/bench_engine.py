@@ -39,6 +39,7 @@ import wil  # noqa: E402
 import wil.config  # noqa: E402
 import wil.threads  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+from wil.threads import Plan  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 RELU_INITS = ("he_normal", "he_uniform", "glorot_normal", "glorot_uniform")
@@ -225,9 +226,10 @@ def bench_scenario(scenario: Scenario, repeats: int, peak: dict, torch_runner=No
     row["peak_64"] = max(v for (d, _), v in peak.items() if d == "float64")
     row["peak_32"] = max(v for (d, _), v in peak.items() if d == "float32")
     n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - config.n_train()
-    groups, blas = wil.threads.plan(config.width, wil.threads.mean_rows(config.n_train(), n_test,
-                                                                        config.batch_size), K)
-    row["threads"] = f"{groups} group{'s' if groups > 1 else ''}" + (f", BLAS {blas}" if blas > 1 else "")
+    how = wil.threads.plan(config.width, wil.threads.mean_rows(config.n_train(), n_test, config.batch_size), K)
+    row["threads"] = (f"{how.groups} group{'s' if how.groups > 1 else ''}"
+                      + (f", rows in {how.row_parts} blocks on {how.threads} threads" if how.row_parts > 1 else "")
+                      + (f", BLAS {how.blas}" if how.blas > 1 else ""))
     if torch_runner is not None:
         row["torch_threads"] = torch_runner.threads
         row["t_torch"] = statistics.median(torch_times)
@@ -409,8 +411,10 @@ def _peak_rss_mb() -> float:
 
 # ---------------------------------------------------------------- BLAS threads
 
-THREAD_MODES = {"1 thread": lambda cores: (1, 1), "networks split": lambda cores: (cores, 1),
-                "BLAS threads": lambda cores: (1, cores)}
+THREAD_MODES = {"1 thread": lambda cores: Plan(1, 1, 1, 1),
+                "networks split": lambda cores: Plan(cores, 1, 1, 1),
+                "row blocks": lambda cores: Plan(1, wil.threads.ROW_PARTS, min(cores, wil.threads.ROW_PARTS), 1),
+                "BLAS threads": lambda cores: Plan(1, 1, 1, cores)}
 
 
 def bench_threads(repeats: int) -> list[dict]:
@@ -420,8 +424,8 @@ def bench_threads(repeats: int) -> list[dict]:
     rows = []
     print(f"\nThread modes: speed-up over 1 thread (time at 1 thread / time in the mode; >1: the mode wins) "
           f"with {cores} cores; depth 3, full batch, diagnostics on, median of {repeats} alternated rounds.\n")
-    print("| rows (n) | width | K | K x n x width^2 | dtype | networks split | BLAS threads | rule |")
-    print("|---" * 8 + "|")
+    print("| rows (n) | width | K | K x n x width^2 | dtype | networks split | row blocks | BLAS threads | rule |")
+    print("|---" * 9 + "|")
     for width in (32, 64, 128, 256):
         for n_train in (128, 375, 1000, 3000):
             for K in (1, 4, 8):
@@ -440,15 +444,16 @@ def bench_threads(repeats: int) -> list[dict]:
                     speedup = {name: _median_ratio(seconds["1 thread"], seconds[name]) if seconds[name] else
                                float("nan") for name in modes}
                     rule = wil.threads.plan(width, wil.threads.mean_rows(n_train, n_train // 3, None), K)
-                    rows.append({"n": n_train, "width": width, "K": K, "dtype": dtype, **speedup, "rule": rule})
+                    rows.append({"n": n_train, "width": width, "K": K, "dtype": dtype, **speedup,
+                                 "rule": tuple(rule)})
                     print(f"| {n_train} | {width} | {K} | {work:,} | {dtype} | {speedup['networks split']:.2f} | "
-                          f"{speedup['BLAS threads']:.2f} | {rule} |", flush=True)
+                          f"{speedup['row blocks']:.2f} | {speedup['BLAS threads']:.2f} | {tuple(rule)} |", flush=True)
     return rows
 
 
 @contextlib.contextmanager
-def forced_plan(mode: tuple[int, int]):
-    """Train with (groups, BLAS threads) = ``mode`` whatever the rule says."""
+def forced_plan(mode: "Plan"):
+    """Train with the thread plan ``mode`` whatever the rule says."""
     import wil.training
     original = wil.training.plan
     wil.training.plan = lambda *args: mode
