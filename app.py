@@ -614,17 +614,27 @@ def main() -> None:
     st.markdown(_summary(config))
     divergence_note(result)
 
-    pages = {
-        "Training": training_tab, "Activations": activations_tab, "Gradients": gradients_tab,
-        "Dead neurons": dead_units_tab, "Decision boundary": boundary_tab, "Weights": weights_tab,
-        "Learn": learn_tab, "Share & export": export_tab,
-    }
+    result_tabs(result)
+
+
+PAGES = {
+    "Training": training_tab, "Activations": activations_tab, "Gradients": gradients_tab,
+    "Dead neurons": dead_units_tab, "Decision boundary": boundary_tab, "Weights": weights_tab,
+    "Learn": learn_tab, "Share & export": export_tab,
+}
+
+
+@st.fragment
+def result_tabs(result: wil.Result) -> None:
+    """The tabs. A fragment: switching tabs or moving a view-only control reruns only this part of the
+    page (the configuration cannot change there), so the sidebar and the header are not sent again."""
     # Lazy tabs: only the open one is drawn. The open tab is part of the link (?tab=...), so a shared
     # link opens on the same view.
-    tabs = st.tabs(list(pages), key=TAB_KEY, bind="query-params")
-    for tab, draw in zip(tabs, pages.values()):
+    tabs = st.tabs(list(PAGES), key=TAB_KEY, bind="query-params")
+    for tab, draw in zip(tabs, PAGES.values()):
         if tab.open:
             with tab:
                 draw(result)
+
 
 main()
