@@ -333,8 +333,9 @@ CHARTS = {
 }
 
 
-# About ten configurations' worth of drawn charts (each at most a few hundred kB).
-@st.cache_data(max_entries=120, show_spinner=False)
+# A few configurations' worth of drawn charts: each is small for the demo (under 0.2 MB of data) and at
+# most ~1 MB within the limits (12 initializers, 50 layers), so the cache holds at most ~60 MB.
+@st.cache_data(max_entries=60, show_spinner=False)
 def _draw_chart(config: wil.Config, name: str, _result: wil.Result, **options) -> None:
     """Build and draw one chart. Streamlit caches the drawn element with the call: a rerun (or another
     session) asking for the same chart of the same configuration replays it and builds nothing."""
@@ -342,9 +343,21 @@ def _draw_chart(config: wil.Config, name: str, _result: wil.Result, **options) -
     st.altair_chart(CHARTS[name](_result, **options), width="content")
 
 
+# The decision boundary (a cell per grid point, panel and stage) and the heatmaps (a cell per epoch, layer
+# and initializer) reach 2-5 MB of data within the limits: a few of them, at most ~40 MB.
+@st.cache_data(max_entries=8, show_spinner=False)
+def _draw_large_chart(config: wil.Config, name: str, _result: wil.Result, **options) -> None:
+    """``_draw_chart`` for the charts with the most data."""
+    st.altair_chart(CHARTS[name](_result, **options), width="content")
+
+
+LARGE_CHARTS = ("boundary", "heatmap")
+
+
 def _chart(result: wil.Result, name: str, **options) -> None:
     """Chart ``name`` of ``CHARTS`` for ``result`` with view ``options``, cached on the configuration."""
-    _draw_chart(result.config, name, result, **options)
+    draw = _draw_large_chart if name in LARGE_CHARTS else _draw_chart
+    draw(result.config, name, result, **options)
 
 
 def _summary(config: wil.Config) -> str:

@@ -160,12 +160,13 @@ def measure_once(browser, root: pathlib.Path = ROOT) -> dict[str, float]:
     return figures
 
 
-def server_side() -> None:
+def server_side(root: pathlib.Path = ROOT) -> None:
     """The script alone through ``AppTest``: time per run, and what each chart sends to the browser."""
     import pyarrow.ipc
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    sys.path.insert(0, str(root))  # the checkout's own wil
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=120)
     print("server side (AppTest, one process; a first run pays the imports and the training):")
     charts = []
     t = time.perf_counter()
@@ -216,7 +217,7 @@ def main() -> None:
         values = [run[name] for run in runs]
         print(f"  {name:<56} {statistics.median(values):7.2f}  ({min(values):.2f}-{max(values):.2f})")
     if args.server:
-        server_side()
+        server_side(args.root)
 
 
 if __name__ == "__main__":
