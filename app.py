@@ -24,16 +24,20 @@ st.set_page_config(page_title="wil · the weight-initialization lab", page_icon=
                    initial_sidebar_state="expanded")
 
 MAX_SLOTS = int(wil.LIMITS["compare"][1])
-DEMO = wil.Config.demo()
+# The app trains in float32: about 1.6x faster than float64 for the demo, and the lessons on screen are
+# the same (the precision selector offers float64).
+APP_DTYPE = "float32"
+DEMO = dataclasses.replace(wil.Config.demo(), dtype=APP_DTYPE)
 # Prepared comparisons for a presenter, each a story that shows on the first screen.
 LESSONS = {
     "The classic: ReLU, 8 layers (the demo)": DEMO,
     "Deep ReLU, 30 layers: He keeps the signal, Glorot loses it": wil.Config(
         dataset="moons", n_samples=400, noise=0.2, activation="relu", depth=30, width=32, epochs=150,
-        learning_rate=0.05, compare=("glorot_uniform", "he_normal", "orthogonal", "lsuv")),
+        learning_rate=0.05, compare=("glorot_uniform", "he_normal", "orthogonal", "lsuv"), dtype=APP_DTYPE),
     "Tanh: too small fades, too large saturates, Glorot learns": wil.Config(
         dataset="circles", n_samples=400, noise=0.1, activation="tanh", depth=8, width=32, epochs=150,
-        learning_rate=0.1, compare=("random_normal(std=0.01)", "random_normal(std=1)", "glorot_uniform", "he_normal")),
+        learning_rate=0.1, compare=("random_normal(std=0.01)", "random_normal(std=1)", "glorot_uniform", "he_normal"),
+        dtype=APP_DTYPE),
 }
 # Offered when a slot is added: the next of these not yet compared.
 NEW_SLOT_NAMES = ("he_normal", "glorot_uniform", "lecun_normal", "orthogonal", "zeros", "random_normal",
@@ -315,9 +319,45 @@ def train_with_progress(config: wil.Config) -> wil.Result:
 
 # ---------------------------------------------------------------- main area
 
-def _chart(chart) -> None:
-    """Every chart keeps the size its builder chose (about 900 px wide, for a projector's 1280 px)."""
-    st.altair_chart(chart, width="content")
+# Every chart of the page, by name: a ``wil.charts`` builder applied to a Result and view options.
+CHARTS = {
+    "loss": lambda result: charts.loss_curves(result.history, result.status),
+    "accuracy": lambda result: charts.accuracy_curves(result.history, result.status),
+    "final_scores": lambda result: charts.final_scores(result.status),
+    "activation_std": lambda result, epoch: charts.activation_std_by_layer(
+        result.layers, wil.theory_frame(result.config), epoch=epoch),
+    "histograms": lambda result, **options: charts.histogram_grid(result.histograms, **options),
+    "profile": lambda result, field, **options: charts.layer_profile(result.layers, field, **options),
+    "heatmap": lambda result, field, **options: charts.layer_heatmap(result.layers, field, **options),
+    "boundary": lambda result: charts.decision_boundary(result.grid, result.points, result.status),
+}
+
+
+# A few configurations' worth of drawn charts: each is small for the demo (under 0.2 MB of data) and at
+# most ~1 MB within the limits (12 initializers, 50 layers), so the cache holds at most ~60 MB.
+@st.cache_data(max_entries=60, show_spinner=False)
+def _draw_chart(config: wil.Config, name: str, _result: wil.Result, **options) -> None:
+    """Build and draw one chart. Streamlit caches the drawn element with the call: a rerun (or another
+    session) asking for the same chart of the same configuration replays it and builds nothing."""
+    # Every chart keeps the size its builder chose (about 900 px wide, for a projector's 1280 px).
+    st.altair_chart(CHARTS[name](_result, **options), width="content")
+
+
+# The decision boundary (a cell per grid point, panel and stage) and the heatmaps (a cell per epoch, layer
+# and initializer) reach 2-5 MB of data within the limits: a few of them, at most ~40 MB.
+@st.cache_data(max_entries=8, show_spinner=False)
+def _draw_large_chart(config: wil.Config, name: str, _result: wil.Result, **options) -> None:
+    """``_draw_chart`` for the charts with the most data."""
+    st.altair_chart(CHARTS[name](_result, **options), width="content")
+
+
+LARGE_CHARTS = ("boundary", "heatmap")
+
+
+def _chart(result: wil.Result, name: str, **options) -> None:
+    """Chart ``name`` of ``CHARTS`` for ``result`` with view ``options``, cached on the configuration."""
+    draw = _draw_large_chart if name in LARGE_CHARTS else _draw_chart
+    draw(result.config, name, result, **options)
 
 
 def _summary(config: wil.Config) -> str:
@@ -376,13 +416,12 @@ def epoch_and_layers(result: wil.Result) -> tuple[int, list[int]]:
 
 
 def training_tab(result: wil.Result) -> None:
-    history, status = result.history, result.status
-    _chart(charts.loss_curves(history, status))
+    _chart(result, "loss")
     if wil.DATASETS[result.config.dataset].task == "classification":
-        _chart(charts.accuracy_curves(history, status))
-    _chart(charts.final_scores(status))
+        _chart(result, "accuracy")
+    _chart(result, "final_scores")
     st.subheader("Every network")
-    st.dataframe(charts.status_table(status), hide_index=True, key="status_table", column_config={
+    st.dataframe(charts.status_table(result.status), hide_index=True, key="status_table", column_config={
         "Diverged at epoch": st.column_config.NumberColumn(format="%d"),
         "Final train loss": st.column_config.NumberColumn(format="%.4g"),
         "Final test loss": st.column_config.NumberColumn(format="%.4g"),
@@ -396,11 +435,11 @@ def activations_tab(result: wil.Result) -> None:
     st.markdown("Each layer should pass on a signal of about the same size. Too small and it fades to "
                 "nothing with depth; too large and it blows up. The dashed lines are what the "
                 "Glorot/He variance recursion predicts at initialization.")
-    _chart(charts.activation_std_by_layer(result.layers, wil.theory_frame(result.config), epoch=epoch))
+    _chart(result, "activation_std", epoch=epoch)
     quantity = st.radio("Histogram of", options=["activation", "preactivation"], horizontal=True,
                         key="act_quantity", format_func=lambda q: "activations f(z)" if q == "activation"
                         else "pre-activations z")
-    _chart(charts.histogram_grid(result.histograms, quantity=quantity, epoch=epoch, layers=layers))
+    _chart(result, "histograms", quantity=quantity, epoch=epoch, layers=layers)
 
 
 def gradients_tab(result: wil.Result) -> None:
@@ -409,10 +448,10 @@ def gradients_tab(result: wil.Result) -> None:
                 "them. Orders of magnitude below the others means **vanishing** gradients (those weights "
                 "barely move); far above means **exploding** ones (one step throws them away). A slope across "
                 "layers means some layers learn much faster than others.")
-    _chart(charts.layer_profile(result.layers, "grad_norm", epoch=epoch, log=True,
-                                title="Gradient norm per layer", y_title="‖∂loss/∂W‖ (log scale)"))
-    _chart(charts.layer_heatmap(result.layers, "grad_norm", log=True, title="Gradient norm over training",
-                                color_title="‖∂loss/∂W‖"))
+    _chart(result, "profile", field="grad_norm", epoch=epoch, log=True, title="Gradient norm per layer",
+           y_title="‖∂loss/∂W‖ (log scale)")
+    _chart(result, "heatmap", field="grad_norm", log=True, title="Gradient norm over training",
+           color_title="‖∂loss/∂W‖")
 
 
 def dead_units_tab(result: wil.Result) -> None:
@@ -431,14 +470,13 @@ def dead_units_tab(result: wil.Result) -> None:
         st.info(f"{wil.ACTIVATIONS[result.config.activation].label} is smooth and has no flat region: "
                 "no units die or saturate. Distinct units (below) still show symmetry.")
     if field:
-        _chart(charts.layer_profile(result.layers, field, epoch=epoch, percent=True, title=what,
-                                    y_title="Share of units (%)"))
-        _chart(charts.layer_heatmap(result.layers, field, percent=True, scheme="reds",
-                                    title=f"{what.split(' (')[0]} over training", color_title="Share of units"))
+        _chart(result, "profile", field=field, epoch=epoch, percent=True, title=what, y_title="Share of units (%)")
+        _chart(result, "heatmap", field=field, percent=True, scheme="reds",
+               title=f"{what.split(' (')[0]} over training", color_title="Share of units")
     st.markdown("**Symmetry.** Units that start equal get equal gradients and stay equal: with all-zero or "
                 "constant weights a layer of many units acts like one.")
-    _chart(charts.layer_profile(result.layers, "distinct_units", epoch=epoch,
-                                title="Distinct units per layer", y_title="Distinct units (count)"))
+    _chart(result, "profile", field="distinct_units", epoch=epoch, title="Distinct units per layer",
+           y_title="Distinct units (count)")
 
 
 def boundary_tab(result: wil.Result) -> None:
@@ -446,15 +484,15 @@ def boundary_tab(result: wil.Result) -> None:
         st.info(f"{wil.DATASETS[result.config.dataset].label} has more than two features, so there is no "
                 "plane to draw a decision boundary on. Pick a 2-D dataset such as two moons.")
         return
-    _chart(charts.decision_boundary(result.grid, result.points, result.status))
+    _chart(result, "boundary")
 
 
 def weights_tab(result: wil.Result) -> None:
     epoch, layers = epoch_and_layers(result)
     st.markdown("The weights themselves: their spread per layer is what each initializer chooses.")
-    _chart(charts.layer_profile(result.layers, "weight_std", epoch=epoch, log=True,
-                                title="Weight std per layer", y_title="Weight std (log scale)"))
-    _chart(charts.histogram_grid(result.histograms, quantity="weight", epoch=epoch, layers=layers))
+    _chart(result, "profile", field="weight_std", epoch=epoch, log=True, title="Weight std per layer",
+           y_title="Weight std (log scale)")
+    _chart(result, "histograms", quantity="weight", epoch=epoch, layers=layers)
 
 
 LESSON = r"""
@@ -589,17 +627,27 @@ def main() -> None:
     st.markdown(_summary(config))
     divergence_note(result)
 
-    pages = {
-        "Training": training_tab, "Activations": activations_tab, "Gradients": gradients_tab,
-        "Dead neurons": dead_units_tab, "Decision boundary": boundary_tab, "Weights": weights_tab,
-        "Learn": learn_tab, "Share & export": export_tab,
-    }
+    result_tabs(result)
+
+
+PAGES = {
+    "Training": training_tab, "Activations": activations_tab, "Gradients": gradients_tab,
+    "Dead neurons": dead_units_tab, "Decision boundary": boundary_tab, "Weights": weights_tab,
+    "Learn": learn_tab, "Share & export": export_tab,
+}
+
+
+@st.fragment
+def result_tabs(result: wil.Result) -> None:
+    """The tabs. A fragment: switching tabs or moving a view-only control reruns only this part of the
+    page (the configuration cannot change there), so the sidebar and the header are not sent again."""
     # Lazy tabs: only the open one is drawn. The open tab is part of the link (?tab=...), so a shared
     # link opens on the same view.
-    tabs = st.tabs(list(pages), key=TAB_KEY, bind="query-params")
-    for tab, draw in zip(tabs, pages.values()):
+    tabs = st.tabs(list(PAGES), key=TAB_KEY, bind="query-params")
+    for tab, draw in zip(tabs, PAGES.values()):
         if tab.open:
             with tab:
                 draw(result)
+
 
 main()

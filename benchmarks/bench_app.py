@@ -1,21 +1,34 @@
 """How fast the explorer feels: the real server, a real browser (Debian's Chromium through Playwright).
 
-Prints, in seconds:
+Prints, in seconds, for each of ``--repeat`` fresh servers (median, min-max):
+
 - server start: launching ``streamlit run app.py`` until ``/_stcore/health`` answers;
-- cold page: a first visit to a fresh server until the last chart of the default page is drawn
-  (imports scikit-learn, trains the demo's 5 networks, draws the Training tab);
-- cached reload: a new session on the same URL (the result comes from ``st.cache_data``);
-- view-only change: moving the "Epoch to inspect" slider on the Activations tab (never retrains);
-- tab switch: opening the Gradients tab;
-- new configuration: one more seed per initializer (trains again);
+- cold page: a first visit to a fresh server until every chart of the default page is drawn (imports
+  scikit-learn, trains the demo's 5 networks, builds and draws the Training tab's 3 charts), and the
+  milestones on the way (the sidebar, the first chart);
+- new-session reload: another visitor opens the same link (the result and the charts come from the
+  server's caches; the browser still loads Streamlit's front end and draws every chart);
+- first visit to a tab (Activations, Gradients): the script reruns and builds that tab's charts;
+- view-only change: the "Epoch to inspect" slider to its end (builds two charts at a new epoch);
+- **cached rerun**: a rerun of the script in the same session whose result and charts are all cached,
+  so it trains and builds nothing: the epoch slider back to a value shown before, and a switch back to
+  a tab seen before (Training). Timed from the key press or click until the script is idle again and
+  the tab's charts are drawn;
+- new configuration: one more seed per initializer (trains 10 networks);
 and the server's resident memory at the end.
 
-    python benchmarks/bench_app.py [--repeat 3]
+``--server`` adds the server side alone, through ``AppTest`` (no browser): the script's time per run
+(first run, cached rerun, each tab first and again) and, per chart, its spec and data in bytes and its
+data rows.
+
+    python benchmarks/bench_app.py [--repeat 3] [--server] [--root OTHER_CHECKOUT]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import pathlib
 import socket
 import statistics
@@ -24,9 +37,6 @@ import sys
 import time
 import urllib.request
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import sync_playwright
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -34,6 +44,16 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 DRAWN = '[data-testid="stVegaLiteChart"] :is(svg, canvas)'
 TIMEOUT_MS = 300_000
+# Records, in page time (ms since navigation), when each milestone first shows.
+MILESTONES = """
+window.__marks = {};
+const mark = name => { if (!(name in window.__marks)) window.__marks[name] = performance.now(); };
+new MutationObserver(() => {
+    if (document.querySelector('[data-testid="stSidebar"] [data-testid="stSelectbox"]')) mark('sidebar');
+    if (document.querySelector('[data-testid="stVegaLiteChart"] :is(svg, canvas)')) mark('first chart');
+}).observe(document, {subtree: true, childList: true});
+"""
+TABS = ["Training", "Activations", "Gradients", "Dead neurons", "Decision boundary", "Weights"]
 
 
 def free_port() -> int:
@@ -42,12 +62,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int) -> tuple[subprocess.Popen, float]:
+def start_server(port: int, root: pathlib.Path = ROOT) -> tuple[subprocess.Popen, float]:
     start = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while True:
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
@@ -71,72 +91,133 @@ def drawn(page, count: int) -> None:
     page.wait_for_function(f"document.querySelectorAll('{DRAWN}').length >= {count}", timeout=TIMEOUT_MS)
 
 
-def rerun_done(page, action) -> float:
-    """Time ``action`` until the rerun it starts has finished and its charts are painted again."""
+WATCH_RERUN = """() => {
+    window.__ran = false;
+    const app = document.querySelector('[data-testid="stApp"]');
+    new MutationObserver(() => {
+        if (app.getAttribute('data-test-script-state') === 'running') window.__ran = true;
+    }).observe(app, {attributes: true});
+}"""
+
+
+def rerun_done(page, action, count: int = 1) -> float:
+    """Time ``action`` until the rerun it starts has finished and ``count`` charts are painted again.
+
+    The rerun is seen starting by an observer of the script state installed before the action, so a rerun
+    (or a fragment's rerun) that is over in a few milliseconds is not missed."""
+    page.evaluate(WATCH_RERUN)
     start = time.perf_counter()
     action()
-    try:  # a fast rerun may be over before we look; then there is nothing more to wait for
-        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]', timeout=5_000)
-    except PlaywrightTimeout:
-        pass
-    drawn(page, 1)
+    page.wait_for_function(
+        f"""window.__ran && document.querySelector('{FINISHED}')
+            && document.querySelectorAll('{DRAWN}').length >= {count}""", timeout=TIMEOUT_MS)
     return time.perf_counter() - start
 
 
-def measure_once(browser) -> dict[str, float]:
+def open_page(browser, url: str, figures: dict, name: str) -> object:
+    """A new visitor on ``url``: the time to every chart drawn, and the milestones on the way."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    context.add_init_script(MILESTONES)
+    page = context.new_page()
+    t = time.perf_counter()
+    page.goto(url, timeout=TIMEOUT_MS)
+    drawn(page, 3)
+    figures[name] = time.perf_counter() - t
+    marks = page.evaluate("window.__marks")
+    for milestone in ("sidebar", "first chart"):
+        figures[f"  {name.split(' (')[0]}: {milestone} shown"] = marks.get(milestone, float("nan")) / 1000
+    return page
+
+
+def measure_once(browser, root: pathlib.Path = ROOT) -> dict[str, float]:
     port = free_port()
-    server, start = start_server(port)
+    server, start = start_server(port, root)
     url = f"http://127.0.0.1:{port}/"
     figures = {"server start": start}
     try:
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
-        t = time.perf_counter()
-        page.goto(url, timeout=TIMEOUT_MS)
-        drawn(page, 3)
-        figures["cold page (last chart drawn)"] = time.perf_counter() - t
-        link = page.url
+        page = open_page(browser, url, figures, "cold page (every chart drawn)")
+        fresh = open_page(browser, page.url, figures, "new-session reload (same link, cached)")
+        fresh.context.close()
 
-        fresh = browser.new_page(viewport={"width": 1600, "height": 1000})
-        t = time.perf_counter()
-        fresh.goto(link, timeout=TIMEOUT_MS)
-        drawn(fresh, 3)
-        figures["cached reload (new session, same URL)"] = time.perf_counter() - t
-        fresh.close()
-
-        figures["tab switch (Activations)"] = rerun_done(
-            page, lambda: page.get_by_role("tab", name="Activations").click())
-        drawn(page, 2)
         slider = page.locator('.st-key-view_epoch input[type="range"]')
-        figures["view-only change (epoch slider)"] = rerun_done(page, lambda: (slider.focus(), slider.press("End")))
-        figures["tab switch (Gradients)"] = rerun_done(page, lambda: page.get_by_role("tab", name="Gradients").click())
+        figures["first visit to a tab (Activations)"] = rerun_done(
+            page, lambda: page.get_by_role("tab", name="Activations").click(), 2)
+        figures["view-only change (epoch slider to the end)"] = rerun_done(
+            page, lambda: (slider.focus(), slider.press("End")), 2)
+        figures["cached rerun (epoch slider back)"] = rerun_done(page, lambda: (slider.focus(), slider.press("Home")), 2)
+        figures["first visit to a tab (Gradients)"] = rerun_done(
+            page, lambda: page.get_by_role("tab", name="Gradients").click(), 2)
+        figures["cached rerun (back to the Training tab)"] = rerun_done(
+            page, lambda: page.get_by_role("tab", name="Training").click(), 3)
         seeds = page.locator('.st-key-n_seeds input[type="range"]')
         figures["new configuration (2 seeds: retrains 10 networks)"] = rerun_done(
-            page, lambda: (seeds.focus(), seeds.press("ArrowRight")))
+            page, lambda: (seeds.focus(), seeds.press("ArrowRight")), 3)
         figures["server memory after (MiB)"] = rss_mib(server.pid)
-        page.close()
+        page.context.close()
     finally:
         server.terminate()
         server.wait(timeout=10)
     return figures
 
 
+def server_side(root: pathlib.Path = ROOT) -> None:
+    """The script alone through ``AppTest``: time per run, and what each chart sends to the browser."""
+    import pyarrow.ipc
+    from streamlit.testing.v1 import AppTest
+
+    sys.path.insert(0, str(root))  # the checkout's own wil
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    print("server side (AppTest, one process; a first run pays the imports and the training):")
+    charts = []
+    t = time.perf_counter()
+    at.run()
+    print(f"  first run (imports, training, the Training tab) {time.perf_counter() - t:6.3f} s")
+    for tab in TABS:
+        at.session_state["tab"] = tab
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - t)
+        assert not at.exception, [e.value for e in at.exception]
+        print(f"  script run, {tab + ' tab':<24} first {times[0]:6.3f} s, then {times[1]:.3f} s and {times[2]:.3f} s")
+        for chart in at.get("vega_lite_chart"):
+            spec = json.loads(chart.proto.spec)
+            rows = sum(pyarrow.ipc.open_stream(io.BytesIO(d.data.data)).read_all().num_rows
+                       for d in chart.proto.datasets)
+            data = sum(len(d.data.data) for d in chart.proto.datasets)
+            charts.append((tab, spec.get("title", {}).get("text", "?"), len(chart.proto.spec), data, rows))
+    print("  per chart: spec bytes, data bytes (Arrow), data rows")
+    for tab, title, spec, data, rows in charts:
+        print(f"    {tab:<18} {title:<42} {spec:>8,} {data:>10,} {rows:>7,}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="fresh servers to measure (default 3)")
+    parser.add_argument("--server", action="store_true", help="also time the script alone through AppTest")
+    parser.add_argument("--root", type=pathlib.Path, default=ROOT,
+                        help="the checkout whose app.py to serve (default this one), e.g. an older commit's")
     args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
 
+    with open("/proc/loadavg") as file:
+        load = file.read().split()[:3]
     runs = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:
             for _ in range(args.repeat):
-                runs.append(measure_once(browser))
+                runs.append(measure_once(browser, args.root))
         finally:
             browser.close()
-    print(f"bench_app: {args.repeat} fresh servers, median (min-max); seconds unless stated")
+    print(f"bench_app: {args.repeat} fresh servers, median (min-max); seconds unless stated; "
+          f"load average {' '.join(load)}")
     for name in runs[0]:
         values = [run[name] for run in runs]
-        print(f"  {name:<52} {statistics.median(values):7.2f}  ({min(values):.2f}-{max(values):.2f})")
+        print(f"  {name:<56} {statistics.median(values):7.2f}  ({min(values):.2f}-{max(values):.2f})")
+    if args.server:
+        server_side(args.root)
 
 
 if __name__ == "__main__":

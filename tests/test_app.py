@@ -4,6 +4,7 @@ Most tests open the app on a small configuration through the URL, as a shared li
 rerun trains in milliseconds.
 """
 
+import dataclasses
 import json
 import pathlib
 import urllib.parse
@@ -16,7 +17,7 @@ import wil
 from wil import charts
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
-DEMO = wil.Config.demo()
+DEMO = dataclasses.replace(wil.Config.demo(), dtype="float32")  # the app trains its demo in float32
 SMALL = wil.Config(dataset="moons", n_samples=100, noise=0.2, depth=3, width=8, epochs=5,
                    compare=("zeros", "random_normal(std=0.01)", "he_normal"))
 # random_normal(std=1) at depth 6 explodes within a few epochs; He does not
@@ -161,7 +162,8 @@ def test_a_lesson_loads_its_comparison():
     run(at)
     expected = wil.Config(dataset="circles", n_samples=400, noise=0.1, activation="tanh", depth=8, width=32,
                           epochs=150, learning_rate=0.1, initializer=SMALL.initializer,
-                          compare=("random_normal(std=0.01)", "random_normal(std=1)", "glorot_uniform", "he_normal"))
+                          compare=("random_normal(std=0.01)", "random_normal(std=1)", "glorot_uniform", "he_normal"),
+                          dtype="float32")
     assert url_config(at) == expected
     assert at.sidebar.selectbox(key="init1_name").value == "random_normal"
     assert at.sidebar.select_slider(key="init1_random_normal_std").value == 1.0
@@ -355,3 +357,36 @@ def test_a_link_opens_on_its_tab():
     assert chart_titles(at) == ["Gradient norm per layer", "Gradient norm over training"]
     assert not at.warning  # the tab is not a configuration problem
     assert url_config(at) == SMALL
+
+
+def test_a_rerun_or_another_session_with_the_same_configuration_builds_no_chart(monkeypatch):
+    built = []
+    for name in ("loss_curves", "accuracy_curves", "final_scores", "layer_profile", "layer_heatmap",
+                 "histogram_grid", "decision_boundary"):
+        def counting(*args, _builder=getattr(charts, name), _name=name, **kwargs):
+            built.append(_name)
+            return _builder(*args, **kwargs)
+        monkeypatch.setattr(charts, name, counting)
+    st.cache_data.clear()
+    config = wil.Config(**{**SMALL.__dict__, "seed": 4344})
+    at = run(open_app(config.to_query_params()))
+    assert sorted(built) == ["accuracy_curves", "final_scores", "loss_curves"]
+    built.clear()
+    run(at)  # a rerun of the same view: every chart is replayed from the cache
+    assert built == [] and chart_titles(at) == TITLES[:3]
+    open_tab(at, "Activations")
+    assert "histogram_grid" in built  # a first visit builds the tab's charts
+    built.clear()
+    at.select_slider(key="view_epoch").set_value(config.epochs)
+    run(at)
+    assert built  # a new epoch is a new chart
+    built.clear()
+    at.select_slider(key="view_epoch").set_value(0)  # back to a view shown before
+    run(at)
+    open_tab(at, "Training")
+    assert built == []
+    other = run(open_app(config.to_query_params()))  # another visitor on the same link
+    assert built == [] and chart_titles(other) == TITLES[:3]
+    other.sidebar.slider(key="depth").set_value(4)  # a new configuration builds again
+    run(other)
+    assert sorted(built) == ["accuracy_curves", "final_scores", "loss_curves"]

@@ -160,6 +160,22 @@ def test_long_runs_are_thinned_for_the_browser():
     assert len(kept) <= 200 and kept.iloc[0] == 0 and kept.iloc[-1] == 2000
 
 
+def test_long_curves_reach_the_browser_thinned_with_fewer_hover_points():
+    epochs = 1000
+    history = pd.DataFrame([(label, 0, epoch, split, 1.0 / (1 + epoch), 0.5) for label in ("a", "b")
+                            for epoch in range(epochs + 1) for split in ("train", "test")],
+                           columns=["initializer", "seed", "epoch", "split", "loss", "accuracy"])
+    spec = charts.loss_curves(history).to_dict()
+    curves = [row for row in rows(spec) if row["kind"] == "curve"]
+    per_line = len(curves) // 4  # 2 initializers x 2 splits
+    assert per_line <= 200 and {0, epochs} <= {row["epoch"] for row in curves}  # first and last epoch kept
+    tips = [row for row in curves if row["tip"]]
+    assert len(tips) // 4 <= charts.TOOLTIP_EPOCHS and {0, epochs} <= {row["epoch"] for row in tips}
+    assert "area" not in marks(spec)  # one seed: no band to draw
+    # every chart is drawn on a canvas, without per-mark ARIA attributes
+    assert spec["usermeta"]["embedOptions"]["renderer"] == "canvas" and spec["config"]["aria"] is False
+
+
 def test_final_scores_and_status_table_mark_divergence(result):
     spec = charts.final_scores(result.status).to_dict()
     assert {"bar", "text"} <= marks(spec)

@@ -41,6 +41,7 @@ LINE_WIDTH = 3
 # A chart's whole width, axes and legends included: the main area of a 1280 px projector beside the sidebar.
 WIDTH = 850
 PER_ROW = 6  # small multiples per row before wrapping
+TOOLTIP_EPOCHS = 60  # hover points per training curve
 LOG_FORMAT = "~g"  # 0.001, 0.1, 10, 1e+4
 
 
@@ -96,7 +97,10 @@ def _finish(chart):
     ``autosize: pad`` makes ``width`` and ``height`` the plotting area, with titles, legends and axes
     around it; "fit" (what a host such as Streamlit picks otherwise) squeezes a titled, legended chart.
     """
-    return chart.configure(**CONFIG).properties(autosize=alt.AutoSizeParams(type="pad", contains="padding"))
+    # Canvas draws many marks faster than SVG in a browser without a GPU, and leaving out the ARIA
+    # attributes of every mark saves the browser work no one uses here (the page states each lesson in text).
+    return chart.configure(**CONFIG, aria=False).properties(
+        autosize=alt.AutoSizeParams(type="pad", contains="padding"), usermeta={"embedOptions": {"renderer": "canvas"}})
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -196,6 +200,9 @@ def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, 
     exploded = _diverged_rows(history, status)
     curves = thin_epochs(_finite(history[~exploded], metric, positive=is_loss), max_epochs)
     band = _seed_band(curves, ["initializer", "split", "epoch"], metric).assign(kind="curve")
+    # the invisible points that carry the tooltips: at most TOOLTIP_EPOCHS per line are plenty to hover
+    band["tip"] = band["epoch"].isin(thin_epochs(band, TOOLTIP_EPOCHS)["epoch"].unique())
+    several_seeds = bool((band["seeds"] > 1).any())
     data, markers = band, pd.DataFrame()
     if is_loss:
         scale = alt.Scale(type="log")
@@ -226,10 +233,11 @@ def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, 
     layers = [  # the line first: the legend takes its symbols from the first layer
         curve.mark_line(strokeWidth=LINE_WIDTH).encode(x=x, y=y, color=_color(labels), tooltip=tooltip,
                                  opacity=_faded(pick)).add_params(pick),
-        curve.mark_area().encode(x=x, y=alt.Y("low:Q", scale=scale, title=y_title), y2="high:Q",
-                                 color=_color(labels, "merge"), opacity=_faded(pick, 0.18)),
-        curve.mark_circle(size=70, opacity=0).encode(x=x, y=y, tooltip=tooltip),
+        base.transform_filter(alt.datum.tip).mark_circle(size=90, opacity=0).encode(x=x, y=y, tooltip=tooltip),
     ]
+    if several_seeds:  # with one seed the band has no width
+        layers.insert(1, curve.mark_area().encode(x=x, y=alt.Y("low:Q", scale=scale, title=y_title), y2="high:Q",
+                                                  color=_color(labels, "merge"), opacity=_faded(pick, 0.18)))
     if not markers.empty:
         marker_tooltip = [alt.Tooltip("initializer:N", title="Initializer"), alt.Tooltip("seed:Q", title="Seed"),
                           alt.Tooltip("epoch:Q", title="Diverged at epoch"), alt.Tooltip("reason:N", title="Cause"),
@@ -578,9 +586,10 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
     def class_name(values):
         return ("class " + values.astype(int).astype(str)) if classification else values
 
+    # a cell's far corner is computed in the browser (x1 + dx): two columns fewer for ~16,000 cells
     cells = pd.DataFrame({"kind": "cell", "initializer": grid["initializer"], "stage": grid["epoch"].map(stages),
-                          "x1": grid["x1"], "x2": grid["x2"], "x1_end": grid["x1"] + dx, "x2_end": grid["x2"] + dy,
-                          "class": class_name(grid["prediction"]), "probability": grid["probability"]})
+                          "x1": grid["x1"], "x2": grid["x2"], "class": class_name(grid["prediction"]),
+                          "probability": grid["probability"].round(3)})
     dots = pd.DataFrame({"kind": "point", "x1": points["x1"], "x2": points["x2"],
                          "class": class_name(points["target"]), "split": points["split"]})
     panels = pd.DataFrame([(label, stage) for label in labels for stage in stages.values()],
@@ -604,7 +613,8 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
     else:
         color, opacity = alt.Color("class:Q", title="Prediction", scale=alt.Scale(scheme="viridis")), alt.value(0.6)
     base = alt.Chart()
-    regions = base.transform_filter(alt.datum.kind == "cell").mark_rect().encode(
+    regions = base.transform_filter(alt.datum.kind == "cell").transform_calculate(
+        x1_end=alt.datum.x1 + dx, x2_end=alt.datum.x2 + dy).mark_rect().encode(
         x=x, x2="x1_end:Q", y=y, y2="x2_end:Q", color=color, opacity=opacity,
         tooltip=[alt.Tooltip("x1:Q", format=".2f"), alt.Tooltip("x2:Q", format=".2f"),
                  alt.Tooltip("class:N", title="Predicted"),
