@@ -226,7 +226,7 @@ def bench_scenario(scenario: Scenario, repeats: int, peak: dict, torch_runner=No
     row["peak_64"] = max(v for (d, _), v in peak.items() if d == "float64")
     row["peak_32"] = max(v for (d, _), v in peak.items() if d == "float32")
     n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - config.n_train()
-    how = wil.threads.plan(config.width, wil.threads.mean_rows(config.n_train(), n_test, config.batch_size), K)
+    how = wil.threads.plan(K, config.width, config.depth, config.n_train(), n_test, config.batch_size)
     row["threads"] = (f"{how.groups} group{'s' if how.groups > 1 else ''}"
                       + (f", rows in {how.row_parts} blocks on {how.threads} threads" if how.row_parts > 1 else "")
                       + (f", BLAS {how.blas}" if how.blas > 1 else ""))
@@ -443,7 +443,9 @@ def bench_threads(repeats: int) -> list[dict]:
                                 seconds[name].append(_timed(lambda: scenario.run(dtype, True)))
                     speedup = {name: _median_ratio(seconds["1 thread"], seconds[name]) if seconds[name] else
                                float("nan") for name in modes}
-                    rule = wil.threads.plan(width, wil.threads.mean_rows(n_train, n_train // 3, None), K)
+                    config = scenario.make_config()
+                    n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - config.n_train()
+                    rule = wil.threads.plan(K, width, config.depth, config.n_train(), n_test, None)
                     rows.append({"n": n_train, "width": width, "K": K, "dtype": dtype, **speedup,
                                  "rule": tuple(rule)})
                     print(f"| {n_train} | {width} | {K} | {work:,} | {dtype} | {speedup['networks split']:.2f} | "

@@ -311,14 +311,17 @@ def test_the_thread_plan_follows_the_shapes(monkeypatch):
     import wil.threads as threads
 
     monkeypatch.setattr(threads, "available_cores", lambda: 2)
-    assert threads.plan(64, 1000, 8) == Plan(2, 1, 1, 1)  # S1: the networks split over the cores
-    assert threads.plan(256, 350, 1) == Plan(1, 2, 2, 1)  # S4: one network, its rows cut in two
-    assert threads.plan(32, 300, 5) == Plan(1, 1, 1, 1)  # the demo: too little work per product
+    assert threads.plan(8, 64, 5, 1000, 333, None) == Plan(2, 1, 1, 1)  # S1: the networks split over the cores
+    assert threads.plan(8, 64, 20, 1000, 333, 128) == Plan(2, 1, 1, 1)  # S2
+    assert threads.plan(1, 256, 50, 375, 125, None) == Plan(1, 2, 2, 1)  # S4: one network, its rows cut in two
+    assert threads.plan(5, 32, 8, 300, 100, None) == Plan(1, 1, 1, 1)  # the demo: too little work per call
+    assert threads.plan(4, 32, 3, 128, 42, None) == Plan(1, 1, 1, 1)
     monkeypatch.setattr(threads, "available_cores", lambda: 1)
-    assert threads.plan(64, 1000, 8) == Plan(1, 1, 1, 1)
-    assert threads.plan(256, 350, 1) == Plan(1, 2, 1, 1)  # the same blocks, so the same numbers, one thread
-    assert threads.mean_rows(1000, 333, None) == (3 * 1000 + 333) / 4
-    assert threads.mean_rows(1000, 333, 128) == (1000 + 333 + 3 * 1000) / (2 + 3 * 8)
+    assert threads.plan(8, 64, 5, 1000, 333, None) == Plan(1, 1, 1, 1)
+    assert threads.plan(1, 256, 50, 375, 125, None) == Plan(1, 2, 1, 1)  # the same blocks, so the same numbers
+    # the estimate: full batch, 3 passes of 4 layers; mini-batches, 2 + 2 x 8 passes
+    assert threads.work_per_call(2, 10, 4, 100, 30, None) == 2 * 100 * 4 * 330 / (60 + 5 * 4 * 3)
+    assert threads.work_per_call(2, 10, 4, 100, 30, 13) == 2 * 100 * 4 * 430 / (60 + 5 * 4 * 18)
 
 
 @pytest.mark.parametrize("files, quota", [

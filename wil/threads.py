@@ -8,14 +8,16 @@ Chosen per run from the shapes, not taken from the environment (measured by
   times slower, not faster. So BLAS always runs on one thread here.
 * The K networks are independent, so a comparison splits into groups, each trained by its own Python
   thread on its own stack of networks. NumPy releases the GIL inside matrix products and ufunc loops,
-  and a thread that waits sleeps instead of spinning. It pays once each call is long enough to hide
-  the Python between calls: from ``SPLIT_WORK`` multiply-adds per stacked layer product (measured:
-  below 2 million the split loses 10-60%; from 6 million it wins 1.3x in the median, up to 2.3x;
-  in between it goes either way). On a busy machine it can still lose, as any parallelism does.
+  and a thread that waits sleeps instead of spinning. It pays once the NumPy calls are long enough to
+  hide the Python between them, which only one thread runs at a time: ``work_per_call`` estimates
+  the multiply-adds per call of an epoch, from the shapes, the depth and the batches. Measured over 72
+  runs (depth 3 to 20, full batch and mini-batches, idle machine): below 3e5 the split loses 10-60%,
+  from 1.2e6 it always wins (1.1x to 2.2x), and ``SPLIT_WORK`` = 4e5 misclassifies 7 runs, by at most
+  25%. On a busy machine it can still lose, as any parallelism does.
 * A single network has nothing to split, so its passes are cut into blocks of rows instead, run by
-  parallel Python threads in the same way (``wil.network.Workspace``); measured on S4 (depth 50, width
-  256): 1.5x faster than one thread, where two BLAS threads were 1.25x faster (and, on the same busy
-  machine, made S2 5x slower).
+  parallel Python threads in the same way (``wil.network.Workspace``), from ``ROW_SPLIT_WORK``: on S4
+  (depth 50, width 256) 1.5x faster than one thread, where two BLAS threads were 1.25x faster (and,
+  on a busy machine, made S2 5x slower).
 
 Also ``cap_malloc_arenas`` and ``release_free_memory``, so that a server's many threads share
 and return their freed memory.
@@ -30,10 +32,10 @@ import os
 import sys
 from typing import NamedTuple
 
-# multiply-adds of one stacked layer product (networks x rows x width x width) from which the networks
-# are split over the cores
-SPLIT_WORK = 6_000_000
-ROW_PARTS = 2  # blocks of rows a single network's passes are cut into, from SPLIT_WORK
+SPLIT_WORK = 4e5  # multiply-adds per NumPy call (work_per_call) from which networks split over the cores
+ROW_SPLIT_WORK = 3e6  # ... from which a single network's passes are cut into blocks of rows
+ROW_PARTS = 2  # blocks of rows a single network's passes are cut into
+EPOCH_CALLS, LAYER_CALLS = 60, 5  # NumPy calls per epoch besides the layers, and per layer of a pass
 
 _controller = None
 
@@ -81,19 +83,19 @@ class Plan(NamedTuple):
     blas: int  # BLAS threads
 
 
-def plan(width: int, n_rows: float, n_networks: int) -> Plan:
-    """How to run products of ``n_rows x width x width`` stacked over ``n_networks`` networks
-    (``n_rows``: the mean over a run's products, see ``mean_rows``).
+def plan(n_networks: int, width: int, depth: int, n_train: int, n_test: int, batch_size: int | None) -> Plan:
+    """How to train ``n_networks`` networks of ``depth`` hidden layers of ``width`` units on ``n_train``
+    examples (``n_test`` to evaluate) in batches of ``batch_size`` (None: full batch).
 
-    Several networks with enough work per product split into groups, one per core. A single network
-    with enough work cuts its passes into ``ROW_PARTS`` blocks of rows, run on parallel threads when
-    there are cores for them; the blocks depend on the shapes only, so the numbers do not depend on the
-    machine."""
+    Several networks split into groups, one per core, from ``SPLIT_WORK`` multiply-adds per NumPy call.
+    A single network cuts its passes into ``ROW_PARTS`` blocks of rows from ``ROW_SPLIT_WORK``, run on
+    parallel threads when there are cores for them; the blocks depend on the shapes only, so the
+    numbers do not depend on the machine."""
     cores = available_cores()
-    work = n_networks * n_rows * width * width
+    work = work_per_call(n_networks, width, depth, n_train, n_test, batch_size)
     if n_networks >= 2 and cores >= 2 and work >= SPLIT_WORK:
         return Plan(min(cores, n_networks), 1, 1, 1)
-    if n_networks == 1 and work >= SPLIT_WORK:
+    if n_networks == 1 and work >= ROW_SPLIT_WORK:
         return Plan(1, ROW_PARTS, min(cores, ROW_PARTS), 1)
     return Plan(1, 1, 1, 1)
 
@@ -110,14 +112,17 @@ def blas_threads(threads: int):
     return _controller.limit(limits=threads, user_api="blas")
 
 
-def mean_rows(n_train: int, n_test: int, batch_size: int | None) -> float:
-    """Rows per layer product, averaged over the products of one epoch: the record pass over the
-    training set (forward, and backward in full-batch mode, where it is the step), the test pass, and
-    the mini-batch steps (forward and backward)."""
+def work_per_call(n_networks: int, width: int, depth: int, n_train: int, n_test: int,
+                  batch_size: int | None) -> float:
+    """Multiply-adds of the hidden layers' products per NumPy call, over one epoch: the record pass over
+    the training set (forward, and backward in full batch, where it is the step), the test pass and the
+    mini-batch steps (forward and backward), against ``EPOCH_CALLS`` calls per epoch (loss,
+    statistics, optimizer) and ``LAYER_CALLS`` per layer of each pass (product, bias, activation)."""
     if batch_size is None or batch_size >= n_train:
-        return (3 * n_train + n_test) / 4
-    n_batches = -(-n_train // batch_size)
-    return (n_train + n_test + 3 * n_train) / (2 + 3 * n_batches)
+        rows, passes = 3 * n_train + n_test, 3  # a backward pass makes two products per layer
+    else:
+        rows, passes = n_train + n_test + 3 * n_train, 2 + 2 * -(-n_train // batch_size)
+    return n_networks * width * width * depth * rows / (EPOCH_CALLS + LAYER_CALLS * depth * passes)
 
 
 # ---------------------------------------------------------------- malloc

@@ -17,7 +17,7 @@ from .diagnostics import (GRAD_NORM, HISTOGRAM_QUANTITIES, activation_bounds, gr
 from .initializers import get_initializer, make_label, parse_entry
 from .network import Network, Stack, Workspace, backward_into, forward, forward_into, loss_and_gradient, weight_runs
 from .results import Records, Result, build_result
-from .threads import Plan, blas_threads, cap_malloc_arenas, mean_rows, plan, release_free_memory
+from .threads import Plan, blas_threads, cap_malloc_arenas, plan, release_free_memory
 
 # A loss above this is reported as an explosion: a million times the loss of guessing.
 LOSS_BOUND = 1e6
@@ -68,8 +68,8 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
         progress(0.0)  # before waiting for a slot, so a caller can show that its run is queued
     with _run_slots:
         data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
-        rows = mean_rows(data.X_train.shape[0], data.X_test.shape[0], config.batch_size)
-        how = plan(config.width, rows, len(labels) * len(seeds))
+        how = plan(len(labels) * len(seeds), config.width, config.depth, data.X_train.shape[0],
+                   data.X_test.shape[0], config.batch_size)
         with np.errstate(all="ignore"), blas_threads(how.blas):
             records = _run(config, data, labels, seeds, progress, diagnostics, how)
         result = build_result(config, data, records)
