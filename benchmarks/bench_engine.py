@@ -418,17 +418,22 @@ THREAD_MODES = {"1 thread": lambda cores: Plan(1, 1, 1, 1),
 
 
 def bench_threads(repeats: int) -> list[dict]:
-    """Whole training runs under each thread mode, over widths, rows per product and K."""
+    """Whole training runs under each thread mode, over widths, rows per product and K; then deeper
+    networks with mini-batches, split or not."""
     cores = wil.threads.available_cores()
     modes = {name: mode(cores) for name, mode in THREAD_MODES.items()}
     rows = []
+    for mode in modes.values():  # warm-up: the first runs pay imports and the thread pool's start
+        with forced_plan(mode):
+            Scenario("warm-up", "", dict(n_samples=samples_for(128), depth=3, width=32, epochs=2), ("he_normal",),
+                     2).run("float64", True)
     print(f"\nThread modes: speed-up over 1 thread (time at 1 thread / time in the mode; >1: the mode wins) "
           f"with {cores} cores; depth 3, full batch, diagnostics on, median of {repeats} alternated rounds.\n")
     print("| rows (n) | width | K | K x n x width^2 | dtype | networks split | row blocks | BLAS threads | rule |")
     print("|---" * 9 + "|")
-    for width in (32, 64, 128, 256):
-        for n_train in (128, 375, 1000, 3000):
-            for K in (1, 4, 8):
+    for width in THREAD_WIDTHS:
+        for n_train in THREAD_ROWS:
+            for K in THREAD_KS:
                 fields = dict(n_samples=samples_for(n_train), depth=3, width=width, epochs=1)
                 scenario = Scenario("threads", "", fields, ("he_normal",), K)
                 work = K * n_train * width * width
@@ -450,7 +455,35 @@ def bench_threads(repeats: int) -> list[dict]:
                                  "rule": tuple(rule)})
                     print(f"| {n_train} | {width} | {K} | {work:,} | {dtype} | {speedup['networks split']:.2f} | "
                           f"{speedup['row blocks']:.2f} | {speedup['BLAS threads']:.2f} | {tuple(rule)} |", flush=True)
+    print("\nDeeper networks and mini-batches (1000 training samples, float32, 4 epochs): networks split into "
+          "groups against one thread.\n")
+    print("| depth | width | batch | K | work per call | networks split | rule |")
+    print("|---" * 7 + "|")
+    for depth, width, batch, K in DEEP_CASES:
+        fields = dict(n_samples=samples_for(1000), depth=depth, width=width, batch_size=batch, epochs=4,
+                      learning_rate=0.01)
+        scenario = Scenario("threads", "", fields, ("he_normal",), K)
+        seconds = {name: [] for name in ("1 thread", "networks split")}
+        for _ in range(repeats):
+            for name in seconds:
+                with forced_plan(modes[name]):
+                    seconds[name].append(_timed(lambda: scenario.run("float32", True)))
+        config = scenario.make_config()
+        n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - config.n_train()
+        work = wil.threads.work_per_call(K, width, depth, config.n_train(), n_test, batch)
+        rule = wil.threads.plan(K, width, depth, config.n_train(), n_test, batch)
+        speedup = _median_ratio(seconds["1 thread"], seconds["networks split"])
+        rows.append({"depth": depth, "width": width, "batch": batch, "K": K, "networks split": speedup,
+                     "rule": tuple(rule)})
+        print(f"| {depth} | {width} | {batch or 'full'} | {K} | {work:.3g} | {speedup:.2f} | {tuple(rule)} |",
+              flush=True)
     return rows
+
+
+THREAD_WIDTHS, THREAD_ROWS, THREAD_KS = (32, 64, 128, 256), (128, 375, 1000, 3000), (1, 4, 8)  # the sweep's grid
+# (depth, width, batch size, K): S2's shape and its neighbours
+DEEP_CASES = ((20, 64, 128, 8), (5, 64, 128, 8), (20, 64, 128, 4), (20, 32, 128, 8), (20, 64, 32, 8),
+              (10, 128, 64, 4), (3, 64, None, 8), (20, 64, None, 4))
 
 
 @contextlib.contextmanager
