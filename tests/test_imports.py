@@ -7,6 +7,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CORE = sorted((ROOT / "wil").glob("*.py"))
+CHARTS = sorted((ROOT / "wil" / "charts").glob("*.py"))  # a package: its modules import each other
 # module -> the wil modules it may import (DESIGN.md: app -> wil -> training -> network... -> registries)
 ALLOWED = {
     "activations": set(), "initializers": set(), "datasets": set(), "threads": set(),
@@ -17,14 +18,15 @@ ALLOWED = {
     "theory": {"activations", "config", "datasets", "initializers", "training"},
     "training": {"activations", "config", "datasets", "diagnostics", "initializers", "network", "optimizers",
                  "results", "threads"},
-    "charts": set(),
+    "charts": set(),  # the package wil/charts: nothing of the core, it reads only DataFrames
 }
 
 
-def wil_imports(path):
+def wil_imports(path, level=1):
+    """The wil modules ``path`` imports; ``level``: the relative level that reaches wil/ (2 from wil/charts/)."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
+        if isinstance(node, ast.ImportFrom) and node.level == level:
             if node.module:
                 names.add(node.module.split(".")[0])
             else:
@@ -52,9 +54,16 @@ def test_imports_run_one_way():
         assert wil_imports(path) <= ALLOWED[path.stem], (path.stem, wil_imports(path) - ALLOWED[path.stem])
 
 
+def test_the_charts_import_only_each_other():
+    siblings = {path.stem for path in CHARTS}
+    for path in CHARTS:
+        assert wil_imports(path, level=2) <= ALLOWED["charts"], path.name  # from ..x import: the core
+        assert {name for name in wil_imports(path) if name not in siblings} <= ALLOWED["charts"], path.name
+
+
 def test_no_core_module_imports_streamlit_or_the_app():
-    for path in CORE:
-        assert not {"streamlit", "app"} & all_imports(path), path.name
+    for path in CORE + CHARTS:
+        assert not {"streamlit", "app", "wil_app"} & all_imports(path), path.name
 
 
 def test_import_wil_is_light():

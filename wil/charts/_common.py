@@ -1,0 +1,153 @@
+"""What every chart shares: the palette and projector-sized theme, one colour per initializer with a
+clickable legend, and the pandas steps before charting (finite values, seed bands, thinned epochs,
+log axes, an even spread of layers)."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+# One colour per initializer, in the order of the comparison. Colour-blind safe first (Okabe-Ito without
+# its yellow, which vanishes on a projector), then distinct darker tones.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#8C564B",
+           "#7F7F7F", "#BCBD22", "#393B79", "#17BECF")
+CLASS_PALETTE = ("#3366CC", "#DC3912", "#109618", "#990099", "#FF9900", "#0099C6", "#DD4477", "#66AA00",
+                 "#B82E2E", "#316395")
+FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
+# Projector sizes: axis labels >= 13 px, titles >= 15 px.
+INK = "#1A1A1A"  # near-black text: contrast survives a washed-out projector
+CONFIG = {
+    "font": FONT,
+    "axis": {"labelFontSize": 14, "titleFontSize": 16, "titleFontWeight": "normal", "gridOpacity": 0.6,
+             "labelColor": INK, "titleColor": INK},
+    "legend": {"labelFontSize": 14, "titleFontSize": 15, "symbolSize": 160, "symbolStrokeWidth": 3,
+               "labelLimit": 320, "labelColor": INK, "titleColor": INK},
+    "header": {"labelFontSize": 15, "titleFontSize": 15, "labelColor": INK, "titleColor": INK},
+    "title": {"fontSize": 19, "subtitleFontSize": 14, "anchor": "start", "color": INK, "subtitleColor": "#444444",
+              "offset": 12},
+    "view": {"stroke": "#bbbbbb"},
+}
+LINE_WIDTH = 3
+# A chart's whole width, axes and legends included: the main area of a 1280 px projector beside the sidebar.
+WIDTH = 850
+PER_ROW = 6  # small multiples per row before wrapping
+TOOLTIP_EPOCHS = 60  # hover points per training curve
+LOG_FORMAT = "~g"  # 0.001, 0.1, 10, 1e+4
+
+
+@alt.theme.register("wil", enable=False)
+def theme() -> alt.theme.ThemeConfig:
+    """The same look for charts made outside these builders: ``alt.theme.enable("wil")``."""
+    return alt.theme.ThemeConfig(config=CONFIG)
+
+
+# ---------------------------------------------------------------- shared pieces
+
+def labels_of(frame: pd.DataFrame) -> list[str]:
+    """The initializer labels of a frame in comparison order (all categories, even ones without rows)."""
+    column = frame["initializer"]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [str(label) for label in column.cat.categories]
+    return [str(label) for label in pd.unique(column)]
+
+
+def color_scale(labels: list[str]) -> alt.Scale:
+    """Label ``i`` gets ``PALETTE[i]`` in every chart of a comparison."""
+    return alt.Scale(domain=list(labels), range=[PALETTE[i % len(PALETTE)] for i in range(len(labels))])
+
+
+def color_of(labels: list[str], label: str) -> str:
+    """The colour of one label, for titles and captions."""
+    return PALETTE[list(labels).index(label) % len(PALETTE)]
+
+
+def _color(labels: list[str], legend: str = "show") -> alt.Color:
+    """The initializer colour. ``legend``: "show" it, "merge" into another layer's, or "hide" it."""
+    kwargs = {}
+    if legend == "show":
+        kwargs["legend"] = alt.Legend(title="Initializer", orient="top", columns=min(len(labels), 5),
+                                      symbolOpacity=1, symbolType="stroke", symbolStrokeWidth=4)
+    elif legend == "hide":
+        kwargs["legend"] = None
+    return alt.Color("initializer:N", scale=color_scale(labels), sort=list(labels), **kwargs)
+
+
+def _legend_pick() -> alt.Parameter:
+    """Click a legend entry to bring that initializer forward and fade the others (shift-click: several)."""
+    return alt.selection_point(fields=["initializer"], bind="legend")
+
+
+def _faded(pick: alt.Parameter, opacity: float = 1.0) -> alt.OpacityValue:
+    return alt.condition(pick, alt.value(opacity), alt.value(0.12 * opacity))
+
+
+def _finish(chart):
+    """Apply the projector-sized configuration (top-level charts only).
+
+    ``autosize: pad`` makes ``width`` and ``height`` the plotting area, with titles, legends and axes
+    around it; "fit" (what a host such as Streamlit picks otherwise) squeezes a titled, legended chart.
+    """
+    # Canvas draws many marks faster than SVG in a browser without a GPU, and leaving out the ARIA
+    # attributes of every mark saves the browser work no one uses here (the page states each lesson in text).
+    return chart.configure(**CONFIG, aria=False).properties(
+        autosize=alt.AutoSizeParams(type="pad", contains="padding"), usermeta={"embedOptions": {"renderer": "canvas"}})
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categoricals to strings, so every chart's data serializes the same way."""
+    out = frame.copy()
+    for name in out.columns:
+        if isinstance(out[name].dtype, pd.CategoricalDtype):
+            out[name] = out[name].astype(str)
+    return out
+
+
+def _finite(frame: pd.DataFrame, column: str, positive: bool = False) -> pd.DataFrame:
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    keep = np.isfinite(values) & ((values > 0) if positive else True)
+    return frame[keep]
+
+
+def _first_seed(frame: pd.DataFrame, seed: int | None) -> tuple[pd.DataFrame, int | None]:
+    if frame.empty:
+        return frame, seed
+    seed = int(frame["seed"].min()) if seed is None else int(seed)
+    return frame[frame["seed"] == seed], seed
+
+
+def thin_epochs(frame: pd.DataFrame, max_epochs: int) -> pd.DataFrame:
+    """Keep at most ``max_epochs`` evenly spaced epochs (always the first and the last)."""
+    epochs = np.sort(frame["epoch"].unique())
+    if len(epochs) <= max_epochs:
+        return frame
+    keep = epochs[np.unique(np.linspace(0, len(epochs) - 1, max_epochs).round().astype(int))]
+    return frame[frame["epoch"].isin(keep)]
+
+
+def _seed_band(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
+    """Median, min and max over seeds of ``column`` per ``keys``."""
+    grouped = frame.groupby(keys, observed=True)[column]
+    out = grouped.agg(median="median", low="min", high="max", seeds="count").reset_index()
+    return _plain(out)
+
+
+def _log_axis(values, fmt: str = LOG_FORMAT) -> alt.Axis:
+    """Ticks and grid lines at powers of ten only (every other one beyond ten decades), for a log scale."""
+    values = np.asarray([v for v in values if np.isfinite(v) and v > 0], dtype=float)
+    if not len(values):
+        return alt.Axis(format=fmt)
+    low, high = int(np.floor(np.log10(values.min()))), int(np.ceil(np.log10(values.max())))
+    step = max(1, int(np.ceil((high - low + 1) / 10)))
+    return alt.Axis(format=fmt, values=[float(10.0 ** k) for k in range(low, high + 1, step)])
+
+
+def _epoch_text(epoch: int) -> str:
+    return "at initialization (epoch 0)" if epoch == 0 else f"after {epoch} epochs"
+
+
+def pick_layers(n_layers: int, count: int = 5) -> list[int]:
+    """``count`` layers spread evenly over 1..n_layers (first and last included)."""
+    if n_layers <= count:
+        return list(range(1, n_layers + 1))
+    return sorted({int(round(x)) for x in np.linspace(1, n_layers, count)})

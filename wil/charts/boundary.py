@@ -1,0 +1,123 @@
+"""The decision boundary: predicted class on a grid with the data on top, at initialization and after
+training."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ._common import CLASS_PALETTE, WIDTH, PER_ROW, labels_of, _finish, _plain, _first_seed
+
+
+def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataFrame | None = None, *,
+                      seed: int | None = None, panel_size: int | None = None) -> alt.FacetChart:
+    """Predicted class on a grid with the data on top: a row at initialization and a row after training,
+    a column per initializer.
+
+    Regions are tinted by the predicted class and fade where the network is unsure (opacity follows the
+    predicted probability). One seed is shown; a network that diverged before the last epoch gets a note
+    instead of a boundary.
+
+    Parameters
+    ----------
+    grid : ``Result.grid``; points : ``Result.points``
+    status : ``Result.status``, for the final accuracy written on each panel
+    seed : the network shown (default the first seed); panel_size : pixels per panel
+    """
+    labels = labels_of(grid)
+    grid, seed = _first_seed(grid, seed)
+    grid = _plain(grid)
+    classification = np.isfinite(pd.to_numeric(grid["probability"], errors="coerce")).any()
+    xs, ys = np.sort(grid["x1"].unique()), np.sort(grid["x2"].unique())
+    dx = float(np.diff(xs).min()) if len(xs) > 1 else 1.0
+    dy = float(np.diff(ys).min()) if len(ys) > 1 else 1.0
+    epochs = sorted(int(e) for e in grid["epoch"].unique())
+    stages = {e: "at initialization" if e == 0 else f"after {e} epochs" for e in epochs}
+    n_classes = int(max(grid["prediction"].max() if len(grid) else 0,
+                        points["target"].max() if len(points) else 0)) + 1
+
+    def class_name(values):
+        return ("class " + values.astype(int).astype(str)) if classification else values
+
+    # a cell's far corner is computed in the browser (x1 + dx): two columns fewer for ~16,000 cells
+    cells = pd.DataFrame({"kind": "cell", "initializer": grid["initializer"], "stage": grid["epoch"].map(stages),
+                          "x1": grid["x1"], "x2": grid["x2"], "class": class_name(grid["prediction"]),
+                          "probability": grid["probability"].round(3)})
+    dots = pd.DataFrame({"kind": "point", "x1": points["x1"], "x2": points["x2"],
+                         "class": class_name(points["target"]), "split": points["split"]})
+    panels = pd.DataFrame([(label, stage) for label in labels for stage in stages.values()],
+                          columns=["initializer", "stage"])
+    dots = panels.merge(dots, how="cross")
+    notes = _panel_notes(grid, status, labels, epochs, stages, seed, classification)
+    data = pd.concat([cells, dots, notes], ignore_index=True)
+
+    size = panel_size or int(max(110, min(210, (WIDTH - 90) / max(1, min(PER_ROW, len(labels))))))
+    x = alt.X("x1:Q", title="x1", scale=alt.Scale(domain=[float(xs.min()), float(xs.max() + dx)] if len(xs) else
+                                                  [0, 1], nice=False, zero=False), axis=alt.Axis(tickCount=3))
+    y = alt.Y("x2:Q", title="x2", scale=alt.Scale(domain=[float(ys.min()), float(ys.max() + dy)] if len(ys) else
+                                                  [0, 1], nice=False, zero=False), axis=alt.Axis(tickCount=3))
+    if classification:
+        classes = [f"class {c}" for c in range(n_classes)]
+        color = alt.Color("class:N", title="Class", scale=alt.Scale(domain=classes,
+                                                                    range=list(CLASS_PALETTE[:len(classes)])),
+                          legend=alt.Legend(orient="top"))
+        opacity = alt.Opacity("probability:Q", legend=None,
+                              scale=alt.Scale(domain=[1.0 / max(n_classes, 2), 1.0], range=[0.04, 0.55]))
+    else:
+        color, opacity = alt.Color("class:Q", title="Prediction", scale=alt.Scale(scheme="viridis")), alt.value(0.6)
+    base = alt.Chart()
+    regions = base.transform_filter(alt.datum.kind == "cell").transform_calculate(
+        x1_end=alt.datum.x1 + dx, x2_end=alt.datum.x2 + dy).mark_rect().encode(
+        x=x, x2="x1_end:Q", y=y, y2="x2_end:Q", color=color, opacity=opacity,
+        tooltip=[alt.Tooltip("x1:Q", format=".2f"), alt.Tooltip("x2:Q", format=".2f"),
+                 alt.Tooltip("class:N", title="Predicted"),
+                 alt.Tooltip("probability:Q", title="Probability", format=".0%")])
+    dots_layer = base.transform_filter(alt.datum.kind == "point").mark_circle(
+        size=20, stroke="white", strokeWidth=0.5, opacity=0.95).encode(
+        x=x, y=y, color=color,
+        tooltip=[alt.Tooltip("class:N", title="True class"), alt.Tooltip("split:N", title="Split")])
+    text = base.transform_filter(alt.datum.kind == "note").mark_text(
+        align="left", baseline="top", dx=4, dy=4, fontSize=13, fontWeight="bold").encode(
+        x=alt.value(0), y=alt.value(0), text="note:N", color=alt.condition(alt.datum.bad, alt.value("#B00020"),
+                                                                            alt.value("#111111")))
+    panel = alt.layer(regions, dots_layer, text).properties(width=size, height=size)
+
+    def block(chunk: list[str]):
+        """Rows: at initialization, after training; columns: up to PER_ROW initializers."""
+        return panel.facet(
+            data=data[data["initializer"].isin(chunk)],
+            row=alt.Row("stage:N", sort=list(stages.values()), title=None,
+                        header=alt.Header(labelAngle=-90, labelFontSize=15)),
+            column=alt.Column("initializer:N", sort=chunk, title=None,
+                              # long labels such as random_normal(std=0.01) fit a 13 px header
+                              header=alt.Header(labelFontWeight="bold", labelFontSize=13, labelLimit=size + 30)))
+
+    chunks = [labels[i:i + PER_ROW] for i in range(0, len(labels), PER_ROW)] or [[]]
+    chart = block(chunks[0]) if len(chunks) == 1 else alt.vconcat(*(block(chunk) for chunk in chunks))
+    return _finish(chart.properties(title=alt.TitleParams("Decision boundary", subtitle=[
+        f"Seed {seed}. Tint: predicted class, faint where the network is unsure. Dots: the data (train and test)."])))
+
+
+def _panel_notes(grid, status, labels, epochs, stages, seed, classification) -> pd.DataFrame:
+    """One line of text per panel: the network's accuracy after training, or why there is no boundary."""
+    rows = []
+    finals = {}
+    if status is not None:
+        finals = {row.initializer: row for row in _plain(status[status["seed"] == seed]).itertuples()}
+    present = set(zip(grid["initializer"], grid["epoch"]))
+    last = max(epochs) if epochs else 0
+    for label in labels:
+        for epoch in epochs:
+            row = finals.get(label)
+            if (label, epoch) not in present:
+                note, bad = "diverged: no boundary", True
+            elif epoch == last and row is not None and epoch > 0:
+                note = (f"diverged at epoch {row.diverged_epoch}" if row.diverged else
+                        f"test accuracy {row.final_test_accuracy:.0%}" if classification else
+                        f"test loss {row.final_test_loss:.3g}")
+                bad = bool(row.diverged)
+            else:
+                continue
+            rows.append({"kind": "note", "initializer": label, "stage": stages[epoch], "note": note, "bad": bad})
+    return pd.DataFrame(rows, columns=["kind", "initializer", "stage", "note", "bad"])

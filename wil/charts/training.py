@@ -1,0 +1,186 @@
+"""Training outcomes: loss and accuracy curves over epochs (with divergence marked), the final score
+per initializer, and the table of every network."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ._common import (LINE_WIDTH, TOOLTIP_EPOCHS, LOG_FORMAT, labels_of, _color, _legend_pick, _faded,
+                      _finish, _plain, _finite, thin_epochs, _seed_band, _log_axis)
+
+
+def _diverged_rows(history: pd.DataFrame, status: pd.DataFrame | None) -> pd.Series:
+    """Whether each history row is the row where its network blew up (its loss there is off the chart)."""
+    if status is None or status.empty or not status["diverged"].any():
+        return pd.Series(False, index=history.index)
+    ends = _plain(status[status["diverged"]])[["initializer", "seed", "diverged_epoch", "reason"]]
+    keys = _plain(history[["initializer", "seed", "epoch"]]).reset_index()
+    merged = keys.merge(ends, on=["initializer", "seed"], how="left").set_index("index")
+    return (merged["epoch"] == merged["diverged_epoch"]).fillna(False).astype(bool).reindex(history.index)
+
+
+def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, metric: str = "loss",
+                  max_epochs: int = 200, width: int = 345, height: int = 280) -> alt.FacetChart:
+    """Train and test ``metric`` ("loss" or "accuracy") over epochs, one line per initializer.
+
+    The line is the median over seeds and the band spans min to max. Loss is on a log scale. A network
+    that diverged is drawn up to its last finite epoch, then a dashed jump leads to a triangle at the top
+    of the axis (its exploded loss, maybe inf or NaN, is in the tooltip) instead of stretching the axis.
+
+    Parameters
+    ----------
+    history : ``Result.history``
+    status : ``Result.status``; without it a diverged network is not marked
+    metric : "loss" (log scale) or "accuracy"
+    max_epochs : at most this many epochs are drawn (evenly spaced)
+    width, height : of each of the two panels, in pixels
+
+    Returns
+    -------
+    A chart faceted into a training-set and a test-set panel.
+    """
+    labels = labels_of(history)
+    is_loss = metric == "loss"
+    regression = not np.isfinite(pd.to_numeric(history["accuracy"], errors="coerce")).any()
+    exploded = _diverged_rows(history, status)
+    curves = thin_epochs(_finite(history[~exploded], metric, positive=is_loss), max_epochs)
+    band = _seed_band(curves, ["initializer", "split", "epoch"], metric).assign(kind="curve")
+    # the invisible points that carry the tooltips: at most TOOLTIP_EPOCHS per line are plenty to hover
+    band["tip"] = band["epoch"].isin(thin_epochs(band, TOOLTIP_EPOCHS)["epoch"].unique())
+    several_seeds = bool((band["seeds"] > 1).any())
+    data, markers = band, pd.DataFrame()
+    if is_loss:
+        scale = alt.Scale(type="log")
+        markers = _plain(history[exploded])
+        if not markers.empty:
+            top = float(band["high"].max()) * 10 if not band.empty else 1e6
+            markers = markers.merge(_plain(status)[["initializer", "seed", "reason"]], on=["initializer", "seed"])
+            markers = markers.assign(kind="diverged", y=top, value=[f"{v:.3g}" for v in markers[metric]],
+                                     network=markers["initializer"] + " / " + markers["seed"].astype(str))
+            data = pd.concat([band, markers, _jumps(history, markers, metric)], ignore_index=True)
+            scale = alt.Scale(type="log", domainMax=top)
+        y_title, fmt = ("MSE loss (log scale)" if regression else "Cross-entropy loss (log scale)"), LOG_FORMAT
+    else:
+        scale, y_title, fmt = alt.Scale(domain=[0, 1]), "Accuracy (%)", ".0%"
+    tooltip = [alt.Tooltip("initializer:N", title="Initializer"), alt.Tooltip("split:N", title="Split"),
+               alt.Tooltip("epoch:Q", title="Epoch"),
+               alt.Tooltip("median:Q", title=f"{metric} (median)", format=".4~g" if is_loss else ".1%"),
+               alt.Tooltip("low:Q", title="min over seeds", format=".4~g" if is_loss else ".1%"),
+               alt.Tooltip("high:Q", title="max over seeds", format=".4~g" if is_loss else ".1%"),
+               alt.Tooltip("seeds:Q", title="Seeds")]
+    x = alt.X("epoch:Q", title="Epoch", scale=alt.Scale(nice=False))
+    axis = _log_axis([*band["low"], *band["high"], *(markers["y"] if len(markers) else [])]) if is_loss else \
+        alt.Axis(format=fmt)
+    y = alt.Y("median:Q", scale=scale, title=y_title, axis=axis)
+    base = alt.Chart(data)
+    curve = base.transform_filter(alt.datum.kind == "curve")
+    pick = _legend_pick()
+    layers = [  # the line first: the legend takes its symbols from the first layer
+        curve.mark_line(strokeWidth=LINE_WIDTH).encode(x=x, y=y, color=_color(labels), tooltip=tooltip,
+                                 opacity=_faded(pick)).add_params(pick),
+        base.transform_filter(alt.datum.tip).mark_circle(size=90, opacity=0).encode(x=x, y=y, tooltip=tooltip),
+    ]
+    if several_seeds:  # with one seed the band has no width
+        layers.insert(1, curve.mark_area().encode(x=x, y=alt.Y("low:Q", scale=scale, title=y_title), y2="high:Q",
+                                                  color=_color(labels, "merge"), opacity=_faded(pick, 0.18)))
+    if not markers.empty:
+        marker_tooltip = [alt.Tooltip("initializer:N", title="Initializer"), alt.Tooltip("seed:Q", title="Seed"),
+                          alt.Tooltip("epoch:Q", title="Diverged at epoch"), alt.Tooltip("reason:N", title="Cause"),
+                          alt.Tooltip("value:N", title="Loss there")]
+        layers += [
+            base.transform_filter(alt.datum.kind == "jump").mark_line(strokeDash=[4, 3], strokeWidth=2).encode(
+                x=x, y=alt.Y("y:Q", scale=scale), color=_color(labels, "merge"), detail="network:N"),
+            base.transform_filter(alt.datum.kind == "diverged").mark_point(
+                shape="triangle-up", size=260, filled=True, stroke="black", strokeWidth=1, opacity=1).encode(
+                x=x, y=alt.Y("y:Q", scale=scale), color=_color(labels, "merge"), tooltip=marker_tooltip),
+        ]
+    subtitle = ["Line: median over seeds; band: min to max. Click a legend entry to pick it out."]
+    if not markers.empty:
+        subtitle.append("▲ a network diverged there: its loss left the chart (hover for the value).")
+    name = "Loss" if is_loss else "Accuracy"
+    chart = alt.layer(*layers).properties(width=width, height=height).facet(
+        column=alt.Column("split:N", sort=["train", "test"], title=None,
+                          header=alt.Header(labelExpr="datum.value == 'train' ? 'Training set' : 'Test set'",
+                                            labelFontSize=16, labelFontWeight="bold")))
+    return _finish(chart.properties(title=alt.TitleParams(f"{name} per epoch", subtitle=subtitle)))
+
+
+def _jumps(history: pd.DataFrame, markers: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Two points per diverged network and split: its last finite value, then the marker at the top."""
+    before = _plain(history)
+    before = before.assign(next_epoch=before["epoch"] + 1)
+    start = markers[["initializer", "seed", "split", "epoch", "y", "network"]].merge(
+        before[["initializer", "seed", "split", "next_epoch", metric]],
+        left_on=["initializer", "seed", "split", "epoch"], right_on=["initializer", "seed", "split", "next_epoch"])
+    start = _finite(start, metric, positive=True)
+    if start.empty:
+        return pd.DataFrame()
+    first = start.assign(epoch=start["epoch"] - 1, y=start[metric])
+    return pd.concat([first, start], ignore_index=True).assign(kind="jump")[
+        ["kind", "initializer", "seed", "split", "epoch", "y", "network"]]
+
+
+def loss_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, **kwargs) -> alt.FacetChart:
+    """Train and test loss per epoch (log scale); see ``metric_curves``."""
+    return metric_curves(history, status, metric="loss", **kwargs)
+
+
+def accuracy_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, **kwargs) -> alt.FacetChart:
+    """Train and test accuracy per epoch; see ``metric_curves``."""
+    return metric_curves(history, status, metric="accuracy", **kwargs)
+
+
+def final_scores(status: pd.DataFrame, *, width: int = 520) -> alt.LayerChart:
+    """Final test accuracy (loss for regression) per initializer: median over seeds that did not diverge."""
+    labels = labels_of(status)
+    accuracy = np.isfinite(pd.to_numeric(status["final_test_accuracy"], errors="coerce")).any()
+    column = "final_test_accuracy" if accuracy else "final_test_loss"
+    rows = []
+    for label in labels:
+        runs = status[status["initializer"].astype(str) == label]
+        ok = _finite(runs[~runs["diverged"]], column)
+        n_diverged = int(runs["diverged"].sum())
+        value = float(ok[column].median()) if len(ok) else np.nan
+        if len(ok) == 0:
+            text = "diverged" if n_diverged else "no result"
+        else:
+            text = f"{value:.0%}" if accuracy else f"{value:.3g}"
+            if n_diverged:
+                text += f"  ({n_diverged} of {len(runs)} seeds diverged)"
+        rows.append((label, 0.0 if np.isnan(value) else value, text, n_diverged, len(runs)))
+    data = pd.DataFrame(rows, columns=["initializer", "value", "text", "diverged", "seeds"])
+    x_title = "Final test accuracy (%)" if accuracy else "Final test loss (MSE)"
+    x = alt.X("value:Q", title=x_title, scale=alt.Scale(domain=[0, 1]) if accuracy else alt.Scale(zero=True),
+              axis=alt.Axis(format=".0%" if accuracy else ".3g"))
+    y = alt.Y("initializer:N", sort=labels, title=None, axis=alt.Axis(labelLimit=260))
+    tooltip = [alt.Tooltip("initializer:N", title="Initializer"), alt.Tooltip("text:N", title=x_title),
+               alt.Tooltip("diverged:Q", title="Seeds diverged"), alt.Tooltip("seeds:Q", title="Seeds")]
+    base = alt.Chart(data).encode(y=y)
+    bars = base.mark_bar(height=22).encode(x=x, color=_color(labels, "hide"), tooltip=tooltip)
+    text = base.mark_text(align="left", dx=6, fontSize=15).encode(x=x, text="text:N")
+    chart = alt.layer(bars, text).properties(
+        width=width, height=alt.Step(34),
+        title=alt.TitleParams("Final test accuracy" if accuracy else "Final test loss",
+                              subtitle="Median over the seeds that did not diverge."))
+    return _finish(chart)
+
+
+def status_table(status: pd.DataFrame) -> pd.DataFrame:
+    """``status`` for people: one row per network, diverged ones marked with their epoch and cause."""
+    table = _plain(status)
+    diverged = table["diverged"].astype(bool)
+    finals = {column: table[column].where(~diverged) for column in  # a diverged network has no final value
+              ("final_train_loss", "final_test_loss", "final_train_accuracy", "final_test_accuracy")}
+    return pd.DataFrame({
+        "Initializer": table["initializer"],
+        "Seed": table["seed"],
+        "Outcome": np.where(diverged, "⚠ diverged", "✓ trained"),
+        "Diverged at epoch": table["diverged_epoch"],
+        "Cause": table["reason"].where(diverged, ""),
+        "Final train loss": finals["final_train_loss"],
+        "Final test loss": finals["final_test_loss"],
+        "Train accuracy": finals["final_train_accuracy"],
+        "Test accuracy": finals["final_test_accuracy"],
+    })
