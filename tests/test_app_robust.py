@@ -140,8 +140,11 @@ VANDAL = f"""
 import runpy
 import streamlit as st
 
-page = runpy.run_path({str(APP)!r})  # the app's page, as a visitor sees it
-result = page["run_comparison"](page["DEMO"])  # the cached result this session was served
+runpy.run_path({str(APP)!r})  # the app's page, as a visitor sees it
+from wil_app.lessons import DEMO  # noqa: E402  (imported by the page, from beside app.py)
+from wil_app.run import run_comparison  # noqa: E402
+
+result = run_comparison(DEMO)  # the cached result this session was served
 if st.session_state.get("vandal"):  # change the frames in place, and the result object itself
     result.history.loc[:, "loss"] = -1.0
     result.status.loc[:, "reason"] = "vandalised"
@@ -177,7 +180,8 @@ def test_every_cache_in_the_app_is_bounded():
     import ast
 
     caches = {}
-    for node in ast.walk(ast.parse(APP.read_text())):
+    sources = [APP, *sorted((APP.parent / "wil_app").glob("*.py"))]  # the page and its pieces
+    for node in (node for source in sources for node in ast.walk(ast.parse(source.read_text()))):
         if isinstance(node, ast.FunctionDef):
             for decorator in node.decorator_list:
                 if isinstance(decorator, ast.Call) and ast.unparse(decorator.func) in ("st.cache_data",

@@ -82,3 +82,15 @@ def test_public_api_is_complete():
     assert required <= set(wil.INITIALIZERS)
     assert {"linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "softsign",
             "swish"} <= set(wil.ACTIVATIONS)
+
+
+def test_the_app_uses_the_public_api_and_the_charts():
+    """``app.py`` and its pieces in ``wil_app/`` import ``wil`` and ``wil.charts``, never a core module."""
+    for path in [ROOT / "app.py", *sorted((ROOT / "wil_app").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                assert not any(alias.name.startswith("wil.") for alias in node.names), path.name
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "wil":
+                assert {alias.name for alias in node.names} <= {"charts"}, path.name
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                assert not node.module.startswith("wil."), (path.name, node.module)

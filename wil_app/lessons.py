@@ -1,0 +1,64 @@
+"""What the page teaches: the demo configuration, the prepared lessons a presenter starts from, and the
+Learn tab's text."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import wil
+
+# The app trains in float32: about 1.6x faster than float64 for the demo, and the lessons on screen are
+# the same (the precision selector offers float64).
+APP_DTYPE = "float32"
+DEMO = dataclasses.replace(wil.Config.demo(), dtype=APP_DTYPE)
+# Prepared comparisons for a presenter, each a story that shows on the first screen.
+LESSONS = {
+    "The classic: ReLU, 8 layers (the demo)": DEMO,
+    "Deep ReLU, 30 layers: He keeps the signal, Glorot loses it": wil.Config(
+        dataset="moons", n_samples=400, noise=0.2, activation="relu", depth=30, width=32, epochs=150,
+        learning_rate=0.05, compare=("glorot_uniform", "he_normal", "orthogonal", "lsuv"), dtype=APP_DTYPE),
+    "Tanh: too small fades, too large saturates, Glorot learns": wil.Config(
+        dataset="circles", n_samples=400, noise=0.1, activation="tanh", depth=8, width=32, epochs=150,
+        learning_rate=0.1, compare=("random_normal(std=0.01)", "random_normal(std=1)", "glorot_uniform", "he_normal"),
+        dtype=APP_DTYPE),
+}
+
+# The Learn tab's text, above the formulas of the activation and the initializers compared.
+LESSON = r"""
+### Why initialize at all?
+Training starts somewhere and walks downhill. Each layer multiplies its input by a weight matrix, so after
+$L$ layers the signal has been multiplied $L$ times, forward and again backward. A factor a bit below 1
+per layer compounds to nothing ($0.5^8 \approx 0.004$), a factor a bit above 1 to a flood ($2^8 = 256$).
+Initialization picks that factor before the first step.
+
+### All zeros: nothing to break the symmetry
+If every weight starts equal, every unit of a layer computes the same thing and receives the same
+gradient, so the units stay identical forever: 32 units act like one (see *Distinct units*). With zeros and
+ReLU the gradient is exactly zero and nothing moves at all. Random weights break the symmetry.
+
+### Too small: the signal vanishes
+With variance $\sigma^2$ and $n$ inputs, a ReLU layer scales the signal's std by about
+$\sqrt{n\sigma^2/2}$. For $\sigma = 0.01$ and $n = 32$ that is $0.04$ per layer, so eight layers leave
+$10^{-11}$ of it. The output is a constant, the loss sits at chance ($\ln 2 \approx 0.69$) and the
+gradients reaching the first layers vanish the same way.
+
+### Too large: the signal explodes
+For $\sigma = 1$ the factor is $4$ per layer: $4^8 \approx 65\,000$. Outputs and gradients are huge, and one
+step throws the weights so far that the loss overflows: the network **diverges**. With tanh or sigmoid,
+large weights instead push units into their flat tails, where the slope, and so the gradient, is zero.
+
+### Xavier / Glorot (2010)
+Make the factor 1: forward this needs $n_{in}\,\mathrm{Var}(w) = 1$, backward $n_{out}\,\mathrm{Var}(w) = 1$;
+Glorot and Bengio take the compromise $\mathrm{Var}(w) = 2/(n_{in} + n_{out})$. It assumes an activation
+that is linear around zero: **tanh, softsign, sigmoid, linear**.
+
+### He / Kaiming (2015)
+ReLU zeroes half of its inputs, which halves the signal's second moment, so He et al. double the
+variance: $\mathrm{Var}(w) = 2/n_{in}$. Use it for the **ReLU family** (and GELU, Swish). Glorot with ReLU
+shrinks the signal by about $\sqrt 2$ per layer, which only shows in deep networks.
+
+### And the others
+**LeCun** ($1/n_{in}$) is the partner of SELU. **Orthogonal** matrices preserve norms exactly in linear
+networks and suit very deep ones. **LSUV** measures each layer on a batch of data and rescales it until
+its output variance is 1, whatever the activation.
+"""

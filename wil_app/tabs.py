@@ -1,0 +1,220 @@
+"""The result tabs: one page per view of a run, their view-only controls, and the cached drawing of
+their charts (a ``wil.charts`` builder per chart; no chart building here)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import wil
+from wil import charts
+
+from .export import export_tab
+from .lessons import LESSON
+from .sidebar import TAB_KEY
+
+# Every chart of the page, by name: a ``wil.charts`` builder applied to a Result and view options.
+CHARTS = {
+    "loss": lambda result: charts.loss_curves(result.history, result.status),
+    "accuracy": lambda result: charts.accuracy_curves(result.history, result.status),
+    "final_scores": lambda result: charts.final_scores(result.status),
+    "activation_std": lambda result, epoch: charts.activation_std_by_layer(
+        result.layers, wil.theory_frame(result.config), epoch=epoch),
+    "histograms": lambda result, **options: charts.histogram_grid(result.histograms, **options),
+    "profile": lambda result, field, **options: charts.layer_profile(result.layers, field, **options),
+    "heatmap": lambda result, field, **options: charts.layer_heatmap(result.layers, field, **options),
+    "boundary": lambda result: charts.decision_boundary(result.grid, result.points, result.status),
+}
+
+
+# A few configurations' worth of drawn charts: each is small for the demo (under 0.2 MB of data) and at
+# most ~1 MB within the limits (12 initializers, 50 layers), so the cache holds at most ~60 MB.
+@st.cache_data(max_entries=60, show_spinner=False)
+def _draw_chart(config: wil.Config, name: str, _result: wil.Result, **options) -> None:
+    """Build and draw one chart. Streamlit caches the drawn element with the call: a rerun (or another
+    session) asking for the same chart of the same configuration replays it and builds nothing."""
+    # Every chart keeps the size its builder chose (about 900 px wide, for a projector's 1280 px).
+    st.altair_chart(CHARTS[name](_result, **options), width="content")
+
+
+# The decision boundary (a cell per grid point, panel and stage) and the heatmaps (a cell per epoch, layer
+# and initializer) reach 2-5 MB of data within the limits: a few of them, at most ~40 MB.
+@st.cache_data(max_entries=8, show_spinner=False)
+def _draw_large_chart(config: wil.Config, name: str, _result: wil.Result, **options) -> None:
+    """``_draw_chart`` for the charts with the most data."""
+    st.altair_chart(CHARTS[name](_result, **options), width="content")
+
+
+LARGE_CHARTS = ("boundary", "heatmap")
+
+
+def _chart(result: wil.Result, name: str, **options) -> None:
+    """Chart ``name`` of ``CHARTS`` for ``result`` with view ``options``, cached on the configuration."""
+    draw = _draw_large_chart if name in LARGE_CHARTS else _draw_chart
+    draw(result.config, name, result, **options)
+
+
+def epoch_control(result: wil.Result) -> int:
+    """Which recorded epoch to inspect. View-only: never retrains.
+
+    Each tab that needs it draws its own copy under the same key; a shadow entry remembers the choice
+    while the widget is off screen (Streamlit forgets the state of widgets it did not draw).
+    """
+    config = result.config
+    epochs = sorted(int(e) for e in result.histograms["epoch"].unique()) or [0]
+    if st.session_state.get("view_epoch") not in epochs:
+        remembered = st.session_state.get("_view_epoch", 0)
+        st.session_state["view_epoch"] = remembered if remembered in epochs else 0
+    epoch = st.select_slider(
+        "Epoch to inspect", options=epochs, key="view_epoch",
+        format_func=lambda e: "0 · at initialization" if e == 0 else
+        f"{e} · end of training" if e == config.epochs else f"{e} · {round(100 * e / config.epochs)}% of training")
+    st.session_state["_view_epoch"] = epoch
+    return int(epoch)
+
+
+def layers_control(result: wil.Result) -> list[int]:
+    """Which layers the histograms show (a spread of five by default). View-only: never retrains."""
+    depth = result.config.depth
+    options = list(range(1, depth + 2))
+    if st.session_state.get("_view_layers_depth") != depth:  # a new depth: spread the layers again
+        st.session_state["_view_layers"] = charts.pick_layers(depth)
+        st.session_state["_view_layers_depth"] = depth
+        st.session_state.pop("view_layers", None)
+    if "view_layers" not in st.session_state:
+        st.session_state["view_layers"] = st.session_state["_view_layers"]
+    layers = st.multiselect("Layers in the histograms", options=options, key="view_layers",
+                            format_func=lambda layer: "output" if layer == depth + 1 else f"layer {layer}")
+    st.session_state["_view_layers"] = layers
+    return sorted(layers) or charts.pick_layers(depth)
+
+
+def epoch_and_layers(result: wil.Result) -> tuple[int, list[int]]:
+    left, right = st.columns([3, 2])
+    with left:
+        epoch = epoch_control(result)
+    with right:
+        layers = layers_control(result)
+    return epoch, layers
+
+
+def training_tab(result: wil.Result) -> None:
+    _chart(result, "loss")
+    if wil.DATASETS[result.config.dataset].task == "classification":
+        _chart(result, "accuracy")
+    _chart(result, "final_scores")
+    st.subheader("Every network")
+    st.dataframe(charts.status_table(result.status), hide_index=True, key="status_table", column_config={
+        "Diverged at epoch": st.column_config.NumberColumn(format="%d"),
+        "Final train loss": st.column_config.NumberColumn(format="%.4g"),
+        "Final test loss": st.column_config.NumberColumn(format="%.4g"),
+        "Train accuracy": st.column_config.NumberColumn(format="percent"),
+        "Test accuracy": st.column_config.NumberColumn(format="percent"),
+    })
+
+
+def activations_tab(result: wil.Result) -> None:
+    epoch, layers = epoch_and_layers(result)
+    st.markdown("Each layer should pass on a signal of about the same size. Too small and it fades to "
+                "nothing with depth; too large and it blows up. The dashed lines are what the "
+                "Glorot/He variance recursion predicts at initialization.")
+    _chart(result, "activation_std", epoch=epoch)
+    quantity = st.radio("Histogram of", options=["activation", "preactivation"], horizontal=True,
+                        key="act_quantity", format_func=lambda q: "activations f(z)" if q == "activation"
+                        else "pre-activations z")
+    _chart(result, "histograms", quantity=quantity, epoch=epoch, layers=layers)
+
+
+def gradients_tab(result: wil.Result) -> None:
+    epoch = epoch_control(result)
+    st.markdown("How much each layer's weights are pushed: the norm of the loss's gradient with respect to "
+                "them. Orders of magnitude below the others means **vanishing** gradients (those weights "
+                "barely move); far above means **exploding** ones (one step throws them away). A slope across "
+                "layers means some layers learn much faster than others.")
+    _chart(result, "profile", field="grad_norm", epoch=epoch, log=True, title="Gradient norm per layer",
+           y_title="‖∂loss/∂W‖ (log scale)")
+    _chart(result, "heatmap", field="grad_norm", log=True, title="Gradient norm over training",
+           color_title="‖∂loss/∂W‖")
+
+
+def dead_units_tab(result: wil.Result) -> None:
+    epoch = epoch_control(result)
+    family = wil.ACTIVATIONS[result.config.activation].family
+    if family == "relu":
+        field, what = "dead_fraction", "Dead units (never fire on the training set)"
+        st.markdown("A ReLU unit whose input is negative for every example outputs 0 and gets no gradient: "
+                    "it is **dead** and stays dead.")
+    elif family == "saturating":
+        field, what = "saturated_fraction", "Saturated units (slope under 5% of its maximum)"
+        st.markdown("A sigmoid or tanh unit driven far into its flat tails has almost no slope, so almost no "
+                    "gradient passes through it: it is **saturated**.")
+    else:
+        field, what = None, None
+        st.info(f"{wil.ACTIVATIONS[result.config.activation].label} is smooth and has no flat region: "
+                "no units die or saturate. Distinct units (below) still show symmetry.")
+    if field:
+        _chart(result, "profile", field=field, epoch=epoch, percent=True, title=what, y_title="Share of units (%)")
+        _chart(result, "heatmap", field=field, percent=True, scheme="reds",
+               title=f"{what.split(' (')[0]} over training", color_title="Share of units")
+    st.markdown("**Symmetry.** Units that start equal get equal gradients and stay equal: with all-zero or "
+                "constant weights a layer of many units acts like one.")
+    _chart(result, "profile", field="distinct_units", epoch=epoch, title="Distinct units per layer",
+           y_title="Distinct units (count)")
+
+
+def boundary_tab(result: wil.Result) -> None:
+    if result.grid.empty:
+        st.info(f"{wil.DATASETS[result.config.dataset].label} has more than two features, so there is no "
+                "plane to draw a decision boundary on. Pick a 2-D dataset such as two moons.")
+        return
+    _chart(result, "boundary")
+
+
+def weights_tab(result: wil.Result) -> None:
+    epoch, layers = epoch_and_layers(result)
+    st.markdown("The weights themselves: their spread per layer is what each initializer chooses.")
+    _chart(result, "profile", field="weight_std", epoch=epoch, log=True, title="Weight std per layer",
+           y_title="Weight std (log scale)")
+    _chart(result, "histograms", quantity="weight", epoch=epoch, layers=layers)
+
+
+def learn_tab(result: wil.Result) -> None:
+    st.markdown(LESSON)
+    activation = wil.ACTIVATIONS[result.config.activation]
+    st.markdown(f"#### The activation here: {activation.label}")
+    st.latex(activation.latex)
+    st.markdown(f"{activation.description} Recommended gain: **{activation.gain:.3g}** ({activation.gain_source}).")
+    compared = list(dict.fromkeys(wil.parse_entry(label)[0] for label in result.config.labels))
+    st.markdown("#### The initializers in this comparison")
+    for name in compared:
+        _initializer_card(name)
+    with st.expander("Every initializer in wil"):
+        for name in wil.INITIALIZERS:
+            if name not in compared:
+                _initializer_card(name)
+
+
+def _initializer_card(name: str) -> None:
+    spec = wil.INITIALIZERS[name]
+    st.markdown(f"**{spec.label}** (`{name}`): {spec.description}")
+    st.latex(spec.latex)
+    st.markdown(f"PyTorch: `{spec.pytorch}`  \nKeras: `{spec.keras}`")
+
+
+PAGES = {
+    "Training": training_tab, "Activations": activations_tab, "Gradients": gradients_tab,
+    "Dead neurons": dead_units_tab, "Decision boundary": boundary_tab, "Weights": weights_tab,
+    "Learn": learn_tab, "Share & export": export_tab,
+}
+
+
+@st.fragment
+def result_tabs(result: wil.Result) -> None:
+    """The tabs. A fragment: switching tabs or moving a view-only control reruns only this part of the
+    page (the configuration cannot change there), so the sidebar and the header are not sent again."""
+    # Lazy tabs: only the open one is drawn. The open tab is part of the link (?tab=...), so a shared
+    # link opens on the same view.
+    tabs = st.tabs(list(PAGES), key=TAB_KEY, bind="query-params")
+    for tab, draw in zip(tabs, PAGES.values()):
+        if tab.open:
+            with tab:
+                draw(result)
