@@ -8,6 +8,7 @@ networks from the computation. Each is checked here against the plain reference 
 from __future__ import annotations
 
 import subprocess
+import warnings
 import sys
 from pathlib import Path
 
@@ -339,3 +340,19 @@ def test_a_containers_cpu_quota_caps_the_cores(tmp_path, monkeypatch, files, quo
     monkeypatch.setattr(threads, "cpu_quota", lambda: quota)
     monkeypatch.setattr(threads.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
     assert threads.available_cores() == (4 if quota is None else max(1, int(quota)))
+
+
+@pytest.mark.parametrize("batch_size", [None, 100])
+def test_a_single_network_in_row_blocks_diverges_as_uncut(monkeypatch, batch_size):
+    config = wil.Config(dataset="moons", n_samples=400, depth=4, width=16, epochs=12, batch_size=batch_size,
+                        learning_rate=0.5)
+    status = {}
+    for how in (Plan(1, 2, 2, 1), Plan(1, 1, 1, 1)):
+        monkeypatch.setattr(wil.training, "plan", lambda *args, how=how: how)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no floating-point warning leaks from the threads
+            status[how] = wil.compare(config, [("random_normal", {"std": 3.0})], [0]).status
+    cut, uncut = status.values()
+    assert cut["diverged"].all() and uncut["diverged"].all()
+    assert cut["diverged_epoch"].tolist() == uncut["diverged_epoch"].tolist()
+    assert cut["reason"].tolist() == uncut["reason"].tolist()
