@@ -243,6 +243,20 @@ def test_minibatch_gradient_norm_is_the_next_steps_batch_gradient():
     assert res.layers["grad_norm"].notna().all()
 
 
+def test_a_network_diverging_at_a_record_has_no_unrecorded_histograms():
+    # mini-batches: seed 0 blows up in the last step of epoch 1, so the record of epoch 1 stops it before
+    # the next mini-batch gives that record its gradient; its frames hold only what was computed
+    cfg = small(n_samples=200, batch_size=100, learning_rate=0.5, optimizer="momentum", epochs=10)
+    res = wil.compare(cfg, [("random_normal", {"std": 2.0})], [0, 1, 2])
+    row = res.status[res.status["seed"] == 0].iloc[0]
+    assert row["reason"] == "loss exploded past 1e+06 at epoch 1"
+    assert np.isfinite(res.histograms[["bin_left", "bin_right"]].to_numpy()).all()
+    mine = res.histograms[(res.histograms["seed"] == 0) & (res.histograms["epoch"] == 1)]
+    assert set(mine["quantity"]) == {"activation", "preactivation", "weight"}
+    at_divergence = res.layers[(res.layers["seed"] == 0) & (res.layers["epoch"] == 1)]
+    assert at_divergence["grad_norm"].isna().all() and at_divergence["weight_std"].notna().all()
+
+
 def test_full_batch_gradient_norm_is_the_whole_training_set_gradient():
     cfg = small(epochs=1, compare=("he_normal", "glorot_uniform"))
     res = wil.compare(cfg)

@@ -54,7 +54,8 @@ class Result:
         Epoch e is the state after e epochs. Activation statistics come from a pass over the whole
         training split; ``grad_norm`` is the norm of the loss gradient at that epoch's weights, over the
         whole training split in full batch, else over the next step's mini-batch (the gradient the
-        optimizer uses; after the last epoch, the first mini-batch of one more epoch's order).
+        optimizer uses; after the last epoch, the first mini-batch of one more epoch's order), NaN
+        for a network stopped by that epoch's record (and it has no gradient histogram there).
     histograms : initializer, seed, epoch, layer, quantity ("activation", "preactivation", "weight",
         "gradient"), bin_left, bin_right, count. Activations and pre-activations are binned over the
         first ``wil.training.HISTOGRAM_ROWS`` (256) training examples, a random sample; gradients are
@@ -156,7 +157,10 @@ def _histograms_frame(records: Records, last_valid: np.ndarray) -> pd.DataFrame:
     per_part = K * n_bins  # rows of one (epoch, layer, quantity)
     k = np.tile(np.repeat(np.arange(K), n_bins), len(epochs))
     epoch = np.repeat(np.asarray(epochs), per_part)
-    keep = epoch <= last_valid[k]
+    # a histogram no pass recorded keeps the sink's NaN edges: the gradient of a network that diverged at
+    # an epoch's record, before the next mini-batch would have given it (a recorded one has finite edges)
+    recorded = np.isfinite(np.concatenate(lefts, axis=None))
+    keep = (epoch <= last_valid[k]) & recorded
     return pd.DataFrame({
         **_network_columns(records, k[keep]), "epoch": epoch[keep],
         "layer": np.repeat(np.asarray(layers), per_part)[keep],
