@@ -11,9 +11,10 @@ Chosen per run from the shapes, not taken from the environment (measured by
   and a thread that waits sleeps instead of spinning. It pays once the NumPy calls are long enough to
   hide the Python between them, which only one thread runs at a time: ``work_per_call`` estimates
   the multiply-adds per call of an epoch, from the shapes, the depth and the batches. Measured over 72
-  runs (depth 3 to 20, full batch and mini-batches, idle machine): below 3e5 the split loses 10-60%,
-  from 1.2e6 it always wins (1.1x to 2.2x), and ``SPLIT_WORK`` = 4e5 misclassifies 7 runs, by at most
-  25%. On a busy machine it can still lose, as any parallelism does.
+  runs (depth 3 to 20, full batch and mini-batches, quiet machine): below 3e5 the split loses 9-62%;
+  from 1.2e6 it wins 1.54x in the median (0.91x to 2.2x). ``SPLIT_WORK`` = 4e5 misjudges 8 runs: 6
+  split and lose at most 14%, 2 do not and miss at most 1.21x. On a busy machine it can still lose,
+  as any parallelism does.
 * A single network has nothing to split, so its passes are cut into blocks of rows instead, run by
   parallel Python threads in the same way (``wil.network.Workspace``), from ``ROW_SPLIT_WORK``: on S4
   (depth 50, width 256) 1.5x faster than one thread, where two BLAS threads were 1.25x faster (and,
