@@ -343,6 +343,18 @@ def test_a_containers_cpu_quota_caps_the_cores(tmp_path, monkeypatch, files, quo
 
 
 @pytest.mark.parametrize("batch_size", [None, 100])
+def test_row_blocks_on_a_pool_thread_keep_overflow_warnings_silent(monkeypatch, batch_size):
+    """A pass overflowing float32 in the block a pool thread runs: the run's np.errstate holds there too."""
+    monkeypatch.setattr(wil.training, "plan", lambda *args: Plan(1, 2, 2, 1))
+    config = wil.Config(dataset="moons", n_samples=400, depth=14, width=16, epochs=3, batch_size=batch_size,
+                        dtype="float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        status = wil.compare(config, [("random_normal", {"std": 1000.0})], [0]).status
+    assert status["diverged"].all() and status["diverged_epoch"].tolist() == [0]
+
+
+@pytest.mark.parametrize("batch_size", [None, 100])
 def test_a_single_network_in_row_blocks_diverges_as_uncut(monkeypatch, batch_size):
     config = wil.Config(dataset="moons", n_samples=400, depth=4, width=16, epochs=12, batch_size=batch_size,
                         learning_rate=0.5)

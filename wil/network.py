@@ -14,6 +14,7 @@ all K networks in one ``(K, P)`` array each (``Stack``) and in-place kernels for
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import math
 from dataclasses import dataclass, field
@@ -324,12 +325,14 @@ class Workspace:
         return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
     def run(self, tasks: list) -> None:
-        """Call every task, the first on this thread and the others on ``pool`` when there is one."""
+        """Call every task, the first on this thread and the others on ``pool`` when there is one, each in
+        a copy of this thread's context: NumPy's floating-point error state (``np.errstate``) is a context
+        variable, and a pool thread's own would let the warnings of a diverging network through."""
         if self.pool is None or len(tasks) == 1:
             for task in tasks:
                 task()
             return
-        others = [self.pool.submit(task) for task in tasks[1:]]
+        others = [self.pool.submit(contextvars.copy_context().run, task) for task in tasks[1:]]
         tasks[0]()
         for other in others:
             other.result()
