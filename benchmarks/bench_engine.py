@@ -20,14 +20,13 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import os
 import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np

@@ -190,7 +190,7 @@ def main() -> None:
         return
     chosen = {name: c for name, c in cases().items() if not args.only or name in args.only}
     print(f"limits: {', '.join(f'{k} {v[0]:g}..{v[1]:g}' for k, v in LIMITS.items())}")
-    print(f"budgets: " + ", ".join(f"{name} {getattr(wil.config, name):.3g}" for name in
+    print("budgets: " + ", ".join(f"{name} {getattr(wil.config, name):.3g}" for name in
                                    ("MAX_WORK", "MAX_ACTIVATIONS", "MAX_PARAMETERS", "MAX_ROWS", "MAX_STEPS")
                                    if hasattr(wil.config, name)))
     print(f"python {sys.version.split()[0]}, numpy {wil.network.np.__version__}, {os.cpu_count()} cores\n")

@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import wil
@@ -146,7 +146,7 @@ def pd_na():
 @given(config=small_configs(), scale=st.sampled_from([1e3, 1e4]))
 def test_exploding_initializations_diverge_with_a_cause_and_an_epoch(config, scale):
     """Weights scaled far beyond any sane variance: each network either stays finite or is reported."""
-    config = dataclasses.replace(config, compare=(f"he_normal(scale={scale:g})", f"random_normal(std=1000)"),
+    config = dataclasses.replace(config, compare=(f"he_normal(scale={scale:g})", "random_normal(std=1000)"),
                                  learning_rate=10.0, depth=max(config.depth, 3))
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -15,7 +15,7 @@ from .datasets import Dataset, load_dataset
 from .diagnostics import (GRAD_NORM, HISTOGRAM_QUANTITIES, activation_bounds, gradient_norms, histograms,
                           layer_statistics)
 from .initializers import get_initializer, make_label, parse_entry
-from .network import Network, Stack, Workspace, backward_into, forward, forward_into, loss_and_gradient, weight_runs
+from .network import Network, Stack, Workspace, backward_into, forward_into, loss_and_gradient, weight_runs
 from .results import Records, Result, build_result
 from .threads import Plan, blas_threads, cap_malloc_arenas, plan, release_free_memory
 
