@@ -1,11 +1,14 @@
 """How fast the explorer feels: the real server, a real browser (Debian's Chromium through Playwright).
 
-Prints, in seconds, for each of ``--repeat`` fresh servers (median, min-max):
+Prints, in seconds, for each of ``--repeat`` rounds of two fresh servers (median, min-max):
 
 - server start: launching ``streamlit run app.py`` until ``/_stcore/health`` answers;
-- cold page: a first visit to a fresh server until every chart of the default page is drawn (imports
-  scikit-learn, trains the demo's 5 networks, builds and draws the Training tab's 3 charts), and the
-  milestones on the way (the sidebar, the first chart);
+- cold page: a first visit the moment a fresh server answers, until every chart of the default page is
+  drawn, and the milestones on the way (the sidebar, the first chart). The server's warm-up
+  (``wil_app/warm.py``: importing scikit-learn and the chart stack, training the demo's 5 networks) runs
+  meanwhile, on the same cores as the browser; the page then builds and draws the Training tab's charts;
+- cold page after the warm-up: the second server, opened once its log says the warm-up is over (a
+  presenter starting the server before the talk), and the warm-up's own time in both cases;
 - new-session reload: another visitor opens the same link (the result and the charts come from the
   server's caches; the browser still loads Streamlit's front end and draws every chart);
 - first visit to a tab (Activations, Gradients): the script reruns and builds that tab's charts;
@@ -21,7 +24,10 @@ and the server's resident memory at the end.
 (first run, cached rerun, each tab first and again) and, per chart, its spec and data in bytes and its
 data rows.
 
-    python benchmarks/bench_app.py [--repeat 3] [--server] [--root OTHER_CHECKOUT]
+``--pin`` puts the server on core 0 and the browser on core 1, as when the browser runs on the visitor's
+own machine (by default they share both cores, and each slows the other).
+
+    python benchmarks/bench_app.py [--repeat 3] [--server] [--pin] [--root OTHER_CHECKOUT]
 """
 
 from __future__ import annotations
@@ -29,11 +35,14 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import pathlib
+import re
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -62,20 +71,38 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, root: pathlib.Path = ROOT) -> tuple[subprocess.Popen, float]:
+def start_server(port: int, root: pathlib.Path = ROOT, cpus: set[int] | None = None):
+    """``streamlit run app.py`` of ``root``; returns the process, the seconds until ``/_stcore/health``
+    answers, and the file its output goes to (where the warm-up reports). ``cpus``: the cores it may use."""
     start = time.perf_counter()
+    log = tempfile.NamedTemporaryFile("w+", prefix="bench_app_server_", suffix=".log", delete=False)
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=root, stdout=log, stderr=subprocess.STDOUT,
+        preexec_fn=None if cpus is None else lambda: os.sched_setaffinity(0, cpus))
     while True:
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                return process, time.perf_counter() - start
+                return process, time.perf_counter() - start, pathlib.Path(log.name)
         except OSError:
             if process.poll() is not None:
-                raise SystemExit("the server exited")
+                raise SystemExit(f"the server exited: see {log.name}")
             time.sleep(0.05)
+
+
+WARMED = re.compile(r"wil: warmed up in ([0-9.]+) s")
+
+
+def warm_up_seconds(log: pathlib.Path, wait: float = 0.0) -> float:
+    """The warm-up's own time, from the server's log, waiting up to ``wait`` seconds for it (NaN: none, as
+    for a checkout from before the warm-up)."""
+    deadline = time.perf_counter() + wait
+    while True:
+        match = WARMED.search(log.read_text())
+        if match or time.perf_counter() >= deadline:
+            return float(match.group(1)) if match else float("nan")
+        time.sleep(0.05)
 
 
 def rss_mib(pid: int) -> float:
@@ -138,9 +165,9 @@ def open_page(browser, url: str, figures: dict, name: str) -> object:
     return page
 
 
-def measure_once(browser, root: pathlib.Path = ROOT) -> dict[str, float]:
+def measure_once(browser, root: pathlib.Path = ROOT, server_cpus: set[int] | None = None) -> dict[str, float]:
     port = free_port()
-    server, start = start_server(port, root)
+    server, start, log = start_server(port, root, server_cpus)
     url = f"http://127.0.0.1:{port}/"
     figures = {"server start": start}
     try:
@@ -162,10 +189,22 @@ def measure_once(browser, root: pathlib.Path = ROOT) -> dict[str, float]:
         figures["new configuration (2 seeds: retrains 10 networks)"] = rerun_done(
             page, lambda: (seeds.focus(), seeds.press("ArrowRight")), 3)
         figures["server memory after (MiB)"] = rss_mib(server.pid)
+        figures["server warm-up, its own time (log; during the cold page)"] = warm_up_seconds(log)
         page.context.close()
     finally:
         server.terminate()
         server.wait(timeout=10)
+        log.unlink()
+    # A presenter starts the server, then opens the page: the first visitor after the warm-up.
+    port = free_port()
+    server, _, log = start_server(port, root, server_cpus)
+    try:
+        figures["server warm-up, its own time (log; server alone)"] = warm_up_seconds(log, wait=60)
+        open_page(browser, f"http://127.0.0.1:{port}/", figures, "cold page after the warm-up").context.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.unlink()
     return figures
 
 
@@ -175,7 +214,8 @@ def server_side(root: pathlib.Path = ROOT) -> None:
     from streamlit.testing.v1 import AppTest
 
     sys.path.insert(0, str(root))  # the checkout's own wil
-    at = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    page = root / "wil_app" / "page.py"  # the page each session runs (app.py itself, in older checkouts)
+    at = AppTest.from_file(str(page if page.exists() else root / "app.py"), default_timeout=120)
     print("server side (AppTest, one process; a first run pays the imports and the training):")
     charts = []
     t = time.perf_counter()
@@ -205,6 +245,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="fresh servers to measure (default 3)")
     parser.add_argument("--server", action="store_true", help="also time the script alone through AppTest")
+    parser.add_argument("--pin", action="store_true",
+                        help="the server on core 0 and the browser on core 1, as if the browser were on the "
+                             "visitor's own machine (default: both share every core)")
     parser.add_argument("--root", type=pathlib.Path, default=ROOT,
                         help="the checkout whose app.py to serve (default this one), e.g. an older commit's")
     args = parser.parse_args()
@@ -213,15 +256,19 @@ def main() -> None:
     with open("/proc/loadavg") as file:
         load = file.read().split()[:3]
     runs = []
+    server_cpus = None
+    if args.pin:
+        server_cpus = {0}
+        os.sched_setaffinity(0, {1})  # this process, Playwright's driver and Chromium: core 1
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:
             for _ in range(args.repeat):
-                runs.append(measure_once(browser, args.root))
+                runs.append(measure_once(browser, args.root, server_cpus))
         finally:
             browser.close()
-    print(f"bench_app: {args.repeat} fresh servers, median (min-max); seconds unless stated; "
-          f"load average {' '.join(load)}")
+    print(f"bench_app: {args.repeat} rounds of two fresh servers, median (min-max); seconds unless stated; "
+          f"load average {' '.join(load)}" + ("; server on core 0, browser on core 1" if args.pin else ""))
     for name in runs[0]:
         values = [run[name] for run in runs]
         print(f"  {name:<56} {statistics.median(values):7.2f}  ({min(values):.2f}-{max(values):.2f})")

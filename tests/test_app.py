@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 import wil
 from wil import charts
 
-APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "wil_app" / "page.py")  # the page each session runs
 DEMO = dataclasses.replace(wil.Config.demo(), dtype="float32")  # the app trains its demo in float32
 SMALL = wil.Config(dataset="moons", n_samples=100, noise=0.2, depth=3, width=8, epochs=5,
                    compare=("zeros", "random_normal(std=0.01)", "he_normal"))
@@ -395,3 +395,39 @@ def test_a_rerun_or_another_session_with_the_same_configuration_builds_no_chart(
     other.sidebar.slider(key="depth").set_value(4)  # a new configuration builds again
     run(other)
     assert sorted(built) == ["accuracy_curves", "final_scores", "loss_curves"]
+
+
+# ---------------------------------------------------------------- the server's warm-up
+
+def test_the_warm_up_trains_what_the_default_page_asks_for(monkeypatch):
+    """After ``warm_up`` (what ``app.py`` runs at server start), the default page is served from the
+    cache: its first run trains nothing, so the warm-up's key is the page's."""
+    from wil_app.run import run_comparison
+    from wil_app.warm import warm_up
+
+    run_comparison.clear()
+    assert warm_up() > 0
+    trained = []
+    compare = wil.compare
+    monkeypatch.setattr(wil, "compare", lambda *args, **kwargs: trained.append(args) or compare(*args, **kwargs))
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.get("vega_lite_chart")) == 3  # the default page, drawn
+    assert trained == []
+    at.sidebar.slider(key="n_seeds").set_value(2).run()  # and a configuration the warm-up did not train does
+    assert len(trained) == 1 and trained[0][0].n_seeds == 2
+
+
+def test_a_failed_warm_up_is_reported_and_leaves_the_page_to_train(monkeypatch, capsys):
+    import wil_app.run
+    from wil_app.warm import warm_up
+
+    def broken(config, _progress=None):
+        raise MemoryError("no room")
+
+    monkeypatch.setattr(wil_app.run, "run_comparison", broken)
+    assert warm_up() is None
+    assert "the warm-up failed (MemoryError: no room)" in capsys.readouterr().err
+    monkeypatch.undo()
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert not at.exception and len(at.get("vega_lite_chart")) == 3

@@ -1,8 +1,8 @@
 """The app in front of an audience: hostile URLs, random query strings, sessions sharing the cache.
 
-Through Streamlit's AppTest (``app.py`` at the repository root; ``WIL_APP=path/to/app.py`` points the
-tests elsewhere). Every run here is a fresh session of the same process, so they share
-``st.cache_data`` as a server's visitors do.
+Through Streamlit's AppTest, on the page every session runs (``wil_app/page.py`` beside ``app.py``;
+``WIL_APP=path/to/app.py`` points the tests at another checkout's). Every run here is a fresh session of
+the same process, so they share ``st.cache_data`` as a server's visitors do.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ import wil
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = Path(os.environ.get("WIL_APP", ROOT / "app.py"))
+PAGE = APP.parent / "wil_app" / "page.py"
+if not PAGE.exists():  # a checkout from before app.py became the server's entry: the page was app.py
+    PAGE = APP
 if not APP.exists():
     pytest.skip(f"{APP} does not exist", allow_module_level=True)
 
@@ -32,7 +35,7 @@ MARKUP = ("<", ">", "](", "![", "://", "www.", "@", "`", "$", "\n")
 
 
 def run_app(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
+    at = AppTest.from_file(str(PAGE), default_timeout=120)
     for key, value in (query or {}).items():
         at.query_params[key] = value
     return at.run()
@@ -140,8 +143,8 @@ VANDAL = f"""
 import runpy
 import streamlit as st
 
-runpy.run_path({str(APP)!r})  # the app's page, as a visitor sees it
-from wil_app.lessons import DEMO  # noqa: E402  (imported by the page, from beside app.py)
+runpy.run_path({str(PAGE)!r})  # the app's page, as a visitor sees it
+from wil_app.lessons import DEMO  # noqa: E402  (imported by the page)
 from wil_app.run import run_comparison  # noqa: E402
 
 result = run_comparison(DEMO)  # the cached result this session was served

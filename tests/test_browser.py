@@ -91,3 +91,15 @@ def test_the_page_in_chromium(server):
         finally:
             browser.close()
     assert SCREENSHOT.stat().st_size > 50_000
+
+
+def test_the_server_warms_up_at_start_and_says_so(server):
+    """``streamlit run app.py`` starts ``wil_app/warm.py``'s warm-up (the ``App``'s lifespan), which logs
+    when it is over: the imports and the default page's training are in the server's cache."""
+    import time
+
+    deadline = time.monotonic() + 120
+    while "wil: warmed up in" not in (log := server.log.read_text()):
+        assert "wil: the warm-up failed" not in log, log
+        assert time.monotonic() < deadline, f"no warm-up in the server's log:\n{log}"
+        time.sleep(0.2)
