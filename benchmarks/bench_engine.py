@@ -171,6 +171,89 @@ def matmul_flops(config: wil.Config, n_networks: int, diagnostics: bool, engine:
     return 2.0 * macs * n_networks
 
 
+def products_floor(config: wil.Config, n_networks: int, dtype: str = "float32", lean: bool = False,
+                   repeats: int = 3) -> float:
+    """Seconds the run's matrix products alone take on this machine: ``matmul_flops``' products without
+    diagnostics (the record pass, the training steps), with the same shapes, into preallocated arrays,
+    split over every core (by networks, or by rows for one network), each core's share run start to end
+    with no barrier between epochs and nothing else. The best of ``repeats``. No engine that does these
+    products at this machine's speed trains faster; PyTorch's loop does them too.
+
+    ``lean`` adds the elementwise work no training step can skip, each as one in-place NumPy call: the
+    bias, ReLU and its mask in the backward pass, and the SGD update (no loss, no record, no
+    diagnostics): a floor for a NumPy engine."""
+    sizes = layer_sizes(config)
+    n_train = config.n_train()
+    n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - n_train
+    full = config.batch_size is None or config.batch_size >= n_train
+    batches = [n_train] if full else [min(config.batch_size, n_train - s) for s in range(0, n_train, config.batch_size)]
+    cores = wil.threads.available_cores()
+    if n_networks >= cores:
+        shares = [(n_networks * i // cores, n_networks * (i + 1) // cores, 1) for i in range(cores)]
+    else:
+        shares = [(0, n_networks, cores)] * cores  # every core: all networks, 1/cores of the rows
+
+    def share(first: int, stop: int, row_split: int) -> None:
+        k, rng = stop - first, np.random.default_rng(first)
+        rows = [max(1, n // row_split) for n in (n_train, n_test, *batches)]
+        n_max = max(rows)
+        X = rng.standard_normal((n_max, sizes[0])).astype(dtype)
+        # weights of unit gain and random deltas: values stay normal numbers (denormals would slow BLAS)
+        W = [(rng.standard_normal((k, fi, fo)) / np.sqrt(fi)).astype(dtype) for fi, fo in zip(sizes[:-1], sizes[1:])]
+        B = [np.zeros((k, 1, fo), dtype) for fo in sizes[1:]]
+        W_t = [np.ascontiguousarray(w.swapaxes(1, 2)) for w in W]
+        G = [np.empty_like(w) for w in W]
+        Z = [np.empty((k, n_max, fo), dtype) for fo in sizes[1:]]
+        A = [np.empty((k, n_max, fo), dtype) for fo in sizes[1:]]
+        D = [rng.standard_normal((k, n_max, fo)).astype(dtype) for fo in sizes[1:]]
+
+        def forward(n):
+            a = X[:n]
+            for layer, (w, z, out) in enumerate(zip(W, Z, A)):
+                np.matmul(a, w, out=z[:, :n])
+                if lean:
+                    z[:, :n] += B[layer]
+                    np.maximum(z[:, :n], 0.0, out=out[:, :n])
+                    a = out[:, :n]
+                else:
+                    a = z[:, :n]
+
+        def backward(n):
+            for layer in range(len(W) - 1, 0, -1):
+                np.matmul(A[layer - 1][:, :n].swapaxes(1, 2), D[layer][:, :n], out=G[layer])
+                np.matmul(D[layer][:, :n], W_t[layer], out=D[layer - 1][:, :n])
+                if lean:
+                    D[layer - 1][:, :n] *= Z[layer - 1][:, :n] > 0
+            np.matmul(X[:n].T, D[0][:, :n], out=G[0])
+            if lean:
+                for w, g in zip(W, G):
+                    w -= 0.01 * g
+
+        train, test, steps = rows[0], rows[1], rows[2:]
+        with np.errstate(all="ignore"):
+            for epoch in range(config.epochs + 1):
+                forward(train)  # full batch: the record's training pass is the step's
+                forward(test)
+                if epoch < config.epochs:
+                    if full:
+                        backward(train)
+                    else:
+                        for n in steps:
+                            forward(n)
+                            backward(n)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    best = float("inf")
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(len(shares)) as pool:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for future in [pool.submit(share, *s) for s in shares]:
+                future.result()
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
 def measure_peak(size: int = 1024, repeats: int = 5) -> dict:
     """GFLOP/s of one square matmul, float64 and float32, on 1 thread and on every core: this machine's
     practical peak (the best of ``repeats``)."""
@@ -222,6 +305,9 @@ def bench_scenario(scenario: Scenario, repeats: int, peak: dict, torch_runner=No
     row["diag_cost_64"] = _median_ratio(times[("float64", True)], times[("float64", False)])
     row["diag_cost_32"] = _median_ratio(times[("float32", True)], times[("float32", False)])
     row["f32_speedup"] = _median_ratio(times[("float64", True)], times[("float32", True)])
+    with lifted_limits(scenario.beyond_limits()):
+        row["t_products"] = products_floor(config, K)
+        row["t_lean"] = products_floor(config, K, lean=True)
     row["peak_64"] = max(v for (d, _), v in peak.items() if d == "float64")
     row["peak_32"] = max(v for (d, _), v in peak.items() if d == "float32")
     n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - config.n_train()
@@ -240,6 +326,10 @@ def bench_scenario(scenario: Scenario, repeats: int, peak: dict, torch_runner=No
         row["torch_loss_gap_0"] = torch_runner.loss_gap_0
         row["torch_probe"] = {str(t): round(v, 3) for t, v in torch_runner.probe.items()}
     return row
+
+
+# Issue #4's targets: wil's time (float32, diagnostics on) at most this multiple of the PyTorch loop's.
+TARGETS = {"S1": 0.5, "S2": 0.5, "S3": 1.0, "S4": 1.0}
 
 
 def _median_ratio(a: list[float], b: list[float]) -> float:
@@ -263,7 +353,23 @@ def print_rows(rows: list[dict]) -> None:
             print(f"  {r['scenario']}: {r['diverged']} of {r['K']} networks diverge (as the lesson intends)")
         if r["beyond_limits"]:
             print(f"  {r['scenario']}: beyond the app's limits, run with them lifted: {r['beyond_limits']}")
-    if any("t_torch" in r for r in rows):
+    print("\nThe floor (float32, every core): the run's matrix products alone, and a lean NumPy loop (those "
+          "products plus bias, ReLU, its mask and the SGD update; no loss, record or diagnostics)")
+    with_torch = any("t_torch" in r for r in rows)
+    print("| scenario | products alone | lean NumPy loop | wil diag off | wil diag on |"
+          + (" PyTorch | target | lean loop / target | wil diag on / target |" if with_torch else ""))
+    print("|---" * (9 if with_torch else 5) + "|")
+    for r in rows:
+        line = (f"| {r['scenario']} | {r['t_products']:.3f} s | {r['t_lean']:.3f} s | {r['t_32_off']:.3f} s | "
+                f"{r['t_32_on']:.3f} s |")
+        if with_torch and r["scenario"] in TARGETS:
+            target = TARGETS[r["scenario"]] * r["t_torch"]
+            line += (f" {r['t_torch']:.3f} s | {target:.3f} s (x{TARGETS[r['scenario']]:g}) | "
+                     f"{r['t_lean'] / target:.2f} | {r['t_32_on'] / target:.2f} |")
+        elif with_torch:
+            line += f" {r['t_torch']:.3f} s | | | |"
+        print(line)
+    if with_torch:
         print("\n| scenario | torch (f32, threads) | wil f32 diag on / torch | wil f64 diag on / torch | "
               "wil f32 diag off / torch | torch GFLOP/s | max loss gap, epoch 0 / last | torch probe (s) by threads |")
         print("|---" * 8 + "|")
