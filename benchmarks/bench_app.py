@@ -81,6 +81,7 @@ def start_server(port: int, root: pathlib.Path = ROOT, cpus: set[int] | None = N
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=root, stdout=log, stderr=subprocess.STDOUT,
         preexec_fn=None if cpus is None else lambda: os.sched_setaffinity(0, cpus))
+    log.close()  # the server writes through its own copy of the file descriptor
     while True:
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
