@@ -103,3 +103,42 @@ def test_the_server_warms_up_at_start_and_says_so(server):
         assert "wil: the warm-up failed" not in log, log
         assert time.monotonic() < deadline, f"no warm-up in the server's log:\n{log}"
         time.sleep(0.2)
+
+
+# six initializers (a full row of small multiples) with the longest labels the demo uses
+SIX = ("zeros;random_normal(std=0.01);random_normal(std=1);glorot_uniform;he_normal;lecun_normal")
+CHART_TABS = ["Training", "Activations", "Gradients", "Dead neurons", "Decision boundary", "Weights"]
+
+
+def test_every_chart_fits_a_1280_px_projector_beside_the_sidebar(server):
+    """On a 1280 x 800 projector with the sidebar open, no chart reaches past the page's content: a
+    clipped column would hide an initializer from the room (the right-most is often He, the lesson)."""
+    from playwright.sync_api import sync_playwright
+
+    overflow = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"{server.url}/?compare={SIX}&epochs=20&n_samples=200", timeout=TIMEOUT_MS)
+            wait_for_charts(page, 3)
+            for tab in CHART_TABS:
+                page.get_by_role("tab", name=tab).click()
+                page.wait_for_function(f"location.search.includes('tab={tab.replace(' ', '+')}')"
+                                       if tab != "Training" else "true", timeout=TIMEOUT_MS)
+                wait_for_charts(page, 1)
+                page.wait_for_timeout(500)  # let Vega lay the charts out
+                edges = page.evaluate("""() => {
+                    const box = document.querySelector('[data-testid=stMainBlockContainer]');
+                    const right = box.getBoundingClientRect().right - parseFloat(getComputedStyle(box).paddingRight);
+                    const charts = [...document.querySelectorAll(
+                        '[data-testid=stTabs] [role=tabpanel]:not([hidden]) [data-testid=stVegaLiteChart] :is(svg, canvas)')];
+                    return [right, charts.map(chart => chart.getBoundingClientRect().right)];
+                }""")
+                content_right, rights = edges
+                assert rights, tab
+                if max(rights) > content_right + 1:
+                    overflow[tab] = round(max(rights) - content_right)
+        finally:
+            browser.close()
+    assert overflow == {}, f"charts past the content's right edge, in px: {overflow}"

@@ -300,13 +300,47 @@ def test_theme_is_registered():
     assert charts.theme()["config"]["axis"]["labelFontSize"] >= 13
 
 
-def test_many_initializers_wrap_into_rows_of_six():
+def test_many_initializers_wrap_into_rows():
+    """The decision boundary in rows of six; the histograms, whose columns carry an axis each, in balanced
+    rows of at most five (eight: two rows of four)."""
     names = ("zeros", "constant", "random_normal", "random_uniform", "truncated_normal", "glorot_uniform",
              "he_normal", "lecun_normal")
     run = wil.compare(wil.Config(dataset="moons", n_samples=40, depth=2, width=4, epochs=2, compare=names))
     boundary = charts.decision_boundary(run.grid, run.points, run.status).to_dict()
     assert [block["facet"]["column"]["sort"] for block in boundary["vconcat"]] == [list(names[:6]), list(names[6:])]
     histograms = charts.histogram_grid(run.histograms).to_dict()
-    assert [len(row["hconcat"]) for row in histograms["vconcat"]] == [6, 2]
+    assert [len(row["hconcat"]) for row in histograms["vconcat"]] == [4, 4]
     for spec in (boundary, histograms):
         assert_consistent_colours(spec, list(names)) if color_scales(spec) else None
+
+
+def test_long_labels_break_into_lines_that_fit_and_keep_every_character():
+    from wil.charts._common import wrapped
+
+    assert wrapped("he_normal", 110) == "he_normal"  # fits: one string
+    for label in ("random_normal(std=0.01)", "truncated_normal(std=0.05, scale=2)", "lsuv(tol=0.1, max_iter=10)"):
+        lines = wrapped(label, 110)
+        assert isinstance(lines, list) and len(lines) >= 2
+        assert "".join(lines).replace(" ", "") == label.replace(" ", "")  # broken, never changed
+        assert all(not line.startswith(" ") for line in lines)
+        assert all(len(line) <= 110 / (0.6 * 15) or "(" not in line[1:] and "," not in line[:-1] for line in lines)
+    assert wrapped("random_normal(std=0.01)", 110) == ["random_normal", "(std=0.01)"]
+
+
+def test_the_decision_boundary_headers_and_histogram_titles_break_only_when_narrow():
+    def build(names):
+        run = wil.compare(wil.Config(dataset="moons", n_samples=40, depth=2, width=4, epochs=2, compare=names))
+        return (charts.decision_boundary(run.grid, run.points, run.status).to_dict(),
+                charts.histogram_grid(run.histograms).to_dict())
+
+    boundary, histograms = build(("random_normal(std=0.01)", "he_normal"))  # two wide panels: whole labels
+    assert boundary["facet"]["column"]["header"]["labelExpr"] == "datum.label"
+    assert [column["title"]["text"] for column in histograms["hconcat"]] == ["random_normal(std=0.01)", "he_normal"]
+
+    names = ("random_normal(std=0.01)", "he_normal", "zeros", "glorot_uniform", "lecun_normal")
+    boundary, histograms = build(names)  # five narrow panels: the long label in two lines
+    expression = boundary["facet"]["column"]["header"]["labelExpr"]
+    assert 'datum.value === "random_normal(std=0.01)" ? ["random_normal", "(std=0.01)"]' in expression
+    assert "he_normal" not in expression
+    titles = [column["title"]["text"] for column in histograms["hconcat"]]
+    assert titles == [["random_normal", "(std=0.01)"], *names[1:]]

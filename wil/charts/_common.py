@@ -36,6 +36,31 @@ TOOLTIP_EPOCHS = 60  # hover points per training curve
 LOG_FORMAT = "~g"  # 0.001, 0.1, 10, 1e+4
 
 
+def wrapped(label: str, width: float, font_size: float = 15) -> str | list[str]:
+    """``label`` broken into lines that fit ``width`` pixels at ``font_size`` (Vega draws a list of
+    strings as lines): before an opening parenthesis and after a comma, never inside a name. One string
+    when it fits. Widths are estimated at 0.6 em a character (bold, the widest case)."""
+    limit = max(4, int(width / (0.6 * font_size)))
+    if len(label) <= limit:
+        return label
+    pieces, piece = [], ""
+    for char in label:
+        if char == "(" and piece:
+            pieces.append(piece)
+            piece = ""
+        piece += char
+        if char == ",":
+            pieces.append(piece)
+            piece = ""
+    pieces.append(piece)
+    lines = [""]
+    for piece in pieces:
+        if lines[-1] and len(lines[-1]) + len(piece) > limit:
+            lines.append("")
+        lines[-1] += piece if lines[-1] else piece.lstrip()
+    return lines if len(lines) > 1 else lines[0]
+
+
 @alt.theme.register("wil", enable=False)
 def theme() -> alt.theme.ThemeConfig:
     """The same look for charts made outside these builders: ``alt.theme.enable("wil")``."""

@@ -3,11 +3,27 @@ training."""
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from ._common import CLASS_PALETTE, WIDTH, PER_ROW, labels_of, _finish, _plain, _first_seed
+from ._common import CLASS_PALETTE, WIDTH, PER_ROW, labels_of, wrapped, _finish, _plain, _first_seed
+
+
+_LEFT, _SPACING = 100, 16  # px: the y axis and the row labels; between panels
+
+
+def _wrapped_labels(labels: list[str], width: float, font_size: float) -> str:
+    """A Vega expression giving each header label as the lines ``wrapped`` breaks it into."""
+    lines = {label: wrapped(label, width, font_size) for label in labels}
+    broken = {label: value for label, value in lines.items() if isinstance(value, list)}
+    expression = "datum.label"
+    for label, value in broken.items():  # a chain of conditionals on the header's value (its label is
+        # already formatted there); Vega draws an array of strings as lines
+        expression = f"datum.value === {json.dumps(label)} ? {json.dumps(value)} : {expression}"
+    return expression
 
 
 def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataFrame | None = None, *,
@@ -52,7 +68,9 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
     notes = _panel_notes(grid, status, labels, epochs, stages, seed, classification)
     data = pd.concat([cells, dots, notes], ignore_index=True)
 
-    size = panel_size or int(max(110, min(210, (WIDTH - 90) / max(1, min(PER_ROW, len(labels))))))
+    # panels, the space between them and the y axis and row labels on the left fit WIDTH
+    columns = max(1, min(PER_ROW, len(labels)))
+    size = panel_size or int(max(100, min(210, (WIDTH - _LEFT - _SPACING * (columns - 1)) / columns)))
     x = alt.X("x1:Q", title="x1", scale=alt.Scale(domain=[float(xs.min()), float(xs.max() + dx)] if len(xs) else
                                                   [0, 1], nice=False, zero=False), axis=alt.Axis(tickCount=3))
     y = alt.Y("x2:Q", title="x2", scale=alt.Scale(domain=[float(ys.min()), float(ys.max() + dy)] if len(ys) else
@@ -78,7 +96,7 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
         x=x, y=y, color=color,
         tooltip=[alt.Tooltip("class:N", title="True class"), alt.Tooltip("split:N", title="Split")])
     text = base.transform_filter(alt.datum.kind == "note").mark_text(
-        align="left", baseline="top", dx=4, dy=4, fontSize=13, fontWeight="bold").encode(
+        align="left", baseline="top", dx=4, dy=4, fontSize=13, fontWeight="bold", lineBreak="\n").encode(
         x=alt.value(0), y=alt.value(0), text="note:N", color=alt.condition(alt.datum.bad, alt.value("#B00020"),
                                                                             alt.value("#111111")))
     panel = alt.layer(regions, dots_layer, text).properties(width=size, height=size)
@@ -90,8 +108,10 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
             row=alt.Row("stage:N", sort=list(stages.values()), title=None,
                         header=alt.Header(labelAngle=-90, labelFontSize=15)),
             column=alt.Column("initializer:N", sort=chunk, title=None,
-                              # long labels such as random_normal(std=0.01) fit a 13 px header
-                              header=alt.Header(labelFontWeight="bold", labelFontSize=13, labelLimit=size + 30)))
+                              # long labels such as random_normal(std=0.01) break into lines over the panel
+                              header=alt.Header(labelFontWeight="bold", labelFontSize=13, labelLimit=size + 20,
+                                                labelExpr=_wrapped_labels(chunk, size + 20, 13))),
+            spacing=_SPACING)
 
     chunks = [labels[i:i + PER_ROW] for i in range(0, len(labels), PER_ROW)] or [[]]
     chart = block(chunks[0]) if len(chunks) == 1 else alt.vconcat(*(block(chunk) for chunk in chunks))
@@ -100,7 +120,8 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
 
 
 def _panel_notes(grid, status, labels, epochs, stages, seed, classification) -> pd.DataFrame:
-    """One line of text per panel: the network's accuracy after training, or why there is no boundary."""
+    """A note per panel, in two short lines that fit a narrow panel: the network's accuracy after
+    training, or why there is no boundary."""
     rows = []
     finals = {}
     if status is not None:
@@ -111,11 +132,11 @@ def _panel_notes(grid, status, labels, epochs, stages, seed, classification) -> 
         for epoch in epochs:
             row = finals.get(label)
             if (label, epoch) not in present:
-                note, bad = "diverged: no boundary", True
+                note, bad = "diverged:\nno boundary", True
             elif epoch == last and row is not None and epoch > 0:
-                note = (f"diverged at epoch {row.diverged_epoch}" if row.diverged else
-                        f"test accuracy {row.final_test_accuracy:.0%}" if classification else
-                        f"test loss {row.final_test_loss:.3g}")
+                note = (f"diverged at\nepoch {row.diverged_epoch}" if row.diverged else
+                        f"test accuracy\n{row.final_test_accuracy:.0%}" if classification else
+                        f"test loss\n{row.final_test_loss:.3g}")
                 bad = bool(row.diverged)
             else:
                 continue

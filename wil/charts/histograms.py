@@ -3,12 +3,19 @@ layer, re-binned onto common edges."""
 
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from ._common import (WIDTH, PER_ROW, labels_of, color_of, _color, _finish, _plain, _finite, _first_seed,
+from ._common import (WIDTH, labels_of, color_of, wrapped, _color, _finish, _plain, _finite, _first_seed,
                       _epoch_text)
+
+HISTOGRAMS_PER_ROW = 5  # columns of a row before wrapping: six at 1280 px leave under 70 px a histogram
+# The grid's width beyond its panels, in px, so that it fits WIDTH: each column's y axis (tick labels
+# such as "100%"), the space between columns, and the first column's row labels and axis title.
+_Y_AXIS, _SPACING, _ROW_LABELS = 48, 14, 80
 
 
 def _common_bins(data: pd.DataFrame, n_bins: int = 30) -> pd.DataFrame:
@@ -70,7 +77,10 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
     data = data[["initializer", "layer_name", "bin_left", "bin_right", "count", "share"]]
     present = [label for label in labels if (data["initializer"] == label).any()]
     missing = [label for label in labels if label not in present]
-    panel_width = panel_width or int(max(80, min(190, WIDTH / max(1, min(PER_ROW, len(present))) - 55)))
+    # columns per row: at most HISTOGRAMS_PER_ROW, balanced (six initializers: two rows of three)
+    per_row = math.ceil(len(present) / math.ceil(len(present) / HISTOGRAMS_PER_ROW)) if present else 1
+    panel_width = panel_width or int(max(70, min(190, (WIDTH - _ROW_LABELS - per_row * (_Y_AXIS + _SPACING))
+                                              / per_row)))
     what = QUANTITY_TITLES.get(quantity, quantity)
     columns = []
     for index, label in enumerate(present):
@@ -78,7 +88,7 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
             x=alt.X("bin_left:Q", bin="binned", title=what,
                     axis=alt.Axis(format=".2~g", tickCount=3, labelOverlap=True, labelFlush=True)),
             x2="bin_right:Q",
-            y=alt.Y("share:Q", title="Share" if index % PER_ROW == 0 else None,
+            y=alt.Y("share:Q", title="Share" if index % per_row == 0 else None,
                     axis=alt.Axis(format=".0%", tickCount=2)),
             color=_color(labels, "hide"),
             tooltip=[alt.Tooltip("initializer:N", title="Initializer"), alt.Tooltip("layer_name:N", title="Layer"),
@@ -88,16 +98,17 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
                      alt.Tooltip("count:Q", title="Count")],
         ).properties(width=panel_width, height=panel_height).facet(
             row=alt.Row("layer_name:N", sort=row_order, title=None,
-                        header=alt.Header(labels=index % PER_ROW == 0, labelAngle=0, labelAlign="left",
+                        header=alt.Header(labels=index % per_row == 0, labelAngle=0, labelAlign="left",
                                           labelFontSize=14)),
-            title=alt.TitleParams(label, color=color_of(labels, label), fontSize=15, anchor="middle"),
+            title=alt.TitleParams(wrapped(label, panel_width + _Y_AXIS), color=color_of(labels, label), fontSize=15,
+                                  anchor="middle"),
         )
         columns.append(column)
     subtitle = [f"{_epoch_text(epoch).capitalize()}, seed {seed}. Bars: share of the layer's values in each bin; "
                 "the layers of one initializer share their x axis."]
     if missing:
         subtitle.append("No column for " + ", ".join(missing) + ": diverged before this epoch.")
-    rows = [alt.hconcat(*columns[i:i + PER_ROW], spacing=14) for i in range(0, len(columns), PER_ROW)]
+    rows = [alt.hconcat(*columns[i:i + per_row], spacing=_SPACING) for i in range(0, len(columns), per_row)]
     chart = (rows[0] if len(rows) == 1 else alt.vconcat(*rows)) if rows else alt.hconcat(
         alt.Chart(pd.DataFrame({"text": ["no data at this epoch"]})).mark_text(fontSize=15).encode(text="text:N"))
     title = f"{what.split(' value')[0]} histograms per layer"
