@@ -105,8 +105,10 @@ def test_the_server_warms_up_at_start_and_says_so(server):
         time.sleep(0.2)
 
 
-# six initializers (a full row of small multiples) with the longest labels the demo uses
-SIX = ("zeros;random_normal(std=0.01);random_normal(std=1);glorot_uniform;he_normal;lecun_normal")
+# six initializers (a full row of small multiples) with the longest labels the demo uses, and twelve
+SIX = "zeros;random_normal(std=0.01);random_normal(std=1);glorot_uniform;he_normal;lecun_normal"
+TWELVE = ("zeros;constant;random_normal(std=0.01);random_uniform;truncated_normal;glorot_uniform;glorot_normal;"
+          "he_uniform;he_normal;lecun_uniform;lecun_normal;orthogonal")
 CHART_TABS = ["Training", "Activations", "Gradients", "Dead neurons", "Decision boundary", "Weights"]
 
 
@@ -120,9 +122,10 @@ def test_every_chart_fits_a_1280_px_projector_beside_the_sidebar(server):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(f"{server.url}/?compare={SIX}&epochs=20&n_samples=200", timeout=TIMEOUT_MS)
-            wait_for_charts(page, 3)
-            for tab in CHART_TABS:
+            for compare, tab in ((compare, tab) for compare in (SIX, TWELVE) for tab in CHART_TABS):
+                if tab == CHART_TABS[0]:
+                    page.goto(f"{server.url}/?compare={compare}&epochs=10&n_samples=200", timeout=TIMEOUT_MS)
+                    wait_for_charts(page, 3)
                 page.get_by_role("tab", name=tab).click()
                 page.wait_for_function(f"location.search.includes('tab={tab.replace(' ', '+')}')"
                                        if tab != "Training" else "true", timeout=TIMEOUT_MS)
@@ -138,7 +141,7 @@ def test_every_chart_fits_a_1280_px_projector_beside_the_sidebar(server):
                 content_right, rights = edges
                 assert rights, tab
                 if max(rights) > content_right + 1:
-                    overflow[tab] = round(max(rights) - content_right)
+                    overflow[f"{tab}, {compare.count(';') + 1} initializers"] = round(max(rights) - content_right)
         finally:
             browser.close()
     assert overflow == {}, f"charts past the content's right edge, in px: {overflow}"

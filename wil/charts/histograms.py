@@ -15,7 +15,7 @@ from ._common import (WIDTH, labels_of, color_of, wrapped, _color, _finish, _pla
 HISTOGRAMS_PER_ROW = 5  # columns of a row before wrapping: six at 1280 px leave under 70 px a histogram
 # The grid's width beyond its panels, in px, so that it fits WIDTH: each column's y axis (tick labels
 # such as "100%"), the space between columns, and the first column's row labels and axis title.
-_Y_AXIS, _SPACING, _ROW_LABELS = 48, 14, 80
+_Y_AXIS, _SPACING, _ROW_LABELS = 48, 14, 95
 
 
 def _common_bins(data: pd.DataFrame, n_bins: int = 30) -> pd.DataFrame:
