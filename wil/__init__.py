@@ -7,7 +7,7 @@ Trains small multilayer perceptrons in pure NumPy, many at once, and records wha
     res = wil.compare(cfg, initializers=["zeros", ("random_normal", {"std": 0.01}), "he_normal"], seeds=[0, 1])
     res.history, res.layers, res.histograms, res.status, res.grid
 
-No Streamlit here; ``app.py`` draws these frames with ``wil.charts``.
+No Streamlit here; the app (``streamlit run app.py``) draws these frames with ``wil.charts``.
 """
 
 from .activations import ACTIVATIONS, Activation

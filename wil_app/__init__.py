@@ -1,4 +1,5 @@
-"""The pieces of wil's Streamlit page; ``app.py`` (the entry point, ``streamlit run app.py``) wires them.
+"""wil's Streamlit page and its pieces. ``app.py`` (the entry point, ``streamlit run app.py``) serves
+``page``, which wires the others together, and warms the server up at start (``warm``).
 
 - ``lessons``: the demo and the prepared lessons, and the Learn tab's text;
 - ``sidebar``: the configuration widgets, and the URL <-> session state <-> ``Config`` sync;
