@@ -399,7 +399,16 @@ def test_a_rerun_or_another_session_with_the_same_configuration_builds_no_chart(
 
 # ---------------------------------------------------------------- the server's warm-up
 
-def test_the_warm_up_trains_what_the_default_page_asks_for(monkeypatch):
+@pytest.fixture
+def trained(monkeypatch):
+    """The arguments of every ``wil.compare`` call from here on (each still trains)."""
+    calls = []
+    compare = wil.compare
+    monkeypatch.setattr(wil, "compare", lambda *args, **kwargs: calls.append(args) or compare(*args, **kwargs))
+    return calls
+
+
+def test_the_warm_up_trains_what_the_default_page_asks_for(trained):
     """After ``warm_up`` (what ``app.py`` runs at server start), the default page is served from the
     cache: its first run trains nothing, so the warm-up's key is the page's."""
     from wil_app.run import run_comparison
@@ -407,15 +416,45 @@ def test_the_warm_up_trains_what_the_default_page_asks_for(monkeypatch):
 
     run_comparison.clear()
     assert warm_up() > 0
-    trained = []
-    compare = wil.compare
-    monkeypatch.setattr(wil, "compare", lambda *args, **kwargs: trained.append(args) or compare(*args, **kwargs))
+    trained.clear()  # the warm-up's own training
     at = AppTest.from_file(APP, default_timeout=90).run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.get("vega_lite_chart")) == 3  # the default page, drawn
     assert trained == []
     at.sidebar.slider(key="n_seeds").set_value(2).run()  # and a configuration the warm-up did not train does
     assert len(trained) == 1 and trained[0][0].n_seeds == 2
+
+
+def test_the_lessons_warmed_up_ahead_start_without_training(trained):
+    """After ``warm_up_lessons`` (the second half of the server's warm-up), picking any prepared lesson
+    in the sidebar is served from the cache: the lesson's key is the one the page asks for."""
+    from wil_app.lessons import LESSONS
+    from wil_app.run import run_comparison
+    from wil_app.warm import warm_up_lessons
+
+    run_comparison.clear()
+    assert warm_up_lessons() > 0
+    trained.clear()  # the warm-up's own training
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    for name, config in LESSONS.items():
+        at.sidebar.selectbox(key="lesson").select(name).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.session_state["depth"] == config.depth and len(at.get("vega_lite_chart")) == 3, name
+    assert trained == []
+
+
+def test_the_server_warm_up_trains_the_lessons_after_the_default_page(monkeypatch):
+    import wil_app.warm as warm
+
+    calls = []
+    monkeypatch.setattr(warm, "warm_up", lambda: calls.append("page") or 1.0)
+    monkeypatch.setattr(warm, "warm_up_lessons", lambda: calls.append("lessons") or 1.0)
+    warm.warm_up_server(lesson_delay=0)
+    assert calls == ["page", "lessons"]
+    calls.clear()
+    monkeypatch.setattr(warm, "warm_up", lambda: calls.append("page") and None)  # failed: no lessons
+    warm.warm_up_server(lesson_delay=0)
+    assert calls == ["page"]
 
 
 def test_a_failed_warm_up_is_reported_and_leaves_the_page_to_train(monkeypatch, capsys):
