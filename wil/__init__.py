@@ -7,20 +7,26 @@ Trains small multilayer perceptrons in pure NumPy, many at once, and records wha
     res = wil.compare(cfg, initializers=["zeros", ("random_normal", {"std": 0.01}), "he_normal"], seeds=[0, 1])
     res.history, res.layers, res.histograms, res.status, res.grid
 
-No Streamlit here; the app (``streamlit run app.py``) draws these frames with ``wil.charts``.
+Any valid run trains if it fits the machine's memory (checked before allocating). No Streamlit and no
+server policy here; the app (``streamlit run app.py``) applies its own and draws these frames with
+``wil.charts``.
 """
 
 from .activations import ACTIVATIONS, Activation
-from .config import LIMITS, MAX_ACTIVATIONS, MAX_WORK, Config
+from .checks import ArgumentTypeError
+from .config import RANGES, Config
 from .datasets import DATASETS, Dataset, load_dataset
+from .divergence import LOSS_BOUND
 from .initializers import INITIALIZERS, Initializer, initialize, make_label, parse_entry
+from .loop import StopTraining
+from .optimizers import OPTIMIZERS, Optimizer
 from .results import Result
 from .theory import theory_frame
-from .training import LOSS_BOUND, compare, train
+from .training import compare, train
 
 __all__ = [
-    "ACTIVATIONS", "Activation", "Config", "DATASETS", "Dataset", "INITIALIZERS", "Initializer", "LIMITS",
-    "LOSS_BOUND", "MAX_ACTIVATIONS", "MAX_WORK", "Result", "compare", "initialize", "load_dataset",
-    "make_label", "parse_entry", "theory_frame", "train",
+    "ACTIVATIONS", "Activation", "ArgumentTypeError", "Config", "DATASETS", "Dataset", "INITIALIZERS",
+    "Initializer", "LOSS_BOUND", "OPTIMIZERS", "Optimizer", "RANGES", "Result", "StopTraining", "compare",
+    "initialize", "load_dataset", "make_label", "parse_entry", "theory_frame", "train",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

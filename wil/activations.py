@@ -7,7 +7,7 @@ whose derivative is cheapest in terms of their output (sigmoid, tanh) reuse it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -31,115 +31,148 @@ class Activation:
     ----------
     name : registry key.
     label : display name.
-    f : ``f(z) -> a``, elementwise.
-    df : ``df(z, a) -> f'(z)``, elementwise.
+    apply : ``apply(z, out)`` writes f(z) into ``out`` (elementwise, same shape).
+    scale_grad : ``scale_grad(back, z, a, scratch)`` multiplies ``back`` by f'(z) in place, given
+        a = f(z) and a ``scratch`` array shaped like ``z``.
     gain : recommended weight gain (PyTorch's ``calculate_gain`` where it defines one).
     family : ``"relu"`` (units can die), ``"saturating"`` (units can saturate) or ``"smooth"``.
-    saturation_z : for the saturating family, the |z| beyond which f'(z) < 5% of its maximum.
     latex : the formula, for ``st.latex``.
     description : one line in plain words.
     gain_source : where the gain comes from.
+    saturation_z : for the saturating family, the |z| beyond which f'(z) < 5% of its maximum.
+    bounds : the range of f for bounded activations (histograms of their activations use it, as in
+        Glorot & Bengio's Figure 6), else None.
     """
 
     name: str
     label: str
-    f: Callable[[Array], Array]
-    df: Callable[[Array, Array], Array]
+    apply: Callable[[Array, Array], None]
+    scale_grad: Callable[[Array, Array, Array, Array], None]
     gain: float
     family: str
     latex: str
     description: str
     gain_source: str = "PyTorch torch.nn.init.calculate_gain"
     saturation_z: float | None = None
-    extra: dict = field(default_factory=dict)
+    bounds: tuple[float, float] | None = None
+
+    def f(self, z) -> Array:
+        """f(z), a new array (float64 for non-float input)."""
+        z = np.asarray(z)
+        z = z if z.dtype.kind == "f" else z.astype(np.float64)
+        out = np.empty_like(z)
+        self.apply(z, out)
+        return out
+
+    def df(self, z, a=None) -> Array:
+        """f'(z), a new array; ``a`` = f(z) if already known."""
+        z = np.asarray(z)
+        z = z if z.dtype.kind == "f" else z.astype(np.float64)
+        a = self.f(z) if a is None else np.asarray(a, dtype=z.dtype)
+        back = np.ones_like(z)
+        self.scale_grad(back, z, a, np.empty_like(z))
+        return back
 
 
 # ---------------------------------------------------------------- forward and derivative, side by side
+# Each activation is two in-place kernels: ``apply(z, out)`` writes f(z) into ``out``, and
+# ``scale_grad(back, z, a, scratch)`` multiplies ``back`` by f'(z) in place, given a = f(z) and a
+# ``scratch`` array shaped like ``z``. They are the only implementation: ``Activation.f`` and
+# ``Activation.df`` call them, and so does the training engine.
 
-def _linear(z):
-    return z
+def _linear(z, out):
+    np.copyto(out, z)
 
 
-def _d_linear(z, a):
-    return np.ones_like(z)
+def _d_linear(back, z, a, scratch):
+    pass  # the derivative is 1
 
 
-def _sigmoid(z):
+def _sigmoid(z, out):
     # 0.5 * (1 + tanh(z / 2)) never overflows, unlike 1 / (1 + exp(-z))
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+    np.multiply(z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
 
 
-def _d_sigmoid(z, a):
-    return a * (1.0 - a)
+def _d_sigmoid(back, z, a, scratch):
+    np.subtract(1.0, a, out=scratch)  # a (1 - a)
+    scratch *= a
+    back *= scratch
 
 
-def _tanh(z):
-    return np.tanh(z)
+def _tanh(z, out):
+    np.tanh(z, out=out)
 
 
-def _d_tanh(z, a):
-    return 1.0 - a * a
+def _d_tanh(back, z, a, scratch):
+    np.multiply(a, a, out=scratch)  # 1 - a^2
+    np.subtract(1.0, scratch, out=scratch)
+    back *= scratch
 
 
-def _relu(z):
-    return np.maximum(z, 0.0)
+def _relu(z, out):
+    np.maximum(z, 0.0, out=out)
 
 
-def _d_relu(z, a):
-    return (z > 0).astype(z.dtype)
+def _d_relu(back, z, a, scratch):
+    back *= z > 0
 
 
-def _leaky_relu(z):
-    return np.where(z > 0, z, LEAKY_SLOPE * z)
+def _leaky_relu(z, out):
+    out[...] = np.where(z > 0, z, LEAKY_SLOPE * z)
 
 
-def _d_leaky_relu(z, a):
-    return np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype)
+def _d_leaky_relu(back, z, a, scratch):
+    back *= np.where(z > 0, 1.0, LEAKY_SLOPE)
 
 
-def _elu(z):
-    return np.where(z > 0, z, ELU_ALPHA * np.expm1(np.minimum(z, 0.0)))
+def _elu(z, out):
+    out[...] = np.where(z > 0, z, ELU_ALPHA * np.expm1(np.minimum(z, 0.0)))
 
 
-def _d_elu(z, a):
-    return np.where(z > 0, 1.0, a + ELU_ALPHA).astype(z.dtype)
+def _d_elu(back, z, a, scratch):
+    back *= np.where(z > 0, 1.0, a + ELU_ALPHA)
 
 
-def _selu(z):
-    return _SELU_LAMBDA * np.where(z > 0, z, _SELU_ALPHA * np.expm1(np.minimum(z, 0.0)))
+def _selu(z, out):
+    out[...] = _SELU_LAMBDA * np.where(z > 0, z, _SELU_ALPHA * np.expm1(np.minimum(z, 0.0)))
 
 
-def _d_selu(z, a):
-    return np.where(z > 0, _SELU_LAMBDA, a + _SELU_LAMBDA * _SELU_ALPHA).astype(z.dtype)
+def _d_selu(back, z, a, scratch):
+    back *= np.where(z > 0, _SELU_LAMBDA, a + _SELU_LAMBDA * _SELU_ALPHA)
 
 
-def _gelu(z):
+def _gelu(z, out):
     # the tanh approximation (Hendrycks & Gimpel), as PyTorch's approximate="tanh"
     inner = _SQRT_2_OVER_PI * (z + 0.044715 * z**3)
-    return 0.5 * z * (1.0 + np.tanh(inner))
+    out[...] = 0.5 * z * (1.0 + np.tanh(inner))
 
 
-def _d_gelu(z, a):
+def _d_gelu(back, z, a, scratch):
     inner = _SQRT_2_OVER_PI * (z + 0.044715 * z**3)
     t = np.tanh(inner)
-    return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * z * z)
+    back *= 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * z * z)
 
 
-def _softsign(z):
-    return z / (1.0 + np.abs(z))
+def _softsign(z, out):
+    out[...] = z / (1.0 + np.abs(z))
 
 
-def _d_softsign(z, a):
-    return (1.0 / (1.0 + np.abs(z))) ** 2  # squaring the reciprocal never overflows
+def _d_softsign(back, z, a, scratch):
+    back *= (1.0 / (1.0 + np.abs(z))) ** 2  # squaring the reciprocal never overflows
 
 
-def _swish(z):
-    return z * _sigmoid(z)
+def _swish(z, out):
+    s = np.empty_like(out)
+    _sigmoid(z, s)
+    np.multiply(z, s, out=out)
 
 
-def _d_swish(z, a):
-    s = _sigmoid(z)
-    return s + z * s * (1.0 - s)
+def _d_swish(back, z, a, scratch):
+    _sigmoid(z, scratch)
+    back *= scratch + z * scratch * (1.0 - scratch)
 
 
 def second_moment_gain(f: Callable[[Array], Array], points: int = 80) -> float:
@@ -153,6 +186,15 @@ def second_moment_gain(f: Callable[[Array], Array], points: int = 80) -> float:
     return 1.0 / math.sqrt(second_moment)
 
 
+def _function(apply):
+    """f(z) from an in-place kernel, for the gains computed at import."""
+    def f(z):
+        out = np.empty_like(z)
+        apply(z, out)
+        return out
+    return f
+
+
 _SECOND_MOMENT_SOURCE = "1/sqrt(E[f(z)^2]) for z ~ N(0,1) (PyTorch defines none)"
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -163,22 +205,22 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("sigmoid", "Sigmoid", _sigmoid, _d_sigmoid, 1.0, "saturating",
                    r"f(z) = \frac{1}{1 + e^{-z}}",
                    "Squashes to (0, 1); its slope is at most 1/4 and vanishes for large |z|.",
-                   saturation_z=2.0 * _TANH_5PCT),
+                   saturation_z=2.0 * _TANH_5PCT, bounds=(0.0, 1.0)),
         Activation("tanh", "Tanh", _tanh, _d_tanh, 5.0 / 3.0, "saturating", r"f(z) = \tanh z",
                    "Squashes to (-1, 1), zero-centred; saturates for |z| > 2.",
-                   saturation_z=_TANH_5PCT),
+                   saturation_z=_TANH_5PCT, bounds=(-1.0, 1.0)),
         Activation("relu", "ReLU", _relu, _d_relu, math.sqrt(2.0), "relu", r"f(z) = \max(0, z)",
                    "Zero for negative inputs: a unit that never fires is dead and never learns."),
         Activation("leaky_relu", "Leaky ReLU", _leaky_relu, _d_leaky_relu,
                    math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)), "relu",
                    r"f(z) = \max(0.01\,z, z)", "ReLU with a small slope for negative inputs."),
-        Activation("elu", "ELU", _elu, _d_elu, second_moment_gain(_elu), "relu",
+        Activation("elu", "ELU", _elu, _d_elu, second_moment_gain(_function(_elu)), "relu",
                    r"f(z) = z \text{ if } z > 0 \text{ else } e^{z} - 1",
                    "Smooth for negative inputs, saturating at -1.", gain_source=_SECOND_MOMENT_SOURCE),
         Activation("selu", "SELU", _selu, _d_selu, 0.75, "relu",
                    r"f(z) = \lambda \,(z \text{ if } z > 0 \text{ else } \alpha (e^{z} - 1))",
                    "Self-normalizing with LeCun-normal weights (Klambauer et al., 2017)."),
-        Activation("gelu", "GELU", _gelu, _d_gelu, second_moment_gain(_gelu), "smooth",
+        Activation("gelu", "GELU", _gelu, _d_gelu, second_moment_gain(_function(_gelu)), "smooth",
                    r"f(z) = \tfrac{z}{2}\left(1 + \tanh\!\left(\sqrt{2/\pi}\,(z + 0.044715 z^3)\right)\right)",
                    "Smooth ReLU used by transformers (tanh approximation).",
                    gain_source=_SECOND_MOMENT_SOURCE),
@@ -186,8 +228,8 @@ ACTIVATIONS: dict[str, Activation] = {
                    r"f(z) = \frac{z}{1 + |z|}",
                    "Like tanh but approaches its bounds polynomially (Glorot & Bengio, 2010).",
                    gain_source="PyTorch defines none; 1 as for other odd squashing functions",
-                   saturation_z=math.sqrt(20.0) - 1.0),
-        Activation("swish", "Swish / SiLU", _swish, _d_swish, second_moment_gain(_swish), "smooth",
+                   saturation_z=math.sqrt(20.0) - 1.0, bounds=(-1.0, 1.0)),
+        Activation("swish", "Swish / SiLU", _swish, _d_swish, second_moment_gain(_function(_swish)), "smooth",
                    r"f(z) = z \, \sigma(z)", "Smooth, non-monotonic ReLU-like (Ramachandran et al., 2017).",
                    gain_source=_SECOND_MOMENT_SOURCE),
     ]

@@ -13,6 +13,8 @@ from typing import Callable
 import numpy as np
 
 TEST_FRACTION = 0.25
+MIN_SAMPLES = 20  # the stratified 25% test split needs several examples of every class
+_BYTES_PER_VALUE = 8 * 8  # float64, times the copies a generator, the split and the scaler make (measured: ~6)
 
 
 @dataclass(frozen=True)
@@ -163,11 +165,20 @@ def load_dataset(name: str, n_samples: int = 500, noise: float = 0.2, seed: int 
     n_samples, noise : used by the generated datasets; the shipped ones have a fixed size.
     seed : seeds generation and the split.
     """
+    from .checks import check_choice, check_float, check_int
+    from .memory import check_fits
+
+    spec = DATASETS[check_choice("dataset", name, DATASETS)]
+    n_samples = check_int("n_samples", n_samples, MIN_SAMPLES)
+    noise = check_float("noise", noise, 0.0)
+    seed = check_int("seed", seed, 0, 2**32 - 1)
+    if spec.size is None:  # generated: the samples, their split and scaled copies, in float64
+        check_fits(f"Dataset {name!r} with {n_samples:,} samples", _BYTES_PER_VALUE * n_samples * spec.n_features,
+                   "use fewer samples")
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    spec = get_dataset_spec(name)
-    X, y = spec.make(int(n_samples), float(noise), int(seed))
+    X, y = spec.make(n_samples, noise, seed)
     X = np.asarray(X, dtype=np.float64)
     classification = spec.task == "classification"
     if classification:

@@ -197,21 +197,21 @@ def distinct_units(W: np.ndarray, b: np.ndarray, projection: np.ndarray) -> np.n
 # NaN, infinities and ranges that overflow are this function's input (diverging networks): it handles
 # them explicitly, so the floating-point warnings they raise on the way are noise.
 @np.errstate(all="ignore")
-def histograms(values: np.ndarray, bounds: tuple[float, float] | None = None, n_bins: int = N_BINS,
+def histograms(values: np.ndarray, bounds=None, n_bins: int = N_BINS,
                scratch: Scratch | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Histogram each network's values.
+    """Histogram each row of values, exactly as ``np.histogram(row, bins=edges)`` with its edges.
 
     Parameters
     ----------
     values : (K, ...) any shape after the first axis; non-finite values are left out.
-    bounds : fixed (low, high) for every network, else each network's own finite min and max; bins are
-        computed in the values' floating-point precision.
+    bounds : (low, high), each a number or a (K,) array: the range binned for every row, else each row's
+        own finite min and max. Edges are computed in the values' floating-point precision.
     scratch : temporaries kept from call to call.
 
     Returns
     -------
-    counts : (K, n_bins) int; values outside fixed bounds fall into the end bins
-    left, right : (K, n_bins) bin edges
+    counts : (K, n_bins) int; values outside the bounds fall into the end bins
+    left, right : (K, n_bins) bin edges; bins are [left, right), the last one closed
     """
     K = values.shape[0]
     flat = values.reshape(K, -1)
@@ -228,44 +228,54 @@ def histograms(values: np.ndarray, bounds: tuple[float, float] | None = None, n_
     else:
         # in the values' precision, as their own min and max would be: float32 arithmetic moves half
         # the bytes, and a value's bin changes only within rounding of an edge
-        low, high = np.full(K, bounds[0], flat.dtype), np.full(K, bounds[1], flat.dtype)
+        low = np.broadcast_to(np.asarray(bounds[0], flat.dtype), (K,)).copy()
+        high = np.broadcast_to(np.asarray(bounds[1], flat.dtype), (K,)).copy()
         plain = plain and bool((smallest >= low).all() and (largest <= high).all())
     flat_range = high - low <= 1e-12 * np.maximum(np.abs(high), 1.0)
     low, high = np.where(flat_range, low - 0.5, low), np.where(flat_range, high + 0.5, high)
     width = (high - low) / n_bins  # (K,)
-    left = low[:, None] + width[:, None] * np.arange(n_bins)  # (K, n_bins)
+    edges = low[:, None] + width[:, None] * np.arange(n_bins + 1, dtype=low.dtype)  # (K, n_bins + 1)
+    edges[:, -1] = high
     # the range itself may overflow (float32 values near +-3e38), or a constant row's +-0.5 vanish in
     # rounding (float32 values beyond ~1e7): then positions are NaN, which only the general path handles
     plain = plain and bool(np.isfinite(width).all() and (width > 0).all())
     if plain:
-        return _plain_counts(flat, low, width, n_bins, scratch or Scratch()), left, left + width[:, None]
+        return _plain_counts(flat, low, width, edges, n_bins, scratch or Scratch()), edges[:, :-1], edges[:, 1:]
     finite = np.isfinite(flat)
     position = (np.where(finite, flat, low[:, None]) - low[:, None]) / width[:, None]
     bins = np.clip(np.nan_to_num(position, nan=0.0, posinf=n_bins - 1, neginf=0.0), 0, n_bins - 1)
-    index = bins.astype(np.int64) + (np.arange(K) * n_bins)[:, None]  # (K, m) global bin ids
+    index = bins.astype(np.intp)
+    _exact_bins(np.where(finite, flat, low[:, None]), edges, index, n_bins)
+    index += (np.arange(K) * n_bins)[:, None]  # (K, m) global bin ids
     counts = np.bincount(index[finite], minlength=K * n_bins).reshape(K, n_bins)
-    return counts, left, left + width[:, None]
+    return counts, edges[:, :-1], edges[:, 1:]
 
 
-def _plain_counts(flat: np.ndarray, low: np.ndarray, width: np.ndarray, n_bins: int, scratch: Scratch) -> np.ndarray:
+def _exact_bins(flat: np.ndarray, edges: np.ndarray, index: np.ndarray, n_bins: int) -> None:
+    """Move each value's bin ``index`` (from a division, which may round across an edge) to the bin whose
+    edges hold it, as ``np.histogram`` decides: ``edges[i] <= x < edges[i + 1]``, the last bin closed;
+    values outside the edges stay in the end bins. In place; ``flat`` and ``index`` are (rows, m)."""
+    rows = np.arange(flat.shape[0])[:, None]
+    index -= (flat < edges[rows, index]) & (index > 0)
+    index += (flat >= edges[rows, index + 1]) & (index < n_bins - 1)
+
+
+def _plain_counts(flat: np.ndarray, low: np.ndarray, width: np.ndarray, edges: np.ndarray, n_bins: int,
+                  scratch: Scratch) -> np.ndarray:
     """Counts when every value is finite and inside [low, high]: no masks, no clipping, rows taken a few
-    at a time into reused buffers. The arithmetic (and so each value's bin) is the general path's."""
+    at a time into reused buffers. Each value's bin is the general path's."""
     K, m = flat.shape
-    counts = np.empty((K, n_bins + 1), np.int64)  # the extra bin: values on the top edge
+    counts = np.empty((K, n_bins), np.int64)
     step = max(1, _CHUNK // max(m, 1))
     dtype = np.result_type(flat, low)
     for first in range(0, K, step):
         rows = slice(first, min(first + step, K))
         position = np.subtract(flat[rows], low[rows, None], out=scratch.get("position", flat[rows].shape, dtype))
         position /= width[rows, None]
+        np.minimum(position, n_bins - 1, out=position)  # the top edge's values belong to the last bin
         index = scratch.get("index", position.shape, np.intp)
         np.copyto(index, position, casting="unsafe")  # truncation, as astype
+        _exact_bins(flat[rows], edges[rows], index, n_bins)
         for row, bins in zip(range(rows.start, rows.stop), index):
-            counts[row] = np.bincount(bins, minlength=n_bins + 1)
-    counts[:, n_bins - 1] += counts[:, n_bins]
-    return counts[:, :n_bins]
-
-
-def activation_bounds(name: str) -> tuple[float, float] | None:
-    """Fixed histogram range for bounded activations (as in Glorot & Bengio's Figure 6), else None."""
-    return {"tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}.get(name)
+            counts[row] = np.bincount(bins, minlength=n_bins)
+    return counts

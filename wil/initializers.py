@@ -49,7 +49,11 @@ class Initializer:
     pytorch : the PyTorch equivalent and how it differs.
     keras : the Keras equivalent.
     bias : ``bias(rng, fan_in, fan_out, params, activation) -> b`` of shape (fan_out,), or None for zeros.
-    data_dependent : the scheme is finished by the training loop on a batch of data (LSUV).
+    bias_variance : ``bias_variance(fan_in, fan_out, params, activation) -> Var(b)`` of the drawn biases
+        (for the theory's recursions), or None for zero biases.
+    finish : for a data-dependent scheme (LSUV), ``finish(weights, biases, X, activation, params, mask)``,
+        which rescales the drawn weights of the stacked networks selected by ``mask`` on a batch ``X`` of
+        training data (see ``lsuv_finish``); None for the others.
     """
 
     name: str
@@ -62,7 +66,13 @@ class Initializer:
     pytorch: str
     keras: str
     bias: Callable[..., np.ndarray] | None = None
-    data_dependent: bool = False
+    bias_variance: Callable[..., float] | None = None
+    finish: Callable[..., None] | None = None
+
+    @property
+    def data_dependent(self) -> bool:
+        """Whether the training loop finishes the scheme on data (``finish``)."""
+        return self.finish is not None
 
 
 _SCALE = Param(1.0, 1e-4, 1e4, "multiplier applied to the drawn weights", log=True)
@@ -192,7 +202,7 @@ def _truncated_normal_entry():
         "keras.initializers.TruncatedNormal(mean=0.0, stddev=0.05)")
 
 
-def _orthogonal_entry(name="orthogonal", label="Orthogonal", data_dependent=False, extra_params=None,
+def _orthogonal_entry(name="orthogonal", label="Orthogonal", finish=None, extra_params=None,
                       description="A random (semi-)orthogonal matrix: preserves norms exactly in linear nets.",
                       latex=r"W = g\,Q,\quad QR = A,\ A_{ij} \sim \mathcal{N}(0,1)",
                       pytorch="torch.nn.init.orthogonal_(w, gain=1)",
@@ -204,14 +214,44 @@ def _orthogonal_entry(name="orthogonal", label="Orthogonal", data_dependent=Fals
         name, label, description, latex, params,
         lambda rng, fan_in, fan_out, p, activation=None: p["scale"] * orthogonal(rng, fan_in, fan_out, p["gain"]),
         lambda fan_in, fan_out, p: (p["scale"] * p["gain"]) ** 2 / max(fan_in, fan_out),
-        pytorch, keras, data_dependent=data_dependent)
+        pytorch, keras, finish=finish)
+
+
+def lsuv_finish(weights: list[np.ndarray], biases: list[np.ndarray], X: np.ndarray, activation,
+                params: list[dict], mask: np.ndarray) -> None:
+    """Mishkin & Matas' LSUV on stacked networks: layer by layer, divide the weights by the std of the
+    layer's output on the batch ``X`` (n, d) until its variance is within ``tol`` of 1 (at most
+    ``max_iter`` passes), then multiply them by ``scale``. Only the networks ``mask`` (K,) selects change.
+
+    ``weights[l]`` (K, fan_in, fan_out) and ``biases[l]`` (K, 1, fan_out) are changed in place;
+    ``params[k]`` are network k's parameters (read where ``mask`` is set); ``activation`` is the hidden
+    layers' registry entry.
+    """
+    def column(key, fallback):
+        return np.array([p[key] if selected else fallback for p, selected in zip(params, mask)])
+
+    tol, max_iter, scale = column("tol", 0.0), column("max_iter", 0), column("scale", 1.0)  # (K,) each
+    a = X  # (n, d), then (K, n, fan_in)
+    for layer, (W, b) in enumerate(zip(weights, biases)):
+        for iteration in range(int(max_iter.max(initial=0))):
+            variance = (np.matmul(a, W) + b).var(axis=(1, 2))  # (K,)
+            todo = (mask & (iteration < max_iter) & (np.abs(variance - 1.0) >= tol)
+                    & np.isfinite(variance) & (variance > 0))
+            if not todo.any():
+                break
+            W *= np.where(todo, 1.0 / np.sqrt(np.where(todo, variance, 1.0)), 1.0)[:, None, None]
+        z = np.matmul(a, W) + b  # (K, n, fan_out)
+        if layer < len(weights) - 1:
+            a = activation.f(z)
+    for W in weights:
+        W *= np.where(mask, scale, 1.0)[:, None, None]
 
 
 def _lsuv_entry():
     extra = {"tol": Param(0.1, 1e-3, 0.5, "stop when |Var(z) - 1| is below this"),
              "max_iter": Param(10, 1, 100, "rescaling passes per layer at most", integer=True)}
     entry = _orthogonal_entry(
-        "lsuv", "LSUV", data_dependent=True, extra_params=extra,
+        "lsuv", "LSUV", finish=lsuv_finish, extra_params=extra,
         description="Orthogonal, then each layer rescaled on a data batch until its output variance is 1.",
         latex=r"W_l \leftarrow W_l / \sqrt{\operatorname{Var}(z_l)} \text{ until } |\operatorname{Var}(z_l) - 1| < \varepsilon",
         pytorch="no built-in; Mishkin & Matas (2016), 'All you need is a good init'",
@@ -231,7 +271,7 @@ def _framework_defaults():
         lambda fan_in, fan_out, p: p["scale"] ** 2 / (3.0 * fan_in),
         "torch.nn.Linear.reset_parameters (kaiming_uniform_(w, a=sqrt(5)))",
         "no equivalent; Keras' Dense default is glorot_uniform with zero biases",
-        bias=_uniform_bias_fan_in)
+        bias=_uniform_bias_fan_in, bias_variance=lambda fan_in, fan_out, p, activation=None: 1.0 / (3.0 * fan_in))
 
     def sklearn_sample(rng, fan_in, fan_out, p, activation=None):
         bound = _sklearn_bound(fan_in, fan_out, activation)
@@ -248,7 +288,8 @@ def _framework_defaults():
         {"scale": _SCALE}, sklearn_sample,
         lambda fan_in, fan_out, p: p["scale"] ** 2 * 2.0 / (fan_in + fan_out),
         "close to torch.nn.init.xavier_uniform_ for weights; biases drawn too",
-        "close to keras.initializers.GlorotUniform; biases drawn too", bias=sklearn_bias)
+        "close to keras.initializers.GlorotUniform; biases drawn too", bias=sklearn_bias,
+        bias_variance=lambda fan_in, fan_out, p, activation=None: _sklearn_bound(fan_in, fan_out, activation) ** 2 / 3.0)
     return [torch_default, sklearn_default]
 
 

@@ -1,15 +1,19 @@
-"""A batch of K multilayer perceptrons of one architecture, as stacked arrays.
+"""A batch of K multilayer perceptrons of one architecture, as stacked arrays, and the one engine that runs them.
 
 Layer ``l`` holds weights ``(K, fan_in, fan_out)`` and biases ``(K, 1, fan_out)``, so one ``np.matmul``
 per layer runs all K networks. Inputs ``X`` of shape ``(n, d)`` are shared: ``X @ W`` broadcasts to
 ``(K, n, fan_out)``. Hidden layers apply the activation; the output layer is linear, followed by a
 softmax cross-entropy (classification) or a mean squared error (regression).
 
-Two ways to run them, with the same arithmetic. ``forward`` and ``backward`` are the reference: plain,
-allocating, for any layer sizes. Training uses ``forward_into`` and ``backward_into``: the same
-operations written into a ``Workspace`` allocated once per run, with the parameters and gradients of
-all K networks in one ``(K, P)`` array each (``Stack``) and in-place kernels for the common activations.
-``tests/test_buffered.py`` holds the two paths equal.
+``forward`` and ``backward`` write into a ``Workspace`` allocated once per run, with the parameters and
+gradients of all K networks in one ``(K, P)`` array each (``Stack``) and the activation's in-place kernels
+from its registry entry. This is the only implementation; ``tests/reference.py`` holds a plain, independent
+one as the oracle.
+
+Exactness. A pass over many examples may be cut into blocks of rows (``Workspace.parts``); the cut
+depends on the shapes of one network only (``wil.threads.row_parts``), never on how many networks run
+together or on the machine's cores, so network ``(initializer, seed)`` goes through the same sequence of
+BLAS calls, of the same shapes, alone or in any comparison, and its numbers are the same bit for bit.
 """
 
 from __future__ import annotations
@@ -112,10 +116,12 @@ class Network:
     stack: Stack | None = field(default=None, repr=False)
 
     @classmethod
-    def stacked(cls, weights: list[np.ndarray], biases: list[np.ndarray], activation: Activation) -> "Network":
-        """The same networks with their parameters copied into one ``Stack``."""
+    def stacked(cls, weights: list[np.ndarray], biases: list[np.ndarray], activation: Activation,
+                dtype=None) -> "Network":
+        """The same networks with their parameters copied into one ``Stack`` (of ``dtype``, default the
+        arrays' own); the layers are filled one at a time, so the copy needs no second full-size array."""
         sizes = [weights[0].shape[1]] + [W.shape[2] for W in weights]
-        stack = Stack.zeros(weights[0].shape[0], sizes, np.result_type(*weights, *biases))
+        stack = Stack.zeros(weights[0].shape[0], sizes, dtype or np.result_type(*weights, *biases))
         for view, array in zip(stack.weights + stack.biases, weights + biases):
             view[...] = array
         return cls(stack.weights, stack.biases, activation, stack)
@@ -150,7 +156,7 @@ class Network:
 class Pass:
     """What one forward pass holds: per layer, pre-activations and activations, each (K, n, units).
 
-    ``hidden`` is set by ``forward_into``: the hidden layers' pre-activations and activations as two
+    ``hidden`` is set by ``forward``: the hidden layers' pre-activations and activations as two
     (depth, K, n, width) arrays, of which the lists hold views, so statistics can run over all at once.
     """
 
@@ -167,21 +173,6 @@ class Pass:
         hidden = None if self.hidden is None else tuple(h[:, :, :stop] for h in self.hidden)
         return Pass([z[:, :stop] for z in self.preactivations], [a[:, :stop] for a in self.activations],
                     hidden)
-
-
-def forward(net: Network, X: np.ndarray) -> Pass:
-    """Run all K networks on inputs ``X`` of shape (n, d) (shared) or (K, n, d)."""
-    f = net.activation.f
-    zs, acts = [], []
-    a = X
-    last = net.n_layers - 1
-    for layer, (W, b) in enumerate(zip(net.weights, net.biases)):
-        z = np.matmul(a, W)  # (K, n, fan_out)
-        z += b  # (K, 1, fan_out) broadcast over examples
-        a = z if layer == last else f(z)  # (K, n, fan_out)
-        zs.append(z)
-        acts.append(a)
-    return Pass(zs, acts)
 
 
 def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -230,28 +221,7 @@ def loss_and_gradient(task: str, output: np.ndarray, y: np.ndarray):
     return mean_squared_error(output, y)
 
 
-def backward(net: Network, X: np.ndarray, state: Pass, doutput: np.ndarray) -> list[np.ndarray]:
-    """Gradients of the loss with respect to every weight and bias, in ``net.parameters()`` order.
-
-    ``doutput`` (K, n, n_outputs) is the loss's gradient with respect to the networks' outputs.
-    """
-    df = net.activation.df
-    n_layers = net.n_layers
-    grad_w: list[np.ndarray] = [None] * n_layers  # type: ignore[list-item]
-    grad_b: list[np.ndarray] = [None] * n_layers  # type: ignore[list-item]
-    delta = doutput  # (K, n, fan_out) gradient w.r.t. the layer's pre-activation
-    for layer in range(n_layers - 1, -1, -1):
-        inputs = X if layer == 0 else state.activations[layer - 1]  # (n, fan_in) or (K, n, fan_in)
-        grad_w[layer] = np.matmul(np.swapaxes(inputs, -1, -2), delta)  # (K, fan_in, fan_out)
-        grad_b[layer] = delta.sum(axis=1, keepdims=True)  # (K, 1, fan_out)
-        if layer > 0:
-            back = np.matmul(delta, np.swapaxes(net.weights[layer], 1, 2))  # (K, n, fan_in)
-            back *= df(state.preactivations[layer - 1], state.activations[layer - 1])
-            delta = back
-    return grad_w + grad_b
-
-
-# ---------------------------------------------------------------- the buffered path
+# ---------------------------------------------------------------- the engine
 
 class Scratch:
     """Temporaries reused from call to call: a fresh array of many MB costs page faults that take as long
@@ -280,7 +250,7 @@ class Workspace:
     """Buffers for passes of one stacked network over at most ``max_rows`` examples, reused each pass.
 
     Hidden layers must share one width (as every ``Config`` network does). ``grads`` is a ``Stack``
-    laid out like the network's parameters, which ``backward_into`` fills.
+    laid out like the network's parameters, which ``backward`` fills.
 
     ``row_parts`` > 1 cuts each pass of at least ``MIN_PART_ROWS`` examples per part into that many
     blocks of rows. Examples do not mix until the weight gradient sums over them, so each block runs the
@@ -352,53 +322,12 @@ class _Views(NamedTuple):
     ones: np.ndarray  # (n,): sums over examples as BLAS products
 
 
-def _relu_forward(z, a):
-    np.maximum(z, 0.0, out=a)
+def forward(net: Network, X: np.ndarray, workspace: "Workspace | None" = None) -> Pass:
+    """Run all K networks on inputs ``X`` (n, d), into ``workspace`` (default: a new one for ``X``).
 
-
-def _relu_backward(back, z, a, scratch):
-    back *= z > 0
-
-
-def _tanh_forward(z, a):
-    np.tanh(z, out=a)
-
-
-def _tanh_backward(back, z, a, scratch):
-    np.multiply(a, a, out=scratch)  # 1 - a^2, in the order activations.py computes it
-    np.subtract(1.0, scratch, out=scratch)
-    back *= scratch
-
-
-def _sigmoid_forward(z, a):
-    np.multiply(z, 0.5, out=a)  # 0.5 * (1 + tanh(z / 2)), as activations.py
-    np.tanh(a, out=a)
-    a += 1.0
-    a *= 0.5
-
-
-def _sigmoid_backward(back, z, a, scratch):
-    np.subtract(1.0, a, out=scratch)  # a * (1 - a)
-    scratch *= a
-    back *= scratch
-
-
-def _linear_forward(z, a):
-    np.copyto(a, z)
-
-
-def _linear_backward(back, z, a, scratch):
-    pass  # the derivative is 1
-
-
-# In-place forms of activations.py's f and df for the common activations (the others use f and df);
-# tests/test_buffered.py checks each against the registry's.
-IN_PLACE = {"relu": (_relu_forward, _relu_backward), "tanh": (_tanh_forward, _tanh_backward),
-            "sigmoid": (_sigmoid_forward, _sigmoid_backward), "linear": (_linear_forward, _linear_backward)}
-
-
-def forward_into(net: Network, X: np.ndarray, workspace: Workspace) -> Pass:
-    """``forward(net, X)`` computed into ``workspace``; the returned pass holds views of its buffers."""
+    The returned pass holds views of the workspace's buffers, valid until its next pass.
+    """
+    workspace = workspace if workspace is not None else Workspace(net, X.shape[0])
     views = workspace.views(X.shape[0])
     workspace.run([functools.partial(_forward_rows, net, X, views, rows) for rows in workspace.parts(X.shape[0])])
     return Pass(views.zs + [views.output], views.activations + [views.output], (views.Z, views.A))
@@ -406,25 +335,26 @@ def forward_into(net: Network, X: np.ndarray, workspace: Workspace) -> Pass:
 
 def _forward_rows(net: Network, X: np.ndarray, views: "_Views", rows: slice) -> None:
     """The forward pass of the examples ``rows``, into their rows of the buffers."""
-    in_place = IN_PLACE.get(net.activation.name)
-    f = net.activation.f
+    apply = net.activation.apply
     a = X[rows]
     for W, b, z, out in zip(net.weights, net.biases, views.zs, views.activations):  # the hidden layers
         z, out = z[:, rows], out[:, rows]
         np.matmul(a, W, out=z)  # (K, n, width)
         z += b  # (K, 1, width) broadcast over examples
-        if in_place is not None:
-            in_place[0](z, out)
-        else:
-            out[...] = f(z)
+        apply(z, out)
         a = out
     output = views.output[:, rows]
     np.matmul(a, net.weights[-1], out=output)  # (K, n, n_outputs)
     output += net.biases[-1]
 
 
-def backward_into(net: Network, X: np.ndarray, state: Pass, doutput: np.ndarray, workspace: Workspace) -> Stack:
-    """``backward(net, X, state, doutput)`` computed into ``workspace``: returns ``workspace.grads``."""
+def backward(net: Network, X: np.ndarray, state: Pass, doutput: np.ndarray, workspace: Workspace) -> Stack:
+    """The gradients of the loss with respect to every parameter, into ``workspace.grads`` (returned).
+
+    ``state`` is the pass ``forward`` made of ``X`` into the same ``workspace``; ``doutput`` (K, n,
+    n_outputs) is the loss's gradient with respect to the networks' outputs. Blocks of rows each sum
+    their own gradients, added up in a fixed order.
+    """
     views = workspace.views(X.shape[0])
     for layer in range(1, net.n_layers):
         np.copyto(workspace.weights_t[layer], net.weights[layer].swapaxes(1, 2))  # (K, fan_out, fan_in)
@@ -440,8 +370,7 @@ def backward_into(net: Network, X: np.ndarray, state: Pass, doutput: np.ndarray,
 def _backward_rows(net: Network, X: np.ndarray, state: Pass, doutput: np.ndarray, views: "_Views",
                    weights_t: list[np.ndarray], grads: Stack, rows: slice) -> None:
     """The gradients from the examples ``rows`` alone, into ``grads``."""
-    in_place = IN_PLACE.get(net.activation.name)
-    df = net.activation.df
+    scale_grad = net.activation.scale_grad
     ones = views.ones[:rows.stop - rows.start]
     delta = doutput[:, rows]  # (K, n, fan_out) gradient w.r.t. the layer's pre-activation
     for layer in range(net.n_layers - 1, 0, -1):
@@ -450,10 +379,7 @@ def _backward_rows(net: Network, X: np.ndarray, state: Pass, doutput: np.ndarray
         np.matmul(ones, delta, out=grads.biases[layer][:, 0])  # (K, fan_out): sums over examples
         back = views.deltas[layer % 2][:, rows]  # (K, n, fan_in)
         np.matmul(delta, weights_t[layer], out=back)
-        if in_place is not None:
-            in_place[1](back, z, a, views.scratch[:, rows])
-        else:
-            back *= df(z, a)
+        scale_grad(back, z, a, views.scratch[:, rows])
         delta = back
     np.matmul(X[rows].T, delta, out=grads.weights[0])  # (K, n_features, width)
     np.matmul(ones, delta, out=grads.biases[0][:, 0])

@@ -1,12 +1,19 @@
-"""SGD, momentum and Adam over stacked parameters, as small update functions (optax-style).
+"""Optimizers as ``(init, update)`` pairs over stacked parameters, optax-style, in one registry.
 
-``state = init(name, params)`` makes the optimizer's state; ``state = step(name, params, grads, state,
-learning_rate)`` updates ``params`` in place (they are large stacked arrays) and returns the new state.
+``state = spec.init(params)`` makes an optimizer's state for the ``(K, P)`` parameters of K networks;
+``state = spec.update(params, grads, state, learning_rate, scratch)`` applies one step and returns the new
+state. The functions keep no state of their own: everything a step needs is passed in and returned. Two
+departures from optax, for large stacked arrays where a fresh temporary costs page faults that take as
+long as the arithmetic: the update writes ``params`` in place, and it uses ``grads`` and ``scratch`` (an
+array shaped like ``params``) as its workspace, overwriting them.
+
+``take(state, keep)`` is the state of the networks ``keep`` selects (a network that diverged is dropped).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -15,91 +22,98 @@ ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON = 0.9, 0.999, 1e-8  # Kingma & Ba's default
 
 
 class OptimizerState(NamedTuple):
-    """Step count and per-parameter buffers: velocity (momentum) or first/second moments (Adam)."""
+    """Step count and per-parameter buffers, each (K, P): velocity (momentum) or the two moments (Adam)."""
 
     step: int
-    first: list[np.ndarray]
-    second: list[np.ndarray]
+    buffers: tuple[np.ndarray, ...]
 
 
-def init(name: str, params: list[np.ndarray]) -> OptimizerState:
-    """Zero buffers for optimizer ``name`` (``sgd``, ``momentum`` or ``adam``)."""
-    first = [np.zeros_like(p) for p in params] if name in ("momentum", "adam") else []
-    second = [np.zeros_like(p) for p in params] if name == "adam" else []
-    return OptimizerState(0, first, second)
+Init = Callable[[np.ndarray], OptimizerState]
+Update = Callable[[np.ndarray, np.ndarray, OptimizerState, float, np.ndarray], OptimizerState]
 
 
-def step(name: str, params: list[np.ndarray], grads: list[np.ndarray], state: OptimizerState,
-         learning_rate: float) -> OptimizerState:
-    """Apply one update to ``params`` in place; return the new state."""
+@dataclass(frozen=True)
+class Optimizer:
+    """One optimizer: its state's ``init``, its ``update``, and what to call it."""
+
+    name: str
+    label: str
+    init: Init
+    update: Update
+    description: str
+
+
+def _sgd_init(params: np.ndarray) -> OptimizerState:
+    return OptimizerState(0, ())
+
+
+def _sgd_update(params, grads, state, learning_rate, scratch) -> OptimizerState:
+    """p <- p - lr g."""
+    grads *= learning_rate
+    params -= grads
+    return OptimizerState(state.step + 1, ())
+
+
+def _momentum_init(params: np.ndarray) -> OptimizerState:
+    return OptimizerState(0, (np.zeros_like(params),))
+
+
+def _momentum_update(params, grads, state, learning_rate, scratch) -> OptimizerState:
+    """v <- 0.9 v + g; p <- p - lr v (PyTorch's SGD with momentum, no dampening)."""
+    (velocity,) = state.buffers
+    velocity *= MOMENTUM
+    velocity += grads
+    np.multiply(velocity, learning_rate, out=grads)
+    params -= grads
+    return OptimizerState(state.step + 1, state.buffers)
+
+
+def _adam_init(params: np.ndarray) -> OptimizerState:
+    return OptimizerState(0, (np.zeros_like(params), np.zeros_like(params)))
+
+
+def _adam_update(params, grads, state, learning_rate, scratch) -> OptimizerState:
+    """Kingma & Ba: m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2;
+    p <- p - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)."""
     t = state.step + 1
-    if name == "sgd":
-        for p, g in zip(params, grads):
-            p -= learning_rate * g
-    elif name == "momentum":
-        for p, g, v in zip(params, grads, state.first):
-            v *= MOMENTUM
-            v += g
-            p -= learning_rate * v
-    elif name == "adam":
-        correction1 = 1.0 - ADAM_BETA1**t
-        correction2 = 1.0 - ADAM_BETA2**t
-        for p, g, m, v in zip(params, grads, state.first, state.second):
-            m *= ADAM_BETA1
-            m += (1.0 - ADAM_BETA1) * g
-            v *= ADAM_BETA2
-            v += (1.0 - ADAM_BETA2) * (g * g)
-            p -= learning_rate * (m / correction1) / (np.sqrt(v / correction2) + ADAM_EPSILON)
-    else:
-        raise ValueError(f"Invalid optimizer {name!r}; choose from ['adam', 'momentum', 'sgd']")
-    return OptimizerState(t, state.first, state.second)
+    first, second = state.buffers
+    correction1, correction2 = 1.0 - ADAM_BETA1**t, 1.0 - ADAM_BETA2**t
+    first *= ADAM_BETA1
+    np.multiply(grads, grads, out=scratch)  # the second moment first: it needs g itself
+    grads *= 1.0 - ADAM_BETA1
+    first += grads
+    second *= ADAM_BETA2
+    scratch *= 1.0 - ADAM_BETA2
+    second += scratch
+    np.divide(second, correction2, out=scratch)  # the denominator, sqrt(v / c2) + eps
+    np.sqrt(scratch, out=scratch)
+    scratch += ADAM_EPSILON
+    np.divide(first, correction1, out=grads)  # lr (m / c1) / denominator
+    grads *= learning_rate
+    grads /= scratch
+    params -= grads
+    return OptimizerState(t, state.buffers)
 
 
-def step_in_place(name: str, params: list[np.ndarray], grads: list[np.ndarray], state: OptimizerState,
-                  learning_rate: float, temporaries: list[np.ndarray]) -> OptimizerState:
-    """``step`` with no temporary arrays: the same arithmetic, in the same order, but ``grads`` are
-    overwritten and Adam uses ``temporaries`` (arrays shaped like ``params``). For large stacks, where a
-    fresh temporary costs page faults."""
-    t = state.step + 1
-    if name == "sgd":
-        for p, g in zip(params, grads):
-            g *= learning_rate
-            p -= g
-    elif name == "momentum":
-        for p, g, v in zip(params, grads, state.first):
-            v *= MOMENTUM
-            v += g
-            np.multiply(v, learning_rate, out=g)
-            p -= g
-    elif name == "adam":
-        correction1 = 1.0 - ADAM_BETA1**t
-        correction2 = 1.0 - ADAM_BETA2**t
-        for p, g, m, v, tmp in zip(params, grads, state.first, state.second, temporaries):
-            m *= ADAM_BETA1
-            np.multiply(g, g, out=tmp)  # the second moment first: it needs g itself
-            g *= 1.0 - ADAM_BETA1
-            m += g
-            v *= ADAM_BETA2
-            tmp *= 1.0 - ADAM_BETA2
-            v += tmp
-            np.divide(v, correction2, out=tmp)  # the denominator, sqrt(v / c2) + eps
-            np.sqrt(tmp, out=tmp)
-            tmp += ADAM_EPSILON
-            np.divide(m, correction1, out=g)  # learning_rate * (m / c1) / denominator
-            g *= learning_rate
-            g /= tmp
-            p -= g
-    else:
-        raise ValueError(f"Invalid optimizer {name!r}; choose from ['adam', 'momentum', 'sgd']")
-    return OptimizerState(t, state.first, state.second)
+OPTIMIZERS: dict[str, Optimizer] = {
+    spec.name: spec
+    for spec in [
+        Optimizer("sgd", "SGD", _sgd_init, _sgd_update, "plain gradient descent"),
+        Optimizer("momentum", "SGD + momentum (0.9)", _momentum_init, _momentum_update,
+                  "heavy-ball momentum 0.9, as torch.optim.SGD(momentum=0.9)"),
+        Optimizer("adam", "Adam", _adam_init, _adam_update, "Kingma & Ba (2015), betas 0.9 and 0.999"),
+    ]
+}
 
 
-def reset(state: OptimizerState, networks: np.ndarray) -> None:
-    """Zero the buffers of the networks selected by the boolean mask ``networks`` (K,)."""
-    for buffer in state.first + state.second:
-        buffer[networks] = 0.0
+def get_optimizer(name: str) -> Optimizer:
+    """Return the registry entry for ``name``; raise ``ValueError`` listing the valid names."""
+    try:
+        return OPTIMIZERS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"Invalid optimizer {name!r}; choose from {sorted(OPTIMIZERS)}") from None
 
 
-def take(state: OptimizerState, networks: np.ndarray) -> OptimizerState:
-    """The state of the networks selected by ``networks`` (boolean (K,) or indices), for a smaller stack."""
-    return OptimizerState(state.step, [b[networks] for b in state.first], [b[networks] for b in state.second])
+def take(state: OptimizerState, keep: np.ndarray) -> OptimizerState:
+    """The state of the networks selected by ``keep`` (boolean (K,) or indices), for a smaller stack."""
+    return OptimizerState(state.step, tuple(buffer[keep] for buffer in state.buffers))

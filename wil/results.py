@@ -14,32 +14,7 @@ if TYPE_CHECKING:
     import pandas as pd  # imported where used: it takes longer to import than the rest of wil
 from .datasets import Dataset
 from .diagnostics import LAYER_STATS
-
-
-@dataclass
-class Records:
-    """Raw arrays the training loop fills in; ``build_result`` turns them into frames."""
-
-    labels: list[str]
-    seeds: list[int]
-    history: np.ndarray  # (K, epochs + 1, split [train, test], metric [loss, accuracy])
-    layers: np.ndarray | None  # (K, epochs + 1, n_layers, len(LAYER_STATS))
-    histogram_epochs: list[int]
-    histograms: list = field(default_factory=list)  # (epoch, layer, quantity, counts, left, right)
-    grid: dict = field(default_factory=dict)  # epoch -> (prediction (K, m), probability (K, m))
-    grid_points: np.ndarray | None = None  # (m, 2)
-    diverged_epoch: np.ndarray = None  # (K,) -1 if the network never diverged
-    reason: list = None
-    stopped_mid_epoch: np.ndarray = None  # (K,) diverged on a mini-batch, not on the epoch's record pass
-    exploded_loss: np.ndarray = None  # (K,) the mini-batch loss that exploded
-
-    @classmethod
-    def empty(cls, labels, seeds, epochs, n_layers, diagnostics, histogram_epochs) -> "Records":
-        K = len(labels) * len(seeds)
-        layers = np.full((K, epochs + 1, n_layers, len(LAYER_STATS)), np.nan) if diagnostics else None
-        return cls(labels, seeds, np.full((K, epochs + 1, 2, 2), np.nan), layers, histogram_epochs,
-                   diverged_epoch=np.full(K, -1), reason=[""] * K, stopped_mid_epoch=np.zeros(K, bool),
-                   exploded_loss=np.full(K, np.nan))
+from .recording import Records
 
 
 @dataclass
@@ -65,8 +40,10 @@ class Result:
     grid : initializer, seed, epoch, x1, x2, prediction, probability (2-D datasets; epoch 0 and last)
     points : x1, x2, target, split (2-D datasets), the data the grid is drawn over
     config : the Config of the run
+    stopped_epoch : the last epoch trained when the run was stopped early (``wil.StopTraining``), else None
 
-    A network that diverged keeps its rows up to its ``diverged_epoch`` and none after.
+    A network that diverged keeps its rows up to its ``diverged_epoch`` and none after; a stopped run
+    keeps its rows up to ``stopped_epoch``.
     """
 
     config: Config
@@ -76,6 +53,7 @@ class Result:
     status: pd.DataFrame
     grid: pd.DataFrame
     points: pd.DataFrame
+    stopped_epoch: int | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -97,9 +75,15 @@ def _network_columns(records: Records, index: np.ndarray) -> dict:
     return {"initializer": labels, "seed": np.asarray(records.seeds)[index % n_seeds]}
 
 
+def _final_epoch(records: Records) -> int:
+    """The last epoch the run trained: its last, or where it was stopped."""
+    epochs = records.history.shape[1] - 1
+    return epochs if records.stopped_epoch is None else min(records.stopped_epoch, epochs)
+
+
 def _last_epoch(records: Records) -> np.ndarray:
     """(K,) the last epoch whose per-layer records are valid for each network."""
-    epochs = records.history.shape[1] - 1
+    epochs = _final_epoch(records)
     last = np.where(records.diverged_epoch >= 0, records.diverged_epoch, epochs)
     return last - records.stopped_mid_epoch
 
@@ -111,7 +95,7 @@ def build_result(config: Config, data: Dataset, records: Records) -> Result:
     history = _history_frame(records)
     layers = _layers_frame(records, last_valid)
     return Result(config, history, layers, _histograms_frame(records, last_valid), _status_frame(records),
-                  _grid_frame(records, last_valid), _points_frame(data))
+                  _grid_frame(records, last_valid), _points_frame(data), records.stopped_epoch)
 
 
 def _history_frame(records: Records) -> pd.DataFrame:
@@ -127,7 +111,7 @@ def _history_frame(records: Records) -> pd.DataFrame:
     frame = pd.DataFrame({**_network_columns(records, k), "epoch": epoch,
                           "split": pd.Categorical.from_codes(split, ["train", "test"]),
                           "loss": values[..., 0].ravel(), "accuracy": values[..., 1].ravel()})
-    final = np.where(records.diverged_epoch >= 0, records.diverged_epoch, n_epochs - 1)
+    final = np.where(records.diverged_epoch >= 0, records.diverged_epoch, _final_epoch(records))
     return frame[frame["epoch"].to_numpy() <= final[k]].reset_index(drop=True)
 
 
@@ -176,7 +160,7 @@ def _status_frame(records: Records) -> pd.DataFrame:
     k = np.arange(K)
     diverged = records.diverged_epoch >= 0
     # final = the last recorded epoch before stopping
-    final = np.where(diverged, np.maximum(_last_epoch(records), 0), n_epochs - 1)
+    final = np.where(diverged, np.maximum(_last_epoch(records), 0), _final_epoch(records))
     history = records.history[k, final]  # (K, split, metric)
     return pd.DataFrame({
         **_network_columns(records, k),

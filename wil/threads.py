@@ -19,18 +19,16 @@ Chosen per run from the shapes, not taken from the environment (measured by
   parallel Python threads in the same way (``wil.network.Workspace``), from ``ROW_SPLIT_WORK``: on S4
   (depth 50, width 256) 1.5x faster than one thread, where two BLAS threads were 1.25x faster (and,
   on a busy machine, made S2 5x slower).
-
-Also ``cap_malloc_arenas`` and ``release_free_memory``, so that a server's many threads share
-and return their freed memory.
+* The cut into blocks of rows (``row_parts``) is a function of one network's shapes alone, so a network
+  is cut the same way alone or among others, on one core or many: the same BLAS calls, the same numbers
+  (see ``wil.network``). Only whether the blocks run on parallel threads depends on the run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import math
 import os
-import sys
 from typing import NamedTuple
 
 SPLIT_WORK = 4e5  # multiply-adds per NumPy call (work_per_call) from which networks split over the cores
@@ -84,21 +82,29 @@ class Plan(NamedTuple):
     blas: int  # BLAS threads
 
 
+def row_parts(width: int, depth: int, n_train: int, n_test: int, batch_size: int | None) -> int:
+    """Blocks of rows each pass of one network of these shapes is cut into: ``ROW_PARTS`` from
+    ``ROW_SPLIT_WORK`` multiply-adds per NumPy call (``work_per_call`` of one network), else 1. It reads
+    one network's shapes only, so a network is cut the same way alone or in any comparison."""
+    work = work_per_call(1, width, depth, n_train, n_test, batch_size)
+    return ROW_PARTS if work >= ROW_SPLIT_WORK else 1
+
+
 def plan(n_networks: int, width: int, depth: int, n_train: int, n_test: int, batch_size: int | None) -> Plan:
     """How to train ``n_networks`` networks of ``depth`` hidden layers of ``width`` units on ``n_train``
     examples (``n_test`` to evaluate) in batches of ``batch_size`` (None: full batch).
 
     Several networks split into groups, one per core, from ``SPLIT_WORK`` multiply-adds per NumPy call.
-    A single network cuts its passes into ``ROW_PARTS`` blocks of rows from ``ROW_SPLIT_WORK``, run on
-    parallel threads when there are cores for them; the blocks depend on the shapes only, so the
-    numbers do not depend on the machine."""
+    Every pass is cut into ``row_parts`` blocks of rows (from one network's shapes); a single network runs
+    its blocks on parallel threads when there are cores for them. Neither choice changes the numbers."""
     cores = available_cores()
+    parts = row_parts(width, depth, n_train, n_test, batch_size)
     work = work_per_call(n_networks, width, depth, n_train, n_test, batch_size)
     if n_networks >= 2 and cores >= 2 and work >= SPLIT_WORK:
-        return Plan(min(cores, n_networks), 1, 1, 1)
-    if n_networks == 1 and work >= ROW_SPLIT_WORK:
-        return Plan(1, ROW_PARTS, min(cores, ROW_PARTS), 1)
-    return Plan(1, 1, 1, 1)
+        return Plan(min(cores, n_networks), parts, 1, 1)
+    if n_networks == 1 and parts > 1:
+        return Plan(1, parts, min(cores, parts), 1)
+    return Plan(1, parts, 1, 1)
 
 
 def blas_threads(threads: int):
@@ -124,44 +130,3 @@ def work_per_call(n_networks: int, width: int, depth: int, n_train: int, n_test:
     else:
         rows, passes = n_train + n_test + 3 * n_train, 2 + 2 * -(-n_train // batch_size)
     return n_networks * width * width * depth * rows / (EPOCH_CALLS + LAYER_CALLS * depth * passes)
-
-
-# ---------------------------------------------------------------- malloc
-
-MALLOC_ARENAS = 2
-_M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
-
-
-def _glibc():
-    """glibc, or None (another platform or C library). By name: ``ctypes.util.find_library`` would
-    start a subprocess, a fork of a large server."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
-    except OSError:
-        return None
-
-
-def cap_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
-    """Ask glibc for at most ``arenas`` malloc arenas; True if it agreed, False where there is no glibc.
-
-    A Streamlit server runs every visitor's script in a thread of one process. glibc gives new threads
-    malloc arenas of their own (up to 8 per core), and an arena keeps the memory freed in it instead of
-    returning it: after twenty visitors each built and dropped a large result, a server held 1.4 GB for
-    ~600 MB ever in use at once (``benchmarks/load.py --largest --all-own``). With two arenas, threads
-    share them and the memory one visitor freed serves the next. It applies to threads that allocate
-    afterwards, as long as the process has not yet made eight arenas (glibc then fixes its limit), so
-    ``wil.training`` calls it when imported.
-    """
-    libc = _glibc()
-    return bool(libc is not None and libc.mallopt(_M_ARENA_MAX, int(arenas)))
-
-
-def release_free_memory() -> bool:
-    """Hand the memory malloc holds free, in every arena, back to the system (glibc's ``malloc_trim``);
-    False where there is no glibc. The training loop calls it after each run, so that what visitors'
-    sessions dropped meanwhile (their copies of cached results) does not stay with the server."""
-    libc = _glibc()
-    return bool(libc is not None and libc.malloc_trim(0))
