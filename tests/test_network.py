@@ -6,20 +6,30 @@ import numpy as np
 import pytest
 
 import wil
-from wil import optimizers
 from wil.activations import get_activation
-from wil.network import Network, backward, forward, loss_and_gradient, mean_squared_error, softmax_cross_entropy
+from wil.network import (Network, Workspace, backward, forward, loss_and_gradient, mean_squared_error,
+                         softmax_cross_entropy)
+from wil.optimizers import OPTIMIZERS, get_optimizer
 
 
-def random_network(activation, sizes=(3, 5, 4, 2), K=2, seed=0):
+def random_network(activation, sizes=(3, 5, 5, 2), K=2, seed=0):
     rng = np.random.default_rng(seed)
     weights = [rng.normal(0, 0.8, (K, a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
     biases = [rng.normal(0, 0.3, (K, 1, b)) for b in sizes[1:]]
-    return Network(weights, biases, get_activation(activation))
+    return Network.stacked(weights, biases, get_activation(activation))
 
 
 def total_loss(net, X, y, task):
     return loss_and_gradient(task, forward(net, X).output, y)[0]  # (K,)
+
+
+def gradients(net, X, y, task):
+    """The engine's gradients, weights then biases, as copies."""
+    workspace = Workspace(net, X.shape[0])
+    state = forward(net, X, workspace)
+    _, doutput, _ = loss_and_gradient(task, state.output, y)
+    grads = backward(net, X, state, doutput, workspace)
+    return [g.copy() for g in grads.weights + grads.biases]
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
@@ -28,11 +38,9 @@ def test_backprop_matches_central_differences(activation, task):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(7, 3))
     y = rng.integers(0, 2, 7) if task == "classification" else rng.normal(size=7)
-    sizes = (3, 5, 4, 2) if task == "classification" else (3, 5, 4, 1)
+    sizes = (3, 5, 5, 2) if task == "classification" else (3, 5, 5, 1)
     net = random_network(activation, sizes)
-    state = forward(net, X)
-    _, doutput, _ = loss_and_gradient(task, state.output, y)
-    grads = backward(net, X, state, doutput)
+    grads = gradients(net, X, y, task)
     h = 1e-6
     for param, grad in zip(net.parameters(), grads):
         assert grad.shape == param.shape
@@ -56,9 +64,10 @@ def test_hand_worked_network():
     # dW2 = a1^T dz2 = [[-2s, 2s], [-1.5s, 1.5s]];  da1 = dz2 W2^T = [-s, 2s];  dz1 = da1 (both units on)
     # dW1 = x^T dz1 = [[-s, 2s], [-2s, 4s]];  db1 = [-s, 2s]
     X = np.array([[1.0, 2.0]])
-    net = Network([np.array([[[1.0, -1.0], [0.5, 1.0]]]), np.array([[[1.0, 0.0], [0.0, 2.0]]])],
-                  [np.array([[[0.0, 0.5]]]), np.zeros((1, 1, 2))], get_activation("relu"))
-    state = forward(net, X)
+    net = Network.stacked([np.array([[[1.0, -1.0], [0.5, 1.0]]]), np.array([[[1.0, 0.0], [0.0, 2.0]]])],
+                          [np.array([[[0.0, 0.5]]]), np.zeros((1, 1, 2))], get_activation("relu"))
+    workspace = Workspace(net, 1)
+    state = forward(net, X, workspace)
     np.testing.assert_allclose(state.preactivations[0], [[[2.0, 1.5]]])
     np.testing.assert_allclose(state.output, [[[2.0, 3.0]]])
     loss, doutput, accuracy = softmax_cross_entropy(state.output, np.array([0]))
@@ -66,7 +75,8 @@ def test_hand_worked_network():
     s = e / (1 + e)
     assert loss[0] == pytest.approx(math.log(1 + e))
     assert accuracy[0] == 0.0
-    dW1, dW2, db1, db2 = backward(net, X, state, doutput)
+    grads = backward(net, X, state, doutput, workspace)
+    (dW1, dW2), (db1, db2) = grads.weights, grads.biases
     np.testing.assert_allclose(dW2[0], [[-2 * s, 2 * s], [-1.5 * s, 1.5 * s]])
     np.testing.assert_allclose(dW1[0], [[-s, 2 * s], [-2 * s, 4 * s]])
     np.testing.assert_allclose(db1[0, 0], [-s, 2 * s])
@@ -77,15 +87,11 @@ def test_stacked_networks_equal_separate_ones():
     rng = np.random.default_rng(2)
     X, y = rng.normal(size=(9, 3)), rng.integers(0, 2, 9)
     net = random_network("tanh", K=3)
-    state = forward(net, X)
-    _, dout, _ = softmax_cross_entropy(state.output, y)
-    grads = backward(net, X, state, dout)
+    grads = gradients(net, X, y, "classification")
     for k in range(3):
-        single = Network([w[k:k + 1] for w in net.weights], [b[k:k + 1] for b in net.biases], net.activation)
-        s = forward(single, X)
-        _, d, _ = softmax_cross_entropy(s.output, y)
-        for g_all, g_one in zip(grads, backward(single, X, s, d)):
-            np.testing.assert_allclose(g_all[k:k + 1], g_one, rtol=1e-12, atol=1e-14)
+        single = net.take(np.array([k]))
+        for g_all, g_one in zip(grads, gradients(single, X, y, "classification")):
+            np.testing.assert_array_equal(g_all[k:k + 1], g_one)  # the same BLAS calls per network
 
 
 def test_softmax_cross_entropy_is_stable_for_huge_logits():
@@ -105,13 +111,14 @@ def test_mean_squared_error():
 
 @pytest.mark.parametrize("name", ["sgd", "momentum", "adam"])
 def test_optimizers_match_their_update_rules(name):
-    p = np.array([[[1.0, -2.0]]])
-    g = np.array([[[0.5, 0.25]]])
-    state = optimizers.init(name, [p])
+    p = np.array([[1.0, -2.0]])  # (K, P)
+    g = np.array([[0.5, 0.25]])
+    optimizer = OPTIMIZERS[name]
+    state = optimizer.init(p)
     expected = p.copy()
     velocity, m, v = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
     for t in range(1, 4):
-        state = optimizers.step(name, [p], [g], state, 0.1)
+        state = optimizer.update(p, g.copy(), state, 0.1, np.empty_like(p))
         if name == "sgd":
             expected -= 0.1 * g
         elif name == "momentum":
@@ -125,13 +132,25 @@ def test_optimizers_match_their_update_rules(name):
     assert state.step == 3
 
 
+def test_an_update_is_pure_apart_from_its_arrays():
+    """optax-style: the state goes in and comes out; the old state object is not changed."""
+    p, g = np.zeros((1, 3)), np.ones((1, 3))
+    optimizer = OPTIMIZERS["adam"]
+    before = optimizer.init(p)
+    after = optimizer.update(p, g, before, 0.1, np.empty_like(p))
+    assert before.step == 0 and after.step == 1
+
+
 def test_adam_first_step_moves_every_weight_by_the_learning_rate():
-    p = np.zeros((2, 3, 3))
+    p = np.zeros((2, 9))
     g = np.random.default_rng(0).normal(size=p.shape)
-    optimizers.step("adam", [p], [g], optimizers.init("adam", [p]), 0.01)
+    adam = OPTIMIZERS["adam"]
+    adam.update(p, g, adam.init(p), 0.01, np.empty_like(p))
     np.testing.assert_allclose(np.abs(p), 0.01, rtol=1e-5)
 
 
 def test_unknown_optimizer():
     with pytest.raises(ValueError, match="Invalid optimizer 'rmsprop'"):
-        optimizers.step("rmsprop", [], [], optimizers.init("sgd", []), 0.1)
+        get_optimizer("rmsprop")
+    with pytest.raises(ValueError, match="Invalid optimizer 'rmsprop'"):
+        wil.Config(optimizer="rmsprop")

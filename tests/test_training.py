@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 
 import wil
+from reference import backward, forward
 from wil.datasets import load_dataset
-from wil.network import backward, forward, loss_and_gradient
-from wil.training import HISTOGRAM_ROWS, initialize_networks
+from wil.initialization import initialize_networks
+from wil.network import loss_and_gradient
+from wil.recording import HISTOGRAM_ROWS
 
 
 def small(**overrides):
@@ -287,11 +289,11 @@ def test_progress_reaches_one_and_grows():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(initializers=[]), "Invalid initializers: expected a non-empty list"),
+    (dict(initializers=[]), "Invalid initializers: expected at least one initializer"),
     (dict(initializers=["he_normal", "he_normal"]), "'he_normal' is listed twice"),
     (dict(initializers=["kaiming"]), "Invalid initializer 'kaiming'"),
-    (dict(seeds=[-1]), "Invalid seed -1"),
-    (dict(seeds=[1, 1]), "expected distinct integers"),
+    (dict(seeds=[-1]), "Invalid seed: expected an integer in \\[0, 4,294,967,295\\], got -1"),
+    (dict(seeds=[1, 1]), "Invalid seeds: 1 is listed twice"),
 ])
 def test_bad_compare_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -245,7 +245,11 @@ def histograms(values: np.ndarray, bounds=None, n_bins: int = N_BINS,
     position = (np.where(finite, flat, low[:, None]) - low[:, None]) / width[:, None]
     bins = np.clip(np.nan_to_num(position, nan=0.0, posinf=n_bins - 1, neginf=0.0), 0, n_bins - 1)
     index = bins.astype(np.intp)
-    _exact_bins(np.where(finite, flat, low[:, None]), edges, index, n_bins)
+    ordered = np.isfinite(edges).all(axis=1) & (width > 0)  # rows whose edges can be compared with
+    if ordered.any():
+        part = index[ordered]
+        _exact_bins(np.where(finite, flat, low[:, None])[ordered], edges[ordered], part, n_bins)
+        index[ordered] = part
     index += (np.arange(K) * n_bins)[:, None]  # (K, m) global bin ids
     counts = np.bincount(index[finite], minlength=K * n_bins).reshape(K, n_bins)
     return counts, edges[:, :-1], edges[:, 1:]

@@ -3,14 +3,13 @@ Learn tab's text."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import wil
+
+from .policy import DEMO
 
 # The app trains in float32: about 1.6x faster than float64 for the demo, and the lessons on screen are
 # the same (the precision selector offers float64).
-APP_DTYPE = "float32"
-DEMO = dataclasses.replace(wil.Config.demo(), dtype=APP_DTYPE)
+APP_DTYPE = DEMO.dtype
 # Prepared comparisons for a presenter, each a story that shows on the first screen.
 LESSONS = {
     "The classic: ReLU, 8 layers (the demo)": DEMO,

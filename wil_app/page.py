@@ -14,6 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 import wil
+from wil_app.policy import POLICY
 from wil_app.run import divergence_note, summary, train_with_progress
 from wil_app.sidebar import init_from_url, plain_text, sidebar_config, sync_url
 from wil_app.tabs import result_tabs
@@ -45,7 +46,7 @@ def main() -> None:
     sync_url(config)
     networks = len(config.labels) * config.n_seeds
     st.sidebar.caption(f"{networks} network{'s' if networks > 1 else ''} to train, "
-                       f"{config.work() / wil.MAX_WORK:.0%} of the work one run may take.")
+                       f"{POLICY.work(config) / POLICY.max_work:.0%} of the work one run may take.")
 
     result = train_with_progress(config)
     st.markdown(summary(config))

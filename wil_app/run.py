@@ -9,13 +9,14 @@ import streamlit as st
 
 import wil
 
+from .policy import POLICY
 from .sidebar import OPTIMIZER_LABELS
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
 def run_comparison(config: wil.Config, _progress=None) -> wil.Result:
     """All of ``config.compare`` x ``config.n_seeds`` networks, trained at once; cached on the config."""
-    return wil.compare(config, progress=_progress)
+    return POLICY.run(config, progress=_progress)
 
 
 def train_with_progress(config: wil.Config) -> wil.Result:

@@ -11,8 +11,9 @@ import wil
 from wil import charts
 
 from .lessons import DEMO, LESSONS
+from .policy import POLICY
 
-MAX_SLOTS = int(wil.LIMITS["compare"][1])
+MAX_SLOTS = int(POLICY.caps["compare"][1])
 # Offered when a slot is added: the next of these not yet compared.
 NEW_SLOT_NAMES = ("he_normal", "glorot_uniform", "lecun_normal", "orthogonal", "zeros", "random_normal",
                   "he_uniform", "glorot_normal", "lsuv", "torch_default", "random_uniform", "truncated_normal")
@@ -24,7 +25,6 @@ FAMILY_NOTES = {"relu": "ReLU family: a unit that never fires is dead.",
                 "smooth": "Smooth: no dead or saturated units to count."}
 TAB_KEY = "tab"
 URL_KEYS_NOT_CONFIG = (TAB_KEY, "embed", "embed_options")  # the open tab, and Streamlit's own
-MARKDOWN_PUNCTUATION = set("\\`*_{}[]()#+-.!|<>~$:&=\"'")
 
 
 # ---------------------------------------------------------------- option lists (display only)
@@ -98,13 +98,12 @@ def load_config(cfg: wil.Config) -> None:
 def config_from_url(params: dict) -> tuple[wil.Config, list[str]]:
     """The demo config with the URL's valid fields applied, and one message per problem. Never raises."""
     params = {key: value for key, value in params.items() if key not in URL_KEYS_NOT_CONFIG}
-    return wil.Config.parse_query_params(params, base=DEMO)
+    return POLICY.parse_url(params, base=DEMO)
 
 
 def plain_text(message: str, limit: int = 300) -> str:
-    """``message`` (which may quote URL text) shown literally: markdown punctuation escaped, length capped."""
-    message = message if len(message) <= limit else message[:limit] + "…"
-    return "".join("\\" + char if char in MARKDOWN_PUNCTUATION else char for char in message)
+    """``message`` (which may quote URL text) shown literally: the policy's escaping (``POLICY.escape``)."""
+    return POLICY.escape(message, limit)
 
 
 def sync_url(config: wil.Config) -> None:
@@ -214,7 +213,7 @@ def sidebar_config() -> tuple[wil.Config | None, list[str], list[str]]:
                           disabled=not spec.uses_noise)
 
         st.header("Network")
-        depth = st.slider("Hidden layers (depth)", min_value=1, max_value=50, key="depth")
+        depth = st.slider("Hidden layers (depth)", min_value=1, max_value=int(POLICY.caps["depth"][1]), key="depth")
         width = _select_slider("Units per hidden layer (width)", "width", WIDTHS)
         activation = st.selectbox("Activation", options=list(wil.ACTIVATIONS), key="activation",
                                   format_func=lambda n: wil.ACTIVATIONS[n].label)
@@ -244,7 +243,7 @@ def sidebar_config() -> tuple[wil.Config | None, list[str], list[str]]:
                                help=f"{n_train} training examples; a mini-batch order shared by every network.")
         n_seeds = st.slider("Seeds per initializer (bands)", min_value=1, max_value=10, key="n_seeds")
         seed = st.number_input("Seed (data, batches, first network)", min_value=0,
-                               max_value=int(wil.LIMITS["seed"][1]), step=1, key="seed")
+                               max_value=int(POLICY.caps["seed"][1]), step=1, key="seed")
         dtype = st.selectbox("Precision", options=list(DTYPE_LABELS), key="dtype", format_func=DTYPE_LABELS.get)
 
     if errors:
@@ -258,4 +257,7 @@ def sidebar_config() -> tuple[wil.Config | None, list[str], list[str]]:
             batch_size=None if batch == "full" else int(batch), seed=int(seed), n_seeds=int(n_seeds), dtype=dtype)
     except ValueError as error:
         return None, [str(error)], notes
+    problem = POLICY.problem(config)
+    if problem:
+        return None, [problem], notes
     return config, errors, notes

@@ -18,29 +18,43 @@ HISTOGRAMS_PER_ROW = 5  # columns of a row before wrapping: six at 1280 px leave
 _Y_AXIS, _SPACING, _ROW_LABELS = 48, 14, 95
 
 
-def _common_bins(data: pd.DataFrame, n_bins: int = 30) -> pd.DataFrame:
-    """Re-bin each initializer's layers onto one set of edges spanning all of them.
+def rebin(left: np.ndarray, right: np.ndarray, counts: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts of bins ``[left, right)`` moved onto new ``edges`` by exact overlap: each bin's count is
+    shared among the new bins in proportion to the length of their overlap (values taken as spread evenly
+    within a bin, the only assumption a histogram allows). Totals are kept; never by bin centre, which
+    aliases. A zero-width bin goes wholly to the new bin that holds it.
 
-    The core bins every layer over its own range; on common edges a layer whose values shrank to almost
-    nothing shows as a spike, and one that blew up as the widest histogram, as in Glorot & Bengio's figure.
+    left, right, counts : (m,) the bins; edges : (n + 1,) increasing. Returns (n,) float counts.
     """
+    left, right, counts = (np.asarray(a, dtype=np.float64) for a in (left, right, counts))
+    edges = np.asarray(edges, dtype=np.float64)
+    lo = np.maximum(left[:, None], edges[None, :-1])  # (m, n)
+    hi = np.minimum(right[:, None], edges[None, 1:])
+    width = right - left
+    overlap = np.clip(hi - lo, 0.0, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(width[:, None] > 0, overlap / width[:, None], 0.0)
+    point = width <= 0
+    if point.any():  # a bin of zero width: its count goes to the new bin holding it
+        index = np.clip(np.searchsorted(edges, left[point], side="right") - 1, 0, len(edges) - 2)
+        share[np.flatnonzero(point), index] = 1.0
+    return counts @ share
+
+
+def _shared_bins(data: pd.DataFrame, n_bins: int = 30) -> pd.DataFrame:
+    """Every initializer's layers re-binned (``rebin``) onto one set of edges spanning all of them, so
+    that the columns share an x axis and a 100x difference in scale shows as one."""
+    if data.empty:
+        return data
+    edges = np.linspace(float(data["bin_left"].min()), float(data["bin_right"].max()), n_bins + 1)
+    if not edges[-1] > edges[0]:
+        edges = np.linspace(edges[0] - 0.5, edges[0] + 0.5, n_bins + 1)
     parts = []
-    for label, group in data.groupby("initializer", sort=False):
-        low, high = float(group["bin_left"].min()), float(group["bin_right"].max())
-        if not high > low:
-            high = low + 1.0
-        edges = np.linspace(low, high, n_bins + 1)
-        centres = (group["bin_left"].to_numpy() + group["bin_right"].to_numpy()) / 2
-        index = np.clip(((centres - low) / (high - low) * n_bins).astype(int), 0, n_bins - 1)
-        rebinned = (group.assign(bin=index).groupby(["layer", "bin"])["count"].sum()
-                    .unstack(fill_value=0).reindex(columns=range(n_bins), fill_value=0).stack().rename("count")
-                    .reset_index())
-        rebinned["initializer"] = label
-        rebinned["bin_left"] = edges[rebinned["bin"].to_numpy()]
-        rebinned["bin_right"] = edges[rebinned["bin"].to_numpy() + 1]
-        parts.append(rebinned.drop(columns="bin"))
-    columns = ["initializer", "layer", "bin_left", "bin_right", "count"]
-    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+    for (label, layer), group in data.groupby(["initializer", "layer"], sort=False, observed=True):
+        counts = rebin(group["bin_left"].to_numpy(), group["bin_right"].to_numpy(), group["count"].to_numpy(), edges)
+        parts.append(pd.DataFrame({"initializer": label, "layer": layer, "bin_left": edges[:-1],
+                                   "bin_right": edges[1:], "count": counts}))
+    return pd.concat(parts, ignore_index=True)
 
 
 QUANTITY_TITLES = {"activation": "Activation value", "preactivation": "Pre-activation value",
@@ -49,11 +63,13 @@ QUANTITY_TITLES = {"activation": "Activation value", "preactivation": "Pre-activ
 
 def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", epoch: int = 0,
                    layers: list[int] | None = None, seed: int | None = None, panel_width: int | None = None,
-                   panel_height: int = 70) -> alt.HConcatChart:
+                   panel_height: int = 70, shared_x: bool = False) -> alt.HConcatChart:
     """Small multiples in the spirit of Glorot & Bengio's Figure 6: a column per initializer, a row per layer.
 
-    The histograms are pre-binned by the core; bars show the share of values in each bin. Layers of one
-    initializer share the x axis, so a signal that shrinks or grows with depth is seen shrinking or growing.
+    The histograms are binned by the core, once, on edges its layers share (``wil.recording``): the bars
+    are the core's bins, and show the share of values in each. Layers of one initializer share the x
+    axis, so a signal that shrinks or grows with depth is seen shrinking or growing. ``shared_x`` puts
+    every initializer on one x axis, re-binning by exact overlap (``rebin``).
 
     Parameters
     ----------
@@ -68,7 +84,10 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
     if layers:
         data = data[data["layer"].isin(list(layers))]
     data, seed = _first_seed(data, seed)
-    data = _common_bins(_finite(_finite(_plain(data), "bin_left"), "bin_right"))
+    data = _finite(_finite(_plain(data), "bin_left"), "bin_right")[["initializer", "layer", "bin_left", "bin_right",
+                                                                     "count"]]
+    if shared_x:
+        data = _shared_bins(data)
     totals = data.groupby(["initializer", "layer"])["count"].transform("sum")
     data = data.assign(share=data["count"] / totals.where(totals > 0, 1),
                        layer_name=np.where(data["layer"] == output_layer, "output",

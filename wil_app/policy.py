@@ -1,0 +1,318 @@
+"""The server's policy: everything sized for a small shared Streamlit server, in one object the app applies.
+
+``wil`` itself trains any valid run that fits the machine's memory. A Streamlit server is one process
+serving every visitor, on a fraction of a core and under 1 GB (Community Cloud's small instances), so the
+app adds, here and only here:
+
+- caps that exist only for the server (``caps``: depth, width, samples, epochs, seeds, initializers);
+- budgets on a whole run (``max_work`` and the others), measured by ``benchmarks/bench_limits.py`` so that
+  the largest run they allow stays within ~500 MB of peak memory and ~15 s on two shared cores (see
+  docs/RELIABILITY.md);
+- one run at a time in the process (``run``): runs at once would not finish sooner on a fraction of a
+  core, only hold more memory at once;
+- glibc malloc arenas capped and freed memory handed back after each run (``cap_malloc_arenas``,
+  ``release_free_memory``);
+- text from a URL made safe to show (``escape``);
+- the opening page's configuration (``demo``).
+
+A URL is read through the policy (``parse_url``): the library's lenient parse, then the caps and budgets.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import wil
+
+# field -> (low, high, why): the ranges the server offers, inside the library's valid ones.
+CAPS: dict[str, tuple[float, float, str]] = {
+    "n_samples": (20, 5000, "toy datasets; more samples only slow the lesson down"),
+    "noise": (0.0, 2.0, "beyond 2 the classes are indistinguishable"),
+    "depth": (1, 50, "50 hidden layers show vanishing and exploding signals plainly"),
+    "width": (1, 512, "wider layers cost memory quadratically and show nothing new"),
+    "epochs": (1, 2000, "toy problems converge in a few hundred epochs"),
+    "learning_rate": (1e-6, 10.0, "above 10 every network diverges at once"),
+    "batch_size": (1, 5000, "at most the number of samples"),
+    "seed": (0, 2**31 - 1, "a 31-bit seed is portable"),
+    "n_seeds": (1, 10, "ten seeds give a clear band"),
+    "compare": (0, 12, "more than 12 colours cannot be told apart"),
+}
+# the two measured corrections of the work budget (see benchmarks/bench_limits.py):
+UNIT_OPERATIONS = 16  # element-wise operations per hidden unit and sample, in units of a multiply-add
+UPDATE_SAMPLES = 8  # the per-epoch work on each parameter, in samples' worth
+# rows each network adds to the result's tables besides its per-epoch rows:
+HISTOGRAM_ROWS_PER_LAYER = 5 * 4 * 30  # recorded epochs x quantities x bins
+GRID_ROWS = 2 * 40 * 40  # 2-D datasets: the decision boundary at epoch 0 and the last, 40 x 40 points
+# Messages end up on pages that render Markdown (st.warning). Markdown punctuation is escaped, and
+# GitHub-flavoured autolinks, which form from plain text and survive that escaping (https://...,
+# www...., someone@host), are broken.
+MARKDOWN_PUNCTUATION = set("\\`*_{}[]()#+-.!|<>~$:&=\"'")
+AUTOLINK_SEQUENCES = (("://", ":\\x2f\\x2f"), ("www.", "www\\x2e"), ("@", "\\x40"))
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
+
+# The app's first screen: zeros stay symmetric, std 0.01 vanishes, std 1 explodes, Glorot and He learn.
+# The app trains in float32: about 1.6x faster than float64 for the demo, with the same lessons on screen.
+DEMO = wil.Config(dataset="moons", n_samples=400, noise=0.2, activation="relu", depth=8, width=32, epochs=150,
+                  learning_rate=0.1, optimizer="sgd", dtype="float32",
+                  compare=("zeros", "random_normal(std=0.01)", "random_normal(std=1)", "glorot_uniform",
+                           "he_normal"))
+
+
+@dataclass(frozen=True)
+class ServerPolicy:
+    """What the server allows one run, and how it runs them. See the module."""
+
+    caps: Mapping[str, tuple[float, float, str]] = field(default_factory=lambda: dict(CAPS))
+    # networks x epochs x (training samples + 8) x (parameters + 16 x hidden units): the arithmetic of a
+    # run, ~1 ns each here. The matmuls cost samples x parameters; each hidden unit costs ~16 element-wise
+    # operations per sample, and each parameter ~8 samples' worth per epoch (optimizer, statistics).
+    max_work: float = 1e10
+    # networks x training samples x hidden units: what one pass holds in memory (~34 bytes each).
+    max_activations: float = 6e6
+    # networks x parameters: weights, gradients and optimizer buffers (~85 bytes each with Adam).
+    max_parameters: float = 2.5e6
+    # rows of the result's tables: what the app caches and copies for every visitor (~500 bytes each).
+    max_rows: float = 3e5
+    # epochs x (mini-batches + 2) x layers: the Python overhead of the loop (~0.07 ms each).
+    max_steps: float = 5e4
+    concurrent_runs: int = 1
+    malloc_arenas: int = MALLOC_ARENAS
+    demo: wil.Config = DEMO
+    _slots: threading.BoundedSemaphore = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_slots", threading.BoundedSemaphore(self.concurrent_runs))
+
+    # ------------------------------------------------------------ sizes of a run
+
+    def work(self, config: wil.Config, n_networks: int | None = None, epochs: int | None = None) -> float:
+        """networks x epochs x (training samples + 8) x (parameters + 16 x hidden units)."""
+        n_networks = n_networks or config.n_networks()
+        epochs = config.epochs if epochs is None else epochs
+        return (float(n_networks) * epochs * (config.n_train() + UPDATE_SAMPLES)
+                * (config.n_parameters() + UNIT_OPERATIONS * config.depth * config.width))
+
+    def activations(self, config: wil.Config, n_networks: int | None = None) -> float:
+        """networks x training samples x hidden units."""
+        return float(n_networks or config.n_networks()) * config.n_train() * config.width * config.depth
+
+    def rows(self, config: wil.Config, n_networks: int | None = None, epochs: int | None = None) -> float:
+        """Rows of the result's tables at most (history, layers, histograms, grid, status)."""
+        n_networks = n_networks or config.n_networks()
+        epochs = config.epochs if epochs is None else epochs
+        layers = config.depth + 1
+        grid = GRID_ROWS if wil.DATASETS[config.dataset].n_features == 2 else 0
+        per_network = (epochs + 1) * (2 + layers) + HISTOGRAM_ROWS_PER_LAYER * layers + grid + 1
+        return float(n_networks) * per_network
+
+    def steps(self, config: wil.Config, epochs: int | None = None) -> float:
+        """epochs x (mini-batches + 2) x layers: each epoch runs a recording pass (about two updates'
+        overhead) and its updates, each through every layer, one NumPy call sequence at a time."""
+        epochs = config.epochs if epochs is None else epochs
+        return float(epochs) * (config.n_batches() + 2) * (config.depth + 1)
+
+    # ------------------------------------------------------------ checks
+
+    def check(self, config: wil.Config, n_networks: int | None = None) -> None:
+        """Raise ``ValueError`` if ``config`` (with ``n_networks`` networks) is outside the caps or budgets."""
+        problem = self.problem(config, n_networks)
+        if problem:
+            raise ValueError(problem)
+
+    def problem(self, config: wil.Config, n_networks: int | None = None) -> str | None:
+        """The first reason ``config`` is outside the policy, or None."""
+        return self._cap_problem(config) or self._budget_problem(config, n_networks)
+
+    def _cap_problem(self, config: wil.Config) -> str | None:
+        for name, (low, high, why) in self.caps.items():
+            if name == "compare":
+                value = len(config.compare)
+                if value > high:
+                    return f"Invalid compare: got {value} initializers, allowed at most {high:g} ({why})"
+                continue
+            value = getattr(config, name)
+            if value is None:
+                continue
+            if not low <= value <= high:
+                return f"Invalid {name}: got {value:g}, allowed [{low:g}, {high:g}] on this server ({why})"
+        last_seed = config.seed + config.n_seeds - 1
+        if last_seed > self.caps["seed"][1]:
+            return (f"Invalid seed: networks are seeded {config.seed}..{last_seed}, above "
+                    f"{int(self.caps['seed'][1])}; lower seed or n_seeds")
+        return None
+
+    def _budget_problem(self, config: wil.Config, n_networks: int | None) -> str | None:
+        n_networks = n_networks or config.n_networks()
+        n_train = config.n_train()
+        networks = f"{n_networks} network{'s' if n_networks != 1 else ''}"
+        parameters = float(n_networks) * config.n_parameters()
+        if parameters > self.max_parameters:
+            return (f"This run needs too much memory for its weights: {networks} x {config.n_parameters():,} "
+                    f"parameters = {parameters:.3g}, above the limit of {self.max_parameters:.3g}. "
+                    f"Reduce width or depth, or train fewer networks (seeds, initializers).")
+        activations = self.activations(config, n_networks)
+        if activations > self.max_activations:
+            return (f"This run needs too much memory for its activations: {networks} x {n_train} training "
+                    f"samples x {config.depth * config.width:,} hidden units = {activations:.3g}, above the "
+                    f"limit of {self.max_activations:.3g}. Reduce samples, width or depth, or train fewer "
+                    f"networks (seeds, initializers).")
+        rows = self.rows(config, n_networks)
+        if rows > self.max_rows:
+            fit = self._epochs_text(self.largest_epochs(config, n_networks))
+            return (f"This run records too much: {networks} x {config.epochs} epochs x {config.depth + 1} "
+                    f"layers make {rows:.3g} rows of results, above the limit of {self.max_rows:.3g}. Reduce "
+                    f"epochs{fit}, depth, or train fewer networks (seeds, initializers).")
+        work = self.work(config, n_networks)
+        if work > self.max_work:
+            fit = self._epochs_text(self.largest_epochs(config, n_networks))
+            return (f"This run is too long: {networks} x {config.epochs} epochs x ({n_train} training samples + "
+                    f"{UPDATE_SAMPLES}) x ({config.n_parameters():,} parameters + {UNIT_OPERATIONS} x "
+                    f"{config.depth * config.width:,} hidden units) = {work:.3g}, above the limit of "
+                    f"{self.max_work:.3g}. Reduce epochs{fit}, samples, width or depth, or train fewer "
+                    f"networks (seeds, initializers).")
+        steps = self.steps(config)
+        if steps > self.max_steps:
+            fit = self._epochs_text(self.largest_epochs(config, n_networks))
+            return (f"This run takes too many steps: {config.epochs} epochs x ({config.n_batches()} batches + 2) "
+                    f"x {config.depth + 1} layers = {steps:.3g}, above the limit of {self.max_steps:.3g}. "
+                    f"Increase batch_size (or use full batch), reduce epochs{fit} or depth.")
+        return None
+
+    def largest_epochs(self, config: wil.Config, n_networks: int | None = None) -> int:
+        """The most epochs, at most ``config.epochs``, with which the run fits every epoch-dependent
+        budget (0 if even one epoch does not)."""
+        n_networks = n_networks or config.n_networks()
+
+        def fits(epochs: int) -> bool:
+            return (self.rows(config, n_networks, epochs) <= self.max_rows
+                    and self.work(config, n_networks, epochs) <= self.max_work
+                    and self.steps(config, epochs) <= self.max_steps)
+
+        low, high = 0, config.epochs
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if fits(middle) else (low, middle - 1)
+        return low
+
+    @staticmethod
+    def _epochs_text(epochs: int) -> str:
+        return f" (at most {epochs} fit with the rest unchanged)" if epochs >= 1 else ""
+
+    def fit(self, config: wil.Config) -> tuple[wil.Config | None, str | None]:
+        """``config`` made to fit the policy by training fewer epochs, with a one-line note saying so;
+        ``(config, None)`` if it fits as it is; ``(None, reason)`` if no number of epochs makes it fit."""
+        problem = self.problem(config)
+        if problem is None:
+            return config, None
+        if self._cap_problem(config) is None:
+            epochs = self.largest_epochs(config)
+            if epochs >= 1:
+                fitted = dataclasses.replace(config, epochs=epochs)
+                if self.problem(fitted) is None:
+                    return fitted, (f"This server trains at most {epochs} of the {config.epochs} epochs asked "
+                                    f"for with this network; the rest of the configuration is as chosen.")
+        return None, problem
+
+    # ------------------------------------------------------------ URL
+
+    def parse_url(self, params: Mapping[str, object], base: wil.Config | None = None) -> tuple[wil.Config, list[str]]:
+        """The configuration a URL describes under this policy, and a message per problem. Never raises.
+
+        The library's lenient reading (``wil.Config.parse_query_params``) over ``base`` (default the demo),
+        then the caps and budgets: a field outside a cap keeps ``base``'s value, with a message; a whole
+        outside a budget falls back to ``base``, with the reason. Never a silent clamp."""
+        base = base if isinstance(base, wil.Config) else self.demo
+        config, problems = wil.Config.parse_query_params(params, base)
+        capped = {}
+        for name, (low, high, why) in self.caps.items():
+            value = getattr(config, name)
+            if name == "compare":
+                if len(value) > high:
+                    problems.append(f"Invalid compare: got {len(value)} initializers, allowed at most "
+                                    f"{high:g}; using the default")
+                    capped[name] = base.compare
+                continue
+            if value is not None and not low <= value <= high:
+                problems.append(f"Invalid {name}: got {value:g}, allowed [{low:g}, {high:g}]; using the default")
+                capped[name] = getattr(base, name)
+        if capped:
+            try:
+                config = dataclasses.replace(config, **capped)
+            except ValueError as error:
+                return base, problems + [f"{error}; using the default configuration".replace(".;", ";")]
+        problem = self.problem(config)
+        if problem:
+            return base, problems + [f"{problem.rstrip('.')}; using the default configuration"]
+        return config, problems
+
+    @staticmethod
+    def escape(text: str, limit: int = 300) -> str:
+        """``text`` (which may quote a URL) made to show literally in Markdown: printable ASCII, length
+        capped, autolink sequences broken and Markdown punctuation escaped."""
+        text = str(text).encode("ascii", "backslashreplace").decode("ascii")
+        text = "".join(c if " " <= c <= "~" else f"\\x{ord(c):02x}" for c in text)
+        for sequence, escaped in AUTOLINK_SEQUENCES:
+            text = text.replace(sequence, escaped)
+        text = text if len(text) <= limit else text[:limit] + "..."
+        return "".join("\\" + char if char in MARKDOWN_PUNCTUATION else char for char in text)
+
+    # ------------------------------------------------------------ running
+
+    def run(self, config: wil.Config, progress=None) -> wil.Result:
+        """``wil.compare(config)`` once the run's slot is free (``concurrent_runs`` at a time in the
+        process; ``progress(0.0)`` first, so a caller can show that its run is queued), then hand the
+        memory freed meanwhile back to the system."""
+        self.check(config)
+        if progress is not None:
+            progress(0.0)
+        with self._slots:
+            try:
+                return wil.compare(config, progress=progress)
+            finally:
+                release_free_memory()
+
+
+# ---------------------------------------------------------------- malloc
+
+def _glibc():
+    """glibc, or None (another platform or C library). By name: ``ctypes.util.find_library`` would
+    start a subprocess, a fork of a large server."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+def cap_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Ask glibc for at most ``arenas`` malloc arenas; True if it agreed, False where there is no glibc.
+
+    A Streamlit server runs every visitor's script in a thread of one process. glibc gives new threads
+    malloc arenas of their own (up to 8 per core), and an arena keeps the memory freed in it instead of
+    returning it: after twenty visitors each built and dropped a large result, a server held 1.4 GB for
+    ~600 MB ever in use at once (``benchmarks/load.py --largest --all-own``). With two arenas, threads
+    share them and the memory one visitor freed serves the next. It applies to threads that allocate
+    afterwards, as long as the process has not yet made eight arenas, so the app calls it at import.
+    """
+    libc = _glibc()
+    return bool(libc is not None and libc.mallopt(_M_ARENA_MAX, int(arenas)))
+
+
+def release_free_memory() -> bool:
+    """Hand the memory malloc holds free, in every arena, back to the system (glibc's ``malloc_trim``);
+    False where there is no glibc. Called after each run, so that what visitors' sessions dropped
+    meanwhile (their copies of cached results) does not stay with the server."""
+    libc = _glibc()
+    return bool(libc is not None and libc.malloc_trim(0))
+
+
+POLICY = ServerPolicy()
+cap_malloc_arenas(POLICY.malloc_arenas)
