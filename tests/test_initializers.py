@@ -123,12 +123,22 @@ def test_random_normal_takes_params_by_keyword():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: wil.initialize("xavier", 3, 3), r"Invalid initializer 'xavier'; choose from \[.*'he_normal'"),
-    (lambda: wil.initialize("he_normal", 0, 3), r"Invalid fan_in: expected a positive integer, got 0"),
-    (lambda: wil.initialize("he_normal", 3, 2.5), r"Invalid fan_out"),
+    (lambda: wil.initialize("he_normal", 0, 3), r"Invalid fan_in: expected an integer >= 1, got 0"),
+    (lambda: wil.initialize("he_normal", 3, 2.5), r"Invalid fan_out: expected an integer >= 1, got 2.5"),
     (lambda: wil.initialize("random_normal", 3, 3, sd=1), r"Invalid parameter 'sd' for initializer 'random_normal'"),
-    (lambda: wil.initialize("random_normal", 3, 3, std=-1), r"std.*got -1.0, allowed"),
+    (lambda: wil.initialize("random_normal", 3, 3, std=-1), r"std.*expected a number in \[1e-06, 1000\], got -1"),
     (lambda: wil.initialize("random_normal", 3, 3, std=float("nan")), r"std.*nan"),
-    (lambda: wil.initialize("he_normal", 3, 3, scale="big"), r"expected a number, got 'big'"),
+    (lambda: wil.initialize("he_normal", 3, 3, scale="big"), r"expected a number in .*, got 'big'"),
+    (lambda: wil.initialize("he_normal", 3, 3, seed=True), r"Invalid seed: expected an integer >= 0, got True"),
+    (lambda: wil.initialize("he_normal", 3, 3, seed=-2), r"Invalid seed: expected an integer >= 0, got -2"),
+    (lambda: wil.initialize("he_normal", 3, 3, rng=42), r"Invalid rng: expected a numpy.random.Generator, got 42"),
+    (lambda: wil.initialize("sklearn_default", 3, 3, activation="nope"), r"Invalid activation 'nope'; choose from"),
+    (lambda: wil.initialize(None, 3, 3), r"Invalid initializer: expected a name"),
+    (lambda: wil.initialize("he_normal", 10**7, 10**7), r"A 10,000,000 x 10,000,000 weight matrix needs about "
+                                                         r"4e\+03 TB of memory at its peak, and .* is available"),
+    (lambda: wil.parse_entry("random_normal(std=0.01, std=0.5)"), r"'std' is given twice"),
+    (lambda: wil.parse_entry(("he_normal", [1, 2])), r"expected a name or \(name, params\)"),
+    (lambda: wil.parse_entry(3), r"expected a name or \(name, params\)"),
 ])
 def test_bad_input_messages(call, message):
     with pytest.raises(ValueError, match=message):

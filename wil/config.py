@@ -24,18 +24,20 @@ from .optimizers import OPTIMIZERS
 
 DTYPES = ("float64", "float32")
 MAX_SEED = 2**32 - 1  # scikit-learn's generators take the seed as a NumPy RandomState seed, below 2**32
+MAX_SIZE = 2**63 - 1  # NumPy indexes and sizes arrays with 64-bit signed integers
 
 # field -> (low, high, why); None: no bound. Each bound has a reason other than a server's size.
 RANGES: dict[str, tuple[float | None, float | None, str]] = {
-    "n_samples": (20, None, "the stratified 25% test split needs several examples of every class"),
+    "n_samples": (20, MAX_SIZE, "the stratified 25% test split needs several examples of every class; "
+                               "NumPy sizes are 64-bit"),
     "noise": (0.0, None, "a standard deviation or spread is not negative"),
-    "depth": (1, None, "a network has at least one hidden layer"),
-    "width": (1, None, "a layer has at least one unit"),
-    "epochs": (1, None, "training takes at least one pass"),
+    "depth": (1, MAX_SIZE, "a network has at least one hidden layer; NumPy sizes are 64-bit"),
+    "width": (1, MAX_SIZE, "a layer has at least one unit; NumPy sizes are 64-bit"),
+    "epochs": (1, MAX_SIZE, "training takes at least one pass; NumPy sizes are 64-bit"),
     "learning_rate": (0.0, None, "a step size is positive (0 excluded: nothing would train)"),
-    "batch_size": (1, None, "a mini-batch holds at least one example, at most the training split"),
+    "batch_size": (1, MAX_SIZE, "a mini-batch holds at least one example, at most the training split"),
     "seed": (0, MAX_SEED, "scikit-learn seeds its generators with 32-bit integers"),
-    "n_seeds": (1, None, "at least one network per initializer"),
+    "n_seeds": (1, MAX_SIZE, "at least one network per initializer; NumPy sizes are 64-bit"),
 }
 _MAX_TEXT = 4000  # longest string a URL field may carry
 _INTEGER_FIELDS = ("n_samples", "depth", "width", "epochs", "seed", "n_seeds", "batch_size")

@@ -16,6 +16,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from .checks import ArgumentTypeError, check_choice, check_float, check_int, shown
+
 # Keras divides the target std by this, the std of a unit normal truncated at +-2, so that the
 # truncated draw has exactly the target variance.
 TRUNCATED_STD_CORRECTION = 0.87962566103423978
@@ -341,19 +343,25 @@ INITIALIZERS: dict[str, Initializer] = {
 
 def get_initializer(name: str) -> Initializer:
     """Return the registry entry for ``name``; raise ``ValueError`` listing the valid names."""
+    if not isinstance(name, str):
+        raise ArgumentTypeError(f"Invalid initializer: expected a name, one of {sorted(INITIALIZERS)}, "
+                                f"got {shown(name)}")
     try:
         return INITIALIZERS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"Invalid initializer {name!r}; choose from {sorted(INITIALIZERS)}") from None
+    except KeyError:
+        raise ValueError(f"Invalid initializer {shown(name)}; choose from {sorted(INITIALIZERS)}") from None
 
 
 def resolve_params(name: str, params: Mapping[str, object] | None = None) -> dict[str, float]:
     """All parameters of initializer ``name``: defaults overridden by ``params``, each validated."""
     spec = get_initializer(name)
+    if params is not None and not isinstance(params, Mapping):
+        raise ArgumentTypeError(f"Invalid parameters of initializer {name!r}: expected a dict such as "
+                                f"{{'scale': 2.0}}, got {shown(params)}")
     params = dict(params or {})
-    unknown = sorted(set(params) - set(spec.params))
+    unknown = sorted((key for key in params if key not in spec.params), key=str)
     if unknown:
-        raise ValueError(f"Invalid parameter {unknown[0]!r} for initializer {name!r}; "
+        raise ValueError(f"Invalid parameter {shown(unknown[0])} for initializer {name!r}; "
                          f"it takes {sorted(spec.params)}")
     resolved = {}
     for key, param in spec.params.items():
@@ -365,14 +373,10 @@ def resolve_params(name: str, params: Mapping[str, object] | None = None) -> dic
 def _check_param(name: str, key: str, value: object, param: Param) -> float:
     """One parameter value as a number within its range, or ValueError."""
     where = f"parameter {key!r} of initializer {name!r}"
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"Invalid {where}: expected a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or not param.low <= value <= param.high:
-        raise ValueError(f"Invalid {where}: got {value!r}, allowed [{param.low:g}, {param.high:g}]")
+    value = check_float(where, value, param.low, param.high)
     if param.integer:
         if value != int(value):
-            raise ValueError(f"Invalid {where}: expected an integer, got {value!r}")
+            raise ValueError(f"Invalid {where}: expected an integer, got {shown(value)}")
         return int(value)
     return value
 
@@ -402,24 +406,28 @@ def parse_entry(entry: object) -> tuple[str, dict[str, float]]:
     """
     if isinstance(entry, (tuple, list)):
         if len(entry) != 2 or not isinstance(entry[1], Mapping):
-            raise ValueError(f"Invalid initializer entry {entry!r}; expected a name or (name, params)")
-        return entry[0], resolve_params(entry[0], entry[1])
+            raise ArgumentTypeError(f"Invalid initializer entry {shown(entry)}; expected a name or (name, params)")
+        return get_initializer(entry[0]).name, resolve_params(entry[0], entry[1])
     if not isinstance(entry, str):
-        raise ValueError(f"Invalid initializer entry {entry!r}; expected a name or (name, params)")
+        raise ArgumentTypeError(f"Invalid initializer entry {shown(entry)}; expected a name or (name, params)")
     match = _LABEL_RE.match(entry)
     if not match:
-        raise ValueError(f"Invalid initializer {entry!r}; expected a name such as 'he_normal' "
+        raise ValueError(f"Invalid initializer {shown(entry)}; expected a name such as 'he_normal' "
                          f"or 'random_normal(std=0.01)'")
     name, arguments = match.group(1), match.group(2)
     params = {}
     for part in filter(None, (p.strip() for p in (arguments or "").split(","))):
         key, sep, text = part.partition("=")
+        key = key.strip()
         try:
             if not sep:
                 raise ValueError
-            params[key.strip()] = float(text)
+            value = float(text)
         except ValueError:
-            raise ValueError(f"Invalid initializer {entry!r}: {part!r} is not key=number") from None
+            raise ValueError(f"Invalid initializer {shown(entry)}: {shown(part)} is not key=number") from None
+        if key in params:
+            raise ValueError(f"Invalid initializer {shown(entry)}: {key!r} is given twice")
+        params[key] = value
     return name, resolve_params(name, params)
 
 
@@ -442,10 +450,19 @@ def initialize(name: str, fan_in: int, fan_out: int, seed: int | None = None, *,
     ndarray of shape (fan_in, fan_out), float64. For ``lsuv`` this is the orthogonal start; the
     data-dependent rescaling happens in training.
     """
+    from .activations import ACTIVATIONS
+    from .memory import check_fits
+
     spec = get_initializer(name)
-    for arg, value in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"Invalid {arg}: expected a positive integer, got {value!r}")
+    fan_in, fan_out = check_int("fan_in", fan_in, 1), check_int("fan_out", fan_out, 1)
+    if seed is not None:
+        seed = check_int("seed", seed, 0)
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise ArgumentTypeError(f"Invalid rng: expected a numpy.random.Generator, got {shown(rng)}")
+    if activation is not None:
+        check_choice("activation", activation, ACTIVATIONS)
     resolved = resolve_params(name, params)
+    # the matrix, and the draws and temporaries a sampler makes beside it (QR for orthogonal: ~4 copies)
+    check_fits(f"A {fan_in:,} x {fan_out:,} weight matrix", 8.0 * fan_in * fan_out * 5, "use smaller fans")
     rng = rng if rng is not None else np.random.default_rng(seed)
-    return spec.sample(rng, int(fan_in), int(fan_out), resolved, activation)
+    return spec.sample(rng, fan_in, fan_out, resolved, activation)

@@ -140,7 +140,8 @@ class ServerPolicy:
             if value is None:
                 continue
             if not low <= value <= high:
-                return f"Invalid {name}: got {value:g}, allowed [{low:g}, {high:g}] on this server ({why})"
+                return (f"Invalid {name}: got {_number(value)}, allowed [{_number(low)}, {_number(high)}] "
+                        f"on this server ({why})")
         last_seed = config.seed + config.n_seeds - 1
         if last_seed > self.caps["seed"][1]:
             return (f"Invalid seed: networks are seeded {config.seed}..{last_seed}, above "
@@ -239,7 +240,8 @@ class ServerPolicy:
                     capped[name] = base.compare
                 continue
             if value is not None and not low <= value <= high:
-                problems.append(f"Invalid {name}: got {value:g}, allowed [{low:g}, {high:g}]; using the default")
+                problems.append(f"Invalid {name}: got {_number(value)}, allowed [{_number(low)}, {_number(high)}] "
+                                f"on this server; using the default")
                 capped[name] = getattr(base, name)
         if capped:
             try:
@@ -276,6 +278,11 @@ class ServerPolicy:
                 return wil.compare(config, progress=progress)
             finally:
                 release_free_memory()
+
+
+def _number(value: float) -> str:
+    """A number for a message: integers in full, others in short form."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
 
 
 # ---------------------------------------------------------------- malloc

@@ -1,7 +1,8 @@
-"""Every limit of ``Config``: the field ranges in ``LIMITS`` and the budgets on a whole run.
+"""The server's policy (``wil_app/policy.py``): its caps on fields, its budgets on a whole run, one run
+at a time, malloc, and what it shows of a URL.
 
-The same limits must hold from Python, from a URL and from the app, so these tests go through
-``Config`` itself, ``Config.from_query_params`` / ``parse_query_params`` and ``wil.compare``.
+The library sets none of these (``tests/test_memory.py`` checks what it does instead); the app applies
+them to its widgets and to a URL through ``POLICY.check`` and ``POLICY.parse_url``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,20 @@ import numpy as np
 import pytest
 
 import wil
-from wil.config import (LIMITS, MAX_ACTIVATIONS, MAX_PARAMETERS, MAX_ROWS, MAX_STEPS, MAX_WORK, Config)
+from wil import Config
+from wil_app import policy as policy_module
+from wil_app.policy import CAPS, DEMO, POLICY
+
+LIMITS = CAPS
+MAX_WORK, MAX_ACTIVATIONS, MAX_PARAMETERS = POLICY.max_work, POLICY.max_activations, POLICY.max_parameters
+MAX_ROWS, MAX_STEPS = POLICY.max_rows, POLICY.max_steps
+
+
+def checked(**fields) -> Config:
+    """A Config that the library builds and the policy then checks (ValueError if outside it)."""
+    config = Config(**fields)
+    POLICY.check(config)
+    return config
 
 ROOT = Path(__file__).resolve().parents[1]
 TWELVE = ("zeros", "constant", "random_normal", "random_uniform", "truncated_normal", "glorot_uniform",
@@ -35,15 +49,15 @@ def test_each_field_accepts_both_ends_of_its_range(name):
     low, high, _ = LIMITS[name]
     kind = int if name in INT_FIELDS else float
     for value in (kind(low), kind(high)):
-        assert getattr(Config(**{**TINY, name: value}), name) == value
+        assert getattr(checked(**{**TINY, name: value}), name) == value
 
 
 @pytest.mark.parametrize("name", INT_FIELDS)
 def test_integer_fields_reject_one_past_either_end(name):
     low, high, _ = LIMITS[name]
     for value in (int(low) - 1, int(high) + 1):
-        with pytest.raises(ValueError, match=rf"^Invalid {name}: got {value}, allowed \["):
-            Config(**{**TINY, name: value})
+        with pytest.raises(ValueError, match=rf"^Invalid {name}: (got {value}, allowed \[|expected an integer)"):
+            checked(**{**TINY, name: value})
 
 
 @pytest.mark.parametrize("name", FLOAT_FIELDS)
@@ -51,8 +65,8 @@ def test_integer_fields_reject_one_past_either_end(name):
 def test_float_fields_reject_out_of_range_and_non_finite(name, value):
     low, high, _ = LIMITS[name]
     value = {"below": low - max(abs(low), 1.0) * 1e-6, "above": high * (1 + 1e-9)}.get(value, value)
-    with pytest.raises(ValueError, match=rf"^Invalid {name}: got .*allowed \["):
-        Config(**{**TINY, name: value})
+    with pytest.raises(ValueError, match=rf"^Invalid {name}: (got .*allowed \[|expected a number)"):
+        checked(**{**TINY, name: value})
 
 
 @pytest.mark.parametrize("name", INT_FIELDS)
@@ -68,30 +82,31 @@ def test_numpy_integers_are_integers():
 
 
 def test_batch_size_range_and_training_split():
-    assert Config(**TINY, batch_size=1).batch_size == 1
+    assert checked(**TINY, batch_size=1).batch_size == 1
     n_train = Config(**TINY).n_train()
-    assert Config(**TINY, batch_size=n_train).batch_size == n_train
+    assert checked(**TINY, batch_size=n_train).batch_size == n_train
     with pytest.raises(ValueError, match=rf"^Invalid batch_size: got {n_train + 1}, but the training split "
                                          rf"has only {n_train} samples"):
         Config(**TINY, batch_size=n_train + 1)
-    with pytest.raises(ValueError, match=r"^Invalid batch_size: got 0"):
+    with pytest.raises(ValueError, match=r"^Invalid batch_size: expected an integer in \[1, .*\], got 0"):
         Config(**TINY, batch_size=0)
 
 
 def test_compare_allows_twelve_initializers_not_thirteen():
-    assert len(Config(**TINY, compare=TWELVE).compare) == 12
+    assert len(checked(**TINY, compare=TWELVE).compare) == 12
     with pytest.raises(ValueError, match=r"^Invalid compare: got 13 initializers, allowed at most 12"):
-        Config(**TINY, compare=TWELVE + ("he_normal(scale=2)",))
+        checked(**TINY, compare=TWELVE + ("he_normal(scale=2)",))
+    assert len(Config(**TINY, compare=TWELVE + ("he_normal(scale=2)",)).compare) == 13  # the library takes it
 
 
 def test_the_last_seed_of_a_run_must_fit_too():
     high = int(LIMITS["seed"][1])
-    assert Config(**TINY, seed=high - 2, n_seeds=3).seeds[-1] == high
+    assert checked(**TINY, seed=high - 2, n_seeds=3).seeds[-1] == high
     with pytest.raises(ValueError, match=rf"^Invalid seed: networks are seeded {high - 1}\.\.{high + 1}, "
                                          rf"above {high}; lower seed or n_seeds$"):
-        Config(**TINY, seed=high - 1, n_seeds=3)
-    # and a run at the top seed trains (before this check, compare raised on a valid Config)
-    assert len(wil.compare(Config(**TINY, seed=high - 1, n_seeds=2), diagnostics=False).status) == 2
+        checked(**TINY, seed=high - 1, n_seeds=3)
+    # and a run at the top seed trains
+    assert len(wil.compare(checked(**TINY, seed=high - 1, n_seeds=2), diagnostics=False).status) == 2
 
 
 # ---------------------------------------------------------------- budgets
@@ -125,68 +140,70 @@ OVER_BUDGET = {
 def test_over_budget_message_names_the_budget_and_the_knobs(budget):
     fields, message = OVER_BUDGET[budget]
     with pytest.raises(ValueError, match=message):
-        Config(**fields)
+        checked(**fields)
 
 
 @pytest.mark.parametrize("budget", ["work", "steps"])
 def test_the_epochs_a_message_promises_do_fit(budget):
     fields, _ = OVER_BUDGET[budget]
     with pytest.raises(ValueError) as error:
-        Config(**fields)
+        checked(**fields)
     fit = int(re.search(r"at most (\d+) fit", str(error.value)).group(1))
-    assert Config(**{**fields, "epochs": fit}).epochs == fit
+    assert checked(**{**fields, "epochs": fit}).epochs == fit
     with pytest.raises(ValueError, match="^This run"):
-        Config(**{**fields, "epochs": fit + 1})
+        checked(**{**fields, "epochs": fit + 1})
+    fitted, note = POLICY.fit(Config(**fields))  # what the app trains instead, and says so
+    assert fitted == Config(**{**fields, "epochs": fit}) and f"at most {fit} of the" in note
 
 
 @pytest.mark.parametrize("budget", sorted(OVER_BUDGET))
 def test_budgets_hold_from_a_url_too(budget):
     fields, message = OVER_BUDGET[budget]
     params = {key: ";".join(value) if key == "compare" else str(value) for key, value in fields.items()}
-    with pytest.raises(ValueError, match=r"^Invalid URL parameters: This run"):
-        Config.from_query_params(params)
-    config, warnings = Config.parse_query_params(params)
+    assert Config.from_query_params(params) == Config(**fields)  # valid for the library
+    config, warnings = POLICY.parse_url(params, base=Config())
     assert config == Config()  # no silent clamp: the defaults, and the reason
     assert len(warnings) == 1 and warnings[0].endswith("; using the default configuration")
     assert re.search(message.lstrip("^").rstrip("$").removesuffix(r"\."), warnings[0])
 
 
 def test_budgets_hold_for_the_networks_compare_is_given():
-    config = Config(dataset="iris", depth=4, width=64, epochs=150)  # one network: well inside
+    config = checked(dataset="iris", depth=4, width=64, epochs=150)  # one network: well inside
     with pytest.raises(ValueError, match=r"^This run is too long: 60 networks x 150 epochs"):
-        wil.compare(config, initializers=list(TWELVE[:6]), seeds=range(10))
+        POLICY.check(config, n_networks=60)
     with pytest.raises(ValueError, match=r"^This run records too much: 120 networks"):
-        wil.compare(config, initializers=list(TWELVE), seeds=range(10))
+        POLICY.check(config, n_networks=120)
 
 
 def test_a_run_exactly_at_a_budget_is_allowed():
     # work = networks x epochs x samples x parameters, with the epochs that land on MAX_WORK exactly
     config = Config(n_samples=20, depth=1, width=1, epochs=1)
     assert config.n_parameters() == 7 and config.n_train() == 15
-    assert config.work() == 1 * 1 * (15 + 8) * (7 + 16 * 1)
+    assert POLICY.work(config) == 1 * 1 * (15 + 8) * (7 + 16 * 1)
     base = Config(dataset="digits", depth=1, width=100, epochs=1, n_seeds=2)
-    epochs = int(MAX_WORK // base.work())
-    assert Config(**{**dataclasses.asdict(base), "epochs": epochs}).work() <= MAX_WORK
+    epochs = int(MAX_WORK // POLICY.work(base))
+    assert POLICY.work(checked(**{**dataclasses.asdict(base), "epochs": epochs})) <= MAX_WORK
     with pytest.raises(ValueError, match="^This run is too long"):
-        Config(**{**dataclasses.asdict(base), "epochs": epochs + 1})
+        checked(**{**dataclasses.asdict(base), "epochs": epochs + 1})
 
 
 def test_default_and_demo_configs_are_well_inside_every_budget():
-    for config in (Config(), Config.demo()):
+    for config in (Config(), DEMO):
         assert config.n_networks() * config.n_parameters() <= MAX_PARAMETERS / 10
-        assert config.n_activations() <= MAX_ACTIVATIONS / 10
-        assert config.n_rows() <= MAX_ROWS / 5
-        assert config.work() <= MAX_WORK / 3
-        assert config.n_steps() <= MAX_STEPS / 10
+        assert POLICY.activations(config) <= MAX_ACTIVATIONS / 10
+        assert POLICY.rows(config) <= MAX_ROWS / 5
+        assert POLICY.work(config) <= MAX_WORK / 3
+        assert POLICY.steps(config) <= MAX_STEPS / 10
 
 
 def test_the_lessons_fit_the_budgets():
     """What a workshop does with the demo: bands of three seeds, or every initializer at once."""
-    demo = Config.demo()
-    assert dataclasses.replace(demo, n_seeds=3).n_networks() == 15
-    assert dataclasses.replace(demo, compare=TWELVE).n_networks() == 12
-    assert dataclasses.replace(demo, depth=25).depth == 25  # a deep network for vanishing signals
-    assert dataclasses.replace(demo, batch_size=32, epochs=300).n_batches() == 10
+    for changes in (dict(n_seeds=3), dict(compare=TWELVE), dict(depth=25), dict(batch_size=32, epochs=300)):
+        POLICY.check(dataclasses.replace(DEMO, **changes))
+    from wil_app.lessons import LESSONS
+
+    for config in LESSONS.values():
+        POLICY.check(config)
 
 
 @pytest.mark.parametrize("fields", [
@@ -199,11 +216,11 @@ def test_row_estimate_matches_the_result(fields):
     result = wil.compare(config)
     assert not result.status["diverged"].any()  # a diverged network has fewer rows
     frames = (result.history, result.layers, result.histograms, result.grid, result.status)
-    assert sum(len(frame) for frame in frames) == config.n_rows()
+    assert sum(len(frame) for frame in frames) == POLICY.rows(config)
     # under 7 epochs, fewer distinct epochs carry histograms: the estimate is then an upper bound
     short = dataclasses.replace(config, epochs=3)
     frames = dataclasses.astuple(wil.compare(short))[1:6]
-    assert sum(len(frame) for frame in frames) < short.n_rows()
+    assert sum(len(frame) for frame in frames) < POLICY.rows(short)
 
 
 def test_parameter_count_matches_the_network():
@@ -214,70 +231,85 @@ def test_parameter_count_matches_the_network():
 
 # ---------------------------------------------------------------- many visitors at once
 
-def test_at_most_max_concurrent_runs_train_at_once(monkeypatch):
-    """Six threads ask at once; the gate lets MAX_CONCURRENT_RUNS in, the rest wait, all finish."""
-    from wil import training
-
+def test_at_most_concurrent_runs_train_at_once(monkeypatch):
+    """Six threads ask at once; the gate lets ``concurrent_runs`` in, the rest wait, all finish."""
     active, most, release = [0], [0], threading.Event()
     lock = threading.Lock()
-    real_run = training._run
+    real_compare = wil.compare
 
-    def gated_run(*args, **kwargs):
+    def gated_compare(*args, **kwargs):
         with lock:
             active[0] += 1
             most[0] = max(most[0], active[0])
         release.wait(timeout=30)
         try:
-            return real_run(*args, **kwargs)
+            return real_compare(*args, **kwargs)
         finally:
             with lock:
                 active[0] -= 1
 
-    monkeypatch.setattr(training, "_run", gated_run)
-    queued = []
-    results = []
+    monkeypatch.setattr(policy_module.wil, "compare", gated_compare)
+    queued, results = [], []
 
     def visitor(seed):
-        results.append(wil.compare(Config(**TINY, seed=seed), progress=lambda f: queued.append(f) if f == 0 else None))
+        results.append(POLICY.run(Config(**TINY, seed=seed), progress=lambda f: queued.append(f) if f == 0 else None))
 
     threads = [threading.Thread(target=visitor, args=(seed,)) for seed in range(6)]
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + 30
-    while (active[0] < training.MAX_CONCURRENT_RUNS or len(queued) < 6) and time.monotonic() < deadline:
+    while (active[0] < POLICY.concurrent_runs or len(queued) < 6) and time.monotonic() < deadline:
         time.sleep(0.01)
     time.sleep(0.2)  # room for a run that should be waiting to slip in, if the gate leaked
-    assert most[0] == training.MAX_CONCURRENT_RUNS
-    assert len(queued) == 6  # every visitor was told progress 0 while queued
+    assert most[0] == POLICY.concurrent_runs
+    assert len(queued) >= 6  # every visitor was told progress 0 while queued
     release.set()
     for thread in threads:
         thread.join(60)
-    assert len(results) == 6 and most[0] == training.MAX_CONCURRENT_RUNS
+    assert len(results) == 6 and most[0] == POLICY.concurrent_runs
+
+
+def test_the_library_has_no_gate():
+    """From Python, runs in threads train at once: the gate is the server's, not the library's."""
+    active, most, lock = [0], [0], threading.Lock()
+
+    def progress(fraction):
+        with lock:
+            if fraction == 0.0:
+                active[0] += 1
+                most[0] = max(most[0], active[0])
+            elif fraction == 1.0:
+                active[0] -= 1
+        time.sleep(0.01)
+
+    threads = [threading.Thread(target=wil.compare, args=(Config(**{**TINY, "epochs": 50, "seed": seed}),),
+                                kwargs=dict(progress=progress)) for seed in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert most[0] >= 2
 
 
 def test_a_failing_run_gives_its_slot_back(monkeypatch):
-    from wil import training
-
-    def broken_run(*args, **kwargs):
+    def broken_compare(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(training, "_run", broken_run)
-    for _ in range(training.MAX_CONCURRENT_RUNS + 1):
+    monkeypatch.setattr(policy_module.wil, "compare", broken_compare)
+    for _ in range(POLICY.concurrent_runs + 1):
         with pytest.raises(RuntimeError, match="boom"):
-            wil.compare(Config(**TINY))
-    slots = [training._run_slots.acquire(blocking=False) for _ in range(training.MAX_CONCURRENT_RUNS)]
+            POLICY.run(Config(**TINY))
+    slots = [POLICY._slots.acquire(blocking=False) for _ in range(POLICY.concurrent_runs)]
     for taken in slots:
         if taken:
-            training._run_slots.release()
+            POLICY._slots.release()
     assert all(slots), "a run that raised kept its slot"
 
 
 def test_each_run_hands_freed_memory_back(monkeypatch):
-    from wil import training
-
     calls = []
-    monkeypatch.setattr(training, "release_free_memory", lambda: calls.append(True) or True)
-    wil.compare(Config(**TINY))
+    monkeypatch.setattr(policy_module, "release_free_memory", lambda: calls.append(True) or True)
+    POLICY.run(Config(**TINY))
     assert calls == [True]
 
 
@@ -285,7 +317,7 @@ def test_the_malloc_helpers_work_where_there_is_glibc():
     import ctypes
     import sys
 
-    from wil.threads import cap_malloc_arenas, release_free_memory
+    from wil_app.policy import cap_malloc_arenas, release_free_memory
 
     try:
         glibc = sys.platform.startswith("linux") and hasattr(ctypes.CDLL("libc.so.6"), "mallopt")
@@ -308,9 +340,12 @@ def test_messages_echo_a_short_ascii_form_of_what_was_received(fields):
     with pytest.raises(ValueError) as error:
         Config(**fields)
     message = str(error.value)
-    assert message.isascii() and message.isprintable() and "://" not in message
+    assert message.isascii() and message.isprintable()
     assert message.count("<script>") <= 2 and message.count("he_normal") <= 4
     assert len(message) < 400
+    shown = POLICY.escape(message)  # what the app shows of it: no autolink, no Markdown
+    assert "://" not in shown and "www." not in shown and "@" not in shown
+    assert not re.search(r"(?<!\\)[<>\[\]()`*_#]", shown)
 
 
 def test_the_limits_are_documented_with_their_reasons():
