@@ -9,6 +9,7 @@ import pytest
 
 import wil
 from wil import charts
+from wil_app.policy import POLICY
 
 # A run small enough for a unit test that still shows every lesson: zeros stay symmetric, std 1 diverges.
 SMALL = wil.Config(dataset="moons", n_samples=120, noise=0.2, depth=6, width=16, epochs=6,
@@ -88,7 +89,7 @@ def test_colour_scale_is_the_palette_in_comparison_order():
     scale = charts.color_scale(["b", "a", "c"]).to_dict()
     assert scale == {"domain": ["b", "a", "c"], "range": list(charts.PALETTE[:3])}
     assert charts.color_of(["b", "a", "c"], "a") == charts.PALETTE[1]
-    assert len(set(charts.PALETTE)) == len(charts.PALETTE) == wil.LIMITS["compare"][1]
+    assert len(set(charts.PALETTE)) == len(charts.PALETTE) == POLICY.caps["compare"][1]
 
 
 def test_every_builder_uses_the_same_colour_per_initializer_and_big_fonts(result):

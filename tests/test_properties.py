@@ -19,9 +19,13 @@ from hypothesis import strategies as st
 
 import wil
 import wil.training
+from wil.config import Config, parse_field
+from wil.optimizers import OPTIMIZERS
 from wil.threads import Plan
-from wil.config import (LIMITS, MAX_ACTIVATIONS, MAX_PARAMETERS, MAX_ROWS, MAX_STEPS, MAX_WORK, OPTIMIZERS,
-                        Config, _parse_field)
+from wil_app.policy import CAPS, POLICY
+
+LIMITS = CAPS  # the server's ranges: small configurations for CI
+OPTIMIZERS = sorted(OPTIMIZERS)
 
 FIELDS = [f.name for f in dataclasses.fields(Config)]
 # what a message quoting a URL must never carry: autolinks survive a page's Markdown escaping
@@ -170,21 +174,25 @@ def test_exploding_initializations_diverge_with_a_cause_and_an_epoch(config, sca
     "batch_size": st.one_of(st.none(), st.integers(1, int(LIMITS["batch_size"][1]))),
     "compare": st.lists(st.sampled_from(sorted(wil.INITIALIZERS)), max_size=12, unique=True).map(tuple),
 }))
-def test_every_config_that_constructs_is_inside_every_budget(fields):
+def test_every_config_the_policy_passes_is_inside_every_budget(fields):
     try:
         config = Config(**fields)
     except ValueError as error:
-        message = str(error)
-        assert message.startswith(("Invalid batch_size", "This run")), message
-        if message.startswith("This run"):
-            assert "Reduce" in message or "Increase" in message  # it names a knob to turn
+        assert str(error).startswith("Invalid batch_size"), error
+        return
+    message = POLICY.problem(config)
+    if message is not None:
+        assert message.startswith("This run"), message
+        assert "Reduce" in message or "Increase" in message  # it names a knob to turn
+        fitted, note = POLICY.fit(config)  # the app trains fewer epochs instead, when that is enough
+        assert fitted is None or (POLICY.problem(fitted) is None and fitted.epochs < config.epochs and note)
         return
     n = config.n_networks()
-    assert n * config.n_parameters() <= MAX_PARAMETERS
-    assert config.n_activations() <= MAX_ACTIVATIONS
-    assert config.n_rows() <= MAX_ROWS
-    assert config.work() <= MAX_WORK
-    assert config.n_steps() <= MAX_STEPS
+    assert n * config.n_parameters() <= POLICY.max_parameters
+    assert POLICY.activations(config) <= POLICY.max_activations
+    assert POLICY.rows(config) <= POLICY.max_rows
+    assert POLICY.work(config) <= POLICY.max_work
+    assert POLICY.steps(config) <= POLICY.max_steps
 
 
 # ---------------------------------------------------------------- hostile URLs
@@ -211,9 +219,12 @@ HOSTILE_KEYS = st.one_of(st.sampled_from(FIELDS), st.text(max_size=20))
 def test_any_query_yields_a_valid_config_and_short_ascii_warnings(params):
     config, problems = Config.parse_query_params(params)
     assert isinstance(config, Config)
-    assert Config(**{f: getattr(config, f) for f in FIELDS}) == config  # valid, budgets included
+    assert Config(**{f: getattr(config, f) for f in FIELDS}) == config  # valid
     assert all(isinstance(p, str) and p.isascii() and p.isprintable() and len(p) <= 330 for p in problems)
-    assert not [p for p in problems if any(mark in p for mark in AUTOLINKS)], problems
+    shown = [POLICY.escape(p) for p in problems]  # what the app shows: no autolink survives
+    assert not [p for p in shown if any(mark in p for mark in AUTOLINKS)], shown
+    served, _ = POLICY.parse_url(params)  # and the server's reading is inside its policy
+    assert POLICY.problem(served) is None
     assert sum(p.startswith("unknown parameter") for p in problems) == (
         1 if any(key not in FIELDS for key in params) else 0)
     fell_back = bool(problems) and problems[-1].endswith("using the default configuration")
@@ -237,7 +248,7 @@ def test_any_query_yields_a_valid_config_and_short_ascii_warnings(params):
 def test_one_field_is_applied_or_keeps_its_default_with_a_warning_naming_it(field, value):
     config, problems = Config.parse_query_params({field: value})
     try:
-        expected = Config(**{field: _parse_field(field, value)})
+        expected = Config(**{field: parse_field(field, value)})
     except ValueError:
         expected = None
     if expected is not None:

@@ -17,6 +17,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from .checks import ArgumentTypeError, check_choice, check_float, check_int, shown
+from .lsuv import lsuv_finish
 
 # Keras divides the target std by this, the std of a unit normal truncated at +-2, so that the
 # truncated draw has exactly the target variance.
@@ -217,36 +218,6 @@ def _orthogonal_entry(name="orthogonal", label="Orthogonal", finish=None, extra_
         lambda rng, fan_in, fan_out, p, activation=None: p["scale"] * orthogonal(rng, fan_in, fan_out, p["gain"]),
         lambda fan_in, fan_out, p: (p["scale"] * p["gain"]) ** 2 / max(fan_in, fan_out),
         pytorch, keras, finish=finish)
-
-
-def lsuv_finish(weights: list[np.ndarray], biases: list[np.ndarray], X: np.ndarray, activation,
-                params: list[dict], mask: np.ndarray) -> None:
-    """Mishkin & Matas' LSUV on stacked networks: layer by layer, divide the weights by the std of the
-    layer's output on the batch ``X`` (n, d) until its variance is within ``tol`` of 1 (at most
-    ``max_iter`` passes), then multiply them by ``scale``. Only the networks ``mask`` (K,) selects change.
-
-    ``weights[l]`` (K, fan_in, fan_out) and ``biases[l]`` (K, 1, fan_out) are changed in place;
-    ``params[k]`` are network k's parameters (read where ``mask`` is set); ``activation`` is the hidden
-    layers' registry entry.
-    """
-    def column(key, fallback):
-        return np.array([p[key] if selected else fallback for p, selected in zip(params, mask)])
-
-    tol, max_iter, scale = column("tol", 0.0), column("max_iter", 0), column("scale", 1.0)  # (K,) each
-    a = X  # (n, d), then (K, n, fan_in)
-    for layer, (W, b) in enumerate(zip(weights, biases)):
-        for iteration in range(int(max_iter.max(initial=0))):
-            variance = (np.matmul(a, W) + b).var(axis=(1, 2))  # (K,)
-            todo = (mask & (iteration < max_iter) & (np.abs(variance - 1.0) >= tol)
-                    & np.isfinite(variance) & (variance > 0))
-            if not todo.any():
-                break
-            W *= np.where(todo, 1.0 / np.sqrt(np.where(todo, variance, 1.0)), 1.0)[:, None, None]
-        z = np.matmul(a, W) + b  # (K, n, fan_out)
-        if layer < len(weights) - 1:
-            a = activation.f(z)
-    for W in weights:
-        W *= np.where(mask, scale, 1.0)[:, None, None]
 
 
 def _lsuv_entry():
