@@ -28,6 +28,7 @@ if not APP.exists():
     pytest.skip(f"{APP} does not exist", allow_module_level=True)
 
 from streamlit.testing.v1 import AppTest  # noqa: E402  (only once there is an app to test)
+from wil_app.policy import DEMO  # noqa: E402
 
 FIELDS = [f.name for f in wil.Config.__dataclass_fields__.values()]
 # what must never reach the page from a URL: HTML, links, images, autolinks, code spans, math, newlines
@@ -102,14 +103,14 @@ def test_a_url_over_the_budget_names_the_knob_and_shows_the_default_page():
     at = run_app({"depth": "50", "width": "512"})
     messages = " ".join(url_warnings(at)).replace("\\", "")
     assert "too much memory for its weights" in messages and "Reduce width or depth" in messages
-    assert at.session_state["depth"] == wil.Config.demo().depth  # not clamped: the demo, untouched
+    assert at.session_state["depth"] == DEMO.depth  # not clamped: the demo, untouched
 
 
 def test_the_valid_part_of_a_url_is_applied():
     at = run_app({"epochs": "20", "depth": "nan", "activation": "tanh"})
     assert not at.exception
     assert at.session_state["epochs"] == 20 and at.session_state["activation"] == "tanh"
-    assert at.session_state["depth"] == wil.Config.demo().depth
+    assert at.session_state["depth"] == DEMO.depth
     assert any("Invalid depth" in warning for warning in url_warnings(at))
 
 
@@ -167,7 +168,7 @@ def test_one_session_cannot_change_what_another_is_served():
 
     visitor = AppTest.from_string(VANDAL, default_timeout=120).run()  # another session, same cache
     assert not visitor.exception
-    fresh = wil.compare(dataclasses.replace(wil.Config.demo(), dtype="float32"))  # what nobody touched (deterministic)
+    fresh = wil.compare(DEMO)  # what nobody touched (deterministic)
     seen = visitor.session_state["seen"]
     pd.testing.assert_frame_equal(seen["history"], fresh.history)
     pd.testing.assert_frame_equal(seen["status"], fresh.status)

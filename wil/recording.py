@@ -95,25 +95,25 @@ def record_histograms(sink: Sink, net: Network, index: np.ndarray, workspace: Wo
     module). Each source bins many layers at once: a row per (layer, network)."""
     K, depth = net.n_networks, net.n_layers - 1
 
-    def runs(block):  # the weights (or their gradients) as (run, K, fan_in x fan_out) per run of layers
-        return [(first, W.transpose(1, 0, 2, 3).reshape(W.shape[1], K, -1)) for first, W in weight_runs(block, net.sizes)]
+    def runs(block):  # the weights (or their gradients) as one group: (run, K, fan_in x fan_out) per run of layers
+        return [[(first, W.transpose(1, 0, 2, 3).reshape(W.shape[1], K, -1), None)
+                 for first, W in weight_runs(block, net.sizes)]]
 
-    sources = {"weight": runs(net.stack.weight_block)}
+    def hidden_and_output(hidden):  # the hidden layers as one group, the linear output as another
+        return [[(0, hidden.reshape(depth, K, -1), net.activation.bounds if hidden is state.hidden[1] else None)],
+                [(depth, state.output.reshape(1, K, -1), None)]]
+
+    # each quantity's values are made when it is binned, so that only one quantity's copies exist at once
+    sources = {"weight": lambda: runs(net.stack.weight_block)}
     if state is not None:
-        Z, A = state.hidden  # (depth, K, n, width)
-        output = state.output[None]  # (1, K, n, n_outputs)
-        bounds = net.activation.bounds
-        sources["activation"] = [[(0, A.reshape(depth, K, -1), bounds)], [(depth, output.reshape(1, K, -1), None)]]
-        sources["preactivation"] = [[(0, Z.reshape(depth, K, -1), None)], [(depth, output.reshape(1, K, -1), None)]]
+        sources["activation"] = lambda: hidden_and_output(state.hidden[1])  # (depth, K, n, width)
+        sources["preactivation"] = lambda: hidden_and_output(state.hidden[0])
     if grads is not None:
-        sources["gradient"] = runs(grads.weight_block)
+        sources["gradient"] = lambda: runs(grads.weight_block)
     for quantity in quantities:
         if quantity not in sources:
             continue
-        groups = sources[quantity]
-        if quantity in ("weight", "gradient"):  # every layer in one group: shared edges
-            groups = [[(first, values, None) for first, values in groups]]
-        for group in groups:
+        for group in sources[quantity]():
             low, high = _shared_range([(values, bounds) for _, values, bounds in group])  # (K,) each
             for first, values, _ in group:
                 layers = values.shape[0]
