@@ -191,14 +191,15 @@ def network_verdicts(result) -> pd.DataFrame:
     """One row per network: verdict, sentence and evidence (see ``verdicts``)."""
     frame = _evidence(result)
     frame["verdict"] = [classify(row) for row in frame.to_dict("records")]
-    frame["sentence"] = [f"{row['name']}: {describe(row)}" for row in frame.to_dict("records")]
+    frame["sentence"] = [f"{row['name']}: {describe(row, row['verdict'])}" for row in frame.to_dict("records")]
     frame["verdict"] = pd.Categorical(frame["verdict"], categories=PRECEDENCE)
     return frame[NETWORK_COLUMNS]
 
 
 def classify(evidence: dict) -> str:
     """The verdict of one network from its evidence (a row of ``network_verdicts``): the first rule of
-    ``PRECEDENCE`` that holds. Missing evidence (NaN) never makes a rule hold."""
+    ``PRECEDENCE`` that holds. Missing evidence (NaN, NA, None) never makes a rule hold."""
+    evidence = _filled(evidence)
     for verdict in PRECEDENCE[:-1]:
         if _RULES[verdict](evidence):
             return verdict
@@ -245,6 +246,11 @@ _RULES = {"symmetric": _symmetric, "exploding": _exploding, "dead": _dead, "vani
 def _diverged(e: dict) -> bool:
     """The training loop stopped the network."""
     return not _is_missing(e["diverged_epoch"])
+
+
+def _filled(evidence: dict) -> dict:
+    """``evidence`` with NA and None as NaN, which fails every comparison."""
+    return {key: np.nan if _is_missing(value) else value for key, value in evidence.items()}
 
 
 def _is_missing(value) -> bool:
@@ -382,9 +388,11 @@ def _class_shares(dataset: str, n_samples: int, noise: float, seed: int) -> tupl
 
 # ---------------------------------------------------------------- sentences
 
-def describe(e: dict) -> str:
-    """The plain-words part of a network's sentence, after its name: verb, then evidence."""
-    verdict = classify(e)
+def describe(e: dict, verdict: str | None = None) -> str:
+    """The plain-words part of a network's sentence, after its name: verb, then evidence. ``verdict``
+    defaults to ``classify(e)``."""
+    e = _filled(e)
+    verdict = str(verdict) if verdict is not None else classify(e)
     accuracy = _outcome(e)
     if verdict == "symmetric":
         return (f"stuck, every unit of a layer identical ({int(e['distinct_units'])} distinct of "
@@ -512,14 +520,15 @@ def _over_seeds(seeds: pd.DataFrame, majority: str, n_agree: int) -> str:
     # the seed whose accuracy is the median of the majority speaks for it
     agreeing.sort(key=lambda r: (np.nan_to_num(r["final_test_accuracy"], nan=-1.0), r["seed"]))
     typical = agreeing[(len(agreeing) - 1) // 2]
-    evidence = describe(typical).split(", ", 1)[1] if ", " in describe(typical) else ""
+    typical_text = describe(typical, majority)
+    evidence = typical_text.split(", ", 1)[1] if ", " in typical_text else ""
     if majority == "learned" or (majority == "slow" and not _is_missing(typical["chance_accuracy"])):
         evidence = _accuracy_range(agreeing) or evidence
     head = f"{records[0]['name']}: {VERBS[majority]} in {n_agree} of {len(records)} seeds"
     if evidence:
         head += f", {evidence}" if n_agree == 1 or majority in ("learned", "slow") else f", e.g. {evidence}"
     others = [r for r in records if str(r["verdict"]) != majority]
-    listed = [f"seed {r['seed']} {describe(r)}" for r in others[:_LISTED_OTHERS]]
+    listed = [f"seed {r['seed']} {describe(r, r['verdict'])}" for r in others[:_LISTED_OTHERS]]
     if len(others) > _LISTED_OTHERS:
         listed.append(f"{len(others) - _LISTED_OTHERS} more")
     return "; ".join([head, *listed])
