@@ -150,7 +150,8 @@ def test_sentences_carry_the_numbers():
     }
     text = {verdict: V.verdicts(result)["sentence"].iloc[0] for verdict, result in sentences.items()}
     assert text["symmetric"] == "He normal: stuck, every unit of a layer identical (1 distinct of 4), test accuracy 50%"
-    assert text["vanishing"] == "He normal: the signal vanished, layer 3's activations are 1e-14 of layer 1's, test accuracy 50%"
+    assert text["vanishing"] == ("He normal: the signal vanished, layer 3's activations are 1e-14 of layer 1's, "
+                                 "test accuracy 50%")
     assert text["exploding"] == "He normal: exploded, loss past 1e6 at epoch 1"
     assert text["learned"] == "He normal: learned, 95%"
 

@@ -12,8 +12,8 @@ first rule that holds decides, in this order (``PRECEDENCE``):
    ``SIGNAL_EXPLODED`` (1e3) times layer 1's; or the loss blew up late: the final training loss is at
    least ``LOSS_BLOWUP`` (3) times its lowest and at least ``WORSE_THAN_GUESSING`` (1.25) times the loss
    of guessing the base rates (``guess_loss``: ln 2 for two balanced classes, 1 for regression). A network
-   that learned and was then thrown out of range by a step (measured: Glorot on the demo, seed 1, float32:
-   training loss 0.18 at epoch 145, 1.04 at epoch 150, test accuracy 95% then 50%).
+   that learned and was then thrown out of range by a step (measured: Glorot on the demo, seed 1, training
+   loss 0.17 at epoch 145, 1.04 at epoch 150, test accuracy 95% then 50%, in float32 and float64 alike).
 3. ``dead``: at the end some hidden layer has every ReLU unit dead (it outputs zero for every example: the
    layers above see a constant and no gradient reaches below), or at least ``DEAD_SHARE`` (0.6) of all
    hidden units are dead. Before ``vanishing``, because a dead layer also makes the signal ratio 0.
@@ -32,13 +32,16 @@ Why these values (all measured with the app's lessons and the papers' configurat
 tests/test_verdicts.py):
 
 - Signal ratios, 1e-3 and 1e3: Glorot init with ReLU halves the signal's variance per layer, so 30
-  layers leave 2^-14.5 = 4e-5 of it (measured 9e-6 to 1.2e-4), std 0.01 at 8 layers 1e-10; He's finite-width
-  fluctuations at 30 layers went as low as 0.046 and as high as 1.8. 1e-3 sits a factor of ten from
-  Glorot's worst and 46 from He's. Below it, the gradient reaching layer 1 is scaled alike, so the first
-  layers learn a thousand times slower than the last. std 1 with ReLU at 8 layers gives 8e3 to 2e4.
-- Gradient ratio, 1e-3: catches saturating activations whose activations stay O(1) while the gradient
-  does not pass back (sigmoid, Glorot & Bengio 2010): sigmoid with Glorot at 5 layers measured 1e-4,
-  std 0.01 sigmoid 1e-8; ReLU networks that learn measured 0.05 to 3.
+  layers leave 2^-14.5 = 4e-5 of it (measured 2e-6 to 8e-5, Glorot uniform and normal, 8 seeds), std 0.01
+  at 8 layers 1e-10; He's finite-width fluctuations at 30 layers went as low as 0.046 and as high as 1.8.
+  1e-3 sits a factor of twelve from Glorot's highest and 46 from He's lowest. Below it, the gradient
+  reaching layer 1 is scaled alike, so the first layers learn a thousand times slower than the last.
+  std 1 with ReLU at 8 layers gives 8e3 to 2e4.
+- Gradient ratio, 1e-3: catches networks whose forward signal keeps its scale while the backward one
+  shrinks. Sigmoid's slope is at most 1/4 (the activation Glorot & Bengio 2010 found hardest to train):
+  with Glorot's scale at 5 layers layer 1 gets 1e-4 of the output layer's gradient norm (measured), with
+  std 0.01 1e-9 to 1e-8; ReLU networks that learn (Glorot and He at 8 layers, He and LSUV at 30)
+  measured 0.05 to 4.
 - Dead share, 0.6: at He init a finite-width ReLU layer has up to half its units dead in the deep layers
   (He at 30 layers: per layer up to 0.59, over the network up to 0.31; LSUV up to 0.47); 0.6 means more
   than half the network contributes nothing whatever the input. A whole dead layer always counts.
@@ -75,7 +78,7 @@ import numpy as np
 import pandas as pd
 
 from .datasets import DATASETS, load_dataset
-from .initializers import parse_entry
+from .initializers import INITIALIZERS, parse_entry
 
 # The order in which rules are tried; the first that holds is the verdict (see the module docstring).
 PRECEDENCE = ("symmetric", "exploding", "dead", "vanishing", "saturated", "learned", "slow")
@@ -96,13 +99,13 @@ SATURATED_SHARE = 0.25
 # learned: the share of chance's errors (or of the standardized target's variance) removed at the end
 LEARNED_SHARE = 0.5
 
-# verb of each verdict, for sentences: "<name>: <verb>, <evidence>"
+# verb of each verdict, for sentences: "<name>: <verb>, <evidence>" (a vanishing gradient says so instead)
 VERBS = {"symmetric": "stuck", "exploding": "exploded", "dead": "died", "vanishing": "the signal vanished",
          "saturated": "saturated", "learned": "learned", "slow": "slow"}
 
 NETWORK_COLUMNS = [
-    "initializer", "seed", "name", "verdict", "sentence", "activation", "width", "distinct_units", "depth", "signal_ratio",
-    "gradient_ratio", "diverged_epoch", "reason", "initial_loss", "lowest_loss", "lowest_loss_epoch",
+    "initializer", "seed", "name", "verdict", "sentence", "activation", "width", "distinct_units", "depth",
+    "signal_ratio", "gradient_ratio", "diverged_epoch", "reason", "initial_loss", "lowest_loss", "lowest_loss_epoch",
     "final_loss", "dead_fraction", "dead_layers", "saturated_fraction", "final_test_accuracy",
     "final_test_loss", "chance_accuracy", "guess_loss", "epochs"]
 INITIALIZER_COLUMNS = [
@@ -134,8 +137,6 @@ def short_name(label: str) -> str:
         name, params = parse_entry(label)
     except ValueError:
         return str(label)
-    from .initializers import INITIALIZERS
-
     defaults = {key: spec.default for key, spec in INITIALIZERS[name].params.items()}
     changed = {key: value for key, value in params.items() if value != defaults[key]}
     parts = []
@@ -393,38 +394,43 @@ def describe(e: dict, verdict: str | None = None) -> str:
     defaults to ``classify(e)``."""
     e = _filled(e)
     verdict = str(verdict) if verdict is not None else classify(e)
-    accuracy = _outcome(e)
+    verb, accuracy = VERBS[verdict], _outcome(e)
     if verdict == "symmetric":
-        return (f"stuck, every unit of a layer identical ({int(e['distinct_units'])} distinct of "
-                f"{int(e['width'])}), {accuracy}")
+        return (f"{verb}, every unit of a layer identical ({_whole(e['distinct_units'])} distinct of "
+                f"{_whole(e['width'])}), {accuracy}")
     if verdict == "exploding":
         if _diverged(e):
-            return f"exploded, {_reason(e)}"
+            return f"{verb}, {_reason(e)}"
         if e["signal_ratio"] > SIGNAL_EXPLODED:
-            return (f"exploded, layer {e['depth']}'s activations are {_sci(e['signal_ratio'])} times layer 1's "
+            return (f"{verb}, layer {e['depth']}'s activations are {_sci(e['signal_ratio'])} times layer 1's "
                     f"at the start, {accuracy}")
-        return (f"exploded, the loss rose from {_number(e['lowest_loss'])} at epoch {int(e['lowest_loss_epoch'])} "
+        return (f"{verb}, the loss rose from {_number(e['lowest_loss'])} at epoch {_whole(e['lowest_loss_epoch'])} "
                 f"to {_number(e['final_loss'])} at the end, {accuracy}")
     if verdict == "dead":
-        layers = f", {int(e['dead_layers'])} of {e['depth']} layers wholly" if e["dead_layers"] >= 1 else ""
-        return f"died, {_percent(e['dead_fraction'])} of the units never fire{layers}, {accuracy}"
+        layers = f" ({_whole(e['dead_layers'])} of {e['depth']} layers entirely)" if e["dead_layers"] >= 1 else ""
+        return f"{verb}, {_percent(e['dead_fraction'])} of the units never fire{layers}, {accuracy}"
     if verdict == "vanishing":
-        if e["signal_ratio"] < SIGNAL_VANISHED:
-            return (f"the signal vanished, layer {e['depth']}'s activations are {_sci(e['signal_ratio'])} of "
-                    f"layer 1's, {accuracy}")
-        return (f"the gradient vanished, layer 1's gradient is {_sci(e['gradient_ratio'])} of the output "
-                f"layer's, {accuracy}")
+        if e["gradient_ratio"] < GRADIENT_VANISHED and not e["signal_ratio"] < SIGNAL_VANISHED:
+            return (f"the gradient vanished, layer 1's gradient is {_sci(e['gradient_ratio'])} of the output "
+                    f"layer's, {accuracy}")
+        return (f"{verb}, layer {e['depth']}'s activations are {_sci(e['signal_ratio'])} of layer 1's, "
+                f"{accuracy}")
     if verdict == "saturated":
-        return (f"saturated, {_percent(e['saturated_fraction'])} of the {e['activation']} values in the flat "
+        return (f"{verb}, {_percent(e['saturated_fraction'])} of the {e['activation']} values in the flat "
                 f"tails at the start, {accuracy}")
     if verdict == "learned":
-        return f"learned, {_outcome(e, short=True)}"
+        return f"{verb}, {_outcome(e, short=True)}"
     chance = "" if _is_missing(e["chance_accuracy"]) else f" (chance {_percent(e['chance_accuracy'])})"
     fell = ""
     if e["final_loss"] >= LOSS_BLOWUP * e["lowest_loss"]:
         fell = (f"; its training loss had fallen to {_number(e['lowest_loss'])} at epoch "
-                f"{int(e['lowest_loss_epoch'])} and ended at {_number(e['final_loss'])}")
-    return f"slow, {accuracy} after {e['epochs']} epochs{chance}{fell}"
+                f"{_whole(e['lowest_loss_epoch'])} and ended at {_number(e['final_loss'])}")
+    return f"{verb}, {accuracy} after {e['epochs']} epochs{chance}{fell}"
+
+
+def _whole(value) -> str:
+    """An integer count for a sentence, "?" if missing."""
+    return "?" if _is_missing(value) else str(int(value))
 
 
 def _outcome(e: dict, short: bool = False) -> str:
@@ -520,11 +526,10 @@ def _over_seeds(seeds: pd.DataFrame, majority: str, n_agree: int) -> str:
     # the seed whose accuracy is the median of the majority speaks for it
     agreeing.sort(key=lambda r: (np.nan_to_num(r["final_test_accuracy"], nan=-1.0), r["seed"]))
     typical = agreeing[(len(agreeing) - 1) // 2]
-    typical_text = describe(typical, majority)
-    evidence = typical_text.split(", ", 1)[1] if ", " in typical_text else ""
+    verb, _, evidence = describe(typical, majority).partition(", ")
     if majority == "learned" or (majority == "slow" and not _is_missing(typical["chance_accuracy"])):
         evidence = _accuracy_range(agreeing) or evidence
-    head = f"{records[0]['name']}: {VERBS[majority]} in {n_agree} of {len(records)} seeds"
+    head = f"{records[0]['name']}: {verb} in {n_agree} of {len(records)} seeds"
     if evidence:
         head += f", {evidence}" if n_agree == 1 or majority in ("learned", "slow") else f", e.g. {evidence}"
     others = [r for r in records if str(r["verdict"]) != majority]
