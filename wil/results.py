@@ -42,6 +42,8 @@ class Result:
     config : the Config of the run
     stopped_epoch : the last epoch trained when the run was stopped early (``wil.StopTraining``), else None
 
+    ``verdicts()`` names what happened to each network, from these frames (see ``wil.verdicts``).
+
     A network that diverged keeps its rows up to its ``diverged_epoch`` and none after; a stopped run
     keeps its rows up to ``stopped_epoch``.
     """
@@ -64,6 +66,14 @@ class Result:
     def diverged(self) -> pd.DataFrame:
         """The rows of ``status`` for networks that diverged."""
         return self.status[self.status["diverged"]]
+
+    def verdicts(self, by: str = "network") -> pd.DataFrame:
+        """Each network's verdict (symmetric, exploding, dead, vanishing, saturated, learned or slow) with its
+        evidence and a sentence, or each initializer's over its seeds (``by="initializer"``); see
+        ``wil.verdicts``."""
+        from .verdicts import verdicts
+
+        return verdicts(self, by=by)
 
 
 def _network_columns(records: Records, index: np.ndarray) -> dict:
