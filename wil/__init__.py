@@ -14,13 +14,14 @@ from .activations import ACTIVATIONS, Activation
 from .config import LIMITS, MAX_ACTIVATIONS, MAX_WORK, Config
 from .datasets import DATASETS, Dataset, load_dataset
 from .initializers import INITIALIZERS, Initializer, initialize, make_label, parse_entry
+from .io import load
 from .results import Result
 from .theory import theory_frame
 from .training import LOSS_BOUND, compare, train
 
 __all__ = [
     "ACTIVATIONS", "Activation", "Config", "DATASETS", "Dataset", "INITIALIZERS", "Initializer", "LIMITS",
-    "LOSS_BOUND", "MAX_ACTIVATIONS", "MAX_WORK", "Result", "compare", "initialize", "load_dataset",
+    "LOSS_BOUND", "MAX_ACTIVATIONS", "MAX_WORK", "Result", "compare", "initialize", "load", "load_dataset",
     "make_label", "parse_entry", "theory_frame", "train",
 ]
 __version__ = "0.1.0"
