@@ -195,12 +195,12 @@ def _is_integer(value: object) -> bool:
 
 
 def _spans(values: list[int]) -> str:
-    """[0, 1, 2, 3, 7] -> "0-3, 7": a long list of epochs stays short."""
+    """[0, 1, 2, 3, 7, 8] -> "0-3, 7, 8": a long list of epochs stays short."""
     parts, start = [], None
     for i, value in enumerate(values):
         start = value if start is None else start
         if i + 1 == len(values) or values[i + 1] != value + 1:
-            parts.append(str(start) if start == value else f"{start}-{value}")
+            parts.append(f"{start}-{value}" if value - start >= 2 else ", ".join(map(str, range(start, value + 1))))
             start = None
     return ", ".join(parts)
 
