@@ -67,10 +67,12 @@ def test_each_chart_is_the_apps_builder_with_the_apps_arguments(result):
 
 
 def test_default_layers_and_seed_are_the_apps(result):
-    """Five layers spread over the network and the first seed, as the app's controls start."""
+    """Up to five hidden layers spread over the network and the first seed, as the app's controls start
+    (``wil_app.tabs.layers_control``): here all four hidden layers, not the output."""
     default = spec(result.plot.activations())
     assert default == spec(charts.histogram_grid(result.histograms, quantity="activation", epoch=0,
-                                                 layers=charts.pick_layers(5), seed=0))
+                                                 layers=[1, 2, 3, 4], seed=0))
+    assert default != spec(result.plot.activations(layers=[1, 2, 3, 4, 5]))
 
 
 def test_activation_std_shows_the_theory_only_at_initialization(result):

@@ -143,7 +143,8 @@ class PlotAccessor:
         """Histograms of the activations f(z) (``quantity="preactivation"``: of z) per layer at ``epoch``, a
         column per initializer, for one network per initializer (``seed``, default the first).
 
-        ``layers``: the layers shown, default five spread over the network (as the app).
+        ``layers``: the layers shown (the output is depth + 1), default five spread over the hidden layers,
+        first and last included (as the app).
         """
         _choice("quantity", quantity, ("activation", "preactivation"))
         return self.histograms(quantity, epoch, layers, seed=seed)
@@ -164,7 +165,7 @@ class PlotAccessor:
             raise ValueError("This run recorded no histograms: it was trained with diagnostics=False")
         epoch = _epoch("epoch", epoch, recorded, "histograms")
         depth = result.config.depth
-        layers = pick_layers(depth + 1) if layers is None else _layers("layers", layers, depth)
+        layers = pick_layers(depth) if layers is None else _layers("layers", layers, depth)
         seed = _seed("seed", seed, sorted(int(s) for s in result.status["seed"].unique()))
         return _inline(histogram_grid(result.histograms, quantity=quantity, epoch=epoch, layers=layers, seed=seed))
 
