@@ -46,7 +46,8 @@ def test_each_chart_is_the_apps_builder_with_the_apps_arguments(result):
             result.layers, "grad_norm", epoch=6, log=True, title="Gradient norm per layer",
             y_title="‖∂loss/∂W‖ (log scale)")),
         "gradient heatmap": (result.plot.heatmap("grad_norm"), charts.layer_heatmap(
-            result.layers, "grad_norm", log=True, title="Gradient norm over training", color_title="‖∂loss/∂W‖")),
+            result.layers, "grad_norm", log=True, title="Gradient norm over training",
+            color_title="‖∂loss/∂W‖")),
         "dead_units": (result.plot.dead_units(epoch=10), charts.layer_profile(
             result.layers, "dead_fraction", epoch=10, percent=True,
             title="Dead units (never fire on the training set)", y_title="Share of units (%)")),

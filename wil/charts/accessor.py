@@ -61,6 +61,14 @@ class PlotAccessor:
     Every method returns an Altair chart (Jupyter draws it; ``chart.save("x.png")`` writes it with
     vl-convert). Epochs are those the run recorded: every epoch for the per-layer statistics, epoch 0,
     the last and three in between for the histograms. Layers are numbered 1..depth, the output depth + 1.
+
+    Raises
+    ------
+    TypeError : an argument of the wrong type (an epoch that is not an integer, a quantity that is not a
+        string, ...), naming the argument and what it received
+    ValueError : an epoch the run did not record, an unknown quantity, a layer or seed not in the run,
+        listing what is allowed; or a chart the run has no data for (accuracy of a regression, the
+        boundary of a dataset with more than two features, anything per layer without diagnostics)
     """
 
     def __init__(self, result: "Result"):
@@ -106,9 +114,14 @@ class PlotAccessor:
         return self.profile("grad_norm", epoch)
 
     def dead_units(self, epoch: int = 0, *, quantity: str | None = None) -> alt.LayerChart:
-        """Dead units per layer at ``epoch`` for a ReLU-family activation, saturated ones for tanh or sigmoid,
-        distinct units otherwise; ``quantity`` ("dead_fraction", "saturated_fraction" or "distinct_units")
-        picks one. Over all of training: ``heatmap(quantity)``."""
+        """Dead units per layer for a ReLU-family activation, saturated ones for tanh or sigmoid, distinct
+        units otherwise (as the app's "Dead neurons" tab). Over all of training: ``heatmap(quantity)``.
+
+        Parameters
+        ----------
+        epoch : a recorded epoch (0: at initialization)
+        quantity : "dead_fraction", "saturated_fraction" or "distinct_units"; default by the activation
+        """
         from ..activations import ACTIVATIONS
 
         if quantity is None:
@@ -121,8 +134,14 @@ class PlotAccessor:
         return self.profile("weight_std", epoch)
 
     def profile(self, quantity: str, epoch: int = 0) -> alt.LayerChart:
-        """Per-layer statistic ``quantity`` (a column of ``Result.layers``) against depth at ``epoch``, one line
-        per initializer: median over seeds, band min to max (``wil.charts.layer_profile``)."""
+        """A per-layer statistic against depth, one line per initializer: median over seeds, band min to max
+        (``wil.charts.layer_profile``).
+
+        Parameters
+        ----------
+        quantity : a statistic of ``Result.layers``: one of ``LAYER_VIEWS`` ("act_std", "grad_norm", ...)
+        epoch : a recorded epoch (0: at initialization)
+        """
         result = self._result
         _choice("quantity", quantity, tuple(LAYER_VIEWS))
         epoch = _epoch("epoch", epoch, _layer_epochs(result), "per-layer statistics")
@@ -140,11 +159,15 @@ class PlotAccessor:
 
     def activations(self, epoch: int = 0, layers=None, *, quantity: str = "activation",
                     seed: int | None = None) -> alt.HConcatChart:
-        """Histograms of the activations f(z) (``quantity="preactivation"``: of z) per layer at ``epoch``, a
-        column per initializer, for one network per initializer (``seed``, default the first).
+        """Histograms of the activations per layer, a column per initializer (Glorot & Bengio's Figure 6).
 
-        ``layers``: the layers shown (the output is depth + 1), default five spread over the hidden layers,
-        first and last included (as the app).
+        Parameters
+        ----------
+        epoch : a recorded epoch: 0, the last, and three in between
+        layers : a layer or a list of them, in 1..depth + 1 (the output); default up to five spread over
+            the hidden layers, first and last included (as the app)
+        quantity : "activation" (f(z)) or "preactivation" (z)
+        seed : the network drawn for each initializer; default the first seed
         """
         _choice("quantity", quantity, ("activation", "preactivation"))
         return self.histograms(quantity, epoch, layers, seed=seed)
@@ -156,8 +179,13 @@ class PlotAccessor:
 
     def histograms(self, quantity: str = "activation", epoch: int = 0, layers=None, *,
                    seed: int | None = None) -> alt.HConcatChart:
-        """Histograms of ``quantity`` ("activation", "preactivation", "weight" or "gradient") per layer at
-        ``epoch`` (``wil.charts.histogram_grid``); see ``activations``."""
+        """Histograms of ``quantity`` per layer (``wil.charts.histogram_grid``).
+
+        Parameters
+        ----------
+        quantity : "activation", "preactivation", "weight" or "gradient"
+        epoch, layers, seed : as for ``activations``
+        """
         result = self._result
         _choice("quantity", quantity, HISTOGRAM_QUANTITIES)
         recorded = sorted(int(e) for e in result.histograms["epoch"].unique())
