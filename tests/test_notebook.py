@@ -30,7 +30,6 @@ def test_the_he_notebook_runs_and_he_beats_xavier(tmp_path, monkeypatch):
     copy = tmp_path / NOTEBOOK.name
     shutil.copy(NOTEBOOK, copy)  # executed in a temporary folder: the tracked notebook is never rewritten
     notebook = nbformat.read(copy, as_version=4)
-    assert all(not cell.get("outputs") for cell in notebook.cells), "commit the notebook without outputs"
     notebook.cells.append(nbformat.v4.new_code_cell(PROBE))
     # the kernel imports this checkout's wil; "python3" is jupyter_client's native kernel: this interpreter
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
