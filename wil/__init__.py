@@ -18,6 +18,7 @@ from .config import RANGES, Config
 from .datasets import DATASETS, Dataset, load_dataset
 from .divergence import LOSS_BOUND
 from .initializers import INITIALIZERS, Initializer, initialize, make_label, parse_entry
+from .io import load
 from .loop import StopTraining
 from .optimizers import OPTIMIZERS, Optimizer
 from .results import Result
@@ -27,6 +28,6 @@ from .training import compare, train
 __all__ = [
     "ACTIVATIONS", "Activation", "ArgumentTypeError", "Config", "DATASETS", "Dataset", "INITIALIZERS",
     "Initializer", "LOSS_BOUND", "OPTIMIZERS", "Optimizer", "RANGES", "Result", "StopTraining", "compare",
-    "initialize", "load_dataset", "make_label", "parse_entry", "theory_frame", "train",
+    "initialize", "load", "load_dataset", "make_label", "parse_entry", "theory_frame", "train",
 ]
 __version__ = "0.2.0"

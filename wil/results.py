@@ -12,6 +12,8 @@ from .config import Config
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where used: it takes longer to import than the rest of wil
+
+    from .charts.accessor import PlotAccessor
 from .datasets import Dataset
 from .diagnostics import LAYER_STATS
 from .recording import Records
@@ -74,6 +76,21 @@ class Result:
         from .verdicts import verdicts
 
         return verdicts(self, by=by)
+
+    @property
+    def plot(self) -> "PlotAccessor":
+        """Charts in one call, as Altair charts Jupyter draws: ``res.plot.loss()``,
+        ``res.plot.activations(epoch=0)``, ... (see ``wil.charts.accessor.PlotAccessor``)."""
+        from .charts.accessor import PlotAccessor  # here, so that ``import wil`` does not import Altair
+
+        return PlotAccessor(self)
+
+    def save(self, path) -> None:
+        """Write this result to ``path``: a zip of one CSV per frame and the configuration as JSON, which
+        ``wil.load(path)`` reads back with the same frames (see ``wil.io``)."""
+        from .io import save
+
+        save(self, path)
 
 
 def _network_columns(records: Records, index: np.ndarray) -> dict:

@@ -56,10 +56,11 @@ AUTOLINK_SEQUENCES = (("://", ":\\x2f\\x2f"), ("www.", "www\\x2e"), ("@", "\\x40
 MALLOC_ARENAS = 2
 _M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
 
-# The app's first screen: zeros stay symmetric, std 0.01 vanishes, std 1 explodes, Glorot and He learn.
-# The app trains in float32: about 1.6x faster than float64 for the demo, with the same lessons on screen.
+# The app's first screen: zeros stay symmetric, std 0.01 vanishes, std 1 explodes, Glorot and He learn, in
+# each of seeds 0-4 (tests/test_verdicts.py; at learning rate 0.1 Glorot blew up late on seed 1). The app
+# trains in float32: about 1.6x faster than float64 for the demo, with the same lessons on screen.
 DEMO = wil.Config(dataset="moons", n_samples=400, noise=0.2, activation="relu", depth=8, width=32, epochs=150,
-                  learning_rate=0.1, optimizer="sgd", dtype="float32",
+                  learning_rate=0.05, optimizer="sgd", dtype="float32",
                   compare=("zeros", "random_normal(std=0.01)", "random_normal(std=1)", "glorot_uniform",
                            "he_normal"))
 

@@ -1,0 +1,341 @@
+"""``Result.plot``: every chart of the app in one call from a notebook, e.g. ``res.plot.loss()``.
+
+Each method is a thin call into a builder of ``wil.charts`` with the arguments the app's tab uses
+(``wil_app/tabs.py``), after checking its own arguments: an epoch that was not recorded, an unknown
+quantity or a layer out of range raises ``ValueError`` listing what is allowed, a wrong type raises
+``TypeError``. The charts come back as Altair objects, which Jupyter draws by itself.
+
+The one module of ``wil.charts`` that reads the core: the activation's family (dead or saturated
+units), the dataset's task (accuracy, decision boundary) and the theory's prediction for a run's
+configuration. ``wil.Result.plot`` imports it on first use, so ``import wil`` never imports Altair.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import TYPE_CHECKING
+
+import altair as alt
+import numpy as np
+
+from ._common import pick_layers
+from .boundary import decision_boundary
+from .histograms import histogram_grid
+from .layers import activation_std_by_layer, layer_heatmap, layer_profile
+from .training import accuracy_curves, final_scores, loss_curves
+
+if TYPE_CHECKING:
+    from ..results import Result
+
+# Per-layer statistic -> how the app draws it against depth (``layer_profile``) and over training
+# (``layer_heatmap``): its titles and scale. The keys are the quantities ``profile`` and ``heatmap`` accept.
+LAYER_VIEWS = {
+    "act_std": dict(profile=dict(log=True, title="Activation spread per layer", y_title="Activation std (log scale)"),
+                    heatmap=dict(log=True, title="Activation std over training", color_title="Activation std")),
+    "act_mean": dict(profile=dict(title="Activation mean per layer", y_title="Activation mean"),
+                     heatmap=dict(title="Activation mean over training", color_title="Activation mean")),
+    "grad_norm": dict(profile=dict(log=True, title="Gradient norm per layer", y_title="‖∂loss/∂W‖ (log scale)"),
+                      heatmap=dict(log=True, title="Gradient norm over training", color_title="‖∂loss/∂W‖")),
+    "dead_fraction": dict(
+        profile=dict(percent=True, title="Dead units (never fire on the training set)", y_title="Share of units (%)"),
+        heatmap=dict(percent=True, scheme="reds", title="Dead units over training", color_title="Share of units")),
+    "saturated_fraction": dict(
+        profile=dict(percent=True, title="Saturated units (slope under 5% of its maximum)",
+                     y_title="Share of units (%)"),
+        heatmap=dict(percent=True, scheme="reds", title="Saturated units over training",
+                     color_title="Share of units")),
+    "distinct_units": dict(profile=dict(title="Distinct units per layer", y_title="Distinct units (count)"),
+                           heatmap=dict(title="Distinct units over training", color_title="Distinct units")),
+    "weight_std": dict(profile=dict(log=True, title="Weight std per layer", y_title="Weight std (log scale)"),
+                       heatmap=dict(log=True, title="Weight std over training", color_title="Weight std")),
+}
+HISTOGRAM_QUANTITIES = ("activation", "preactivation", "weight", "gradient")
+# What ``dead_units`` shows by default for each activation family (as the app's "Dead neurons" tab).
+DEAD_UNITS_BY_FAMILY = {"relu": "dead_fraction", "saturating": "saturated_fraction", "smooth": "distinct_units"}
+_SHOWN = 40  # longest echo of a received value in a message
+
+
+class PlotAccessor:
+    """Charts of one ``Result``, each in one call: ``res.plot.loss()``, ``res.plot.activations(epoch=0)``.
+
+    Every method returns an Altair chart (Jupyter draws it; ``chart.save("x.png")`` writes it with
+    vl-convert). Epochs are those the run recorded: every epoch for the per-layer statistics, epoch 0,
+    the last and three in between for the histograms. Layers are numbered 1..depth, the output depth + 1.
+
+    Raises
+    ------
+    TypeError : an argument of the wrong type (an epoch that is not an integer, a quantity that is not a
+        string, ...), naming the argument and what it received
+    ValueError : an epoch the run did not record, an unknown quantity, a layer or seed not in the run,
+        listing what is allowed; or a chart the run has no data for (accuracy of a regression, the
+        boundary of a dataset with more than two features, anything per layer without diagnostics)
+    """
+
+    def __init__(self, result: "Result"):
+        self._result = result
+
+    def __repr__(self) -> str:
+        names = [name for name in dir(self) if not name.startswith("_")]
+        return f"<wil plot accessor: {', '.join(f'.{name}()' for name in names)}>"
+
+    # ------------------------------------------------------------ training
+
+    def loss(self, *, max_epochs: int = 200) -> alt.FacetChart:
+        """Train and test loss per epoch (log scale): median over seeds, a band from min to max, divergence
+        marked (``wil.charts.loss_curves``). ``max_epochs``: at most this many epochs are drawn."""
+        result = self._result
+        return _inline(loss_curves(result.history, result.status, max_epochs=_count("max_epochs", max_epochs)))
+
+    def accuracy(self, *, max_epochs: int = 200) -> alt.FacetChart:
+        """Train and test accuracy per epoch (``wil.charts.accuracy_curves``); classification runs only."""
+        result = self._result
+        _classification("accuracy", result)
+        return _inline(accuracy_curves(result.history, result.status, max_epochs=_count("max_epochs", max_epochs)))
+
+    def final_scores(self) -> alt.LayerChart:
+        """The final test score of every network, per initializer (``wil.charts.final_scores``)."""
+        return _inline(final_scores(self._result.status))
+
+    # ------------------------------------------------------------ per layer
+
+    def activation_std(self, epoch: int = 0) -> alt.LayerChart:
+        """Activation std per layer at ``epoch`` (log scale); at epoch 0, dashed, what the Glorot/He variance
+        recursion predicts (``wil.charts.activation_std_by_layer`` over ``wil.theory_frame``)."""
+        from ..theory import theory_frame
+
+        result = self._result
+        epoch = _epoch("epoch", epoch, _layer_epochs(result), "per-layer statistics")
+        theory = theory_frame(result.config, result.labels) if epoch == 0 else None
+        return _inline(activation_std_by_layer(result.layers, theory, epoch=epoch))
+
+    def gradients(self, epoch: int = 0) -> alt.LayerChart:
+        """The norm of the loss gradient with respect to each layer's weights at ``epoch`` (log scale). Over
+        all of training: ``heatmap("grad_norm")``."""
+        return self.profile("grad_norm", epoch)
+
+    def dead_units(self, epoch: int = 0, *, quantity: str | None = None) -> alt.LayerChart:
+        """Dead units per layer for a ReLU-family activation, saturated ones for tanh or sigmoid, distinct
+        units otherwise (as the app's "Dead neurons" tab). Over all of training: ``heatmap(quantity)``.
+
+        Parameters
+        ----------
+        epoch : a recorded epoch (0: at initialization)
+        quantity : "dead_fraction", "saturated_fraction" or "distinct_units"; default by the activation
+        """
+        from ..activations import ACTIVATIONS
+
+        if quantity is None:
+            quantity = DEAD_UNITS_BY_FAMILY[ACTIVATIONS[self._result.config.activation].family]
+        _choice("quantity", quantity, tuple(DEAD_UNITS_BY_FAMILY.values()))
+        return self.profile(quantity, epoch)
+
+    def weight_std(self, epoch: int = 0) -> alt.LayerChart:
+        """The std of each layer's weights at ``epoch`` (log scale): the spread each initializer chose."""
+        return self.profile("weight_std", epoch)
+
+    def profile(self, quantity: str, epoch: int = 0) -> alt.LayerChart:
+        """A per-layer statistic against depth, one line per initializer: median over seeds, band min to max
+        (``wil.charts.layer_profile``).
+
+        Parameters
+        ----------
+        quantity : a statistic of ``Result.layers``: one of ``LAYER_VIEWS`` ("act_std", "grad_norm", ...)
+        epoch : a recorded epoch (0: at initialization)
+        """
+        result = self._result
+        _choice("quantity", quantity, tuple(LAYER_VIEWS))
+        epoch = _epoch("epoch", epoch, _layer_epochs(result), "per-layer statistics")
+        return _inline(layer_profile(result.layers, quantity, epoch=epoch, **LAYER_VIEWS[quantity]["profile"]))
+
+    def heatmap(self, quantity: str) -> alt.FacetChart:
+        """Per-layer statistic ``quantity`` over epochs (x) and layers (y), a panel per initializer
+        (``wil.charts.layer_heatmap``), e.g. ``heatmap("grad_norm")``."""
+        result = self._result
+        _choice("quantity", quantity, tuple(LAYER_VIEWS))
+        _layer_epochs(result)  # a run without diagnostics has nothing to draw
+        return _inline(layer_heatmap(result.layers, quantity, **LAYER_VIEWS[quantity]["heatmap"]))
+
+    # ------------------------------------------------------------ histograms
+
+    def activations(self, epoch: int = 0, layers=None, *, quantity: str = "activation",
+                    seed: int | None = None) -> alt.HConcatChart:
+        """Histograms of the activations per layer, a column per initializer (Glorot & Bengio's Figure 6).
+
+        Parameters
+        ----------
+        epoch : a recorded epoch: 0, the last, and three in between
+        layers : a layer or a list of them, in 1..depth + 1 (the output); default up to five spread over
+            the hidden layers, first and last included (as the app)
+        quantity : "activation" (f(z)) or "preactivation" (z)
+        seed : the network drawn for each initializer; default the first seed
+        """
+        _choice("quantity", quantity, ("activation", "preactivation"))
+        return self.histograms(quantity, epoch, layers, seed=seed)
+
+    def weights(self, epoch: int = 0, layers=None, *, seed: int | None = None) -> alt.HConcatChart:
+        """Histograms of the weights per layer at ``epoch``; see ``activations``. Their std per layer:
+        ``weight_std(epoch)``."""
+        return self.histograms("weight", epoch, layers, seed=seed)
+
+    def histograms(self, quantity: str = "activation", epoch: int = 0, layers=None, *,
+                   seed: int | None = None) -> alt.HConcatChart:
+        """Histograms of ``quantity`` per layer (``wil.charts.histogram_grid``).
+
+        Parameters
+        ----------
+        quantity : "activation", "preactivation", "weight" or "gradient"
+        epoch, layers, seed : as for ``activations``
+        """
+        result = self._result
+        _choice("quantity", quantity, HISTOGRAM_QUANTITIES)
+        recorded = sorted(int(e) for e in result.histograms["epoch"].unique())
+        if not recorded:
+            raise ValueError("This run recorded no histograms: it was trained with diagnostics=False")
+        epoch = _epoch("epoch", epoch, recorded, "histograms")
+        depth = result.config.depth
+        layers = pick_layers(depth) if layers is None else _layers("layers", layers, depth)
+        seed = _seed("seed", seed, sorted(int(s) for s in result.status["seed"].unique()))
+        return _inline(histogram_grid(result.histograms, quantity=quantity, epoch=epoch, layers=layers, seed=seed))
+
+    # ------------------------------------------------------------ the data
+
+    def boundary(self, *, seed: int | None = None) -> alt.FacetChart:
+        """The decision boundary at initialization and after training, a column per initializer, with the
+        data on top, for one network per initializer (``seed``, default the first;
+        ``wil.charts.decision_boundary``). 2-D datasets only."""
+        result = self._result
+        if result.grid.empty:
+            raise ValueError(f"No decision boundary: the dataset {result.config.dataset!r} does not have two "
+                             "features (or the run recorded no grid); pick a 2-D dataset such as 'moons'")
+        seed = _seed("seed", seed, sorted(int(s) for s in result.status["seed"].unique()))
+        return _inline(decision_boundary(result.grid, result.points, result.status, seed=seed))
+
+
+# ---------------------------------------------------------------- argument checks
+
+def _shown(value: object) -> str:
+    """A short repr of a received value for a message."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN - 3] + "..."
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _spans(values: list[int]) -> str:
+    """[0, 1, 2, 3, 7, 8] -> "0-3, 7, 8": a long list of epochs stays short."""
+    parts, start = [], None
+    for i, value in enumerate(values):
+        start = value if start is None else start
+        if i + 1 == len(values) or values[i + 1] != value + 1:
+            parts.append(f"{start}-{value}" if value - start >= 2 else ", ".join(map(str, range(start, value + 1))))
+            start = None
+    return ", ".join(parts)
+
+
+def _count(name: str, value: object) -> int:
+    """A positive integer argument (at least 2: a curve needs two epochs)."""
+    if not _is_integer(value):
+        raise TypeError(f"Invalid {name}: expected an integer, got {_shown(value)} ({type(value).__name__})")
+    if value < 2:
+        raise ValueError(f"Invalid {name}: got {value}, allowed an integer >= 2")
+    return int(value)
+
+
+def _choice(name: str, value: object, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"Invalid {name}: expected a string, one of {list(choices)}, got {_shown(value)} "
+                        f"({type(value).__name__})")
+    if value not in choices:
+        raise ValueError(f"Invalid {name} {_shown(value)}; choose from {list(choices)}")
+    return value
+
+
+def _epoch(name: str, value: object, recorded: list[int], what: str) -> int:
+    if not _is_integer(value):
+        raise TypeError(f"Invalid {name}: expected an integer, got {_shown(value)} ({type(value).__name__})")
+    if int(value) not in recorded:
+        raise ValueError(f"Invalid {name}: got {int(value)}, but the {what} were recorded at epochs "
+                         f"{_spans(recorded)}; choose one of those")
+    return int(value)
+
+
+def _layers(name: str, value: object, depth: int) -> list[int]:
+    """A layer or a collection of layers, each in 1..depth + 1 (the output layer)."""
+    if _is_integer(value):
+        value = [value]
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"Invalid {name}: expected a list of layer numbers, got {_shown(value)} "
+                        f"({type(value).__name__})")
+    layers = list(value)
+    bad_type = [layer for layer in layers if not _is_integer(layer)]
+    if bad_type:
+        raise TypeError(f"Invalid {name}: expected integer layer numbers, got {_shown(bad_type[0])} "
+                        f"({type(bad_type[0]).__name__})")
+    if not layers:
+        raise ValueError(f"Invalid {name}: got an empty list; give at least one layer in 1..{depth + 1}, "
+                         "or None for a spread of five")
+    outside = [int(layer) for layer in layers if not 1 <= layer <= depth + 1]
+    if outside:
+        raise ValueError(f"Invalid {name}: got layer {outside[0]}, allowed 1..{depth + 1} "
+                         f"(1..{depth} hidden, {depth + 1} the output)")
+    return sorted({int(layer) for layer in layers})
+
+
+def _seed(name: str, value: object, seeds: list[int]) -> int | None:
+    if value is None:
+        return None
+    if not _is_integer(value):
+        raise TypeError(f"Invalid {name}: expected an integer or None, got {_shown(value)} ({type(value).__name__})")
+    if int(value) not in seeds:
+        raise ValueError(f"Invalid {name}: got {int(value)}, but this run's seeds are {seeds}")
+    return int(value)
+
+
+def _layer_epochs(result: "Result") -> list[int]:
+    """The epochs of ``Result.layers``; ``ValueError`` if the run recorded none."""
+    recorded = sorted(int(e) for e in result.layers["epoch"].unique())
+    if not recorded:
+        raise ValueError("This run recorded no per-layer statistics: it was trained with diagnostics=False")
+    return recorded
+
+
+def _classification(what: str, result: "Result") -> None:
+    from ..datasets import DATASETS
+
+    if DATASETS[result.config.dataset].task != "classification":
+        raise ValueError(f"No {what}: the dataset {result.config.dataset!r} is a regression; "
+                         "its history has a loss only (plot.loss())")
+
+
+# ---------------------------------------------------------------- data
+
+def _inline(chart):
+    """``chart`` with its data frames turned into inline values, so that Jupyter draws it whatever its size.
+
+    Altair refuses to serialize a DataFrame of more than 5,000 rows (``MaxRowsError``) unless the user
+    changes a global setting; a heatmap of a long run or a decision boundary passes that. The builders
+    already aggregate, so the rows are what the chart needs: they are embedded as they are.
+    """
+    import pandas as pd
+    from altair.utils.data import to_values
+    from altair.utils.schemapi import debug_mode
+
+    def walk(node):
+        data = getattr(node, "data", alt.Undefined)
+        if isinstance(data, pd.DataFrame):
+            # Altair checks a new object against the schema row by row when it is made (7 s for 15,000 rows);
+            # the whole chart is still checked, at a fraction of that, when it is drawn (``to_dict``).
+            with debug_mode(False):
+                node.data = alt.InlineData(values=to_values(data)["values"])
+        for attribute in ("layer", "hconcat", "vconcat", "concat"):
+            children = getattr(node, attribute, alt.Undefined)
+            for child in [] if children is alt.Undefined else children:
+                walk(child)
+        spec = getattr(node, "spec", alt.Undefined)
+        if spec is not alt.Undefined:
+            walk(spec)
+
+    walk(chart)
+    return chart
