@@ -12,6 +12,7 @@ CHARTS = sorted((ROOT / "wil" / "charts").glob("*.py"))  # a package: its module
 ALLOWED = {
     "activations": set(), "initializers": set(), "datasets": set(), "threads": set(),
     "config": {"activations", "datasets", "initializers"},
+    "codegen": {"activations", "config", "datasets", "initializers"},
     "network": {"activations"}, "optimizers": set(),
     "diagnostics": {"network"},
     "results": {"config", "datasets", "diagnostics"},

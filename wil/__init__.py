@@ -11,6 +11,7 @@ No Streamlit here; the app (``streamlit run app.py``) draws these frames with ``
 """
 
 from .activations import ACTIVATIONS, Activation
+from .codegen import to_keras, to_pytorch, to_wil
 from .config import LIMITS, MAX_ACTIVATIONS, MAX_WORK, Config
 from .datasets import DATASETS, Dataset, load_dataset
 from .initializers import INITIALIZERS, Initializer, initialize, make_label, parse_entry
@@ -21,6 +22,6 @@ from .training import LOSS_BOUND, compare, train
 __all__ = [
     "ACTIVATIONS", "Activation", "Config", "DATASETS", "Dataset", "INITIALIZERS", "Initializer", "LIMITS",
     "LOSS_BOUND", "MAX_ACTIVATIONS", "MAX_WORK", "Result", "compare", "initialize", "load_dataset",
-    "make_label", "parse_entry", "theory_frame", "train",
+    "make_label", "parse_entry", "theory_frame", "to_keras", "to_pytorch", "to_wil", "train",
 ]
 __version__ = "0.1.0"
