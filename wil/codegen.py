@@ -217,8 +217,8 @@ def _data_code(config: Config) -> str:
         body += ["mean, std = y_train.mean(), y_train.std()  # targets standardized on the training split too",
                  "y_train, y_test = (y_train - mean) / std, (y_test - mean) / std"]
     body.append("return X_train, X_test, y_train, y_test")
-    doc = (f'"""{spec.label}, as wil.load_dataset makes it: split 75/25'
-           f'{" (stratified)" if classification else ""}, standardized on the training split."""')
+    doc = (f'"""{spec.label}, as wil.load_dataset: a 75/25 split'
+           f'{" (stratified)" if classification else ""}, scaled on the training split."""')
     parts.append("def load_data():\n    " + doc + "\n" + _indent("\n".join(body), 4))
     return "".join(parts)
 
@@ -239,9 +239,8 @@ _VS_PRESETS = {  # name -> (Keras' variance-scaling scale, mode, distribution, K
     "lecun_uniform": (1.0, "fan_in", "uniform", "LecunUniform"),
     "lecun_normal": (1.0, "fan_in", "truncated_normal", "LecunNormal"),
 }
-_FAN_TEXT = {"fan_in": "fan_in", "fan_avg": "(fan_in + fan_out) / 2"}
 _KAIMING_UNIFORM = {"he_uniform": "relu", "lecun_uniform": "linear"}  # exact in torch: bound = gain sqrt(3/fan_in)
-_SKLEARN_FACTOR = "# scikit-learn's _init_coef: 2 for the logistic activation, else 6"
+_SKLEARN_FACTOR = "# scikit-learn's _init_coef: 2 for sigmoid, else 6"
 
 
 def _docstring(name: str, params: dict, activation: str, indent: int = 4) -> str:
@@ -259,7 +258,7 @@ def _formula(name: str, params: dict, activation: str) -> str:
     scaled = "" if s == 1.0 else f", times scale {_num(s)}"
     if name in _VS_PRESETS:
         factor, mode, distribution, _ = _VS_PRESETS[name]
-        variance = f"{factor:g} / ({_FAN_TEXT[mode]})"
+        variance = f"{factor:g} / fan_in" if mode == "fan_in" else f"{2 * factor:g} / (fan_in + fan_out)"
         if distribution == "uniform":
             return f"U(+-sqrt(3 Var)) with Var = {variance}{scaled}"
         return (f"normal truncated at 2 sigma and rescaled (sigma = sqrt(Var) / {TRUNCATED_STD_CORRECTION:.6f})"
@@ -319,8 +318,8 @@ def _torch_init(name: str, params: dict, activation: str) -> tuple[list[str], se
         if name == "lsuv":
             lines[0] += "  # LSUV starts here; lsuv_ below finishes it on data"
     elif name == "torch_default":
-        lines = ["linear.reset_parameters()  # nn.Linear's own: kaiming_uniform_(w, a=sqrt(5)) = U(+-1/sqrt(fan_in)),"
-                 " and the bias the same"]
+        lines = ["# nn.Linear's own init: kaiming_uniform_(w, a=sqrt(5)), i.e. U(+-1/sqrt(fan_in)); the bias too",
+                 "linear.reset_parameters()"]
         if s != 1.0:
             lines.append(f"w.mul_({_num(s)})  # scale (the weights only)")
         zero_bias = False
@@ -347,8 +346,9 @@ def _keras_init(name: str, params: dict, activation: str) -> tuple[list[str], li
         if s == 1.0:
             kernel = [f"return {init}{keras_name}()  # exact: Keras' truncated normal is rescaled as wil's"]
         else:
-            kernel = [f"return {init}VarianceScaling(scale={_num(factor)} * {_num(s)} ** 2, mode={mode!r}, "
-                      f"distribution={distribution!r})  # {keras_name} with the weights times {_num(s)}"]
+            kernel = [f"# {keras_name} with the weights times {_num(s)}, so their variance times {_num(s)} ** 2",
+                      f"return {init}VarianceScaling(scale={_num(factor)} * {_num(s)} ** 2, mode={mode!r},",
+                      f"                                        distribution={distribution!r})"]
     elif name == "zeros":
         kernel = [f"return {init}Zeros()"]
     elif name == "constant":
@@ -417,6 +417,7 @@ _TORCH_HELPERS = {
 
 _TORCH_LSUV = Template('''
 
+
 @torch.no_grad()
 def lsuv_(model, X, tol=$tol, max_iter=$max_iter, scale=$scale):
     """LSUV (Mishkin & Matas, 2016) as wil finishes it: layer by layer, divide the weights by the std of the
@@ -462,8 +463,7 @@ def init_layer_(linear):
     $docstring
     w, b = linear.weight, linear.bias
     fan_out, fan_in = w.shape  # PyTorch stores a layer's weights as (fan_out, fan_in)
-$init_body
-$helpers$lsuv
+$init_body$helpers$lsuv
 
 
 # ---------------------------------------------------------------- the network
@@ -502,7 +502,8 @@ def evaluate(model, X, y):
 
 def train(model, X_train, y_train, X_test, y_test):
     """EPOCHS epochs of $optimizer_text, on wil's mini-batch order."""
-    optimizer = $optimizer  $optimizer_note
+$optimizer_note
+    optimizer = $optimizer
     shuffle = np.random.default_rng([SEED, 1])  # wil's mini-batch order
     n_train = X_train.shape[0]
     for epoch in range(1, EPOCHS + 1):
@@ -543,18 +544,18 @@ if __name__ == "__main__":
 ''')
 
 _TORCH_OPTIMIZERS = {
-    "sgd": ("torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)", "# p -= lr g"),
+    "sgd": ("torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)", "    # p -= lr g"),
     "momentum": ("torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=0.9)",
-                 "# v = 0.9 v + g; p -= lr v: wil's rule"),
+                 "    # v = 0.9 v + g; p -= lr v: wil's rule"),
     "adam": ("torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, betas=(0.9, 0.999), eps=1e-8)",
-             "# wil's rule: eps outside sqrt(v_hat)"),
+             "    # p -= lr m_hat / (sqrt(v_hat) + eps): wil's rule"),
 }
 
 
 def _pytorch(config: Config, name: str, params: dict, values: dict) -> str:
     """The PyTorch script."""
     body, helpers = _torch_init(name, params, config.activation)
-    helper_code = "".join("\n\n" + _TORCH_HELPERS[h] for h in sorted(helpers))
+    helper_code = "".join("\n\n\n" + _TORCH_HELPERS[h] for h in sorted(helpers))
     lsuv, lsuv_call = "", ""
     if name == "lsuv":
         lsuv = _TORCH_LSUV.substitute(tol=_num(params["tol"]), max_iter=int(params["max_iter"]),
@@ -581,6 +582,7 @@ def _pytorch(config: Config, name: str, params: dict, values: dict) -> str:
 # ---------------------------------------------------------------- Keras
 
 _KERAS_LSUV = Template('''
+
 
 def lsuv(model, X, tol=$tol, max_iter=$max_iter, scale=$scale):
     """LSUV (Mishkin & Matas, 2016) as wil finishes it: layer by layer, divide the weights by the std of the
@@ -630,11 +632,11 @@ class WilAdam(keras.optimizers.Optimizer):
         self.assign_sub(variable, ops.divide(ops.multiply(lr, m_hat), ops.add(ops.sqrt(v_hat), 1e-8)))'''
 
 _KERAS_OPTIMIZERS = {
-    "sgd": ("keras.optimizers.SGD(learning_rate=LEARNING_RATE)", "# p -= lr g"),
+    "sgd": ("keras.optimizers.SGD(learning_rate=LEARNING_RATE)", "    # p -= lr g"),
     "momentum": ("keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum=0.9)",
-                 "# Keras keeps u = 0.9 u - lr g; p += u. With a constant lr, u = -lr v for wil's\n"
-                 "    # v = 0.9 v + g; p -= lr v: the same steps, up to rounding"),
-    "adam": ("WilAdam(LEARNING_RATE)", "# written out above: Keras' Adam places epsilon differently"),
+                 "    # Keras keeps u = 0.9 u - lr g; p += u. With a constant learning rate u = -lr v, for wil's\n"
+                 "    # v = 0.9 v + g; p -= lr v: the same steps, up to rounding."),
+    "adam": ("WilAdam(LEARNING_RATE)", "    # written out above: Keras' own Adam places epsilon differently"),
 }
 
 _KERAS = Template('''$header
@@ -665,8 +667,7 @@ $kernel_body
 
 def bias_initializer(fan_in, fan_out):
     """The biases' initializer."""
-$bias_body
-$lsuv$activation_code
+$bias_body$lsuv$activation_code
 
 
 # ---------------------------------------------------------------- the network
@@ -703,7 +704,8 @@ $adam
 
 def train(model, X_train, y_train, X_test, y_test):
     """EPOCHS epochs of $optimizer_text, on wil's mini-batch order."""
-    model.compile(optimizer=$optimizer, loss=LOSS)  $optimizer_note
+$optimizer_note
+    model.compile(optimizer=$optimizer, loss=LOSS)
     shuffle = np.random.default_rng([SEED, 1])  # wil's mini-batch order
     n_train = X_train.shape[0]
     for epoch in range(1, EPOCHS + 1):
@@ -795,7 +797,7 @@ def main():
     assert np.array_equal(X_train, data.X_train) and np.array_equal(X_test, data.X_test)
     assert np.array_equal(y_train, data.y_train) and np.array_equal(y_test, data.y_test)
 
-    # the initializer: $formula
+$formula
     print(wil.INITIALIZERS["$name"].description)
     result = wil.train(CONFIG)  # or wil.compare(CONFIG, initializers=[...], seeds=[0, 1, 2])
 
@@ -817,6 +819,10 @@ if __name__ == "__main__":
 
 def _wil(config: Config, name: str, params: dict, values: dict) -> str:
     """The wil script."""
-    return _WIL.substitute(values, formula=_formula(name, params, config.activation), name=name,
+    import textwrap  # here: only the scripts need it
+
+    formula = textwrap.fill(f"the initializer: {_formula(name, params, config.activation)}", 100,
+                            initial_indent="    # ", subsequent_indent="    # ")
+    return _WIL.substitute(values, formula=formula, name=name,
                            config_call=_config_call(config, indent=0))
 
