@@ -133,7 +133,7 @@ def _header(flavour: str, config: Config, label: str) -> str:
     layers = f"{config.depth} hidden layer{'s' if config.depth != 1 else ''} of {config.width} {config.activation} units"
     batches = "full batch" if _batch_size(config) == "None" else f"mini-batches of {config.batch_size}"
     if flavour == "wil":
-        how = ("wil.train runs it: the numbers below are the app's. The scikit-learn code is what\n"
+        how = ("wil.train runs it, so it prints what the app shows. The scikit-learn code is what\n"
                "wil.load_dataset does, checked against it.")
     else:
         how = ("The same data (scikit-learn: the same generator, 75/25 split and scaling), network (linear\n"
@@ -824,5 +824,5 @@ def _wil(config: Config, name: str, params: dict, values: dict) -> str:
     formula = textwrap.fill(f"the initializer: {_formula(name, params, config.activation)}", 100,
                             initial_indent="    # ", subsequent_indent="    # ")
     return _WIL.substitute(values, formula=formula, name=name,
-                           config_call=_config_call(config, indent=0))
+                           config_call=_config_call(config, indent=len("CONFIG = ")))
 
