@@ -37,6 +37,9 @@ ENTRIES = [name for name in wil.INITIALIZERS] + [
 KERAS_INITIALIZERS = {"Zeros", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling",
                       "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform", "LecunNormal",
                       "Orthogonal"}
+# datasets of each kind of data code (scikit-learn's generator, wil's own, shipped, regression): the check for
+# undefined names runs on these (every activation is checked below)
+NAME_CHECKED = ("moons", "xor", "digits", "diabetes")
 KERAS_ACTIVATION_STRINGS = {"linear", "sigmoid", "tanh", "relu", "elu", "selu", "softsign", "silu"}
 
 
@@ -73,6 +76,26 @@ def _namespace(source: str) -> dict:
     return namespace
 
 
+def _undefined_names(source: str) -> set[str]:
+    """Names a script reads that nothing defines (a module-level name, an import or a builtin): what a
+    typo in a template would leave, which parsing alone does not catch. Scopes as Python sees them."""
+    import builtins
+    import symtable
+
+    top = symtable.symtable(source, "<generated>", "exec")
+    defined = {symbol.get_name() for symbol in top.get_symbols()
+               if symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace()} | set(dir(builtins))
+    missing, tables = set(), [top]
+    while tables:
+        table = tables.pop()
+        for symbol in table.get_symbols():
+            reads_global = symbol.is_global() or table is top
+            if symbol.is_referenced() and reads_global and symbol.get_name() not in defined:
+                missing.add(symbol.get_name())
+        tables += table.get_children()
+    return missing
+
+
 # ---------------------------------------------------------------- every flavour parses
 
 def test_every_flavour_parses_for_every_initializer_activation_and_dataset():
@@ -84,6 +107,8 @@ def test_every_flavour_parses_for_every_initializer_activation_and_dataset():
                 for flavour, to_code in FLAVOURS.items():
                     source = to_code(config, entry)
                     ast.parse(source, filename=f"{flavour}-{dataset}-{entry}-{activation}")
+                    if dataset in NAME_CHECKED and activation == "relu":  # symtable is slower than parsing
+                        assert not _undefined_names(source), (flavour, dataset, entry)
                     parsed += 1
     assert parsed == len(wil.DATASETS) * len(ENTRIES) * len(ACTIVATIONS_SAMPLED) * 3
 
@@ -94,7 +119,16 @@ def test_every_activation_and_optimizer_parses(activation, optimizer):
     for batch_size in (None, 32):
         config = _config(activation=activation, optimizer=optimizer, batch_size=batch_size)
         for to_code in FLAVOURS.values():
-            ast.parse(to_code(config))
+            source = to_code(config)
+            ast.parse(source)
+            assert not _undefined_names(source), (to_code.__name__, activation, optimizer, batch_size)
+
+
+def test_the_undefined_name_check_finds_a_typo():
+    source = wil.to_keras(_config(optimizer="adam"))
+    assert _undefined_names(source) == set()
+    assert _undefined_names(source.replace("return loss, float(", "return los, float(")) == {"los"}
+    assert _undefined_names(source.replace("m_hat = ops.divide(m,", "m_hat = ops.divide(mm,")) == {"mm"}
 
 
 def test_the_keras_scripts_use_only_keras_3_names():
@@ -275,11 +309,13 @@ def test_deterministic_initializers_match_wil_to_rounding():
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
-@pytest.mark.parametrize("dataset, batch_size", [("blobs", None), ("circles", 40), ("friedman1", 50)])
-def test_the_pytorch_training_loop_runs(optimizer, dataset, batch_size):
-    """main() of every optimizer, full batch and mini-batches, classification and regression (in-process)."""
+@pytest.mark.parametrize("dataset, batch_size, dtype", [("blobs", None, "float64"), ("circles", 40, "float32"),
+                                                  ("friedman1", 50, "float64")])
+def test_the_pytorch_training_loop_runs(optimizer, dataset, batch_size, dtype):
+    """main() of every optimizer, full batch and mini-batches, classification and regression, float64 and
+    float32 (in-process)."""
     pytest.importorskip("torch")
-    config = _config(dataset=dataset, optimizer=optimizer, batch_size=batch_size, epochs=10,
+    config = _config(dataset=dataset, optimizer=optimizer, batch_size=batch_size, epochs=10, dtype=dtype,
                      learning_rate=0.01 if optimizer == "adam" else 0.05)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
