@@ -12,7 +12,8 @@ CHARTS = sorted((ROOT / "wil" / "charts").glob("*.py"))  # a package: its module
 ALLOWED = {
     "activations": set(), "initializers": set(), "datasets": set(), "threads": set(),
     "config": {"activations", "datasets", "initializers"},
-    "codegen": {"activations", "config", "datasets", "initializers"},
+    "codegen": {"activations", "codegen_templates", "config", "datasets", "initializers"},
+    "codegen_templates": set(),
     "network": {"activations"}, "optimizers": set(),
     "diagnostics": {"network"},
     "results": {"config", "datasets", "diagnostics"},
