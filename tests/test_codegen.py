@@ -157,10 +157,12 @@ def test_the_keras_script_writes_out_what_keras_lacks_or_differs_in():
 
 
 def test_the_pytorch_script_uses_torch_init_where_it_matches_exactly():
-    expected = {"glorot_uniform": "nn.init.xavier_uniform_(w)", "he_uniform": "kaiming_uniform_(w, nonlinearity='relu')",
+    expected = {"glorot_uniform": "nn.init.xavier_uniform_(w)",
+                "he_uniform": "kaiming_uniform_(w, nonlinearity='relu')",
                 "lecun_uniform": "kaiming_uniform_(w, nonlinearity='linear')", "orthogonal": "nn.init.orthogonal_(",
                 "zeros": "nn.init.zeros_(w)", "torch_default": "linear.reset_parameters()",
-                "he_normal": "keras_truncated_normal_(w, std)", "random_normal": "nn.init.normal_(w, mean=0.0, std=0.05)",
+                "he_normal": "keras_truncated_normal_(w, std)",
+                "random_normal": "nn.init.normal_(w, mean=0.0, std=0.05)",
                 "truncated_normal": "nn.init.trunc_normal_(w, mean=0.0, std=std, a=-2 * std, b=2 * std)"}
     for entry, text in expected.items():
         assert text in wil.to_pytorch(_config(), entry), entry
@@ -194,7 +196,8 @@ def test_importing_wil_imports_no_framework():
 @pytest.mark.parametrize("dataset", sorted(wil.DATASETS))
 def test_the_data_code_makes_exactly_wils_split(dataset):
     config = _config(dataset=dataset, n_samples=300, noise=0.3, seed=7)
-    source = "\n".join(["import numpy as np", codegen._data_imports(config), "SEED = 7", codegen._data_code(config)])
+    source = "\n".join(["import numpy as np", codegen._data_imports(config), "SEED = 7",
+                        codegen._data_code(config)])
     X_train, X_test, y_train, y_test = _namespace(source)["load_data"]()
     data = wil.load_dataset(dataset, 300, 0.3, 7)
     for ours, theirs in [(X_train, data.X_train), (X_test, data.X_test), (y_train, data.y_train),

@@ -129,7 +129,9 @@ _NEEDS = {"pytorch": "numpy, scikit-learn and torch", "keras": "numpy, scikit-le
 
 def _header(flavour: str, config: Config, label: str) -> str:
     """The script's docstring: what it reproduces and how far."""
-    layers = f"{config.depth} hidden layer{'s' if config.depth != 1 else ''} of {config.width} {config.activation} units"
+    plural = "s" if config.depth != 1 else ""
+    layers = f"{config.depth} hidden layer{plural} of {config.width} {config.activation} units"
+    optimizer = _OPTIMIZER_TEXT[config.optimizer]
     batches = "full batch" if _batch_size(config) == "None" else f"mini-batches of {config.batch_size}"
     if flavour == "wil":
         how = ("wil.train runs it, so it prints what the app shows. The scikit-learn code is what\n"
@@ -141,7 +143,7 @@ def _header(flavour: str, config: Config, label: str) -> str:
                "statistics match wil's within sampling error, not digit for digit.")
     return (f'"""Reproduce in {_FRAMEWORK[flavour]}: {label} weights, {layers}, on {config.dataset}.\n\n'
             f"Made by wil, the weight-initialization lab, for\n    {_config_call(config, 4)}\n"
-            f"{_OPTIMIZER_TEXT[config.optimizer][0].upper()}{_OPTIMIZER_TEXT[config.optimizer][1:]}, {batches}, {config.epochs} epochs.\n\n{how}\n"
+            f"{optimizer[0].upper()}{optimizer[1:]}, {batches}, {config.epochs} epochs.\n\n{how}\n"
             f'Needs {_NEEDS[flavour]}. Run: python this_file.py\n"""')
 
 
@@ -295,7 +297,8 @@ def _torch_init(name: str, params: dict, activation: str) -> tuple[list[str], se
             if s != 1.0:
                 lines.append(f"w.mul_({_num(s)})  # scale")
         else:
-            variance = f"{_num(factor)} / fan_in" if mode == "fan_in" else f"{_num(2 * factor)} / (fan_in + fan_out)"
+            variance = (f"{_num(factor)} / fan_in" if mode == "fan_in"
+                        else f"{_num(2 * factor)} / (fan_in + fan_out)")
             lines = [f"std = {_times(s, f'math.sqrt({variance})')}  # the exact target std",
                      "keras_truncated_normal_(w, std)  # torch's own kaiming/xavier_normal_ do not truncate"]
             helpers.add("truncated")
@@ -304,7 +307,8 @@ def _torch_init(name: str, params: dict, activation: str) -> tuple[list[str], se
     elif name == "constant":
         lines = [f"nn.init.constant_(w, {_times(s, _num(params['value']))})"]
     elif name == "random_normal":
-        lines = [f"nn.init.normal_(w, mean={_times(s, _num(params['mean']))}, std={_times(s, _num(params['std']))})"]
+        mean, std = _times(s, _num(params["mean"])), _times(s, _num(params["std"]))
+        lines = [f"nn.init.normal_(w, mean={mean}, std={std})"]
     elif name == "random_uniform":
         limit = _times(s, _num(params["limit"]))
         lines = [f"nn.init.uniform_(w, -{limit}, {limit})"]
@@ -393,6 +397,8 @@ _KERAS_ACTIVATIONS = {
     "linear": '"linear"', "sigmoid": '"sigmoid"', "tanh": '"tanh"', "relu": '"relu"', "elu": '"elu"',
     "selu": '"selu"', "softsign": '"softsign"', "swish": '"silu"', "leaky_relu": "leaky_relu", "gelu": "gelu_tanh",
 }
+
+
 # ---------------------------------------------------------------- PyTorch
 
 _TORCH_OPTIMIZERS = {
@@ -407,13 +413,14 @@ _TORCH_OPTIMIZERS = {
 def _pytorch(config: Config, name: str, params: dict, values: dict) -> str:
     """The PyTorch script."""
     body, helpers = _torch_init(name, params, config.activation)
-    helper_code = "".join("\n\n\n" + templates.TORCH_HELPERS[h].substitute(correction=repr(TRUNCATED_STD_CORRECTION))
+    correction = repr(TRUNCATED_STD_CORRECTION)
+    helper_code = "".join("\n\n\n" + templates.TORCH_HELPERS[h].substitute(correction=correction)
                           for h in sorted(helpers))
     lsuv, lsuv_call = "", ""
     if name == "lsuv":
         lsuv = templates.TORCH_LSUV.substitute(tol=_num(params["tol"]), max_iter=int(params["max_iter"]),
-                                      scale=_num(params["scale"]))
-        lsuv_call = f"\n    lsuv_(model, X_train[:{LSUV_BATCH}])  # the first {LSUV_BATCH} training examples, as wil"
+                                               scale=_num(params["scale"]))
+        lsuv_call = f"\n    lsuv_(model, X_train[:{LSUV_BATCH}])  # on the first {LSUV_BATCH} examples, as wil"
     optimizer, note = _TORCH_OPTIMIZERS[config.optimizer]
     if values["classification"]:
         loss = "nn.CrossEntropyLoss()  # softmax cross-entropy on the logits, averaged over examples"
@@ -442,14 +449,15 @@ _KERAS_OPTIMIZERS = {
     "adam": ("WilAdam(LEARNING_RATE)", "    # written out above: Keras' own Adam places epsilon differently"),
 }
 
+
 def _keras(config: Config, name: str, params: dict, values: dict) -> str:
     """The Keras script."""
     kernel, bias = _keras_init(name, params, config.activation)
     lsuv, lsuv_call = "", ""
     if name == "lsuv":
         lsuv = templates.KERAS_LSUV.substitute(tol=_num(params["tol"]), max_iter=int(params["max_iter"]),
-                                      scale=_num(params["scale"]))
-        lsuv_call = f"\n    lsuv(model, X_train[:{LSUV_BATCH}])  # the first {LSUV_BATCH} training examples, as wil"
+                                               scale=_num(params["scale"]))
+        lsuv_call = f"\n    lsuv(model, X_train[:{LSUV_BATCH}])  # on the first {LSUV_BATCH} examples, as wil"
     activation = get_activation(config.activation).name
     activation_code = templates.KERAS_ACTIVATION_CODE.get(activation, "")
     optimizer, note = _KERAS_OPTIMIZERS[config.optimizer]
@@ -461,15 +469,15 @@ def _keras(config: Config, name: str, params: dict, values: dict) -> str:
     else:
         loss = "keras.losses.MeanSquaredError()"
         accuracy = 'float("nan")'
-        targets = ('    y_train, y_test = y_train[:, None].astype("' + config.dtype + '"), y_test[:, None].astype("'
-                   + config.dtype + '")\n    n_outputs = 1')
+        targets = (f'    y_train, y_test = y_train[:, None].astype("{config.dtype}"), '
+                   f'y_test[:, None].astype("{config.dtype}")\n    n_outputs = 1')
     return templates.KERAS.substitute(
         values, docstring=_docstring(name, params, config.activation), kernel_body=_indent("\n".join(kernel), 4),
         bias_body=_indent("\n".join(bias), 4), lsuv=lsuv, lsuv_call=lsuv_call,
         activation_code="\n\n\n" + activation_code if activation_code else "",
         activation_keras=_KERAS_ACTIVATIONS[activation], loss=loss, accuracy=accuracy, targets=targets,
-        adam=templates.KERAS_ADAM + "\n" if config.optimizer == "adam" else "", optimizer=optimizer, optimizer_note=note,
-        optimizer_text=_OPTIMIZER_TEXT[config.optimizer])
+        adam=templates.KERAS_ADAM + "\n" if config.optimizer == "adam" else "", optimizer=optimizer,
+        optimizer_note=note, optimizer_text=_OPTIMIZER_TEXT[config.optimizer])
 
 
 # ---------------------------------------------------------------- wil
@@ -481,5 +489,5 @@ def _wil(config: Config, name: str, params: dict, values: dict) -> str:
     formula = textwrap.fill(f"the initializer: {_formula(name, params, config.activation)}", 100,
                             initial_indent="    # ", subsequent_indent="    # ")
     return templates.WIL.substitute(values, formula=formula, name=name,
-                           config_call=_config_call(config, indent=len("CONFIG = ")))
+                                    config_call=_config_call(config, indent=len("CONFIG = ")))
 
