@@ -69,6 +69,12 @@ def _run_script(source: str, tmp_path: pathlib.Path, name: str) -> str:
     return done.stdout
 
 
+def _import_torch():
+    """torch, or a skip that says how to get it."""
+    return pytest.importorskip("torch", reason="torch is not installed: pip install torch==2.13.0 "
+                                               "(pinned in requirements-dev.txt, a CPU build)")
+
+
 def _namespace(source: str) -> dict:
     """The script's functions and constants, without running its main()."""
     namespace = {"__name__": "generated"}
@@ -234,7 +240,7 @@ Z_BOUND = 5.0  # standard errors allowed: ~100 layer comparisons in all, each fa
 
 def _torch_epoch0_stds(source: str, seeds) -> np.ndarray:
     """act_std of every layer at initialization for networks ``seeds`` built by the script, (S, L)."""
-    torch = pytest.importorskip("torch")
+    torch = _import_torch()
     namespace = _namespace(source)
     X_train, _, y_train, _ = namespace["load_data"]()
     X = torch.from_numpy(X_train).to(namespace["DTYPE"])
@@ -317,7 +323,7 @@ def test_deterministic_initializers_match_wil_to_rounding():
 def test_the_pytorch_training_loop_runs(optimizer, dataset, batch_size, dtype):
     """main() of every optimizer, full batch and mini-batches, classification and regression, float64 and
     float32 (in-process)."""
-    pytest.importorskip("torch")
+    _import_torch()
     config = _config(dataset=dataset, optimizer=optimizer, batch_size=batch_size, epochs=10, dtype=dtype,
                      learning_rate=0.01 if optimizer == "adam" else 0.05)
     out = io.StringIO()
@@ -334,7 +340,7 @@ def test_the_pytorch_training_loop_runs(optimizer, dataset, batch_size, dtype):
 
 def test_the_pytorch_script_runs_alone(tmp_path):
     """As a file, in a fresh interpreter; it learns the moons as wil does, to within a few examples."""
-    pytest.importorskip("torch")
+    _import_torch()
     config = _config(n_samples=400, depth=3, width=32, epochs=60, optimizer="momentum", batch_size=50)
     out = _run_script(wil.to_pytorch(config), tmp_path, "take_home_torch")
     assert len(_layer_stds(out)) == config.depth + 1
