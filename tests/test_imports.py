@@ -14,6 +14,8 @@ ALLOWED = {
     "activations": set(), "lsuv": set(), "initializers": {"checks", "activations", "lsuv", "memory"}, "datasets": {"checks", "memory"},
     "threads": set(), "optimizers": set(), "divergence": set(),
     "config": {"activations", "checks", "datasets", "initializers", "optimizers", "memory", "threads"},
+    "codegen": {"activations", "codegen_templates", "config", "datasets", "initializers"},
+    "codegen_templates": set(),
     "network": {"activations"},
     "diagnostics": {"network"},
     "initialization": {"activations", "initializers", "network"},

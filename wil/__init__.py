@@ -14,6 +14,7 @@ server policy here; the app (``streamlit run app.py``) applies its own and draws
 
 from .activations import ACTIVATIONS, Activation
 from .checks import ArgumentTypeError
+from .codegen import to_keras, to_pytorch, to_wil
 from .config import RANGES, Config
 from .datasets import DATASETS, Dataset, load_dataset
 from .divergence import LOSS_BOUND
@@ -28,6 +29,7 @@ from .training import compare, train
 __all__ = [
     "ACTIVATIONS", "Activation", "ArgumentTypeError", "Config", "DATASETS", "Dataset", "INITIALIZERS",
     "Initializer", "LOSS_BOUND", "OPTIMIZERS", "Optimizer", "RANGES", "Result", "StopTraining", "compare",
-    "initialize", "load", "load_dataset", "make_label", "parse_entry", "theory_frame", "train",
+    "initialize", "load", "load_dataset", "make_label", "parse_entry", "theory_frame", "to_keras", "to_pytorch",
+    "to_wil", "train",
 ]
 __version__ = "0.2.0"
