@@ -230,9 +230,9 @@ def checked_labels(name: str, entries: object, allow_empty: bool = False) -> tup
     if not entries and not allow_empty:
         raise ValueError(f"Invalid {name}: expected at least one initializer, got an empty list")
     labels = tuple(canonical_label(name, entry) for entry in entries)
-    repeated = sorted({label for label in labels if labels.count(label) > 1})
-    if repeated:
-        raise ValueError(f"Invalid {name}: {shown(repeated[0])} is listed twice")
+    if len(set(labels)) < len(labels):
+        repeated = next(label for label in labels if labels.count(label) > 1)
+        raise ValueError(f"Invalid {name}: {shown(repeated)} is listed twice")
     return labels
 
 

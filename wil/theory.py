@@ -75,8 +75,12 @@ def theory_frame(config: Config, initializers=None) -> pd.DataFrame:
     from .config import checked_labels
     from .training import _check_config
 
+    from .memory import check_fits
+
     _check_config(config)
     labels = list(config.labels if initializers is None else checked_labels("initializers", initializers))
+    check_fits(f"A theory frame of {len(labels)} initializers x {config.depth + 1:,} layers",
+               300.0 * len(labels) * (config.depth + 1), "reduce depth")
     spec = DATASETS[config.dataset]
     sizes = [spec.n_features] + [config.width] * config.depth + [spec.n_outputs]
     rows = []

@@ -8,6 +8,7 @@ large) lives with the server (``wil_app/policy.py``).
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -93,9 +94,9 @@ def _checked_seeds(seeds: object) -> list[int]:
     seeds = [check_int("seed", seed, 0, MAX_SEED) for seed in seeds]
     if not seeds:
         raise ValueError("Invalid seeds: expected at least one seed, got an empty list")
-    repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
-    if repeated:
-        raise ValueError(f"Invalid seeds: {repeated[0]} is listed twice")
+    if len(set(seeds)) < len(seeds):
+        repeated = min(seed for seed, count in Counter(seeds).items() if count > 1)
+        raise ValueError(f"Invalid seeds: {repeated} is listed twice")
     return seeds
 
 

@@ -182,8 +182,9 @@ def verdicts(result, by: str = "network") -> pd.DataFrame:
         in ``PRECEDENCE``), ``n_agree`` of ``n_seeds``, ``counts`` ("learned 4, exploding 1"), median,
         lowest and highest final test accuracy, and a sentence over the seeds.
     """
-    if by not in ("network", "initializer"):
-        raise ValueError(f"Invalid by {by!r}; choose from ['initializer', 'network']")
+    from .checks import check_choice
+
+    check_choice("by", by, ("network", "initializer"))
     frame = network_verdicts(result)
     return frame if by == "network" else summarize(frame)
 
