@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import wil  # noqa: E402
-import wil.config  # noqa: E402
+from wil_app.policy import DEMO, POLICY  # noqa: E402
 import wil.threads  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 from wil.threads import Plan  # noqa: E402
@@ -67,8 +67,7 @@ class Scenario:
     compare_default: bool = False  # True: wil.compare(config) with the config's own list and seeds
 
     def make_config(self, **changes) -> wil.Config:
-        with lifted_limits(self.beyond_limits()):
-            return wil.Config(**{**self.config, **changes})
+        return wil.Config(**{**self.config, **changes})
 
     @property
     def seeds(self) -> list[int]:
@@ -79,23 +78,20 @@ class Scenario:
         return len(self.initializers) * self.n_seeds
 
     def beyond_limits(self) -> str:
-        """Why this run exceeds the app's run-size budgets (``BUDGETS``), or ''."""
-        try:
-            wil.Config(**self.config).check_networks(self.n_networks)
-        except ValueError as error:
-            return str(error).split(".")[0]
-        return ""
+        """Why this run exceeds the app's server policy (``wil_app.policy.POLICY``), or '': the library
+        itself trains it either way."""
+        problem = POLICY.problem(wil.Config(**self.config), self.n_networks)
+        return (problem or "").split(".")[0]
 
     def run(self, dtype: str = "float64", diagnostics: bool = True, **changes) -> "wil.Result":
         config = self.make_config(dtype=dtype, **changes)
-        with lifted_limits(self.beyond_limits()):
-            if self.compare_default:
-                return wil.compare(config, diagnostics=diagnostics)
-            return wil.compare(config, list(self.initializers), self.seeds, diagnostics=diagnostics)
+        if self.compare_default:
+            return wil.compare(config, diagnostics=diagnostics)
+        return wil.compare(config, list(self.initializers), self.seeds, diagnostics=diagnostics)
 
 
 def scenarios() -> dict[str, Scenario]:
-    demo = wil.Config.demo()
+    demo = dataclasses.replace(DEMO, dtype="float64")
     demo_fields = {f.name: getattr(demo, f.name) for f in dataclasses.fields(demo)}
     found = [
         Scenario("S1", "K=8, depth 5, width 64, 1000 train samples, full batch, ReLU",
@@ -110,27 +106,16 @@ def scenarios() -> dict[str, Scenario]:
         Scenario("S4", "K=1, depth 50, width 256, 500 samples (375 train), full batch, ReLU",
                  dict(n_samples=500, depth=50, width=256, epochs=20, activation="relu", learning_rate=0.01),
                  ("he_normal",), 1),
-        Scenario("demo", "the app's default comparison, wil.Config.demo() (K=5)", demo_fields,
+        Scenario("demo", "the app's default comparison, wil_app.policy.DEMO (K=5)", demo_fields,
                  demo.labels, demo.n_seeds, compare_default=True),
     ]
     return {s.name: s for s in found}
 
 
-BUDGETS = ("MAX_WORK", "MAX_ACTIVATIONS", "MAX_PARAMETERS", "MAX_ROWS", "MAX_STEPS")  # wil.config's
-
-
-@contextlib.contextmanager
-def lifted_limits(lift: bool | str = True):
-    """Lift the app's run-size limits (a benchmark may exceed them on purpose); restore them after."""
-    saved = {name: getattr(wil.config, name) for name in BUDGETS}
-    if lift:
-        for name in BUDGETS:
-            setattr(wil.config, name, float("inf"))
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(wil.config, name, value)
+def lifted_limits(reason: str = ""):
+    """A no-op kept for the blocks below: the library has no run-size budgets any more (the server's
+    policy is ``wil_app.policy``), so a scenario beyond the app's policy trains as it is."""
+    return contextlib.nullcontext()
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -388,7 +373,7 @@ class TorchRunner:
     def __init__(self, scenario: Scenario, import_torch_peer):
         import torch
         from wil.datasets import load_dataset
-        from wil.training import initialize_networks
+        from wil.initialization import initialize_networks
 
         self.torch, self.peer, self.scenario = torch, import_torch_peer, scenario
         config = scenario.make_config(dtype="float64")
@@ -483,7 +468,7 @@ def child_memory(spec: str) -> None:
         import torch
         import torch_peer
         from wil.datasets import load_dataset
-        from wil.training import initialize_networks
+        from wil.initialization import initialize_networks
         config = scenario.make_config(dtype="float64")
         with lifted_limits(scenario.beyond_limits()):
             data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import wil  # noqa: E402
-from wil.config import LIMITS  # noqa: E402
+from wil_app.policy import CAPS as LIMITS, POLICY  # noqa: E402  (the server's policy: the library has none)
 
 # The twelve initializers that cost the most to draw (orthogonal: a QR per layer; LSUV: extra passes).
 TWELVE = ("lsuv(max_iter=100, tol=0.001)", "orthogonal", "he_normal", "glorot_normal", "lecun_normal",
@@ -38,10 +38,12 @@ TWELVE = ("lsuv(max_iter=100, tol=0.001)", "orthogonal", "he_normal", "glorot_no
 
 
 def _accepted(config: wil.Config, **changes) -> wil.Config | None:
+    """``config`` with ``changes`` if the server's policy accepts it, else None."""
     try:
-        return dataclasses.replace(config, **changes)
+        changed = dataclasses.replace(config, **changes)
     except ValueError:
         return None
+    return changed if POLICY.problem(changed) is None else None
 
 
 def grow(config: wil.Config, name: str) -> wil.Config:
@@ -190,9 +192,8 @@ def main() -> None:
         return
     chosen = {name: c for name, c in cases().items() if not args.only or name in args.only}
     print(f"limits: {', '.join(f'{k} {v[0]:g}..{v[1]:g}' for k, v in LIMITS.items())}")
-    print("budgets: " + ", ".join(f"{name} {getattr(wil.config, name):.3g}" for name in
-                                   ("MAX_WORK", "MAX_ACTIVATIONS", "MAX_PARAMETERS", "MAX_ROWS", "MAX_STEPS")
-                                   if hasattr(wil.config, name)))
+    print("budgets: " + ", ".join(f"{name} {getattr(POLICY, name):.3g}" for name in
+                                   ("max_work", "max_activations", "max_parameters", "max_rows", "max_steps")))
     print(f"python {sys.version.split()[0]}, numpy {wil.network.np.__version__}, {os.cpu_count()} cores\n")
     header = f"{'case':<20} {'wall s':>7} {'train s':>8} {'peak RSS MB':>11} {'rows':>9} {'pickle MB':>9}  config"
     print(header)
