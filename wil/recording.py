@@ -99,14 +99,13 @@ def record_histograms(sink: Sink, net: Network, index: np.ndarray, workspace: Wo
         return [[(first, W.transpose(1, 0, 2, 3).reshape(W.shape[1], K, -1), None)
                  for first, W in weight_runs(block, net.sizes)]]
 
-    def hidden_and_output(hidden):  # the hidden layers as one group, the linear output as another
-        return [[(0, hidden.reshape(depth, K, -1), net.activation.bounds if hidden is state.hidden[1] else None)],
-                [(depth, state.output.reshape(1, K, -1), None)]]
+    def hidden_and_output(hidden, bounds=None):  # the hidden layers as one group, the linear output as another
+        return [[(0, hidden.reshape(depth, K, -1), bounds)], [(depth, state.output.reshape(1, K, -1), None)]]
 
     # each quantity's values are made when it is binned, so that only one quantity's copies exist at once
     sources = {"weight": lambda: runs(net.stack.weight_block)}
     if state is not None:
-        sources["activation"] = lambda: hidden_and_output(state.hidden[1])  # (depth, K, n, width)
+        sources["activation"] = lambda: hidden_and_output(state.hidden[1], net.activation.bounds)  # (depth, K, n, width)
         sources["preactivation"] = lambda: hidden_and_output(state.hidden[0])
     if grads is not None:
         sources["gradient"] = lambda: runs(grads.weight_block)
