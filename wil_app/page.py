@@ -18,6 +18,7 @@ from wil_app.policy import POLICY
 from wil_app.run import divergence_note, summary, train_with_progress
 from wil_app.sidebar import init_from_url, plain_text, sidebar_config, sync_url
 from wil_app.tabs import result_tabs
+from wil_app.upload import data_notes, sync_url_with_data  # issue 13 hook: uploaded data stays out of the URL
 
 st.set_page_config(page_title="wil · the weight-initialization lab", page_icon="⚖️", layout="wide",
                    initial_sidebar_state="expanded")
@@ -43,7 +44,8 @@ def main() -> None:
         for error in errors:
             st.error(error)
         st.stop()
-    sync_url(config)
+    sync_url_with_data(config, sync_url)  # issue 13 hook: was sync_url(config)
+    data_notes(config)  # issue 13 hook
     networks = len(config.labels) * config.n_seeds
     st.sidebar.caption(f"{networks} network{'s' if networks > 1 else ''} to train, "
                        f"{POLICY.work(config) / POLICY.max_work:.0%} of the work one run may take.")
