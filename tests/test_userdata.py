@@ -182,3 +182,67 @@ def test_unknown_names_list_only_the_built_in_datasets():
     del wil.DATASETS[name]
     with pytest.raises(ValueError, match=r"no user dataset of that name"):
         wil.load_dataset(name)
+
+
+# ---------------------------------------------------------------- code to take home reads the same CSV
+
+def _write_csv(tmp_path, data: pd.DataFrame):
+    data.to_csv(tmp_path / "your_data.csv", index=False)
+
+
+def _run(source: str, tmp_path, name: str) -> str:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_the_wil_script_registers_the_csv_again_and_prints_what_wil_train_reports(tmp_path, task):
+    import re
+
+    data = frame(n=60, classes=("b", "a", "c"), seed=4)
+    data.columns = ["width (cm)", 'say "hi"', "kind"]
+    if task == "regression":
+        data["kind"] = data["width (cm)"] * 2.0 + np.linspace(0, 1, 60)
+    _write_csv(tmp_path, data)
+    name = from_frame(pd.read_csv(tmp_path / "your_data.csv", skipinitialspace=True), "kind", task=task)
+    config = wil.Config(dataset=name, depth=2, width=8, epochs=3, initializer="glorot_uniform")
+    out = _run(wil.to_wil(config), tmp_path, "take_home_wil")  # it asserts its data equals wil.load_dataset's
+    epoch0 = wil.train(config).layers.query("epoch == 0")["act_std"].to_numpy()
+    printed = [float(v) for v in re.findall(r"^  layer \d+: (\S+)$", out, flags=re.M)]
+    np.testing.assert_allclose(printed, epoch0, rtol=1e-5)  # printed to 6 significant digits
+
+
+def test_the_pytorch_and_keras_scripts_read_the_same_csv(tmp_path):
+    import ast
+
+    data = frame(n=60, seed=5)
+    _write_csv(tmp_path, data)
+    name = from_frame(pd.read_csv(tmp_path / "your_data.csv"), "kind")
+    config = wil.Config(dataset=name, depth=2, width=8, epochs=3)
+    source = wil.to_pytorch(config)
+    ast.parse(wil.to_keras(config))
+    namespace = {"__name__": "generated"}
+    import os
+    cwd = os.getcwd()
+    os.chdir(tmp_path)  # the script reads your_data.csv beside it
+    try:
+        exec(compile(source, "<generated>", "exec"), namespace)
+        X_train, X_test, y_train, y_test = namespace["load_data"]()
+    finally:
+        os.chdir(cwd)
+    loaded = wil.load_dataset(name)
+    np.testing.assert_array_equal(X_train, loaded.X_train)  # the same calls on the same values: bit for bit
+    np.testing.assert_array_equal(y_test, loaded.y_test)
+    pytest.importorskip("torch", reason="torch is not installed: pip install torch==2.13.0")
+    out = _run(source, tmp_path, "take_home_torch")
+    assert "final test accuracy" in out
