@@ -26,7 +26,7 @@ FAMILY_NOTES = {"relu": "ReLU family: a unit that never fires is dead.",
                 "smooth": "Smooth: no dead or saturated units to count."}
 TAB_KEY = "tab"
 URL_KEYS_NOT_CONFIG = (TAB_KEY, "embed", "embed_options",  # the open tab, and Streamlit's own
-                       "data")  # issue 13 hook: the flag of uploaded data (wil_app/upload.py)
+                       "data", "quiz", "tour")  # issue 13 hook: uploaded data's flag, the workshop modes
 
 
 # ---------------------------------------------------------------- option lists (display only)
