@@ -11,7 +11,6 @@ import zipfile
 import streamlit as st
 
 import wil
-from wil.datasets import USER_PREFIX
 
 from .upload import NO_DATA_IN_LINK, public_query_params  # issue 13 hook: uploaded data is not in the link
 
@@ -23,7 +22,7 @@ def export_tab(result: wil.Result) -> None:
     st.markdown("**Share this view.** The address bar already holds the whole configuration; copy it. "
                 "The query string is:")
     st.code("?" + urllib.parse.urlencode(public_query_params(config)), language=None, wrap_lines=True)
-    if config.dataset.startswith(USER_PREFIX):  # issue 13 hook
+    if config.dataset.startswith(wil.USER_PREFIX):  # issue 13 hook
         st.caption(NO_DATA_IN_LINK)
     st.markdown("**Download.**")
     config_json = json.dumps(dataclasses.asdict(config), indent=2)

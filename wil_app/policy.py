@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 import wil
-from wil.datasets import USER_PREFIX
 
 # field -> (low, high, why): the ranges the server offers, inside the library's valid ones.
 CAPS: dict[str, tuple[float, float, str]] = {
@@ -240,7 +239,7 @@ class ServerPolicy:
         outside a budget falls back to ``base``, with the reason. Never a silent clamp."""
         base = base if isinstance(base, wil.Config) else self.demo
         dataset = params.get("dataset") if isinstance(params, Mapping) else None
-        if isinstance(dataset, str) and dataset.strip().startswith(USER_PREFIX):
+        if isinstance(dataset, str) and dataset.strip().startswith(wil.USER_PREFIX):
             # uploaded data lives in its visitor's session only: a link never opens it, not even its hash
             params = {key: value for key, value in params.items() if key != "dataset"}
             config, problems = wil.Config.parse_query_params(params, base)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import streamlit as st
 
 import wil
-from wil.datasets import USER_PREFIX
-from wil.verdicts import short_name
 
 # flavour -> (tab label, code writer, file name, what it needs)
 FLAVOURS = {
@@ -31,10 +29,11 @@ def takehome_tab(result: wil.Result) -> None:
                 "from the same distribution, so its statistics match wil's within sampling error.")
     labels = list(config.labels)
     if st.session_state.get("takehome_initializer") not in labels:
-        st.session_state["takehome_initializer"] = labels[-1] if config.initializer not in labels else config.initializer
+        initial = config.initializer if config.initializer in labels else labels[-1]
+        st.session_state["takehome_initializer"] = initial
     initializer = st.selectbox("Initializer", options=labels, key="takehome_initializer",
-                               format_func=lambda label: f"{short_name(label)} ({label})")
-    if config.dataset.startswith(USER_PREFIX):
+                               format_func=lambda label: f"{wil.short_name(label)} ({label})")
+    if config.dataset.startswith(wil.USER_PREFIX):
         st.info("Your data is not in the code: save your CSV file as `your_data.csv` beside the script. The "
                 "code reads it, with the same target and feature columns.", icon=":material/description:")
     tabs = st.tabs([label for label, *_ in FLAVOURS.values()])

@@ -23,7 +23,6 @@ import pandas as pd
 import streamlit as st
 
 import wil
-from wil.datasets import USER_PREFIX, detect_task
 
 from .policy import POLICY
 
@@ -93,13 +92,13 @@ def safe_label(file_name: str) -> str:
 
 def register(frame: pd.DataFrame, target: str, task: str | None, label: str) -> tuple[str | None, str | None]:
     """Register ``frame`` with the library within the server's limits: (name, None) or (None, reason)."""
-    if task == "classification" or (task is None and detect_task(frame[target].dropna()) == "classification"):
+    if task == "classification" or (task is None and wil.detect_task(frame[target].dropna()) == "classification"):
         n_classes = frame[target].nunique()
         if n_classes > POLICY.max_upload_classes:
             return None, (f"The target has {n_classes:,} classes; this server shows at most "
                           f"{POLICY.max_upload_classes}. Pick another target, or regression if it is a number.")
     try:
-        name = wil.datasets.from_frame(frame, target, task=task, label=label)
+        name = wil.from_frame(frame, target, task=task, label=label)
     except ValueError as error:
         return None, str(error).removeprefix("Invalid frame: ")
     _remember(name)
@@ -110,8 +109,8 @@ def _remember(name: str) -> None:
     """Keep ``name``'s spec in this session, and the process's registry of uploads within its bound."""
     mine = st.session_state.setdefault(STATE, {})
     mine[name] = wil.DATASETS[name]
-    others = [key for key in wil.DATASETS if key.startswith(USER_PREFIX) and key not in mine]
-    excess = len([key for key in wil.DATASETS if key.startswith(USER_PREFIX)]) - POLICY.max_user_datasets
+    others = [key for key in wil.DATASETS if key.startswith(wil.USER_PREFIX) and key not in mine]
+    excess = len([key for key in wil.DATASETS if key.startswith(wil.USER_PREFIX)]) - POLICY.max_user_datasets
     for key in others[:max(excess, 0)]:  # the oldest first: dicts keep insertion order
         wil.DATASETS.pop(key, None)
 
@@ -124,12 +123,12 @@ def dataset_options() -> list[str]:
     mine = st.session_state.get(STATE, {})
     for name, spec in mine.items():
         wil.DATASETS.setdefault(name, spec)
-    return [name for name in wil.DATASETS if not name.startswith(USER_PREFIX)] + list(mine)
+    return [name for name in wil.DATASETS if not name.startswith(wil.USER_PREFIX)] + list(mine)
 
 
 def upload_panel() -> None:
     """The sidebar's "Your own data" expander: the file, its target and task, and the button that uses it."""
-    chosen = str(st.session_state.get("dataset", "")).startswith(USER_PREFIX)
+    chosen = str(st.session_state.get("dataset", "")).startswith(wil.USER_PREFIX)
     with st.expander("Your own data (CSV)", expanded=chosen or st.session_state.get("upload_file") is not None):
         uploaded = st.file_uploader(
             "A CSV file with a header row", type=["csv"], key="upload_file", max_upload_size=POLICY.max_upload_mb,
@@ -148,7 +147,7 @@ def upload_panel() -> None:
         st.caption(f"{len(frame):,} rows, {len(columns)} columns.")
         st.dataframe(frame.head(5), hide_index=True, key="upload_preview", height=150)
         st.selectbox("Target column (what to predict)", options=columns, key="upload_target", on_change=_detect)
-        st.radio("Task", options=list(wil.datasets.TASKS), key="upload_task", horizontal=True,
+        st.radio("Task", options=list(wil.TASKS), key="upload_task", horizontal=True,
                  help="Detected from the target: text, or up to 20 whole numbers, are classes.")
         st.button("Train on this data", key="upload_use", on_click=_use, args=(uploaded.name,), type="primary",
                   width="stretch")
@@ -183,7 +182,7 @@ def _detect() -> None:
     target = st.session_state.get("upload_target")
     if frame is not None and target in frame.columns:
         column = frame[target].dropna()
-        st.session_state["upload_task"] = detect_task(column) if len(column) else "classification"
+        st.session_state["upload_task"] = wil.detect_task(column) if len(column) else "classification"
 
 
 def _use(file_name: str) -> None:
@@ -202,7 +201,7 @@ def _use(file_name: str) -> None:
 
 def public_config(config: wil.Config) -> wil.Config:
     """``config`` as a link may carry it: uploaded data replaced by the default dataset."""
-    if not config.dataset.startswith(USER_PREFIX):
+    if not config.dataset.startswith(wil.USER_PREFIX):
         return config
     try:
         return dataclasses.replace(config, dataset=POLICY.demo.dataset)
@@ -213,7 +212,7 @@ def public_config(config: wil.Config) -> wil.Config:
 def public_query_params(config: wil.Config) -> dict[str, str]:
     """The query string of ``config``'s link: ``public_config``'s, plus the flag if the data was uploaded."""
     params = public_config(config).to_query_params()
-    if config.dataset.startswith(USER_PREFIX):
+    if config.dataset.startswith(wil.USER_PREFIX):
         params[DATA_FLAG] = DATA_FLAG_VALUE
     return params
 
@@ -221,7 +220,7 @@ def public_query_params(config: wil.Config) -> dict[str, str]:
 def sync_url_with_data(config: wil.Config, sync_url) -> None:
     """``sync_url`` (the sidebar's) of ``public_config(config)``, and the flag set or cleared."""
     sync_url(public_config(config))
-    uploaded = config.dataset.startswith(USER_PREFIX)
+    uploaded = config.dataset.startswith(wil.USER_PREFIX)
     if uploaded and st.query_params.get(DATA_FLAG) != DATA_FLAG_VALUE:
         st.query_params[DATA_FLAG] = DATA_FLAG_VALUE
     elif not uploaded and DATA_FLAG in st.query_params:
@@ -232,7 +231,7 @@ def sync_url_with_data(config: wil.Config, sync_url) -> None:
 
 def data_notes(config: wil.Config) -> None:
     """Above the results: say that uploaded data is not in the link (theirs or the one this page opened)."""
-    if config.dataset.startswith(USER_PREFIX):
+    if config.dataset.startswith(wil.USER_PREFIX):
         st.info(NO_DATA_IN_LINK, icon=":material/lock:")
     elif st.session_state.get("_link_without_data") or (
             st.query_params.get(DATA_FLAG) == DATA_FLAG_VALUE and not st.session_state.get(STATE)):

@@ -24,10 +24,9 @@ from typing import NamedTuple
 import streamlit as st
 
 import wil
-from wil.verdicts import short_name
 
 from .lessons import LESSONS
-from .policy import POLICY
+from .policy import MARKDOWN_PUNCTUATION, POLICY
 from .sidebar import start_from
 
 MODE_KEY = "workshop_mode"
@@ -37,7 +36,6 @@ QUIZ_PARAM, TOUR_PARAM = "quiz", "tour"  # the URL's keys (1-based question or s
 PREDICTIONS = {"learned": "learns", "vanishing": "signal vanishes", "exploding": "explodes",
                "symmetric": "stays symmetric", "dead": "units die", "saturated": "saturates",
                "slow": "learns too slowly"}
-VERDICT_MARKS = {True: "✅", False: "❌", None: "·"}
 
 
 class Question(NamedTuple):
@@ -86,7 +84,8 @@ TOUR = [
     Step("He with ReLU", "ReLU zeroes half of its inputs, so He et al. double Xavier's variance: at 30 layers "
          "He's signal keeps its size while Glorot's halves in variance at every layer and fades away.",
          dataclasses.replace(_LESSON[1], compare=("glorot_uniform", "he_normal")), "activation_std",
-         dict(epoch=0), "He's activation spread stays level over 30 layers; Glorot's falls steadily."),
+         dict(epoch=0), "He's activation spread stays near the theory's dashed line over 30 layers (within the "
+         "wobble of 32-unit layers); Glorot's shrinks by √2 per layer, to about 1/20,000 by layer 30."),
 ]
 
 
@@ -183,7 +182,7 @@ def _question(config: wil.Config) -> None:
             st.caption("The sidebar changed this question's configuration: the answers will be about yours.")
         if not revealed:  # once revealed, the answers' table shows the predictions, kept by _reveal_now
             for label in config.labels:
-                st.radio(short_name(label), options=list(PREDICTIONS), format_func=PREDICTIONS.get, index=None,
+                st.radio(wil.short_name(label), options=list(PREDICTIONS), format_func=PREDICTIONS.get, index=None,
                          horizontal=True, key=_prediction_key(index, label))
         left, right, qr = st.columns([1, 1, 2])
         if not revealed:
@@ -193,8 +192,8 @@ def _question(config: wil.Config) -> None:
             left.button("Start again" if last else "Next question →", key="quiz_next", type="primary",
                         on_click=_go_question, args=(0 if last else index + 1,), width="stretch")
             right.button("Ask again", key="quiz_again", on_click=_go_question, args=(index,), width="stretch")
-        with qr:
-            qr_code()
+        with qr:  # a short link (a sparser code, easier to scan off a projector) when the question is unchanged
+            qr_code({QUIZ_PARAM: index + 1} if config == question.config else None)
     if not revealed:
         st.info("Commit to a guess for each network, then press Reveal: the networks train and the results "
                 "appear.", icon=":material/psychology_alt:")
@@ -215,18 +214,25 @@ def _reveal_now() -> None:
 def _reveal(result: wil.Result) -> None:
     index = st.session_state.get("quiz_question", 0)
     verdicts = result.verdicts(by="initializer")
-    rows, right, asked = [], 0, 0
+    rows, sentences, right = [], [], 0
     for record in verdicts.to_dict("records"):
         predicted = st.session_state.get("quiz_predictions", {}).get(_prediction_key(index, record["initializer"]))
         correct = None if predicted is None else predicted == str(record["verdict"])
         right += bool(correct)
-        asked += predicted is not None
-        rows.append({"": VERDICT_MARKS[correct], "Network": short_name(record["initializer"]),
+        rows.append({"Right": correct, "Network": wil.short_name(record["initializer"]),
                      "You predicted": PREDICTIONS.get(predicted, "(no guess)"),
-                     "It did": PREDICTIONS[str(record["verdict"])], "Why": record["sentence"]})
+                     "It did": PREDICTIONS[str(record["verdict"])]})
+        sentences.append(record["sentence"])
     st.markdown(f"#### Revealed: {right} of {len(rows)} predicted right")
-    st.dataframe(rows, hide_index=True, key="quiz_answers", column_config={
-        "": st.column_config.TextColumn(width="small"), "Why": st.column_config.TextColumn(width="large")})
+    left, right_column = st.columns([1, 1])
+    left.dataframe(rows, hide_index=True, key="quiz_answers", column_config={
+        "Right": st.column_config.CheckboxColumn(help="Empty: no guess")})
+    right_column.markdown("\n".join(f"- {_literal(sentence)}" for sentence in sentences))
+
+
+def _literal(text: str) -> str:
+    """``text`` shown literally in Markdown (its punctuation escaped), Unicode kept (× and ± in sentences)."""
+    return "".join("\\" + char if char in MARKDOWN_PUNCTUATION else char for char in str(text))
 
 
 def _step(config: wil.Config) -> None:
@@ -243,7 +249,7 @@ def _step(config: wil.Config) -> None:
         following.button("Next →", key="tour_next", on_click=_go_step, args=(index + 1,),
                          disabled=index + 1 == len(TOUR), type="primary", width="stretch")
         with qr:
-            qr_code()
+            qr_code({TOUR_PARAM: index + 1} if config == step.config else None)
 
 
 def _highlight(result: wil.Result) -> None:
@@ -262,12 +268,13 @@ def _highlight(result: wil.Result) -> None:
 
 # ---------------------------------------------------------------- the link as a QR code
 
-def current_link() -> str | None:
-    """The address of this view (the page's URL and its query string), or None outside a browser."""
+def current_link(short: dict | None = None) -> str | None:
+    """The address of this view, or None outside a browser: the page's URL and ``short`` as its query (a
+    question or step whose configuration is unchanged needs nothing else), else the whole query string."""
     base = st.context.url
     if not base:
         return None
-    return base + "?" + urllib.parse.urlencode(st.query_params.to_dict())
+    return base + "?" + urllib.parse.urlencode(short or st.query_params.to_dict())
 
 
 def qr_png(link: str) -> bytes:
@@ -279,9 +286,9 @@ def qr_png(link: str) -> bytes:
     return buffer.getvalue()
 
 
-def qr_code() -> None:
-    """The QR code of the current link, in a popover: phones open the same view."""
-    link = current_link()
+def qr_code(short: dict | None = None) -> None:
+    """The QR code of the current link (``current_link``), in a popover: phones open the same view."""
+    link = current_link(short)
     with st.popover("QR code: open this on your phone", width="stretch"):
         if link is None:
             st.caption("The QR code of this page's link appears in a browser.")
