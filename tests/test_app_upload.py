@@ -246,3 +246,23 @@ def test_data_that_cannot_train_says_why(rows, message):
     else:
         assert any(message in e for e in errors(at)), errors(at)
     assert_page_works(at)
+
+
+def test_the_policy_never_reads_an_uploaded_dataset_from_a_url():
+    name = wil.datasets.from_frame(two_features(), "side")
+    config, problems = POLICY.parse_url({"dataset": name, "depth": "3"})
+    assert config.dataset == POLICY.demo.dataset and config.depth == 3  # the rest of the link applies
+    assert problems == ["uploaded data cannot travel in a link; using the default dataset"]
+    assert name not in " ".join(problems)
+
+
+def test_public_config_and_query_params_replace_uploaded_data():
+    from wil_app.upload import public_config, public_query_params
+
+    name = wil.datasets.from_frame(two_features(n=2000), "side")
+    config = wil.Config(dataset=name, depth=3, batch_size=1024)  # more than moons' 300 training samples
+    public = public_config(config)
+    assert public.dataset == POLICY.demo.dataset and public.batch_size is None and public.depth == 3
+    params = public_query_params(config)
+    assert params["data"] == "uploaded" and params["dataset"] == POLICY.demo.dataset
+    assert public_query_params(SMALL) == SMALL.to_query_params()  # built-in data: the link as before
