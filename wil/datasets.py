@@ -170,7 +170,7 @@ def check_dataset(argument: str, name: object) -> str:
 
     if isinstance(name, str) and name in DATASETS:
         return name
-    builtin = sorted(key for key in DATASETS if not key.startswith(USER_PREFIX))
+    builtin = sorted(key for key in list(DATASETS) if not key.startswith(USER_PREFIX))  # list: one-step copy
     if not isinstance(name, str):
         raise ArgumentTypeError(f"Invalid {argument}: expected one of {builtin}, got {shown(name)}")
     if name.startswith(USER_PREFIX):

@@ -37,8 +37,8 @@ NO_DATA_IN_LINK = ("A link to this page carries the configuration, not your data
 
 # ---------------------------------------------------------------- reading a file
 
-def read_csv(name: str, content: bytes) -> tuple[pd.DataFrame | None, str | None]:
-    """The frame in ``content`` (a CSV file called ``name``), or None and the reason, in plain words.
+def read_csv(content: bytes) -> tuple[pd.DataFrame | None, str | None]:
+    """The frame in ``content`` (the bytes of a CSV file), or None and the reason, in plain words.
 
     The server's limits are checked on the raw bytes and text first, so a hostile file costs little:
     size, binary content, the number of columns in the header and of lines, then the parse itself.
@@ -109,8 +109,10 @@ def _remember(name: str) -> None:
     """Keep ``name``'s spec in this session, and the process's registry of uploads within its bound."""
     mine = st.session_state.setdefault(STATE, {})
     mine[name] = wil.DATASETS[name]
-    others = [key for key in wil.DATASETS if key.startswith(wil.USER_PREFIX) and key not in mine]
-    excess = len([key for key in wil.DATASETS if key.startswith(wil.USER_PREFIX)]) - POLICY.max_user_datasets
+    # list(): a copy in one step, as other sessions' threads may register or drop datasets meanwhile
+    uploads = [key for key in list(wil.DATASETS) if key.startswith(wil.USER_PREFIX)]
+    others = [key for key in uploads if key not in mine]
+    excess = len(uploads) - POLICY.max_user_datasets
     for key in others[:max(excess, 0)]:  # the oldest first: dicts keep insertion order
         wil.DATASETS.pop(key, None)
 
@@ -123,7 +125,7 @@ def dataset_options() -> list[str]:
     mine = st.session_state.get(STATE, {})
     for name, spec in mine.items():
         wil.DATASETS.setdefault(name, spec)
-    return [name for name in wil.DATASETS if not name.startswith(wil.USER_PREFIX)] + list(mine)
+    return [name for name in list(wil.DATASETS) if not name.startswith(wil.USER_PREFIX)] + list(mine)
 
 
 def upload_panel() -> None:
@@ -167,7 +169,7 @@ def _parsed(uploaded) -> pd.DataFrame | None:
             frame, error = None, (f"The file is {size / 1024 / 1024:.1f} MB; this server takes CSV files of at "
                                   f"most {POLICY.max_upload_mb} MB.")
         else:
-            frame, error = read_csv(uploaded.name, uploaded.getvalue())
+            frame, error = read_csv(uploaded.getvalue())
         st.session_state[PARSED] = cached = (uploaded.file_id, frame, error)
         st.session_state.pop("upload_error", None)
         st.session_state.pop("upload_target", None)
@@ -233,10 +235,7 @@ def data_notes(config: wil.Config) -> None:
     """Above the results: say that uploaded data is not in the link (theirs or the one this page opened)."""
     if config.dataset.startswith(wil.USER_PREFIX):
         st.info(NO_DATA_IN_LINK, icon=":material/lock:")
-    elif st.session_state.get("_link_without_data") or (
-            st.query_params.get(DATA_FLAG) == DATA_FLAG_VALUE and not st.session_state.get(STATE)):
-        st.session_state["_link_without_data"] = True
-        if config.dataset == POLICY.demo.dataset:
-            st.info("This link was copied from a page that showed uploaded data. Uploaded data cannot travel in "
-                    f"a link, so it opens on {wil.DATASETS[config.dataset].label} with the same network and "
-                    "training; upload the file here (sidebar, Your own data) to see it.", icon=":material/link_off:")
+    elif st.session_state.get("_link_without_data") and config.dataset == POLICY.demo.dataset:
+        st.info("This link was copied from a page that showed uploaded data. Uploaded data cannot travel in "
+                f"a link, so it opens on {wil.DATASETS[config.dataset].label} with the same network and "
+                "training; upload the file here (sidebar, Your own data) to see it.", icon=":material/link_off:")
