@@ -65,7 +65,7 @@ TOUR = [
          dataclasses.replace(_DEMO, compare=("zeros",)), "profile",
          dict(field="distinct_units", epoch=_DEMO.epochs, title="Distinct units per layer",
               y_title="Distinct units (count)"),
-         "One distinct unit in every layer, even after training: 32 units act like one."),
+         "One distinct unit in every hidden layer, even after training: 32 units act like one."),
     Step("Tiny random weights", "Weights drawn with std 0.01 shrink the signal at every layer (by about 25 times "
          "here), so after eight layers nothing is left of it and the gradients vanish the same way.",
          dataclasses.replace(_DEMO, compare=("random_normal(std=0.01)",)), "activation_std", dict(epoch=0),
@@ -75,12 +75,13 @@ TOUR = [
          dataclasses.replace(_DEMO, compare=("random_normal(std=1)",)), "activation_std", dict(epoch=0),
          "At initialization the activation spread grows by orders of magnitude with depth."),
     Step("Xavier with tanh", "Glorot and Bengio's Xavier initialization keeps the variance of a tanh network's "
-         "signal the same at every layer: its activations stay spread out, while std 0.01 collapses them to "
-         "zero and std 1 pins them at ±1, where tanh has no slope.",
+         "signal roughly the same from layer to layer: its activations stay spread out, while std 0.01 "
+         "collapses them to zero and std 1 pins them at ±1, where tanh has no slope.",
          dataclasses.replace(_LESSON[2], compare=("random_normal(std=0.01)", "random_normal(std=1)",
                                                   "glorot_uniform")),
          "histograms", dict(quantity="activation", epoch=0, layers=[1, 4, 8]),
-         "Glorot's histograms keep their shape with depth; the others collapse to 0 or pile up at ±1."),
+         "Glorot's histograms stay spread out at every depth (narrowing only slowly); std 0.01's collapse to a "
+         "spike at 0 and std 1's pile up at ±1."),
     Step("He with ReLU", "ReLU zeroes half of its inputs, so He et al. double Xavier's variance: at 30 layers "
          "He's signal keeps its size while Glorot's halves in variance at every layer and fades away.",
          dataclasses.replace(_LESSON[1], compare=("glorot_uniform", "he_normal")), "activation_std",
