@@ -173,6 +173,26 @@ def test_csv_injection_cells_are_shown_as_plain_text():
     assert_page_works(at)
 
 
+def test_a_text_column_can_be_left_out():
+    data = two_features()
+    data.insert(0, "name", [f"point {i}" for i in range(len(data))])
+    at = upload(open_app(), "named.csv", csv_bytes(data))
+    at.sidebar.button(key="upload_use").click()
+    at = checked(at.run())
+    assert any("'name' is not numeric (e.g. 'point 0'); encode it as numbers or leave it out" in e
+               for e in errors(at)), errors(at)
+    picker = at.sidebar.multiselect(key="upload_ignore")
+    assert picker.options == ["name", "left", "right"]  # every column but the target
+    picker.set_value(["name"])
+    at = checked(at.run())
+    at.sidebar.button(key="upload_use").click()
+    at = checked(at.run())
+    name = at.sidebar.selectbox(key="dataset").value
+    assert wil.DATASETS[name].feature_names == ("left", "right")
+    assert not at.error
+    assert_page_works(at)
+
+
 def test_injection_in_a_header_and_a_class_name_trains_and_stays_text():
     data = two_features()
     data.columns = [INJECTION, "<img src=x onerror=alert(1)>", "side"]

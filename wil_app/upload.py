@@ -99,8 +99,10 @@ def register(frame: pd.DataFrame, target: str, task: str | None, label: str) -> 
                           f"{POLICY.max_upload_classes}. Pick another target, or regression if it is a number.")
     try:
         name = wil.from_frame(frame, target, task=task, label=label)
-    except ValueError as error:
-        return None, str(error).removeprefix("Invalid frame: ")
+    except ValueError as error:  # in the app a column is dropped by leaving it out, not from the frame
+        return None, str(error).removeprefix("Invalid frame: ").replace("or drop it", "or leave it out").replace(
+            "or drop them", "or leave them out").replace("; drop it", "; leave it out").replace(
+            "; drop them", "; leave them out")
     _remember(name)
     return name, None
 
@@ -151,6 +153,10 @@ def upload_panel() -> None:
         st.selectbox("Target column (what to predict)", options=columns, key="upload_target", on_change=_detect)
         st.radio("Task", options=list(wil.TASKS), key="upload_task", horizontal=True,
                  help="Detected from the target: text, or up to 20 whole numbers, are classes.")
+        target = st.session_state["upload_target"]
+        st.session_state["upload_ignore"] = [c for c in st.session_state.get("upload_ignore", []) if c != target]
+        st.multiselect("Columns to leave out (names, IDs, text)", options=[c for c in columns if c != target],
+                       key="upload_ignore", placeholder="None: every other column is a feature")
         st.button("Train on this data", key="upload_use", on_click=_use, args=(uploaded.name,), type="primary",
                   width="stretch")
         error = st.session_state.get("upload_error")
@@ -173,6 +179,7 @@ def _parsed(uploaded) -> pd.DataFrame | None:
         st.session_state[PARSED] = cached = (uploaded.file_id, frame, error)
         st.session_state.pop("upload_error", None)
         st.session_state.pop("upload_target", None)
+        st.session_state.pop("upload_ignore", None)
     if cached[2]:
         st.error(POLICY.escape(cached[2]), icon=":material/error:")
     return cached[1]
@@ -192,8 +199,9 @@ def _use(file_name: str) -> None:
     frame = st.session_state.get(PARSED, (None, None, None))[1]
     if frame is None:
         return
-    name, error = register(frame, st.session_state.get("upload_target"), st.session_state.get("upload_task"),
-                           safe_label(file_name))
+    ignored = [c for c in st.session_state.get("upload_ignore", []) if c in frame.columns]
+    name, error = register(frame.drop(columns=ignored), st.session_state.get("upload_target"),
+                           st.session_state.get("upload_task"), safe_label(file_name))
     st.session_state["upload_error"] = error
     if name is not None:
         st.session_state["dataset"] = name
