@@ -25,7 +25,7 @@ SMALL = wil.Config(dataset="moons", n_samples=100, noise=0.2, depth=3, width=8, 
 DIVERGING = wil.Config(dataset="moons", n_samples=100, depth=6, width=16, epochs=5,
                        compare=("random_normal(std=1)", "he_normal"))
 TABS = ["Training", "Activations", "Gradients", "Dead neurons", "Decision boundary", "Weights", "Learn",
-        "Share & export"]
+        "Share & export", "Take it home"]  # issue 13: + Take it home
 TITLES = ["Loss per epoch", "Accuracy per epoch", "Final test accuracy", "Activation spread per layer",
           "Activation histograms per layer", "Gradient norm per layer", "Gradient norm over training",
           "Dead units (never fire on the training set)", "Dead units over training", "Distinct units per layer",

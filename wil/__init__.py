@@ -16,7 +16,7 @@ from .activations import ACTIVATIONS, Activation
 from .checks import ArgumentTypeError
 from .codegen import to_keras, to_pytorch, to_wil
 from .config import RANGES, Config
-from .datasets import DATASETS, Dataset, load_dataset
+from .datasets import DATASETS, TASKS, USER_PREFIX, Dataset, detect_task, from_frame, load_dataset
 from .divergence import LOSS_BOUND
 from .initializers import INITIALIZERS, Initializer, initialize, make_label, parse_entry
 from .io import load
@@ -28,8 +28,17 @@ from .training import compare, train
 
 __all__ = [
     "ACTIVATIONS", "Activation", "ArgumentTypeError", "Config", "DATASETS", "Dataset", "INITIALIZERS",
-    "Initializer", "LOSS_BOUND", "OPTIMIZERS", "Optimizer", "RANGES", "Result", "StopTraining", "compare",
-    "initialize", "load", "load_dataset", "make_label", "parse_entry", "theory_frame", "to_keras", "to_pytorch",
-    "to_wil", "train",
+    "Initializer", "LOSS_BOUND", "OPTIMIZERS", "Optimizer", "RANGES", "Result", "StopTraining", "TASKS",
+    "USER_PREFIX", "compare", "detect_task", "from_frame", "initialize", "load", "load_dataset", "make_label",
+    "parse_entry", "short_name", "theory_frame", "to_keras", "to_pytorch", "to_wil", "train",
 ]
 __version__ = "0.2.0"
+
+
+def __getattr__(name: str):
+    """``wil.short_name`` (an initializer label's readable name) lives with the verdicts, which import pandas:
+    loaded when first asked for, so that ``import wil`` stays light."""
+    if name == "short_name":
+        from .verdicts import short_name
+        return short_name
+    raise AttributeError(f"module 'wil' has no attribute {name!r}")

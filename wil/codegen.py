@@ -105,9 +105,11 @@ def _batch_size(config: Config) -> str:
     return "None" if full else str(config.batch_size)
 
 
-def _config_call(config: Config, indent: int) -> str:
-    """``wil.Config(...)`` for this network, wrapped at about 100 columns."""
-    fields = [f"{f.name}={getattr(config, f.name)!r}" for f in dataclasses.fields(config)
+def _config_call(config: Config, indent: int, source: dict[str, str] | None = None) -> str:
+    """``wil.Config(...)`` for this network, wrapped at about 100 columns; ``source`` gives some fields'
+    values as code instead of literals."""
+    source = source or {}
+    fields = [f"{f.name}={source.get(f.name, repr(getattr(config, f.name)))}" for f in dataclasses.fields(config)
               if f.name not in ("compare", "n_seeds")]
     lines, line = [], "wil.Config("
     for i, field in enumerate(fields):
@@ -141,7 +143,8 @@ def _header(flavour: str, config: Config, label: str) -> str:
                "output, softmax cross-entropy or mean squared error), initializer formula, optimizer and\n"
                "mini-batch order as wil. The weights are other draws from the same distribution, so the\n"
                "statistics match wil's within sampling error, not digit for digit.")
-    return (f'"""Reproduce in {_FRAMEWORK[flavour]}: {label} weights, {layers}, on {config.dataset}.\n\n'
+    data = "your data" if get_dataset_spec(config.dataset).target is not None else config.dataset
+    return (f'"""Reproduce in {_FRAMEWORK[flavour]}: {label} weights, {layers}, on {data}.\n\n'
             f"Made by wil, the weight-initialization lab, for\n    {_config_call(config, 4)}\n"
             f"{optimizer[0].upper()}{optimizer[1:]}, {batches}, {config.epochs} epochs.\n\n{how}\n"
             f'Needs {_NEEDS[flavour]}. Run: python this_file.py\n"""')
@@ -172,7 +175,7 @@ _OWN_GENERATORS = ("xor", "spirals")  # wil's own: copied into the script
 
 def _data_imports(config: Config) -> str:
     """The scikit-learn imports of the data code."""
-    lines = []
+    lines = ["import pandas as pd"] if get_dataset_spec(config.dataset).target is not None else []
     if config.dataset in _SKLEARN_CALLS:
         lines.append(f"from sklearn.datasets import {_SKLEARN_CALLS[config.dataset][0]}")
     lines += ["from sklearn.model_selection import train_test_split",
@@ -195,9 +198,17 @@ def _data_code(config: Config) -> str:
     spec = get_dataset_spec(config.dataset)
     classification = spec.task == "classification"
     parts = []
-    if spec.uses_samples or spec.uses_noise:
+    if spec.target is not None:  # your own data (wil.datasets.from_frame): read again from its CSV file
+        parts.append(f"{_user_data_constants(spec)}\n\n\n")
+        make = ("frame = pd.read_csv(CSV_FILE, skipinitialspace=True)\n"
+                "X = frame[FEATURES].to_numpy(dtype=np.float64)\n"
+                + ("y = frame[TARGET].factorize(sort=True)[0]  # classes in sorted order, as wil"
+                   if classification else "y = frame[TARGET].to_numpy(dtype=np.float64)"))
+    elif spec.uses_samples or spec.uses_noise:
         parts.append(f"N_SAMPLES, NOISE = {config.n_samples}, {_num(config.noise)}  # generated data only\n\n\n")
-    if config.dataset in _OWN_GENERATORS:
+    if spec.target is not None:
+        pass
+    elif config.dataset in _OWN_GENERATORS:
         parts.append(f"# wil's own generator, copied from wil/datasets.py\n{_own_generator(config.dataset)}\n\n\n")
         make = f"X, y = make_{config.dataset}(N_SAMPLES, NOISE, SEED)"
     else:
@@ -218,10 +229,16 @@ def _data_code(config: Config) -> str:
         body += ["mean, std = y_train.mean(), y_train.std()  # targets standardized on the training split too",
                  "y_train, y_test = (y_train - mean) / std, (y_test - mean) / std"]
     body.append("return X_train, X_test, y_train, y_test")
-    doc = (f'"""{spec.label}, as wil.load_dataset: a 75/25 split'
+    doc = (f'"""{"Your data" if spec.target is not None else spec.label}, as wil.load_dataset: a 75/25 split'
            f'{" (stratified)" if classification else ""}, scaled on the training split."""')
     parts.append("def load_data():\n    " + doc + "\n" + _indent("\n".join(body), 4))
     return "".join(parts)
+
+
+def _user_data_constants(spec) -> str:
+    """Where your own data comes from: the CSV file, its target and feature columns (names as literals)."""
+    return (f"CSV_FILE = \"your_data.csv\"  # the CSV file you gave wil, saved under this name\n"
+            f"TARGET = {spec.target!r}\nFEATURES = {list(spec.feature_names)!r}\nTASK = {spec.task!r}")
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -488,6 +505,14 @@ def _wil(config: Config, name: str, params: dict, values: dict) -> str:
 
     formula = textwrap.fill(f"the initializer: {_formula(name, params, config.activation)}", 100,
                             initial_indent="    # ", subsequent_indent="    # ")
-    return templates.WIL.substitute(values, formula=formula, name=name,
-                                    config_call=_config_call(config, indent=len("CONFIG = ")))
+    config_call = _config_call(config, indent=len("CONFIG = "))
+    if get_dataset_spec(config.dataset).target is not None:  # your own data: registered from its CSV file
+        config_call = _config_call(config, indent=len("CONFIG = "), source={"dataset": "DATASET"})
+        values = dict(values, data_imports=values["data_imports"] + "\n\n" + _user_data_constants(
+            get_dataset_spec(config.dataset)))
+        values["data_code"] = values["data_code"].split("\n\n\n", 1)[1]  # the constants are above CONFIG
+        values["seed"] = (f"{values['seed']}\n# your data, registered as {config.dataset[:13]}... (a hash of its "
+                          "content)\nDATASET = wil.datasets.from_frame(pd.read_csv(CSV_FILE, "
+                          "skipinitialspace=True), TARGET, task=TASK)")
+    return templates.WIL.substitute(values, formula=formula, name=name, config_call=config_call)
 

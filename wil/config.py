@@ -18,7 +18,7 @@ from typing import Mapping
 
 from .activations import ACTIVATIONS
 from .checks import ArgumentTypeError, check_choice, check_float, check_int, shown
-from .datasets import DATASETS, TEST_FRACTION
+from .datasets import DATASETS, TEST_FRACTION, check_dataset
 from .initializers import make_label, parse_entry
 from .optimizers import OPTIMIZERS
 
@@ -205,8 +205,10 @@ class Config:
 
 def check_field(name: str, value: object) -> object:
     """One field's value checked alone (type and range); ``ValueError`` naming the field."""
-    if name in ("dataset", "activation", "optimizer", "dtype"):
-        choices = {"dataset": DATASETS, "activation": ACTIVATIONS, "optimizer": OPTIMIZERS, "dtype": DTYPES}
+    if name == "dataset":  # a built-in name or a registered user dataset's (wil.datasets.from_frame)
+        return check_dataset(name, value)
+    if name in ("activation", "optimizer", "dtype"):
+        choices = {"activation": ACTIVATIONS, "optimizer": OPTIMIZERS, "dtype": DTYPES}
         return check_choice(name, value, choices[name])
     if name in _INTEGER_FIELDS:
         if name == "batch_size" and value is None:

@@ -12,6 +12,8 @@ import streamlit as st
 
 import wil
 
+from .upload import NO_DATA_IN_LINK, public_query_params  # issue 13 hook: uploaded data is not in the link
+
 FRAMES = ("history", "layers", "histograms", "status", "grid", "points")
 
 
@@ -19,7 +21,9 @@ def export_tab(result: wil.Result) -> None:
     config = result.config
     st.markdown("**Share this view.** The address bar already holds the whole configuration; copy it. "
                 "The query string is:")
-    st.code("?" + urllib.parse.urlencode(config.to_query_params()), language=None, wrap_lines=True)
+    st.code("?" + urllib.parse.urlencode(public_query_params(config)), language=None, wrap_lines=True)
+    if config.dataset.startswith(wil.USER_PREFIX):  # issue 13 hook
+        st.caption(NO_DATA_IN_LINK)
     st.markdown("**Download.**")
     config_json = json.dumps(dataclasses.asdict(config), indent=2)
     left, middle, right = st.columns(3)

@@ -18,6 +18,8 @@ from wil_app.policy import POLICY
 from wil_app.run import divergence_note, summary, train_with_progress
 from wil_app.sidebar import init_from_url, plain_text, sidebar_config, sync_url
 from wil_app.tabs import result_tabs
+from wil_app.upload import data_notes, sync_url_with_data  # issue 13 hook: uploaded data stays out of the URL
+from wil_app.workshop import workshop_after, workshop_before, workshop_init  # issue 13 hook: quiz and tour
 
 st.set_page_config(page_title="wil · the weight-initialization lab", page_icon="⚖️", layout="wide",
                    initial_sidebar_state="expanded")
@@ -25,6 +27,7 @@ st.set_page_config(page_title="wil · the weight-initialization lab", page_icon=
 
 def main() -> None:
     init_from_url()
+    workshop_init()  # issue 13 hook: ?quiz= or ?tour= loads its configuration
     config, errors, notes = sidebar_config()
 
     # a narrower side margin than Streamlit's wide layout: the charts fit a 1280 px projector beside the sidebar
@@ -43,7 +46,9 @@ def main() -> None:
         for error in errors:
             st.error(error)
         st.stop()
-    sync_url(config)
+    sync_url_with_data(config, sync_url)  # issue 13 hook: was sync_url(config)
+    data_notes(config)  # issue 13 hook
+    workshop_before(config)  # issue 13 hook: the mode, the question (stops here until Reveal) or the tour step
     networks = len(config.labels) * config.n_seeds
     st.sidebar.caption(f"{networks} network{'s' if networks > 1 else ''} to train, "
                        f"{POLICY.work(config) / POLICY.max_work:.0%} of the work one run may take.")
@@ -51,6 +56,7 @@ def main() -> None:
     result = train_with_progress(config)
     st.markdown(summary(config))
     divergence_note(result)
+    workshop_after(result)  # issue 13 hook: the verdicts beside the predictions, or the tour's chart
 
     result_tabs(result)
 

@@ -85,6 +85,14 @@ class ServerPolicy:
     concurrent_runs: int = 1
     malloc_arenas: int = MALLOC_ARENAS
     demo: wil.Config = DEMO
+    # Uploaded CSV files (wil_app/upload.py); the library only checks that data can train.
+    max_upload_mb: int = 5  # megabytes of CSV: 5,000 rows x 100 columns of numbers fit in about 5 MB
+    max_upload_rows: int = 5000  # the samples cap: more only slow the lesson down
+    max_upload_columns: int = 100  # features and target: the first layer's width in the same range
+    max_upload_classes: int = 20  # more colours than that cannot be told apart in the charts
+    # uploaded datasets registered in the process at once, at most ~4 MB each (5,000 x 100 float64); each
+    # session keeps its own and registers it again on its next run if it was dropped meanwhile
+    max_user_datasets: int = 16
     _slots: threading.BoundedSemaphore = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
@@ -230,7 +238,14 @@ class ServerPolicy:
         then the caps and budgets: a field outside a cap keeps ``base``'s value, with a message; a whole
         outside a budget falls back to ``base``, with the reason. Never a silent clamp."""
         base = base if isinstance(base, wil.Config) else self.demo
-        config, problems = wil.Config.parse_query_params(params, base)
+        dataset = params.get("dataset") if isinstance(params, Mapping) else None
+        if isinstance(dataset, str) and dataset.strip().startswith(wil.USER_PREFIX):
+            # uploaded data lives in its visitor's session only: a link never opens it, not even its hash
+            params = {key: value for key, value in params.items() if key != "dataset"}
+            config, problems = wil.Config.parse_query_params(params, base)
+            problems.insert(0, "uploaded data cannot travel in a link; using the default dataset")
+        else:
+            config, problems = wil.Config.parse_query_params(params, base)
         capped = {}
         for name, (low, high, why) in self.caps.items():
             value = getattr(config, name)

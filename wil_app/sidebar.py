@@ -12,6 +12,7 @@ from wil import charts
 
 from .lessons import DEMO, LESSONS
 from .policy import POLICY
+from .upload import dataset_options, upload_panel  # issue 13 hook: your own data
 
 MAX_SLOTS = int(POLICY.caps["compare"][1])
 # Offered when a slot is added: the next of these not yet compared.
@@ -24,7 +25,8 @@ FAMILY_NOTES = {"relu": "ReLU family: a unit that never fires is dead.",
                 "saturating": "Saturating: a unit pushed to its flat tails stops learning.",
                 "smooth": "Smooth: no dead or saturated units to count."}
 TAB_KEY = "tab"
-URL_KEYS_NOT_CONFIG = (TAB_KEY, "embed", "embed_options")  # the open tab, and Streamlit's own
+URL_KEYS_NOT_CONFIG = (TAB_KEY, "embed", "embed_options",  # the open tab, and Streamlit's own
+                       "data", "quiz", "tour")  # issue 13 hook: uploaded data's flag, the workshop modes
 
 
 # ---------------------------------------------------------------- option lists (display only)
@@ -203,10 +205,11 @@ def sidebar_config() -> tuple[wil.Config | None, list[str], list[str]]:
                      placeholder="A prepared comparison…", on_change=start_lesson)
 
         st.header("Data")
-        dataset = st.selectbox("Dataset", options=list(wil.DATASETS), key="dataset",
+        dataset = st.selectbox("Dataset", options=dataset_options(), key="dataset",  # issue 13 hook: + uploads
                                format_func=lambda n: wil.DATASETS[n].label)
         spec = wil.DATASETS[dataset]
         st.caption(spec.description)
+        upload_panel()  # issue 13 hook: the CSV upload (wil_app/upload.py)
         n_samples = _select_slider("Samples (25% held out for testing)", "n_samples", SAMPLES,
                                    disabled=not spec.uses_samples)
         noise = st.slider("Noise", min_value=0.0, max_value=2.0, step=0.05, key="noise",

@@ -11,6 +11,7 @@ from wil import charts
 from .export import export_tab
 from .lessons import LESSON
 from .sidebar import TAB_KEY
+from .takehome import takehome_tab  # issue 13 hook: the "Take it home" tab
 
 # Every chart of the page, by name: a ``wil.charts`` builder applied to a Result and view options.
 CHARTS = {
@@ -204,6 +205,7 @@ PAGES = {
     "Training": training_tab, "Activations": activations_tab, "Gradients": gradients_tab,
     "Dead neurons": dead_units_tab, "Decision boundary": boundary_tab, "Weights": weights_tab,
     "Learn": learn_tab, "Share & export": export_tab,
+    "Take it home": takehome_tab,  # issue 13 hook
 }
 
 
