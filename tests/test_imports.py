@@ -21,7 +21,7 @@ ALLOWED = {
     "initialization": {"activations", "initializers", "network"},
     "recording": {"diagnostics", "network"},
     "results": {"config", "datasets", "diagnostics", "recording", "verdicts", "charts", "io"},  # charts, io: lazily
-    "verdicts": {"datasets", "initializers"},
+    "verdicts": {"checks", "datasets", "initializers"},
     "io": {"config", "results"},
     "loop": {"divergence", "diagnostics", "initialization", "network", "optimizers", "recording", "threads"},
     "training": {"checks", "config", "datasets", "loop", "memory", "results", "threads"},
