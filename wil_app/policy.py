@@ -282,6 +282,11 @@ class ServerPolicy:
 
     # ------------------------------------------------------------ running
 
+    def slot(self) -> threading.BoundedSemaphore:
+        """One of the server's run slots, as a context: held by ``run`` while it trains, and by any other
+        training the app does (the phase diagram's sweeps), so that ``concurrent_runs`` is the limit."""
+        return self._slots
+
     def run(self, config: wil.Config, progress=None) -> wil.Result:
         """``wil.compare(config)`` once the run's slot is free (``concurrent_runs`` at a time in the
         process; ``progress(0.0)`` first, so a caller can show that its run is queued), then hand the

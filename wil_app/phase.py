@@ -1,0 +1,205 @@
+"""The trainability phase diagram page: the mean-field theory at once, the measured sweep shipped with the
+repository beside it, and a live coarse sweep of the visitor's own, refined step by step within the
+server's policy.
+
+Schoenholz et al. (2017) showed that a deep network is trainable only to a depth of about 6 xi_c, where
+xi_c is the correlation depth scale of the random network at initialization, which diverges at the edge
+of chaos (chi1 = 1). ``wil.theory`` computes it; ``wil.sweep`` measures trainability over sigma_w2 x depth.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import wil
+from wil import charts
+
+from wil_app.policy import POLICY
+
+SHIPPED = Path(__file__).resolve().parents[1] / "docs" / "phase_sweep.parquet"
+THEORY_POINTS = np.round(np.linspace(1.0, 4.0, 241), 4)  # sigma_w2 values the theory is drawn at
+# The live sweep's refinement steps: (sigma_w2 points, depth points); each step adds networks between
+# the previous ones, so the picture sharpens while the earlier runs stay in the cache.
+STEPS = ((4, 4), (7, 6), (13, 9))
+LIVE_DEPTHS = (2, 40)  # the live sweep's depth range: inside the server's depth cap
+LIVE_EPOCHS = 20
+LIVE_ACTIVATIONS = ("tanh", "relu", "sigmoid", "softsign", "selu")
+LIVE_DATASETS = ("digits", "moons", "circles", "iris", "wine")
+LIVE_WIDTHS = (8, 16, 32)
+
+
+def shipped_sweep() -> tuple[pd.DataFrame, dict] | tuple[None, None]:
+    """The shipped sweep and the configuration it was made with (parquet metadata), or (None, None)."""
+    if not SHIPPED.exists():
+        return None, None
+    return _read_shipped(str(SHIPPED), SHIPPED.stat().st_mtime)
+
+
+@st.cache_data(show_spinner=False)
+def _read_shipped(path: str, _mtime: float):
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    meta = (table.schema.metadata or {}).get(b"wil_sweep")
+    return table.to_pandas(), json.loads(meta) if meta else {}
+
+
+@st.cache_data(show_spinner=False)
+def theory(activation: str, sigma_b2: float) -> tuple[pd.DataFrame, float | None]:
+    """The mean-field quantities over sigma_w2 from 1 to 4, and the critical sigma_w2 (None if none)."""
+    frame = wil.theory.phase_frame(activation, sigma_b2, THEORY_POINTS)
+    try:
+        critical = float(wil.theory.critical_sigma_w2(activation, sigma_b2))
+    except ValueError:
+        critical = None
+    return frame, critical
+
+
+def theory_chart(frame: pd.DataFrame, critical: float | None, c: float = 6.0):
+    """Ordered and chaotic regions, the edge of chaos, and c xi_c over sigma_w2."""
+    import altair as alt
+
+    curve = frame.assign(depth_scale=c * frame["xi_c"]).replace([np.inf, -np.inf], np.nan).dropna(subset=["depth_scale"])
+    curve = curve.assign(region=np.where(curve["chi1"] < 1, "ordered (χ1 < 1)", "chaotic (χ1 > 1)"))
+    top = 200.0
+    line = alt.Chart(curve).mark_line(strokeWidth=3, clip=True).encode(
+        x=alt.X("sigma_w2:Q", title="σ_w² (weight variance × fan-in)"),
+        y=alt.Y("depth_scale:Q", title=f"{c:g} ξ_c (layers)", scale=alt.Scale(domain=[0, top], clamp=True)),
+        color=alt.Color("region:N", title=None, scale=alt.Scale(domain=["ordered (χ1 < 1)", "chaotic (χ1 > 1)"],
+                                                                range=["#1f77b4", "#d62728"])),
+        tooltip=[alt.Tooltip("sigma_w2:Q", format=".3f"), alt.Tooltip("chi1:Q", format=".3f"),
+                 alt.Tooltip("xi_c:Q", format=".3g"), alt.Tooltip("q_star:Q", format=".3g")])
+    layers = [line]
+    if critical is not None:
+        rule = pd.DataFrame({"sigma_w2": [critical], "label": [f"edge of chaos: σ_w² = {critical:.3f}"]})
+        layers.append(alt.Chart(rule).mark_rule(strokeDash=[6, 4], strokeWidth=2).encode(
+            x="sigma_w2:Q", tooltip=["label:N"]))
+    return alt.layer(*layers).properties(
+        height=300, title=alt.Title("Theory: how deep a random network can carry information",
+                                    subtitle=f"{c:g} ξ_c, the trainable depth the mean-field theory predicts; "
+                                             "it diverges at the edge of chaos"))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def live_sweep(config: wil.Config, sigma_w2: tuple[float, ...], depths: tuple[int, ...], _progress=None) -> pd.DataFrame:
+    """One refinement step of the live sweep, in this process (the server runs one run at a time)."""
+    with POLICY.slot():  # one run at a time, as every training on this server
+        return wil.sweep(config, {"sigma_w2": list(sigma_w2), "depth": list(depths)}, seeds=[0], backend=None,
+                         progress=_progress or False)
+
+
+def live_config(activation: str, sigma_b2: float, dataset: str, width: int) -> wil.Config:
+    return wil.Config(dataset=dataset, n_samples=400, activation=activation, width=width, depth=LIVE_DEPTHS[0],
+                      epochs=LIVE_EPOCHS, learning_rate=0.01, batch_size=64,
+                      initializer=wil.make_label("mean_field", {"sigma_b2": sigma_b2}), dtype="float32")
+
+
+def grid_of(step: int) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    n_sigma, n_depth = STEPS[step]
+    sigma = tuple(float(v) for v in np.round(np.linspace(1.0, 4.0, n_sigma), 3))
+    depth = tuple(int(v) for v in np.unique(np.round(np.geomspace(*LIVE_DEPTHS, n_depth)).astype(int)))
+    return sigma, depth
+
+
+def within_policy(config: wil.Config, sigma: tuple, depths: tuple) -> str | None:
+    """Why a step of the live sweep is beyond the server's policy, or None: its deepest run is checked
+    with the networks of one column."""
+    return POLICY.problem(dataclasses.replace(config, depth=max(depths)), n_networks=len(sigma))
+
+
+def main() -> None:
+    st.set_page_config(page_title="wil · phase diagram", page_icon="⚖️", layout="wide")
+    st.markdown("## The trainability phase diagram: the edge of chaos")
+    st.markdown(
+        "A deep network at initialization either forgets its input layer by layer (**ordered**: every input "
+        "ends up alike) or scrambles it (**chaotic**: nearby inputs fly apart). Between the two lies the "
+        "**edge of chaos**, where signals travel furthest. The mean-field theory (Poole et al. 2016; "
+        "Schoenholz et al. 2017) predicts that a network is trainable only to a depth of about **6 ξ_c**, "
+        "a depth scale that diverges at the edge. Below: the theory at once, and trainability *measured* "
+        "on thousands of trained networks.")
+    with st.sidebar:
+        st.header("Theory and live sweep")
+        activation = st.selectbox("Activation", LIVE_ACTIVATIONS, key="phase_activation")
+        sigma_b2 = st.select_slider("Bias variance σ_b²", options=[0.0, 0.01, 0.05, 0.1, 0.2, 0.5], value=0.05,
+                                    key="phase_sigma_b2")
+        dataset = st.selectbox("Dataset (live sweep)", LIVE_DATASETS, key="phase_dataset",
+                               format_func=lambda n: wil.DATASETS[n].label)
+        width = st.select_slider("Width (live sweep)", options=LIVE_WIDTHS, value=16, key="phase_width")
+    frame, critical = theory(activation, float(sigma_b2))
+    left, right = st.columns(2)
+    with left:
+        st.altair_chart(theory_chart(frame, critical), width="stretch")
+        if critical is None:
+            st.info(f"{wil.ACTIVATIONS[activation].label} with σ_b² = {sigma_b2:g} has no edge of chaos between "
+                    "σ_w² = 1 and 4: χ1 stays on one side.")
+        else:
+            st.caption(f"Edge of chaos for {wil.ACTIVATIONS[activation].label}, σ_b² = {sigma_b2:g}: "
+                       f"σ_w² = {critical:.3f} (χ1 = 1).")
+    with right:
+        shipped, meta = shipped_sweep()
+        if shipped is None:
+            st.info("The measured sweep (docs/phase_sweep.parquet) is not in this copy of the repository.")
+        else:
+            base = (meta or {}).get("config", {})
+            shipped_theory, shipped_critical = theory(base.get("activation", "tanh"), _sigma_b2_of(base))
+            st.altair_chart(charts.phase_diagram(shipped, theory=shipped_theory, critical=shipped_critical,
+                                                 title="Measured: which networks trained",
+                                                 width=460, height=300), width="stretch")
+            st.caption(f"Shipped sweep: {len(shipped):,} networks, {base.get('activation', 'tanh')} on "
+                       f"{base.get('dataset', 'digits')} (made by `python -m wil sweep`; command in "
+                       "docs/phase_sweep.md).")
+    st.markdown(
+        "**What it shows.** Trainable depth peaks at the edge of chaos and falls on both sides as ξ_c does: "
+        "the measured boundary follows c·ξ_c. **Where they disagree:** right at the edge the theory's depth "
+        "diverges, but a finite training budget (epochs, learning rate) caps how deep a network actually "
+        "trains, and deep in the ordered phase shallow networks still train a little beyond c·ξ_c; the "
+        "fitted c depends on the training length (docs/PHASE_DIAGRAM.md).")
+    st.divider()
+    st.markdown("#### Your own sweep, live")
+    config = live_config(activation, float(sigma_b2), dataset, width)
+    st.caption(f"Mean-field initialization (σ_b² = {sigma_b2:g}), {activation}, width {width}, on "
+               f"{wil.DATASETS[dataset].label}; {LIVE_EPOCHS} epochs, one seed; depth {LIVE_DEPTHS[0]} to "
+               f"{LIVE_DEPTHS[1]}. Each step refines the grid; steps already run come from the cache.")
+    steps = st.session_state.setdefault("phase_steps", 0)
+    if st.button("Run a coarse sweep" if steps == 0 else "Refine the sweep", key="phase_run",
+                 disabled=steps >= len(STEPS)):
+        st.session_state["phase_steps"] = steps = steps + 1
+    if steps:
+        _live(config, steps, frame, critical)
+
+
+def _live(config: wil.Config, steps: int, theory_frame: pd.DataFrame, critical: float | None) -> None:
+    sigma, depths = grid_of(steps - 1)
+    problem = within_policy(config, sigma, depths)
+    if problem is not None:
+        st.warning(POLICY.escape(f"This step is beyond the server's policy: {problem}"))
+        return
+    bar = st.progress(0, text="Training the sweep…")
+
+    def report(done: int, total: int) -> None:
+        bar.progress(int(100 * done / max(total, 1)), text=f"Training the sweep: {done} of {total} depths done")
+
+    measured = live_sweep(config, sigma, depths, _progress=report)
+    bar.empty()
+    st.altair_chart(charts.phase_diagram(measured, theory=theory_frame, critical=critical,
+                                         title=f"Your sweep: {len(measured)} networks"), width="stretch")
+    trainable = measured.groupby("sigma_w2")["trainable"].mean()
+    st.caption(f"Most trainable column: σ_w² = {trainable.idxmax():g} ({trainable.max():.0%} of depths); "
+               + (f"the theory's edge of chaos: {critical:.3f}." if critical is not None else ""))
+
+
+def _sigma_b2_of(base: dict) -> float:
+    label = str(base.get("initializer", "mean_field(sigma_b2=0.05)"))
+    try:
+        return float(wil.parse_entry(label)[1].get("sigma_b2", 0.05))
+    except ValueError:
+        return 0.05
+
+
+main()
