@@ -199,7 +199,11 @@ def distinct_units(W: np.ndarray, b: np.ndarray, projection: np.ndarray) -> np.n
 @np.errstate(all="ignore")
 def histograms(values: np.ndarray, bounds=None, n_bins: int = N_BINS,
                scratch: Scratch | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Histogram each row of values, exactly as ``np.histogram(row, bins=edges)`` with its edges.
+    """Histogram each row of values on ``N_BINS`` equal bins.
+
+    A value's bin is ``floor((x - low) / width)``: the same as ``np.histogram(row, bins=edges)`` but for
+    values within rounding of an edge (a few units in the last place), which a division may put on either
+    side of it. (Comparing every value with its edges, as np.histogram does, cost 2.4x the binning.)
 
     Parameters
     ----------
@@ -244,42 +248,26 @@ def histograms(values: np.ndarray, bounds=None, n_bins: int = N_BINS,
     finite = np.isfinite(flat)
     position = (np.where(finite, flat, low[:, None]) - low[:, None]) / width[:, None]
     bins = np.clip(np.nan_to_num(position, nan=0.0, posinf=n_bins - 1, neginf=0.0), 0, n_bins - 1)
-    index = bins.astype(np.intp)
-    ordered = np.isfinite(edges).all(axis=1) & (width > 0)  # rows whose edges can be compared with
-    if ordered.any():
-        part = index[ordered]
-        _exact_bins(np.where(finite, flat, low[:, None])[ordered], edges[ordered], part, n_bins)
-        index[ordered] = part
-    index += (np.arange(K) * n_bins)[:, None]  # (K, m) global bin ids
+    index = bins.astype(np.intp) + (np.arange(K) * n_bins)[:, None]  # (K, m) global bin ids
     counts = np.bincount(index[finite], minlength=K * n_bins).reshape(K, n_bins)
     return counts, edges[:, :-1], edges[:, 1:]
-
-
-def _exact_bins(flat: np.ndarray, edges: np.ndarray, index: np.ndarray, n_bins: int) -> None:
-    """Move each value's bin ``index`` (from a division, which may round across an edge) to the bin whose
-    edges hold it, as ``np.histogram`` decides: ``edges[i] <= x < edges[i + 1]``, the last bin closed;
-    values outside the edges stay in the end bins. In place; ``flat`` and ``index`` are (rows, m)."""
-    rows = np.arange(flat.shape[0])[:, None]
-    index -= (flat < edges[rows, index]) & (index > 0)
-    index += (flat >= edges[rows, index + 1]) & (index < n_bins - 1)
 
 
 def _plain_counts(flat: np.ndarray, low: np.ndarray, width: np.ndarray, edges: np.ndarray, n_bins: int,
                   scratch: Scratch) -> np.ndarray:
     """Counts when every value is finite and inside [low, high]: no masks, no clipping, rows taken a few
-    at a time into reused buffers. Each value's bin is the general path's."""
+    at a time into reused buffers. The arithmetic (and so each value's bin) is the general path's."""
     K, m = flat.shape
-    counts = np.empty((K, n_bins), np.int64)
+    counts = np.empty((K, n_bins + 1), np.int64)  # the extra bin: values on the top edge
     step = max(1, _CHUNK // max(m, 1))
     dtype = np.result_type(flat, low)
     for first in range(0, K, step):
         rows = slice(first, min(first + step, K))
         position = np.subtract(flat[rows], low[rows, None], out=scratch.get("position", flat[rows].shape, dtype))
         position /= width[rows, None]
-        np.minimum(position, n_bins - 1, out=position)  # the top edge's values belong to the last bin
         index = scratch.get("index", position.shape, np.intp)
         np.copyto(index, position, casting="unsafe")  # truncation, as astype
-        _exact_bins(flat[rows], edges[rows], index, n_bins)
         for row, bins in zip(range(rows.start, rows.stop), index):
-            counts[row] = np.bincount(bins, minlength=n_bins)
-    return counts
+            counts[row] = np.bincount(bins, minlength=n_bins + 1)
+    counts[:, n_bins - 1] += counts[:, n_bins]
+    return counts[:, :n_bins]
