@@ -61,3 +61,17 @@ def test_theory_frame_columns_and_exclusions():
     he = theory[theory["initializer"] == "he_normal"]
     assert list(he["layer"]) == [1, 2, 3, 4, 5]
     assert he["preact_var"].iloc[:4].tolist() == pytest.approx([2.0] * 4)  # He + ReLU: constant
+
+
+def test_theory_frame_reads_the_bias_variance_of_each_entry():
+    # ReLU, sigma_w2 = 2: Var(z_l) = 2 * E[relu(z_{l-1})^2] + sigma_b2 = Var(z_{l-1}) + sigma_b2, so the
+    # pre-activation variance grows by exactly sigma_b2 per layer; torch_default's biases add 1/(3 fan_in)
+    cfg = wil.Config(dataset="moons", depth=4, width=64, activation="relu",
+                     compare=("mean_field(sigma_b2=0.5)", "torch_default"))
+    theory = wil.theory_frame(cfg)
+    mean_field = theory[theory["initializer"] == "mean_field(sigma_b2=0.5)"]["preact_var"].to_numpy()
+    np.testing.assert_allclose(np.diff(mean_field[:4]), [0.5] * 3, rtol=1e-4)  # quadrature error ~1e-6
+    torch = theory[theory["initializer"] == "torch_default"]["preact_var"].to_numpy()
+    # layer 2: 64 inputs of E[a^2] = Var(z_1)/2, weights 1/(3*64), bias 1/(3*64)
+    expected = 64 * (1 / 192) * torch[0] / 2 + 1 / 192
+    assert torch[1] == pytest.approx(expected, rel=1e-5)

@@ -49,6 +49,8 @@ class Initializer:
     pytorch : the PyTorch equivalent and how it differs.
     keras : the Keras equivalent.
     bias : ``bias(rng, fan_in, fan_out, params, activation) -> b`` of shape (fan_out,), or None for zeros.
+    bias_variance : ``bias_variance(fan_in, fan_out, params) -> Var(b)`` for schemes that draw biases, None
+        for zero biases.
     data_dependent : the scheme is finished by the training loop on a batch of data (LSUV).
     """
 
@@ -63,6 +65,7 @@ class Initializer:
     keras: str
     bias: Callable[..., np.ndarray] | None = None
     data_dependent: bool = False
+    bias_variance: Callable[[int, int, dict], float] | None = None
 
 
 _SCALE = Param(1.0, 1e-4, 1e4, "multiplier applied to the drawn weights", log=True)
@@ -231,7 +234,7 @@ def _framework_defaults():
         lambda fan_in, fan_out, p: p["scale"] ** 2 / (3.0 * fan_in),
         "torch.nn.Linear.reset_parameters (kaiming_uniform_(w, a=sqrt(5)))",
         "no equivalent; Keras' Dense default is glorot_uniform with zero biases",
-        bias=_uniform_bias_fan_in)
+        bias=_uniform_bias_fan_in, bias_variance=lambda fan_in, fan_out, p: 1.0 / (3.0 * fan_in))
 
     def sklearn_sample(rng, fan_in, fan_out, p, activation=None):
         bound = _sklearn_bound(fan_in, fan_out, activation)
@@ -248,8 +251,35 @@ def _framework_defaults():
         {"scale": _SCALE}, sklearn_sample,
         lambda fan_in, fan_out, p: p["scale"] ** 2 * 2.0 / (fan_in + fan_out),
         "close to torch.nn.init.xavier_uniform_ for weights; biases drawn too",
-        "close to keras.initializers.GlorotUniform; biases drawn too", bias=sklearn_bias)
+        "close to keras.initializers.GlorotUniform; biases drawn too", bias=sklearn_bias,
+        bias_variance=lambda fan_in, fan_out, p: 2.0 / (fan_in + fan_out))
     return [torch_default, sklearn_default]
+
+
+def _mean_field_entry():
+    params = {"sigma_w2": Param(2.0, 0.0, 100.0, "weight variance times fan_in, sigma_w^2"),
+              "sigma_b2": Param(0.0, 0.0, 100.0, "bias variance, sigma_b^2"), "scale": _SCALE}
+
+    def sample(rng, fan_in, fan_out, p, activation=None):
+        return p["scale"] * math.sqrt(p["sigma_w2"] / fan_in) * rng.standard_normal((fan_in, fan_out))
+
+    def bias(rng, fan_in, fan_out, p, activation=None):
+        # drawn even when sigma_b2 = 0, so that the next layer's weights do not depend on sigma_b2
+        return math.sqrt(p["sigma_b2"]) * rng.standard_normal(fan_out)
+
+    return Initializer(
+        "mean_field", "Mean field (sigma_w^2, sigma_b^2)",
+        "The signal-propagation papers' parameterization (Poole et al., 2016; Schoenholz et al., 2017): "
+        "untruncated Gaussian weights of variance sigma_w^2/fan_in and Gaussian biases of variance sigma_b^2.",
+        r"W_{ij} \sim \mathcal{N}\!\left(0, \tfrac{\sigma_w^2}{n_{in}}\right),\quad "
+        r"b_j \sim \mathcal{N}(0, \sigma_b^2)",
+        params, sample,
+        lambda fan_in, fan_out, p: p["scale"] ** 2 * p["sigma_w2"] / fan_in,
+        "torch.nn.init.normal_(w, 0, sqrt(sigma_w2 / fan_in)) and torch.nn.init.normal_(b, 0, sqrt(sigma_b2)) "
+        "(PyTorch's weight is (fan_out, fan_in))",
+        "keras.initializers.VarianceScaling(scale=sigma_w2, mode='fan_in', distribution='untruncated_normal') "
+        "with bias_initializer=keras.initializers.RandomNormal(stddev=sqrt(sigma_b2))",
+        bias=bias, bias_variance=lambda fan_in, fan_out, p: p["sigma_b2"])
 
 
 _N_IN, _N_OUT = r"n_{in}", r"n_{out}"
@@ -291,6 +321,7 @@ INITIALIZERS: dict[str, Initializer] = {
                   rf"W_{{ij}} \sim \mathcal{{N}}_{{\pm 2\sigma}}\!\left(0, \tfrac{{1}}{{{_N_IN}}}\right)"),
         _orthogonal_entry(),
         _lsuv_entry(),
+        _mean_field_entry(),
         *_framework_defaults(),
     ]
 }

@@ -84,8 +84,7 @@ def theory_frame(config: Config, initializers=None) -> pd.DataFrame:
         variances = [entry.variance(fan_in, fan_out, params) for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
         if any(v is None for v in variances):
             continue
-        biases = [1.0 / (3.0 * fan_in) if name == "torch_default" else
-                  2.0 / (fan_in + fan_out) if name == "sklearn_default" else 0.0
+        biases = [0.0 if entry.bias_variance is None else entry.bias_variance(fan_in, fan_out, params)
                   for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
         for layer, (preact_var, act_mean, act_var) in enumerate(
                 expected_variances(sizes, variances, config.activation, biases), start=1):
