@@ -18,6 +18,8 @@ ALLOWED = {
     "theory": {"activations", "config", "datasets", "initializers", "training"},
     "training": {"activations", "config", "datasets", "diagnostics", "initializers", "network", "optimizers",
                  "results", "threads"},
+    "sweep": {"config", "datasets", "initializers", "threads", "training"},
+    "__main__": {"charts", "config", "datasets", "sweep", "theory"},
     "charts": set(),  # the package wil/charts: nothing of the core, it reads only DataFrames
 }
 

@@ -15,12 +15,14 @@ from .config import LIMITS, MAX_ACTIVATIONS, MAX_WORK, Config
 from .datasets import DATASETS, Dataset, load_dataset
 from .initializers import INITIALIZERS, Initializer, initialize, make_label, parse_entry
 from .results import Result
+from .sweep import sweep
+from . import theory
 from .theory import theory_frame
 from .training import LOSS_BOUND, compare, train
 
 __all__ = [
     "ACTIVATIONS", "Activation", "Config", "DATASETS", "Dataset", "INITIALIZERS", "Initializer", "LIMITS",
     "LOSS_BOUND", "MAX_ACTIVATIONS", "MAX_WORK", "Result", "compare", "initialize", "load_dataset",
-    "make_label", "parse_entry", "theory_frame", "train",
+    "make_label", "parse_entry", "sweep", "theory", "theory_frame", "train",
 ]
 __version__ = "0.1.0"
