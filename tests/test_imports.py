@@ -19,7 +19,7 @@ ALLOWED = {
     "training": {"activations", "config", "datasets", "diagnostics", "initializers", "network", "optimizers",
                  "results", "threads"},
     "sweep": {"config", "datasets", "initializers", "threads", "training"},
-    "__main__": {"charts", "config", "datasets", "sweep", "theory"},
+    "__main__": {"charts", "config", "initializers", "sweep", "theory"},
     "charts": set(),  # the package wil/charts: nothing of the core, it reads only DataFrames
 }
 
