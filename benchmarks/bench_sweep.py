@@ -1,0 +1,135 @@
+"""Sweep throughput: networks x epochs per second, the speed-up from 1 to 2 workers, and a PyTorch peer.
+
+    python benchmarks/bench_sweep.py                       # one process, loky 1 vs 2, Dask LocalCluster 1 vs 2
+    python benchmarks/bench_sweep.py --epochs 20 --quick   # a shorter grid
+    /work/venv-bench/bin/python benchmarks/bench_sweep.py --vs-torch   # wil's batched sweep vs a per-network
+                                                                        # PyTorch loop (torch in its own venv)
+
+The grid: digits, tanh, mean_field(sigma_b2=0.05), width 16, full batch, 40 epochs, sigma_w2 = 1..4 (7 values)
+x depth 4, 8, 12, 16 x 2 seeds = 56 networks in 4 tasks (one batched run per depth): as large as today's
+Config budgets allow a task (14 networks x 1347 samples x depth x width <= MAX_ACTIVATIONS). Each timing runs
+the sweep once after a warm-up of the same backend (worker processes started, wil imported in them),
+so it measures the sweep, not process start-up. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+import wil  # noqa: E402
+
+
+def grid_config(epochs: int, quick: bool):
+    config = wil.Config(dataset="digits", activation="tanh", initializer="mean_field(sigma_b2=0.05)", width=16,
+                        epochs=epochs, learning_rate=0.1)
+    grid = {"sigma_w2": [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0], "depth": [4, 8, 12, 16]}
+    if quick:
+        grid = {"sigma_w2": [1.0, 2.0, 3.0, 4.0], "depth": [4, 8]}
+    return config, grid, [0, 1]
+
+
+def networks_epochs(config, grid, seeds) -> float:
+    n = len(seeds)
+    for values in grid.values():
+        n *= len(values)
+    return float(n * config.epochs)
+
+
+def timed(label: str, work: float, call) -> float:
+    start = time.perf_counter()
+    frame = call()
+    seconds = time.perf_counter() - start
+    print(f"{label:<34} {seconds:7.2f} s  {work / seconds:8.0f} networks x epochs / s  ({len(frame)} rows)",
+          flush=True)
+    return seconds
+
+
+def bench_backends(config, grid, seeds) -> None:
+    from dask.distributed import Client, LocalCluster
+
+    work = networks_epochs(config, grid, seeds)
+    warm = {"sigma_w2": [1.0], "depth": [3]}
+    print(f"grid: {dict((k, len(v)) for k, v in grid.items())} x {len(seeds)} seeds, {config.epochs} epochs, "
+          f"{int(work / config.epochs)} networks; {os.cpu_count()} cores")
+    timed("one process (backend None)", work, lambda: wil.sweep(config, grid, seeds, backend=None))
+    times = {}
+    for workers in (1, 2):
+        wil.sweep(config, warm, seeds, backend="loky", n_jobs=workers)  # start the workers
+        times[("loky", workers)] = timed(f"loky, {workers} worker{'s' * (workers > 1)}", work,
+                                         lambda: wil.sweep(config, grid, seeds, backend="loky", n_jobs=workers))
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            wil.sweep(config, warm, seeds, backend="dask", client=client)
+            times[("dask", workers)] = timed(
+                f"Dask LocalCluster, {workers} worker{'s' * (workers > 1)}", work,
+                lambda: wil.sweep(config, grid, seeds, backend="dask", client=client))
+    for backend in ("loky", "dask"):
+        print(f"speed-up 1 -> 2 workers, {backend}: {times[(backend, 1)] / times[(backend, 2)]:.2f}x")
+
+
+def bench_torch(config, grid, seeds, threads: int | None = None) -> None:
+    """The same networks (wil's initial weights), trained one after another in PyTorch."""
+    import torch
+    import torch_peer
+
+    from wil.datasets import load_dataset
+    from wil.training import initialize_networks
+
+    if threads:
+        torch.set_num_threads(threads)
+    work = networks_epochs(config, grid, seeds)
+    print(f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads), float32 eager, one model at a time")
+    data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
+    t = torch.from_numpy
+    tensors = (t(data.X_train.astype(np.float32)), t(data.y_train.astype(np.int64)),
+               t(data.X_test.astype(np.float32)), t(data.y_test.astype(np.int64)))
+
+    def torch_sweep():
+        rows = 0
+        for depth in grid["depth"]:
+            task = dataclasses.replace(config, depth=depth)
+            labels = [wil.make_label("mean_field", {"sigma_w2": v, "sigma_b2": 0.05}) for v in grid["sigma_w2"]]
+            net = initialize_networks(task, data, labels, seeds)
+            models = torch_peer.build_models(net.weights, net.biases, task.activation)
+            history = torch_peer.train(models, *tensors, epochs=task.epochs, learning_rate=task.learning_rate,
+                                       batch_size=task.batch_size, order_seed=task.seed)
+            rows += history.shape[0]
+        return range(rows)
+
+    config32 = dataclasses.replace(config, dtype="float32")
+    wil_full = timed("wil sweep, float32 (backend None)", work, lambda: wil.sweep(config32, grid, seeds, backend=None))
+    torch_time = timed("PyTorch loop, float32", work, torch_sweep)
+    print(f"wil batched sweep vs PyTorch loop: {torch_time / wil_full:.2f}x faster (wil includes its epoch-0 "
+          f"diagnostics pass)")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=40,
+                        help="default 40 (the deepest task must fit Config's budgets, MAX_WORK and MAX_ACTIVATIONS)")
+    parser.add_argument("--quick", action="store_true", help="a smaller grid (16 networks in 2 tasks)")
+    parser.add_argument("--vs-torch", action="store_true", help="time the per-network PyTorch loop instead")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch.set_num_threads (default: PyTorch's own choice, one per core)")
+    args = parser.parse_args(argv)
+    config, grid, seeds = grid_config(args.epochs, args.quick)
+    if args.vs_torch:
+        bench_torch(config, grid, seeds, args.torch_threads)
+    else:
+        bench_backends(config, grid, seeds)
+
+
+if __name__ == "__main__":
+    main()
