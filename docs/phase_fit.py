@@ -5,7 +5,9 @@
 For each sigma_w2 of the sweep, the boundary is the deepest depth at which at least half of the seeds
 trained (``trainable``), provided every shallower depth tried also did; a column where even the
 shallowest depth failed, or where the deepest depth tried still trained, has no boundary inside the grid
-(censored) and is left out of the fit. The fit is one number, c, in ``boundary = c * xi_c(sigma_w2)``,
+(censored) and is left out of the fit, and so is a column whose xi_c exceeds half the deepest depth
+tried (``near_critical``): there c x xi_c lies beyond the grid for any c >= 2, and what limits training
+is the number of steps, not the correlation depth -- the fit breaks there. The fit is one number, c, in ``boundary = c * xi_c(sigma_w2)``,
 by least squares on the logarithms (the ratio boundary / xi_c is what the paper's constant describes):
 log c = mean(log(boundary / xi_c)). Prints a table per sigma_w2 and the fitted c; with ``--png`` saves
 the phase diagram with the fitted curve and the paper's 6 xi_c.
@@ -24,6 +26,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import wil  # noqa: E402
+from wil import charts  # noqa: E402
 from wil.theory import critical_sigma_w2, mean_field  # noqa: E402
 
 
@@ -46,11 +49,15 @@ def boundaries(frame: pd.DataFrame, share: float = 0.5) -> pd.DataFrame:
 
 
 def fit(frame: pd.DataFrame, activation: str, sigma_b2: float) -> tuple[float, pd.DataFrame]:
-    """The fitted c and the table: sigma_w2, boundary, censored, xi_c, ratio = boundary / xi_c."""
+    """The fitted c and the table: sigma_w2, boundary, censored, xi_c, ratio = boundary / xi_c,
+    near_critical, used."""
     table = boundaries(frame)
     table["xi_c"] = [mean_field(activation, s, sigma_b2).xi_c for s in table["sigma_w2"]]
     table["ratio"] = table["boundary"] / table["xi_c"]
-    used = table[(table["censored"] == "") & np.isfinite(table["ratio"]) & (table["ratio"] > 0)]
+    deepest = float(frame["depth"].max())
+    table["near_critical"] = table["xi_c"] > deepest / 2
+    used = table[(table["censored"] == "") & ~table["near_critical"] & np.isfinite(table["ratio"])
+                 & (table["ratio"] > 0)]
     c = float(np.exp(np.mean(np.log(used["ratio"])))) if len(used) else math.nan
     table["used"] = table.index.isin(used.index)
     return c, table
@@ -74,7 +81,7 @@ def main(argv=None) -> None:
 
         sigma = np.linspace(frame["sigma_w2"].min(), frame["sigma_w2"].max(), 121)
         theory = wil.theory.phase_frame(args.activation, args.sigma_b2, sigma)
-        chart = wil.charts.phase_diagram(frame, theory=theory, critical=critical, c=6.0,
+        chart = charts.phase_diagram(frame, theory=theory, critical=critical, c=6.0,
                                          title=f"Trainability of {args.activation} networks on digits "
                                                f"(σ_b² = {args.sigma_b2:g}); fitted c = {c:.2f}")
         fitted = theory[np.isfinite(theory["xi_c"])].assign(depth_scale=lambda t: c * t["xi_c"])
@@ -87,8 +94,14 @@ def main(argv=None) -> None:
                      x="sigma_w2:Q", y="depth_scale:Q", detail="side:N"),
                  alt.Chart(boundary).mark_point(color="white", filled=True, size=90, shape="diamond").encode(
                      x="sigma_w2:Q", y="boundary:Q")]
-        layered = alt.layer(*chart.layer, *extra, title=chart.title, width=chart.width, height=chart.height)
-        layered = layered.configure(**wil.charts.CONFIG)
+        title = alt.Title(f"Trainability of {args.activation} networks on digits (σ_b² = {args.sigma_b2:g}); "
+                          f"fitted c = {c:.2f}",
+                          subtitle=[f"{len(frame)} networks; colour: share of seeds trainable; black dashed: the "
+                                    f"edge of chaos (σ_w² = {critical:.3f})",
+                                    f"red: the paper's 6 ξ_c; white dashed: the fitted {c:.2f} ξ_c; "
+                                    f"diamonds: the measured boundary of each column used in the fit"])
+        layered = alt.layer(*chart.layer, *extra, title=title, width=chart.width, height=chart.height)
+        layered = layered.configure(**charts.CONFIG)
         layered.save(args.png, scale_factor=1.5)
         print(f"figure in {args.png}")
 
