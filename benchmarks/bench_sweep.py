@@ -55,13 +55,51 @@ def timed(label: str, work: float, call) -> float:
     return seconds
 
 
+def _spin(_=None) -> float:
+    """Seconds of a fixed pure-Python loop (CPU only, no memory traffic)."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
+def _one_task(_=None) -> float:
+    """Seconds of one batched run of the grid's kind (14 networks, depth 12, on one core)."""
+    from wil import threads
+
+    threads.available_cores = lambda: 1
+    config = wil.Config(dataset="digits", activation="tanh", initializer="mean_field(sigma_b2=0.05)", width=16,
+                        epochs=20, depth=12)
+    labels = [f"mean_field(sigma_w2={s}, sigma_b2=0.05)" for s in (1, 1.5, 2, 2.5, 3, 3.5, 4)]
+    wil.compare(dataclasses.replace(config, epochs=1), labels, [0, 1], diagnostics=False)  # warm
+    start = time.perf_counter()
+    wil.compare(config, labels, [0, 1], diagnostics=False)
+    return time.perf_counter() - start
+
+
+def ceiling() -> None:
+    """What two processes gain over one on this machine, with nothing of the sweep machinery: the most a
+    second worker can give. Shared cores (other tenants, another session's tests) lower it."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    for name, work in (("pure-Python loop", _spin), ("one batched wil run", _one_task)):
+        with ProcessPoolExecutor(2) as pool:
+            alone = min(pool.submit(work).result() for _ in range(2))
+            pair = max(pool.map(work, range(2)))
+        print(f"machine ceiling, {name}: 1 process {alone:.2f} s, 2 at once {pair:.2f} s each -> "
+              f"{2 * alone / pair:.2f}x", flush=True)
+
+
 def bench_backends(config, grid, seeds) -> None:
     from dask.distributed import Client, LocalCluster
 
     work = networks_epochs(config, grid, seeds)
-    warm = {"sigma_w2": [1.0], "depth": [3]}
+    warm = {"sigma_w2": [1.0], "depth": [3, 4, 5, 6]}  # a task per worker and more: every worker imports wil
     print(f"grid: {dict((k, len(v)) for k, v in grid.items())} x {len(seeds)} seeds, {config.epochs} epochs, "
           f"{int(work / config.epochs)} networks; {os.cpu_count()} cores")
+    print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    ceiling()
     timed("one process (backend None)", work, lambda: wil.sweep(config, grid, seeds, backend=None))
     times = {}
     for workers in (1, 2):
@@ -77,6 +115,7 @@ def bench_backends(config, grid, seeds) -> None:
                 lambda: wil.sweep(config, grid, seeds, backend="dask", client=client))
     for backend in ("loky", "dask"):
         print(f"speed-up 1 -> 2 workers, {backend}: {times[(backend, 1)] / times[(backend, 2)]:.2f}x")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 
 def bench_torch(config, grid, seeds, threads: int | None = None) -> None:
