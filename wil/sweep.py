@@ -22,7 +22,7 @@ import numpy as np
 
 from .config import Config
 from .datasets import DATASETS
-from .initializers import get_initializer, make_label, parse_entry
+from .initializers import make_label, parse_entry
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where used: it takes longer to import than the rest of wil
@@ -124,8 +124,12 @@ def run_task(task: Task, axes: Sequence[str], in_worker_process: bool = False) -
     """Train one task's networks and return its rows (see ``sweep``).
 
     The final losses come from one batched run without diagnostics; the epoch-0 signal statistics from a
-    one-epoch run of the same networks with diagnostics (the same seeds draw the same weights). In a
-    worker process of its own, the run takes one core: the backend's workers are the parallelism.
+    one-epoch run of the same networks with diagnostics (the same seeds draw the same weights).
+
+    ``in_worker_process``: the call runs in a worker process of a backend (loky, Dask, Ray), whose
+    workers are the parallelism, so wil's own split over the cores is turned off there (it sets
+    ``wil.threads.available_cores`` to 1 in that process; the numbers do not change, see
+    ``wil.threads.plan``). Never set in the caller's process.
     """
     import pandas as pd
 
