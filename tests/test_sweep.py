@@ -189,3 +189,14 @@ def test_ray_without_ray_says_how_to_install_it():
         pytest.skip("ray is installed")
     with pytest.raises(ValueError, match="ray is not installed; pip install"):
         wil.sweep(CONFIG, {"depth": [3]}, backend="ray")
+
+
+def test_the_networks_split_over_threads_give_the_same_frame(monkeypatch, reference):
+    # in this process wil may split a batched run's networks into groups on threads (wil.threads.plan);
+    # forced here for every task, the numbers must not move (each network's products are its own)
+    from wil import threads
+    monkeypatch.setattr(threads, "SPLIT_WORK", 0.0)
+    monkeypatch.setattr(threads, "available_cores", lambda: 2)
+    assert threads.plan(6, 48, 3, 90, 30, None).groups == 2
+    frame = wil.sweep(CONFIG, GRID, seeds=SEEDS, backend=None)
+    pd.testing.assert_frame_equal(without_seconds(frame), without_seconds(reference))
