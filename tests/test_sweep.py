@@ -174,8 +174,12 @@ def test_bad_grids_are_refused_before_training(monkeypatch):
         wil.sweep(CONFIG, {"sigma": [1.0]}, backend=None)
     with pytest.raises(ValueError, match="Invalid grid axis 'depth': expected distinct values"):
         wil.sweep(CONFIG, {"depth": [3, 3]}, backend=None)
-    with pytest.raises(ValueError, match=r"Invalid depth: got 500"):  # the Config's own limits surface
-        wil.sweep(CONFIG, {"depth": [3, 500]}, backend=None)
+    with pytest.raises(ValueError, match=r"Invalid grid point depth=500: Invalid depth: got 500"):
+        wil.sweep(CONFIG, {"depth": [3, 500]}, backend=None)  # the Config's own limits surface
+    if hasattr(wil.Config, "check_networks"):  # the budgets of a batched run, while Config has them
+        with pytest.raises(ValueError, match=r"Invalid grid point width=64 \(12 networks\): This run needs"):
+            wil.sweep(wil.Config(dataset="digits", depth=20, width=2, epochs=5), {"width": [2, 64],
+                      "scale": [0.5, 1, 2, 3, 4, 5]}, seeds=[0, 1], backend=None)
     with pytest.raises(ValueError, match="an initializer axis and initializer-parameter axes"):
         wil.sweep(CONFIG, {"initializer": ["he_normal"], "sigma_w2": [1.0]}, backend=None)
     with pytest.raises(ValueError, match="Invalid backend 'spark'"):

@@ -96,7 +96,11 @@ def plan_tasks(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int
     param_axes = [a for a in axes if a not in fields]
     tasks = []
     for config_values in itertools.product(*(axes[a] for a in config_axes)):
-        task_config = dataclasses.replace(config, compare=(), n_seeds=1, **dict(zip(config_axes, config_values)))
+        where = ", ".join(f"{a}={v!r}" for a, v in zip(config_axes, config_values))
+        try:
+            task_config = dataclasses.replace(config, compare=(), n_seeds=1, **dict(zip(config_axes, config_values)))
+        except ValueError as error:
+            raise ValueError(f"Invalid grid point {where}: {error}") from None
         task_name, task_params = parse_entry(task_config.initializer)
         labels, points = [], []
         for param_values in itertools.product(*(axes[a] for a in param_axes)):
@@ -104,9 +108,13 @@ def plan_tasks(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int
             values = {**dict(zip(config_axes, config_values)), **dict(zip(param_axes, param_values))}
             points.append(tuple(values[a] for a in axes))
         task = Task(task_config, tuple(labels), seeds, tuple(points))
-        check = getattr(task_config, "check_networks", None)
+        check = getattr(task_config, "check_networks", None)  # Config's budgets, while it has them
         if check is not None:
-            check(task.n_networks)
+            try:
+                check(task.n_networks)
+            except ValueError as error:
+                raise ValueError(f"Invalid grid point {where or 'of the base config'} "
+                                 f"({task.n_networks} networks): {error}") from None
         tasks.append(task)
     return tasks
 
