@@ -1,5 +1,6 @@
 """Sweeps: the frame's rows against direct runs, identical frames on every backend, streaming and resume."""
 
+import dataclasses
 import importlib
 import math
 
@@ -41,7 +42,6 @@ def test_frame_columns_order_and_types(reference):
 
 
 def test_rows_are_the_networks_of_a_direct_batched_run(reference):
-    import dataclasses
 
     config = dataclasses.replace(CONFIG, depth=6)
     labels = [f"mean_field(sigma_w2={v}, sigma_b2=0.05)" for v in ("0.25", "1.5", "40")]
@@ -162,7 +162,6 @@ def test_a_file_of_another_sweep_is_refused(tmp_path):
     out = tmp_path / "sweep.parquet"
     small = {"sigma_w2": [1.0], "depth": [3]}
     wil.sweep(CONFIG, small, backend=None, out=out)
-    import dataclasses
     other = dataclasses.replace(CONFIG, learning_rate=0.05)
     with pytest.raises(ValueError, match="holds another sweep"):
         wil.sweep(other, small, backend=None, out=out)
@@ -204,3 +203,16 @@ def test_the_networks_split_over_threads_give_the_same_frame(monkeypatch, refere
     assert threads.plan(6, 48, 3, 90, 30, None).groups == 2
     frame = wil.sweep(CONFIG, GRID, seeds=SEEDS, backend=None)
     pd.testing.assert_frame_equal(without_seconds(frame), without_seconds(reference))
+
+
+def test_an_initializer_axis_and_the_grids_own_order():
+    config = wil.Config(dataset="moons", n_samples=80, width=4, depth=2, epochs=3)
+    frame = wil.sweep(config, {"learning_rate": [0.5, 0.1],
+                               "initializer": ["he_normal", ("random_normal", {"std": 0.01})]},
+                      seeds=[3], backend=None)
+    assert list(frame.columns[:3]) == ["learning_rate", "initializer", "seed"]  # initializer once
+    assert frame["learning_rate"].tolist() == [0.5, 0.5, 0.1, 0.1]  # as given, not sorted
+    assert frame["initializer"].tolist() == ["he_normal", "random_normal(std=0.01)"] * 2  # canonical labels
+    direct = wil.compare(dataclasses.replace(config, learning_rate=0.1), ["random_normal(std=0.01)"], [3],
+                         diagnostics=False).status
+    assert frame["final_train_loss"].iloc[3] == direct["final_train_loss"].iloc[0]

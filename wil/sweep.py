@@ -87,6 +87,8 @@ def plan_tasks(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int
         if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
             raise ValueError(f"Invalid grid axis {axis!r}: expected a list of values, got {values!r}")
         values = [_plain(v) for v in values]
+        if axis == "initializer":  # labels, as the frame's initializer column writes them
+            values = [make_label(*parse_entry(v)) for v in values]
         if not values or len(set(map(repr, values))) != len(values):
             raise ValueError(f"Invalid grid axis {axis!r}: expected distinct values, at least one, got {values!r}")
         axes[axis] = values
@@ -165,7 +167,7 @@ def run_task(task: Task, axes: Sequence[str], in_worker_process: bool = False) -
         key = (label, seed)
         norms, second = ((table.loc[key].to_numpy() if key in table.index else np.full(depth, np.nan))[:depth]
                          for table in (grad, moments))
-        rows.append({**dict(zip(axes, point)), "initializer": label, "seed": seed,
+        rows.append({"initializer": label, **dict(zip(axes, point)), "seed": seed,
                      **{c: float(record[c]) for c in RESULT_COLUMNS[2:6]},
                      "diverged": bool(record["diverged"]),
                      "diverged_epoch": record["diverged_epoch"],
@@ -272,8 +274,8 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
     finally:
         if bar is not None:
             bar.close()
-    order = [(*point, seed) for point in itertools.product(*([_plain(v) for v in grid[a]] for a in axes))
-             for seed in tasks[0].seeds]
+    points = sorted({p: None for t in tasks for p in t.points}, key=_grid_position(tasks, axes))
+    order = [(*point, seed) for point in points for seed in tasks[0].seeds]
     result = _in_grid_order(pd.concat(frames, ignore_index=True), order, axes)
     if store is not None:
         store.finish(result)
@@ -351,10 +353,25 @@ def _progress_bar(progress, tasks: list[Task], todo: list[Task]):
 
 # ---------------------------------------------------------------- rows: order, types, keys
 
+def _grid_position(tasks: list[Task], axes: list[str]):
+    """A sort key putting grid points in the grid's order: the product of the axes as given."""
+    seen = [dict() for _ in axes]
+    for task in tasks:
+        for point in task.points:
+            for index, value in zip(seen, point):
+                index.setdefault(value, len(index))
+    return lambda point: tuple(index[value] for index, value in zip(seen, point))
+
+
+def _columns(axes: list[str]) -> list[str]:
+    """The frame's columns: the axes, then the results (``initializer`` once, when it is an axis)."""
+    return [*axes, *(c for c in RESULT_COLUMNS if c not in axes)]
+
+
 def _empty_frame(axes: list[str]) -> pd.DataFrame:
     import pandas as pd
 
-    return pd.DataFrame(columns=[*axes, *RESULT_COLUMNS])
+    return pd.DataFrame(columns=_columns(axes))
 
 
 def _row_keys(frame: pd.DataFrame, axes: list[str]) -> list[tuple]:
@@ -369,7 +386,7 @@ def _normalized(frame: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
     """Fixed column order and types, so rows from a worker, a part file and ``out`` compare equal."""
     import pandas as pd
 
-    frame = frame[[*axes, *RESULT_COLUMNS]].copy()
+    frame = frame[_columns(axes)].copy()
     for axis in axes:
         kind = _axis_kind(axis)
         if kind == "int":
