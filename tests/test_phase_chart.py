@@ -50,3 +50,5 @@ def test_theory_curve_and_critical_rule():
 def test_missing_columns_are_named():
     with pytest.raises(ValueError, match="Invalid column 'width'"):
         charts.phase_diagram(frame(), y="width")
+    with pytest.raises(ValueError, match="Invalid axis 'activation': the phase diagram needs numeric axes"):
+        charts.phase_diagram(frame().assign(activation="tanh"), x="activation")

@@ -45,6 +45,9 @@ def phase_diagram(frame: pd.DataFrame, x: str = "sigma_w2", y: str = "depth", *,
     for column in (x, y, value):
         if column not in frame.columns:
             raise ValueError(f"Invalid column {column!r}: the frame has {list(frame.columns)}")
+    for axis in (x, y):
+        if not pd.api.types.is_numeric_dtype(frame[axis]):
+            raise ValueError(f"Invalid axis {axis!r}: the phase diagram needs numeric axes, got {frame[axis].dtype}")
     share = (frame.assign(_value=frame[value].astype(float))
              .groupby([x, y], as_index=False, observed=True)
              .agg(share=("_value", "mean"), networks=("_value", "size")))
