@@ -216,3 +216,23 @@ def test_an_initializer_axis_and_the_grids_own_order():
     direct = wil.compare(dataclasses.replace(config, learning_rate=0.1), ["random_normal(std=0.01)"], [3],
                          diagnostics=False).status
     assert frame["final_train_loss"].iloc[3] == direct["final_train_loss"].iloc[0]
+
+
+@pytest.mark.filterwarnings("ignore:.*tasks which were still being processed:UserWarning")  # joblib's, expected
+def test_an_interrupted_loky_sweep_resumes_too(tmp_path, monkeypatch):
+    # real worker processes: the exception stops them; what reached this process is stored
+    out = tmp_path / "sweep.parquet"
+    grid = {"sigma_w2": [0.25, 1.5], "depth": [3, 4, 6]}
+
+    def stop_after_one(done, total):
+        if done == 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        wil.sweep(CONFIG, grid, seeds=SEEDS, backend="loky", n_jobs=2, out=out, progress=stop_after_one)
+    assert len(list((tmp_path / "sweep.parquet.parts").glob("*.parquet"))) == 1
+    calls = counting(monkeypatch)
+    resumed = wil.sweep(CONFIG, grid, seeds=SEEDS, backend=None, out=out)
+    assert len(calls) == 2
+    whole = wil.sweep(CONFIG, grid, seeds=SEEDS, backend=None)
+    pd.testing.assert_frame_equal(without_seconds(resumed), without_seconds(whole))

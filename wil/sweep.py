@@ -248,8 +248,12 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
 
     Memory: each worker holds one task's run; this process holds only the rows.
     """
+    import contextlib
+
     import pandas as pd
 
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"Invalid backend {backend!r}; choose from {list(BACKENDS)} or None")
     tasks = plan_tasks(config, grid, seeds)
     axes = list(grid)
     store = _Store(out, config, axes) if out is not None else None
@@ -260,17 +264,19 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
     bar = _progress_bar(progress, tasks, todo)
     callback = progress if callable(progress) else None
     finished = len(tasks) - len(todo)
+    runs = _execute(sorted(todo, key=lambda t: -t.cost()), axes, backend, n_jobs, scheduler, client)
     try:
-        for frame in _execute(sorted(todo, key=lambda t: -t.cost()), axes, backend, n_jobs, scheduler, client):
-            frame = _normalized(frame, axes)
-            if store is not None:
-                store.put(frame)
-            frames.append(frame)
-            finished += 1
-            if bar is not None:
-                bar.update(len(frame))
-            if callback is not None:
-                callback(finished, len(tasks))
+        with contextlib.closing(runs):  # an exception here (a callback's, Ctrl-C) stops the workers at once
+            for frame in runs:
+                frame = _normalized(frame, axes)
+                if store is not None:
+                    store.put(frame)
+                frames.append(frame)
+                finished += 1
+                if bar is not None:
+                    bar.update(len(frame))
+                if callback is not None:
+                    callback(finished, len(tasks))
     finally:
         if bar is not None:
             bar.close()
@@ -290,8 +296,6 @@ def _execute(tasks: list[Task], axes: list[str], backend, n_jobs, scheduler, cli
         for task in tasks:
             yield run_task(task, axes)
         return
-    if backend not in BACKENDS:
-        raise ValueError(f"Invalid backend {backend!r}; choose from {list(BACKENDS)} or None")
     import joblib
 
     own_client = None
