@@ -1,4 +1,7 @@
-"""What the Glorot/He variance recursions predict for a network at initialization, to overlay on data.
+"""What theory predicts for a network at initialization: the Glorot/He variance recursions per layer
+(``theory_frame``, to overlay on measured layers), and the mean-field signal propagation of deep random
+networks (``mean_field``, ``critical_sigma_w2``, ``phase_frame``: the edge of chaos and the depth scales
+that bound trainability; see the note above ``MeanField``).
 
 For independent zero-mean weights of variance ``v_l`` and inputs with second moment ``q_{l-1}``, a unit's
 pre-activation has variance ``Var(z_l) = fan_in * v_l * q_{l-1} + Var(b_l)``. Taking ``z_l`` Gaussian
