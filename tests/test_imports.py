@@ -25,7 +25,9 @@ ALLOWED = {
     "io": {"config", "results"},
     "loop": {"divergence", "diagnostics", "initialization", "network", "optimizers", "recording", "threads"},
     "training": {"checks", "config", "datasets", "loop", "memory", "results", "threads"},
-    "theory": {"activations", "config", "datasets", "initializers", "memory", "training"},
+    "theory": {"activations", "checks", "config", "datasets", "initializers", "memory", "training"},
+    "sweep": {"config", "datasets", "initializers", "memory", "threads", "training"},
+    "__main__": {"charts", "config", "initializers", "sweep", "theory"},
     "charts": set(),  # the package wil/charts: nothing of the core, it reads only DataFrames
     # ... but for Result.plot, the bridge from a Result to the builders (lazily: the family of the activation,
     # the task of the dataset, the theory's prediction for the run's config)

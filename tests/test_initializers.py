@@ -28,6 +28,7 @@ VARIANCE_SCALING = {
     "random_uniform": (0.05**2 / 3.0, 0.05, "uniform"),
     "random_normal": (0.05**2, None, "normal"),
     "truncated_normal": ((0.05 * TRUNCATED_STD_CORRECTION) ** 2, 2 * 0.05, "truncated_raw"),
+    "mean_field": (2.0 / FAN_IN, None, "normal"),  # sigma_w2 = 2 by default, untruncated
 }
 
 
@@ -161,3 +162,40 @@ def test_labels_round_trip():
 def test_malformed_labels_are_rejected(text):
     with pytest.raises(ValueError, match="Invalid"):
         parse_entry(text)
+
+
+@pytest.mark.parametrize("sigma_w2, sigma_b2", [(1.76, 0.05), (4.0, 0.0), (0.5, 2.0)])
+def test_mean_field_weights_and_biases_match_their_variances(sigma_w2, sigma_b2):
+    W = draw("mean_field", sigma_w2=sigma_w2, sigma_b2=sigma_b2)
+    assert W.var() == pytest.approx(sigma_w2 / FAN_IN, rel=0.02)  # 120,000 draws: ~0.4% std error
+    assert kurtosis(W) == pytest.approx(3.0, abs=0.06)  # untruncated normal
+    spec = wil.INITIALIZERS["mean_field"]
+    params = resolve_params("mean_field", {"sigma_w2": sigma_w2, "sigma_b2": sigma_b2})
+    assert spec.variance(FAN_IN, FAN_OUT, params) == pytest.approx(sigma_w2 / FAN_IN, rel=1e-12)
+    biases = spec.bias(np.random.default_rng(0), 10, 100_000, params)  # (100000,)
+    assert biases.var() == pytest.approx(sigma_b2, rel=0.02, abs=1e-12)  # ~0.45% std error
+    assert spec.bias_variance(10, 100_000, params) == sigma_b2
+
+
+# name -> Var(b) for schemes that draw biases (uniform on +-bound: bound^2 / 3)
+BIAS_VARIANCES = {"torch_default": 1.0 / (3.0 * FAN_IN), "sklearn_default": 2.0 / (FAN_IN + FAN_OUT),
+                  "mean_field": 0.0}
+
+
+@pytest.mark.parametrize("name", sorted(wil.INITIALIZERS))
+def test_bias_variance_matches_the_bias_sampler(name):
+    spec = wil.INITIALIZERS[name]
+    params = resolve_params(name)
+    if spec.bias is None:
+        assert spec.bias_variance is None  # zero biases
+        return
+    biases = np.concatenate([spec.bias(np.random.default_rng(seed), FAN_IN, FAN_OUT, params, "relu")
+                             for seed in range(300)])  # 90,000 draws
+    assert spec.bias_variance(FAN_IN, FAN_OUT, params) == pytest.approx(BIAS_VARIANCES[name], rel=1e-12)
+    assert biases.var() == pytest.approx(BIAS_VARIANCES[name], rel=0.02, abs=1e-12)
+
+
+def test_mean_field_labels_round_trip():
+    assert make_label("mean_field", {"sigma_w2": 1.5}) == "mean_field(sigma_w2=1.5)"
+    assert parse_entry("mean_field(sigma_w2=1.5, sigma_b2=0.05)")[1] == {
+        "sigma_w2": 1.5, "sigma_b2": 0.05, "scale": 1.0}

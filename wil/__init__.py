@@ -23,6 +23,8 @@ from .io import load
 from .loop import StopTraining
 from .optimizers import OPTIMIZERS, Optimizer
 from .results import Result
+from .sweep import sweep
+from . import theory
 from .theory import theory_frame
 from .training import compare, train
 
@@ -30,7 +32,7 @@ __all__ = [
     "ACTIVATIONS", "Activation", "ArgumentTypeError", "Config", "DATASETS", "Dataset", "INITIALIZERS",
     "Initializer", "LOSS_BOUND", "OPTIMIZERS", "Optimizer", "RANGES", "Result", "StopTraining", "TASKS",
     "USER_PREFIX", "compare", "detect_task", "from_frame", "initialize", "load", "load_dataset", "make_label",
-    "parse_entry", "short_name", "theory_frame", "to_keras", "to_pytorch", "to_wil", "train",
+    "parse_entry", "short_name", "sweep", "theory", "theory_frame", "to_keras", "to_pytorch", "to_wil", "train",
 ]
 __version__ = "0.2.0"
 

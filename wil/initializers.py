@@ -266,6 +266,32 @@ def _framework_defaults():
     return [torch_default, sklearn_default]
 
 
+def _mean_field_entry():
+    params = {"sigma_w2": Param(2.0, 0.0, 100.0, "weight variance times fan_in, sigma_w^2"),
+              "sigma_b2": Param(0.0, 0.0, 100.0, "bias variance, sigma_b^2"), "scale": _SCALE}
+
+    def sample(rng, fan_in, fan_out, p, activation=None):
+        return p["scale"] * math.sqrt(p["sigma_w2"] / fan_in) * rng.standard_normal((fan_in, fan_out))
+
+    def bias(rng, fan_in, fan_out, p, activation=None):
+        # drawn even when sigma_b2 = 0, so that the next layer's weights do not depend on sigma_b2
+        return math.sqrt(p["sigma_b2"]) * rng.standard_normal(fan_out)
+
+    return Initializer(
+        "mean_field", "Mean field (sigma_w^2, sigma_b^2)",
+        "The signal-propagation papers' parameterization (Poole et al., 2016; Schoenholz et al., 2017): "
+        "untruncated Gaussian weights of variance sigma_w^2/fan_in and Gaussian biases of variance sigma_b^2.",
+        r"W_{ij} \sim \mathcal{N}\!\left(0, \tfrac{\sigma_w^2}{n_{in}}\right),\quad "
+        r"b_j \sim \mathcal{N}(0, \sigma_b^2)",
+        params, sample,
+        lambda fan_in, fan_out, p: p["scale"] ** 2 * p["sigma_w2"] / fan_in,
+        "torch.nn.init.normal_(w, 0, sqrt(sigma_w2 / fan_in)) and torch.nn.init.normal_(b, 0, sqrt(sigma_b2)) "
+        "(PyTorch's weight is (fan_out, fan_in))",
+        "keras.initializers.VarianceScaling(scale=sigma_w2, mode='fan_in', distribution='untruncated_normal') "
+        "with bias_initializer=keras.initializers.RandomNormal(stddev=sqrt(sigma_b2))",
+        bias=bias, bias_variance=lambda fan_in, fan_out, p, activation=None: p["sigma_b2"])
+
+
 _N_IN, _N_OUT = r"n_{in}", r"n_{out}"
 
 INITIALIZERS: dict[str, Initializer] = {
@@ -305,6 +331,7 @@ INITIALIZERS: dict[str, Initializer] = {
                   rf"W_{{ij}} \sim \mathcal{{N}}_{{\pm 2\sigma}}\!\left(0, \tfrac{{1}}{{{_N_IN}}}\right)"),
         _orthogonal_entry(),
         _lsuv_entry(),
+        _mean_field_entry(),
         *_framework_defaults(),
     ]
 }

@@ -11,7 +11,7 @@ No Streamlit here; the app lays these out, notebooks can display them directly. 
 - titles its axes with units, carries tooltips, and uses fonts large enough for a projector (``CONFIG``).
 
 The builders live in one module per kind of chart (``training``, ``layers``, ``histograms``,
-``boundary``) over the shared pieces in ``_common``; this package exposes all of them, so
+``boundary``, ``phase``) over the shared pieces in ``_common``; this package exposes all of them, so
 ``from wil import charts; charts.loss_curves(...)`` is the way to use them. Importing it registers the
 Altair theme "wil" (``alt.theme.enable("wil")``).
 """
@@ -21,11 +21,12 @@ from ._common import (CLASS_PALETTE, CONFIG, FONT, INK, LINE_WIDTH, LOG_FORMAT, 
 from .boundary import decision_boundary
 from .histograms import QUANTITY_TITLES, histogram_grid
 from .layers import activation_std_by_layer, layer_heatmap, layer_profile
+from .phase import phase_diagram
 from .training import accuracy_curves, final_scores, loss_curves, metric_curves, status_table
 
 __all__ = [
     "CLASS_PALETTE", "CONFIG", "FONT", "INK", "LINE_WIDTH", "LOG_FORMAT", "PALETTE", "PER_ROW", "QUANTITY_TITLES",
     "TOOLTIP_EPOCHS", "WIDTH", "accuracy_curves", "activation_std_by_layer", "color_of", "color_scale",
     "decision_boundary", "final_scores", "histogram_grid", "labels_of", "layer_heatmap", "layer_profile",
-    "loss_curves", "metric_curves", "pick_layers", "status_table", "theme", "thin_epochs",
+    "loss_curves", "metric_curves", "phase_diagram", "pick_layers", "status_table", "theme", "thin_epochs",
 ]

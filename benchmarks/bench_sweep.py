@@ -1,0 +1,189 @@
+"""Sweep throughput: networks x epochs per second, the speed-up from 1 to 2 workers, and a PyTorch peer.
+
+    python benchmarks/bench_sweep.py                       # one process, loky 1 vs 2, Dask LocalCluster 1 vs 2
+    python benchmarks/bench_sweep.py --epochs 20 --quick   # a shorter grid
+    /work/venv-bench/bin/python benchmarks/bench_sweep.py --vs-torch   # wil's batched sweep vs a per-network
+                                                                        # PyTorch loop (torch in its own venv)
+
+The grid: digits, tanh, mean_field(sigma_b2=0.05), width 16, full batch, 40 epochs, sigma_w2 = 1..4 (7 values)
+x depth 4, 8, 12, 16 x 2 seeds = 56 networks in 4 tasks (one batched run per depth): as large as today's
+Config budgets allow a task (14 networks x 1347 samples x depth x width <= MAX_ACTIVATIONS). Each timing runs
+the sweep once after a warm-up of the same backend (worker processes started, wil imported in them),
+so it measures the sweep, not process start-up. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+import wil  # noqa: E402
+
+
+def grid_config(epochs: int, quick: bool):
+    config = wil.Config(dataset="digits", activation="tanh", initializer="mean_field(sigma_b2=0.05)", width=16,
+                        epochs=epochs, learning_rate=0.1)
+    grid = {"sigma_w2": [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0], "depth": [4, 8, 12, 16]}
+    if quick:
+        grid = {"sigma_w2": [1.0, 2.0, 3.0, 4.0], "depth": [4, 8]}
+    return config, grid, [0, 1]
+
+
+def networks_epochs(config, grid, seeds) -> float:
+    n = len(seeds)
+    for values in grid.values():
+        n *= len(values)
+    return float(n * config.epochs)
+
+
+def timed(label: str, work: float, call) -> float:
+    start = time.perf_counter()
+    frame = call()
+    seconds = time.perf_counter() - start
+    print(f"{label:<40} {seconds:7.2f} s  {work / seconds:8.0f} networks x epochs / s  ({len(frame)} rows)",
+          flush=True)
+    return seconds
+
+
+def _spin(_=None) -> float:
+    """Seconds of a fixed pure-Python loop (CPU only, no memory traffic)."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
+def _one_task(_=None) -> float:
+    """Seconds of one batched run of the grid's kind (14 networks, depth 12, on one core)."""
+    from wil import threads
+
+    threads.available_cores = lambda: 1
+    config = wil.Config(dataset="digits", activation="tanh", initializer="mean_field(sigma_b2=0.05)", width=16,
+                        epochs=20, depth=12)
+    labels = [f"mean_field(sigma_w2={s}, sigma_b2=0.05)" for s in (1, 1.5, 2, 2.5, 3, 3.5, 4)]
+    wil.compare(dataclasses.replace(config, epochs=1), labels, [0, 1], diagnostics=False)  # warm
+    start = time.perf_counter()
+    wil.compare(config, labels, [0, 1], diagnostics=False)
+    return time.perf_counter() - start
+
+
+def ceiling() -> None:
+    """What two processes gain over one on this machine, with nothing of the sweep machinery: the most a
+    second worker can give. Shared cores (other tenants, another session's tests) lower it."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    for name, work in (("pure-Python loop", _spin), ("one batched wil run", _one_task)):
+        with ProcessPoolExecutor(2) as pool:
+            alone = min(pool.submit(work).result() for _ in range(2))
+            pair = max(pool.map(work, range(2)))
+        print(f"machine ceiling, {name}: 1 process {alone:.2f} s, 2 at once {pair:.2f} s each -> "
+              f"{2 * alone / pair:.2f}x", flush=True)
+
+
+def bench_backends(config, grid, seeds, repeats: int = 1) -> None:
+    from dask.distributed import Client, LocalCluster
+
+    work = networks_epochs(config, grid, seeds)
+    warm = {"sigma_w2": [1.0], "depth": [3, 4, 5, 6]}  # a task per worker and more: every worker imports wil
+    print(f"grid: {dict((k, len(v)) for k, v in grid.items())} x {len(seeds)} seeds, {config.epochs} epochs, "
+          f"{int(work / config.epochs)} networks; {os.cpu_count()} cores")
+    print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    ceiling()
+    wil.sweep(config, warm, seeds, backend=None)  # imports (pandas, scikit-learn), the dataset's first load
+    timed("one process (backend None)", work, lambda: wil.sweep(config, grid, seeds, backend=None))
+    cores = wil.threads.available_cores
+    wil.threads.available_cores = lambda: 1
+    try:
+        timed("one process, one core (no thread split)", work, lambda: wil.sweep(config, grid, seeds, backend=None))
+    finally:
+        wil.threads.available_cores = cores
+    times = {}
+    for backend in ("loky", "dask"):
+        for repeat in range(repeats):  # 1 and 2 workers alternated, so a busy spell hits both
+            for workers in (1, 2):
+                label = f"{backend}, {workers} worker{'s' * (workers > 1)}, run {repeat + 1}"
+                if backend == "loky":
+                    wil.sweep(config, warm, seeds, backend="loky", n_jobs=workers)  # start the workers
+                    seconds = timed(label, work, lambda: wil.sweep(config, grid, seeds, backend="loky",
+                                                                   n_jobs=workers))
+                else:
+                    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                      dashboard_address=None) as cluster, Client(cluster) as client:
+                        wil.sweep(config, warm, seeds, backend="dask", client=client)
+                        seconds = timed(label, work, lambda: wil.sweep(config, grid, seeds, backend="dask",
+                                                                       client=client))
+                times[(backend, workers)] = min(times.get((backend, workers), math.inf), seconds)
+    for backend in ("loky", "dask"):
+        print(f"speed-up 1 -> 2 workers, {backend} (best of {repeats} each): "
+              f"{times[(backend, 1)] / times[(backend, 2)]:.2f}x; 2 workers "
+              f"{networks_epochs(config, grid, seeds) / times[(backend, 2)]:.0f} networks x epochs / s")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+
+
+def bench_torch(config, grid, seeds, threads: int | None = None) -> None:
+    """The same networks (wil's initial weights), trained one after another in PyTorch."""
+    import torch
+    import torch_peer
+
+    from wil.datasets import load_dataset
+    from wil.initialization import initialize_networks
+
+    if threads:
+        torch.set_num_threads(threads)
+    work = networks_epochs(config, grid, seeds)
+    print(f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads), float32 eager, one model at a time")
+    data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
+    t = torch.from_numpy
+    tensors = (t(data.X_train.astype(np.float32)), t(data.y_train.astype(np.int64)),
+               t(data.X_test.astype(np.float32)), t(data.y_test.astype(np.int64)))
+
+    def torch_sweep():
+        rows = 0
+        for depth in grid["depth"]:
+            task = dataclasses.replace(config, depth=depth)
+            labels = [wil.make_label("mean_field", {"sigma_w2": v, "sigma_b2": 0.05}) for v in grid["sigma_w2"]]
+            net = initialize_networks(task, data, labels, seeds)
+            models = torch_peer.build_models(net.weights, net.biases, task.activation)
+            history = torch_peer.train(models, *tensors, epochs=task.epochs, learning_rate=task.learning_rate,
+                                       batch_size=task.batch_size, order_seed=task.seed)
+            rows += history.shape[0]
+        return range(rows)
+
+    config32 = dataclasses.replace(config, dtype="float32")
+    wil_full = timed("wil sweep, float32 (backend None)", work, lambda: wil.sweep(config32, grid, seeds, backend=None))
+    torch_time = timed("PyTorch loop, float32", work, torch_sweep)
+    print(f"wil batched sweep vs PyTorch loop: {torch_time / wil_full:.2f}x faster (wil includes its epoch-0 "
+          f"diagnostics pass)")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=40,
+                        help="default 40 (the deepest task must fit Config's budgets, MAX_WORK and MAX_ACTIVATIONS)")
+    parser.add_argument("--quick", action="store_true", help="a smaller grid (16 networks in 2 tasks)")
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each backend and worker count (best kept)")
+    parser.add_argument("--vs-torch", action="store_true", help="time the per-network PyTorch loop instead")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch.set_num_threads (default: PyTorch's own choice, one per core)")
+    args = parser.parse_args(argv)
+    config, grid, seeds = grid_config(args.epochs, args.quick)
+    if args.vs_torch:
+        bench_torch(config, grid, seeds, args.torch_threads)
+    else:
+        bench_backends(config, grid, seeds, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The phase diagram chart: shares per cell, cell edges, the theory's curve and critical rule."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wil import charts
+from wil.theory import critical_sigma_w2, phase_frame
+
+
+def frame():
+    rows = []
+    for sigma_w2 in (1.0, 2.0, 3.0):
+        for depth in (10, 20):
+            for seed in (0, 1, 2, 3):
+                rows.append({"sigma_w2": sigma_w2, "depth": depth, "seed": seed,
+                             "trainable": seed < {1.0: 1, 2.0: 4, 3.0: 2}[sigma_w2] and depth == 10 or sigma_w2 == 2.0})
+    return pd.DataFrame(rows)
+
+
+def layer_data(spec, index):
+    data = spec["layer"][index].get("data", spec.get("data"))  # Altair lifts a lone layer's data to the top
+    return spec["datasets"][data["name"]]
+
+
+def test_heatmap_shares_and_cells():
+    spec = charts.phase_diagram(frame()).to_dict()
+    cells = pd.DataFrame(layer_data(spec, 0)).sort_values(["sigma_w2", "depth"])
+    assert cells["share"].tolist() == [0.25, 0.0, 1.0, 1.0, 0.5, 0.0]
+    assert cells["networks"].tolist() == [4] * 6
+    # cells meet halfway between grid values, and extend half a step beyond the ends
+    assert sorted(set(cells["x_low"])) == [0.5, 1.5, 2.5] and sorted(set(cells["x_high"])) == [1.5, 2.5, 3.5]
+    assert sorted(set(cells["y_low"])) == [5.0, 15.0]
+    assert len(spec["layer"]) == 1  # no theory given
+
+
+def test_theory_curve_and_critical_rule():
+    critical = critical_sigma_w2("tanh", 0.05)
+    theory = phase_frame("tanh", 0.05, np.linspace(1.0, 3.0, 9))
+    spec = charts.phase_diagram(frame(), theory=theory, critical=critical, c=6.0).to_dict()
+    assert len(spec["layer"]) == 3
+    curve = pd.DataFrame(layer_data(spec, 1))
+    finite = theory[np.isfinite(theory["xi_c"])]
+    assert curve["depth_scale"].tolist() == pytest.approx((6.0 * finite["xi_c"]).tolist())
+    assert set(curve["side"]) == {"ordered", "chaotic"}  # two branches, not joined across the critical line
+    assert layer_data(spec, 2)[0]["sigma_w2"] == pytest.approx(critical)
+    assert spec["layer"][1]["mark"]["clip"] is True
+
+
+def test_missing_columns_are_named():
+    with pytest.raises(ValueError, match="Invalid column 'width'"):
+        charts.phase_diagram(frame(), y="width")
+    with pytest.raises(ValueError, match="Invalid axis 'activation': the phase diagram needs numeric axes"):
+        charts.phase_diagram(frame().assign(activation="tanh"), x="activation")

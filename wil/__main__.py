@@ -1,0 +1,190 @@
+"""The command line: ``python -m wil sweep ...`` trains a grid of networks (see ``wil.sweep``).
+
+Example, the trainability phase diagram of tanh networks on digits::
+
+    python -m wil sweep --dataset digits --activation tanh --initializer "mean_field(sigma_b2=0.05)" \\
+        --width 32 --epochs 100 --grid sigma_w2=1:4:13 --grid depth=5,10,20,30,40,50 --seeds 0,1 \\
+        --out sweep.parquet --plot sweep.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from .config import Config
+
+# Config fields the command line offers (compare and n_seeds are the sweep's own: --grid, --seeds)
+_FIELDS = [f for f in dataclasses.fields(Config) if f.name not in ("compare", "n_seeds")]
+_INT_FIELDS = {"n_samples", "depth", "width", "epochs", "seed", "batch_size"}
+_TEXT_FIELDS = {"dataset", "initializer", "activation", "optimizer", "dtype"}
+
+
+def parse_values(axis: str, text: str) -> list:
+    """The values of one ``--grid`` axis: ``v1,v2,...`` or ``start:stop:count`` (``count`` evenly spaced
+    values from ``start`` to ``stop``, both included; integers rounded and deduplicated for integer fields).
+
+    Raises ValueError naming the axis and what was received.
+    """
+    import numpy as np
+
+    def number(part: str):
+        if axis in _TEXT_FIELDS:
+            return part
+        if axis == "batch_size" and part.lower() in ("full", "none"):
+            return None
+        try:
+            value = float(part)
+        except ValueError:
+            raise ValueError(f"Invalid --grid {axis}: {part!r} is not a number") from None
+        if axis in _INT_FIELDS:
+            if value != int(value):
+                raise ValueError(f"Invalid --grid {axis}: expected integers, got {part!r}")
+            return int(value)
+        return float(f"{value:.10g}")
+
+    text = text.strip()
+    if ":" in text and axis not in _TEXT_FIELDS:
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise ValueError(f"Invalid --grid {axis}={text}: a range is start:stop:count")
+        start, stop = number(parts[0]), number(parts[1])
+        try:
+            count = int(parts[2])
+        except ValueError:
+            count = 0
+        if count < 1:
+            raise ValueError(f"Invalid --grid {axis}={text}: count must be a positive integer, got {parts[2]!r}")
+        values = np.linspace(float(start), float(stop), count)
+        if axis in _INT_FIELDS:
+            return list(dict.fromkeys(int(round(v)) for v in values))
+        return [float(f"{v:.10g}") for v in values]
+    values = [number(part.strip()) for part in text.split(",") if part.strip()]
+    if not values:
+        raise ValueError(f"Invalid --grid {axis}: no values")
+    return values
+
+
+def _grid(items: list[str]) -> dict:
+    """``--grid`` options to a grid mapping, in their order."""
+    grid = {}
+    for item in items:
+        axis, sep, text = item.partition("=")
+        axis = axis.strip()
+        if not sep or not axis:
+            raise ValueError(f"Invalid --grid {item!r}: expected name=v1,v2,... or name=start:stop:count")
+        if axis in grid:
+            raise ValueError(f"Invalid --grid: {axis!r} is given twice")
+        grid[axis] = parse_values(axis, text)
+    return grid
+
+
+def _seeds(text: str) -> list[int]:
+    """``0,1,2`` or ``0:4`` (0, 1, 2, 3)."""
+    try:
+        if ":" in text:
+            start, stop = (int(p) for p in text.split(":"))
+            return list(range(start, stop))
+        return [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise ValueError(f"Invalid --seeds {text!r}: expected 0,1,2 or start:stop") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m wil`` parser (one command, ``sweep``)."""
+    parser = argparse.ArgumentParser(prog="python -m wil", description="wil, the weight-initialization lab")
+    commands = parser.add_subparsers(dest="command", required=True)
+    sweep = commands.add_parser(
+        "sweep", help="train a grid of networks (see wil.sweep)",
+        description="Train a grid of networks, one batched run per architecture, on local processes, a Dask "
+                    "cluster or Ray; stream the rows to parquet; resume an interrupted sweep.")
+    config = sweep.add_argument_group("the base configuration (wil.Config fields; defaults as Config's)")
+    for field in _FIELDS:
+        config.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name, metavar=field.name.upper(),
+                            help=f"default {field.default!r}" + (" ('full' for full batch)"
+                                                                 if field.name == "batch_size" else ""))
+    sweep.add_argument("--grid", action="append", default=[], metavar="NAME=VALUES", required=True,
+                       help="an axis: a Config field or a parameter of --initializer, with values v1,v2,... or "
+                            "start:stop:count (e.g. sigma_w2=1:4:13, depth=10,20,50); repeat for more axes")
+    sweep.add_argument("--seeds", default="0", help="the networks' seeds at every point: 0,1,2 or 0:3 (default 0)")
+    sweep.add_argument("--backend", choices=["loky", "dask", "ray", "none"], default="loky",
+                       help="loky: local processes (default); dask: a Dask cluster (--scheduler, else a local "
+                            "one); ray; none: this process")
+    sweep.add_argument("--n-jobs", type=int, default=None, help="tasks at once (default: every core or worker)")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="a Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
+    sweep.add_argument("--out", default=None, metavar="FILE.parquet",
+                       help="write the rows here as tasks finish; an interrupted sweep resumes from it")
+    sweep.add_argument("--plot", default=None, metavar="FILE.html|FILE.png",
+                       help="save the phase diagram (the first two axes) as HTML or PNG")
+    sweep.add_argument("--c", type=float, default=6.0, help="draw c x xi_c on the plot (default 6)")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    """The base Config from the options given (as a URL would give them: the same parser and checks)."""
+    given = {f.name: getattr(args, f.name) for f in _FIELDS if getattr(args, f.name) is not None}
+    return Config.from_query_params(given)
+
+
+def phase_chart(frame, config: Config, grid: dict, c: float = 6.0):
+    """The phase diagram of a sweep's frame over its first two axes, with the mean-field theory when the
+    initializer is ``mean_field`` and the x axis is ``sigma_w2``."""
+    import numpy as np
+
+    from . import charts, theory
+    from .initializers import parse_entry
+
+    axes = list(grid)
+    if len(axes) < 2:
+        raise ValueError("Invalid --plot: the phase diagram needs two grid axes (e.g. sigma_w2 and depth)")
+    x, y = axes[0], axes[1]
+    name, params = parse_entry(config.initializer)
+    curve, critical = None, None
+    if name == "mean_field" and x == "sigma_w2":
+        sigma_b2 = params["sigma_b2"]
+        low, high = min(grid[x]), max(grid[x])
+        curve = theory.phase_frame(config.activation, sigma_b2, np.linspace(low, high, 61))
+        try:
+            critical = theory.critical_sigma_w2(config.activation, sigma_b2)
+        except ValueError:
+            critical = None
+    title = f"Trainability: {config.activation}, {config.dataset}, width {config.width}, {config.epochs} epochs"
+    return charts.phase_diagram(frame, x, y, theory=curve, critical=critical, c=c, title=title)
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    """The ``sweep`` command."""
+    from .sweep import sweep
+
+    config = _config(args)
+    grid = _grid(args.grid)
+    if args.plot and not args.plot.lower().endswith((".html", ".png")):
+        raise ValueError(f"Invalid --plot {args.plot!r}: expected a .html or .png file")
+    frame = sweep(config, grid, seeds=_seeds(args.seeds), backend=None if args.backend == "none" else args.backend,
+                  n_jobs=args.n_jobs, scheduler=args.scheduler, progress=not args.no_progress, out=args.out)
+    trainable = frame["trainable"].mean()
+    print(f"{len(frame)} networks, {trainable:.0%} trainable, {frame['diverged'].mean():.0%} diverged"
+          + (f"; rows in {args.out}" if args.out else ""), file=sys.stderr)
+    if args.plot:
+        phase_chart(frame, config, grid, args.c).save(args.plot)
+        print(f"phase diagram in {args.plot}", file=sys.stderr)
+    if not args.out:
+        frame.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; bad input exits with status 2 and the reason."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return run_sweep(args)
+    except ValueError as error:
+        parser.exit(2, f"python -m wil sweep: error: {error}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
