@@ -23,4 +23,4 @@ async def _warm_up_in_background(_app):
     yield
 
 
-app = st.App("wil_app/page.py", lifespan=_warm_up_in_background)
+app = st.App("wil_app/navigation.py", lifespan=_warm_up_in_background)
