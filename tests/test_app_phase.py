@@ -26,7 +26,7 @@ def test_the_theory_and_the_shipped_sweep_show_at_once():
     at = AppTest.from_file(PHASE, default_timeout=120).run()
     assert not at.exception, [e.value for e in at.exception]
     titles = chart_titles(at)
-    assert "Theory: how deep a random network can carry information" in titles
+    assert "Theory: the trainable depth" in titles
     assert "Measured: which networks trained" in titles
     assert any("Edge of chaos for Tanh" in caption.value and "1.761" in caption.value for caption in at.caption)
     assert any("What it shows" in block.value and "disagree" in block.value for block in at.markdown)
@@ -61,4 +61,4 @@ def test_the_app_has_both_pages():
     assert at.get("vega_lite_chart"), "the explorer is the default page"
     at.switch_page("phase.py").run()
     assert not at.exception
-    assert "Theory: how deep a random network can carry information" in chart_titles(at)
+    assert "Theory: the trainable depth" in chart_titles(at)

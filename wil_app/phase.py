@@ -81,9 +81,9 @@ def theory_chart(frame: pd.DataFrame, critical: float | None, c: float = 6.0):
         layers.append(alt.Chart(rule).mark_rule(strokeDash=[6, 4], strokeWidth=2).encode(
             x="sigma_w2:Q", tooltip=["label:N"]))
     return alt.layer(*layers).properties(
-        height=300, title=alt.Title("Theory: how deep a random network can carry information",
-                                    subtitle=f"{c:g} ξ_c, the trainable depth the mean-field theory predicts; "
-                                             "it diverges at the edge of chaos"))
+        height=300, width=380, title=alt.Title("Theory: the trainable depth",
+                                               subtitle=[f"{c:g} ξ_c, as the mean-field theory predicts;",
+                                                         "it diverges at the edge of chaos (dashed)"]))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -132,7 +132,7 @@ def main() -> None:
                                format_func=lambda n: wil.DATASETS[n].label)
         width = st.select_slider("Width (live sweep)", options=LIVE_WIDTHS, value=16, key="phase_width")
     frame, critical = theory(activation, float(sigma_b2))
-    left, right = st.columns(2)
+    left, right = st.columns([2, 3])
     with left:
         st.altair_chart(theory_chart(frame, critical), width="stretch")
         if critical is None:
@@ -150,7 +150,7 @@ def main() -> None:
             shipped_theory, shipped_critical = theory(base.get("activation", "tanh"), _sigma_b2_of(base))
             st.altair_chart(charts.phase_diagram(shipped, theory=shipped_theory, critical=shipped_critical,
                                                  title="Measured: which networks trained",
-                                                 width=460, height=300), width="stretch")
+                                                 width=340, height=300), width="content")
             st.caption(f"Shipped sweep: {len(shipped):,} networks, {base.get('activation', 'tanh')} on "
                        f"{base.get('dataset', 'digits')} (made by `python -m wil sweep`; command in "
                        "docs/phase_sweep.md).")
