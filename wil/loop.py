@@ -11,6 +11,7 @@ for one more epoch): the gradient the optimizer actually uses, at no extra pass 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -21,8 +22,8 @@ from .diagnostics import layer_statistics
 from .initialization import initialize_networks
 from .network import Network, Stack, Workspace, backward, forward, loss_and_gradient
 from .optimizers import get_optimizer, take
-from .recording import (HISTOGRAM_ROWS, Records, Sink, grid_points, histogram_epochs, predict, record_gradients,
-                        record_histograms)
+from .recording import (HISTOGRAM_ROWS, Records, Sink, grid_epochs, grid_points, histogram_epochs, predict,
+                        record_gradients, record_histograms)
 from .threads import Plan
 
 
@@ -77,18 +78,28 @@ class _Setting:
     diagnostics: bool
     histogram_epochs: list[int]
     stop: threading.Event
+    grid_epochs: tuple[int, ...] = ()
+    live: Callable[[Records], None] | None = None  # given a snapshot of the records now and then
+    live_every: float = 0.3  # seconds between two calls of ``live``
 
 
 def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[float], None] | None,
-        diagnostics: bool, how: Plan = Plan(1, 1, 1, 1)) -> Records:
+        diagnostics: bool, how: Plan = Plan(1, 1, 1, 1), *, live: Callable[[Records], None] | None = None,
+        live_every: float = 0.3, snapshots: int | None = None) -> Records:
     """Train all networks as ``how`` says: with ``groups`` > 1, split into that many groups trained in
     parallel threads (the networks are independent; NumPy releases the GIL in its heavy calls); every pass
     cut into ``row_parts`` blocks of rows, run on ``threads`` threads. ``progress`` may raise
-    ``StopTraining`` to end every group after the epoch it is in."""
+    ``StopTraining`` to end every group after the epoch it is in.
+
+    ``live``, if given, is called from the first group's thread with ``Records.snapshot`` (the records up
+    to the epoch just trained) at most every ``live_every`` seconds, and may raise ``StopTraining`` too.
+    ``snapshots``: the number of epochs whose histograms and decision boundary are recorded
+    (``histogram_epochs``; default five histograms, two boundaries)."""
     dtype = np.dtype(config.dtype)
     net = initialize_networks(config, data, labels, seeds)
     K, L, E = net.n_networks, net.n_layers, config.epochs
-    records = Records.empty(labels, seeds, E, L, diagnostics, histogram_epochs(E) if diagnostics else [])
+    records = Records.empty(labels, seeds, E, L, diagnostics, histogram_epochs(E, snapshots) if diagnostics else [])
+    records.grid_epochs = grid_epochs(E, snapshots)
     classification = data.task == "classification"
     setting = _Setting(
         config, data.task, data.X_train.astype(dtype),
@@ -97,8 +108,9 @@ def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[f
         [np.random.default_rng(layer).standard_normal(W.shape[1] + 1).astype(dtype)
          for layer, W in enumerate(net.weights)],
         grid_points(data.X_train, data.X_test) if data.n_features == 2 else None, diagnostics,
-        records.histogram_epochs, threading.Event())
+        records.histogram_epochs, threading.Event(), tuple(records.grid_epochs), live, live_every)
     sink = Sink(K)
+    records.grid_points = setting.grid
     parts = [part for part in np.array_split(np.arange(K), how.groups) if len(part)]
     workers = max(len(parts), how.threads) - 1
     if workers == 0:
@@ -118,7 +130,6 @@ def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[f
                     for other in others:
                         other.result()
     sink.finish(records)
-    records.grid_points = setting.grid
     if progress is not None and records.stopped_epoch is None:
         progress(1.0)
     return records
@@ -134,6 +145,7 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
     full_batch = config.batch_size is None or config.batch_size >= n_train
     shuffle_rng = np.random.default_rng([config.seed, 1])  # one mini-batch order for all K networks
     report_every = max(1, E // 100)
+    live_clock = [time.perf_counter()]  # when ``live`` was last called
     live = _Live(net, config.optimizer, max(n_train, setting.X_test.shape[0]), index, row_parts, pool)
     history = records.history
     with np.errstate(all="ignore"):  # per thread
@@ -158,7 +170,7 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
             test_output = forward(live.net, setting.X_test, live.workspace).output
             test_loss, _, test_accuracy = loss_and_gradient(setting.task, test_output, setting.y_test)
             history[k, epoch, 1, 0], history[k, epoch, 1, 1] = test_loss, test_accuracy
-            if setting.grid is not None and (epoch in (0, E) or stopping):
+            if setting.grid is not None and (epoch in setting.grid_epochs or stopping):
                 sink.put(sink.grid, epoch, k, predict(live.net, live.workspace, setting.grid, setting.task),
                          (0, np.nan))
             if setting.diagnostics and not full_batch and last:  # the gradient at the final weights
@@ -182,6 +194,14 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
                     progress(min((epoch + 1) / E, 1.0))
                 except StopTraining:
                     setting.stop.set()  # every group records this next epoch as its last
+            # a live view: only the group that reports progress, after the epoch's records are complete
+            if setting.live is not None and progress is not None and epoch < E - 1 and not setting.stop.is_set() \
+                    and time.perf_counter() - live_clock[0] >= setting.live_every:
+                try:
+                    setting.live(records.snapshot(sink, epoch))
+                except StopTraining:
+                    setting.stop.set()
+                live_clock[0] = time.perf_counter()
 
 
 def _batch_gradient(task: str, live: _Live, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, Stack]:
