@@ -142,7 +142,17 @@ def start_lesson() -> None:
     lesson = st.session_state.get("lesson")
     if lesson in LESSONS:
         start_from(LESSONS[lesson])
+        st.session_state["lesson_index"] = list(LESSONS).index(lesson)
     st.session_state["lesson"] = None
+
+
+def lesson_step(step: int) -> None:
+    """Callback of presenter mode's previous/next lesson buttons: the lessons in turn, from the one shown."""
+    names = list(LESSONS)
+    index = (int(st.session_state.get("lesson_index", 0)) + step) % len(names)
+    start_from(LESSONS[names[index]])
+    st.session_state["lesson_index"] = index
+    st.session_state["slide"] = 0
 
 
 # ---------------------------------------------------------------- sidebar

@@ -18,7 +18,7 @@ Altair theme "wil" (``alt.theme.enable("wil")``).
 
 from ._common import (CLASS_PALETTE, CONFIG, FONT, INK, LINE_WIDTH, LOG_FORMAT, NAMED_COLORS, PALETTE, PER_ROW,
                       TOOLTIP_EPOCHS, WIDTH, color_of, color_scale, initializer_colors, labels_of, named_color,
-                      pick_layers, theme, thin_epochs)
+                      pick_layers, presenter, PRESENTER_CONFIG, theme, thin_epochs)
 from .boundary import decision_boundary
 from .histograms import QUANTITY_TITLES, histogram_grid
 from .layers import activation_std_by_layer, layer_heatmap, layer_profile
@@ -28,6 +28,6 @@ __all__ = [
     "CLASS_PALETTE", "CONFIG", "FONT", "INK", "LINE_WIDTH", "LOG_FORMAT", "NAMED_COLORS", "PALETTE", "PER_ROW",
     "QUANTITY_TITLES", "TOOLTIP_EPOCHS", "WIDTH", "accuracy_curves", "activation_std_by_layer", "color_of",
     "color_scale", "decision_boundary", "final_scores", "histogram_grid", "initializer_colors", "labels_of",
-    "layer_heatmap", "layer_profile", "loss_curves", "metric_curves", "named_color", "pick_layers", "status_table",
-    "theme", "thin_epochs",
+    "layer_heatmap", "layer_profile", "loss_curves", "metric_curves", "named_color", "pick_layers", "presenter",
+    "PRESENTER_CONFIG", "status_table", "theme", "thin_epochs",
 ]

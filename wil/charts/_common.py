@@ -42,6 +42,14 @@ CONFIG = {
               "offset": 12},
     "view": {"stroke": "#bbbbbb"},
 }
+# Presenter mode, for the back of a room: ticks 16 px, axis and chart titles 20 px and more.
+PRESENTER_CONFIG = {
+    **CONFIG,
+    "axis": {**CONFIG["axis"], "labelFontSize": 16, "titleFontSize": 20},
+    "legend": {**CONFIG["legend"], "labelFontSize": 17, "titleFontSize": 20},
+    "header": {**CONFIG["header"], "labelFontSize": 18, "titleFontSize": 20},
+    "title": {**CONFIG["title"], "fontSize": 26, "subtitleFontSize": 17},
+}
 LINE_WIDTH = 3
 # A chart's whole width, axes and legends included: the main area of a 1280 px projector beside the sidebar.
 WIDTH = 850
@@ -160,6 +168,12 @@ def _finish(chart):
     # attributes of every mark saves the browser work no one uses here (the page states each lesson in text).
     return chart.configure(**CONFIG, aria=False).properties(
         autosize=alt.AutoSizeParams(type="pad", contains="padding"), usermeta={"embedOptions": {"renderer": "canvas"}})
+
+
+def presenter(chart):
+    """``chart`` (from any builder here) with the text sizes of ``PRESENTER_CONFIG``, for a projector
+    seen from the back of a room."""
+    return chart.configure(**PRESENTER_CONFIG, aria=False)
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:

@@ -49,7 +49,7 @@ def layer_profile(layers: pd.DataFrame, field: str, *, epoch: int = 0, title: st
     if theory is not None and not theory.empty:
         predicted = _plain(_finite(theory, field, positive=log))
         predicted = predicted.assign(median=predicted[field], low=predicted[field], high=predicted[field],
-                                     seeds=0, source="theory")[list(band.columns)]
+                                     seeds=0, source="theory", dash="solid")[list(band.columns)]
         data = pd.concat([band, predicted], ignore_index=True)
     pick = _legend_pick()
     base = alt.Chart(data)
