@@ -58,7 +58,7 @@ def main() -> None:
     config, errors, notes = sidebar_config()
     presenter = bool(st.session_state.get("presenter"))
 
-    st.html(STYLE)
+    st.html(STYLE if not presenter else STYLE.replace("padding-top:2.2rem", "padding-top:3.6rem"))
     st.markdown("### wil · the weight-initialization lab")
     if not presenter:
         st.caption("The same network, the same data, the same mini-batches: only the initialization differs.")
