@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 import wil
 from wil import charts
@@ -117,7 +118,10 @@ def play(result: wil.Result, draw_frame) -> None:
         time.sleep(PLAY_STEP)
     caption.empty()
     st.session_state["_play_to"] = st.session_state["_view_epoch"] = epochs[-1]
-    st.rerun(scope="fragment")
+    try:  # the slider to the last frame: only the tabs again when this run is a fragment's, else the page
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:
+        st.rerun()
 
 
 def layers_control(result: wil.Result) -> list[int]:
