@@ -246,3 +246,19 @@ def test_presenter_mode_shows_verdicts_one_chart_and_walks_the_lessons():
     at.toggle(key="presenter_main").set_value(False)
     run(at)
     assert at.tabs and "presenter" not in at.query_params
+
+
+# ---------------------------------------------------------------- load a configuration
+
+def test_the_exported_json_reads_back_as_the_configuration_and_the_view():
+    from wil_app.export import read_config_json
+
+    document = {**__import__("dataclasses").asdict(SMALL), "view": {"tab": "Weights", "epoch": "4", "layers": "1,2"}}
+    config, view, problems = read_config_json(json.dumps(document).encode())
+    assert config == SMALL and problems == [] and view == {"tab": "Weights", "epoch": "4", "layers": "1,2"}
+    # as lenient as a link: a bad field keeps the default, with a message; garbage is not a configuration
+    config, _, problems = read_config_json(json.dumps({**document, "depth": "deep"}).encode())
+    assert config.depth == DEMO.depth and any("Invalid depth" in p for p in problems)
+    for garbage in (b"\xff\xfe", b"[1, 2]", b"{", b" " * 200_000):
+        config, view, problems = read_config_json(garbage)
+        assert config == DEMO and view == {} and "not a configuration" in problems[0]
