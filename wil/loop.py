@@ -112,6 +112,7 @@ def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[f
     sink = Sink(K)
     records.grid_points = setting.grid
     parts = [part for part in np.array_split(np.arange(K), how.groups) if len(part)]
+    sink.done = {int(part[0]): -1 for part in parts}  # every group, before any starts (live snapshots)
     workers = max(len(parts), how.threads) - 1
     if workers == 0:
         train_group(setting, net, parts[0], records, sink, progress, how.row_parts)
@@ -139,14 +140,27 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
                 progress: Callable[[float], None] | None, row_parts: int = 1, pool=None) -> None:
     """The epochs of one group of networks, ``index`` their positions among all K (passes cut into
     ``row_parts`` blocks of rows, run on ``pool``: see ``wil.network.Workspace``)."""
-    config, X_train = setting.config, setting.X_train
-    E = config.epochs
-    n_train = X_train.shape[0]
-    full_batch = config.batch_size is None or config.batch_size >= n_train
+    config, E = setting.config, setting.config.epochs
     shuffle_rng = np.random.default_rng([config.seed, 1])  # one mini-batch order for all K networks
     report_every = max(1, E // 100)
     live_clock = [time.perf_counter()]  # when ``live`` was last called
-    live = _Live(net, config.optimizer, max(n_train, setting.X_test.shape[0]), index, row_parts, pool)
+    live = _Live(net, config.optimizer, max(setting.X_train.shape[0], setting.X_test.shape[0]), index, row_parts,
+                 pool)
+    group = int(index[0])
+    sink.done.setdefault(group, -1)
+    try:
+        _epochs(setting, live, group, records, sink, progress, live_clock, shuffle_rng, report_every)
+    finally:
+        sink.done[group] = E  # a group that is over never holds a snapshot back
+
+
+def _epochs(setting: _Setting, live: _Live, group: int, records: Records, sink: Sink, progress, live_clock: list,
+            shuffle_rng, report_every: int) -> None:
+    """The epochs of ``train_group``, recording in ``sink.done[group]`` the last epoch whose records are
+    complete (live snapshots and a stopped run end at the slowest group's)."""
+    config, X_train = setting.config, setting.X_train
+    E, n_train = config.epochs, X_train.shape[0]
+    full_batch = config.batch_size is None or config.batch_size >= n_train
     history = records.history
     with np.errstate(all="ignore"):  # per thread
         for epoch in range(E + 1):
@@ -180,8 +194,10 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
                                  epoch in setting.histogram_epochs or stopping)
             keep = _check_divergence(records, live, epoch, loss, None if grads is None else live.finite(grads))
             if last or live.workspace is None:
-                if stopping:
-                    records.stopped_epoch = epoch
+                if stopping:  # groups on threads stop at their own epochs: the run ends at the earliest
+                    with sink.lock:
+                        records.stopped_epoch = epoch if records.stopped_epoch is None else min(
+                            records.stopped_epoch, epoch)
                 return
             if full_batch:
                 live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
@@ -189,6 +205,7 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
                 _minibatch_epoch(setting, live, shuffle_rng, records, sink, epoch + 1)
                 if live.workspace is None:
                     return
+            sink.done[group] = epoch
             if progress is not None and (epoch + 1) % report_every == 0:
                 try:
                     progress(min((epoch + 1) / E, 1.0))
@@ -197,10 +214,12 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
             # a live view: only the group that reports progress, after the epoch's records are complete
             if setting.live is not None and progress is not None and epoch < E - 1 and not setting.stop.is_set() \
                     and time.perf_counter() - live_clock[0] >= setting.live_every:
-                try:
-                    setting.live(records.snapshot(sink, epoch))
-                except StopTraining:
-                    setting.stop.set()
+                complete = min(sink.done.values())  # the slowest group's last complete epoch
+                if complete >= 0:
+                    try:
+                        setting.live(records.snapshot(sink, complete))
+                    except StopTraining:
+                        setting.stop.set()
                 live_clock[0] = time.perf_counter()
 
 

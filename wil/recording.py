@@ -89,6 +89,7 @@ class Sink:
         self.n_networks, self.lock = n_networks, threading.Lock()
         self.histograms: dict[tuple, tuple] = {}
         self.grid: dict[int, tuple] = {}
+        self.done: dict[int, int] = {}  # group -> the last epoch whose records are complete (wil.loop)
 
     def put(self, store: dict, key, index: np.ndarray, arrays: tuple, fills: tuple) -> None:
         with self.lock:

@@ -87,8 +87,10 @@ def main() -> None:
     st.sidebar.caption(f"{networks} network{'s' if networks > 1 else ''} to train, "
                        f"{POLICY.work(trained) / POLICY.max_work:.0%} of the work one run may take.")
 
-    live_chart = st.empty()  # the loss curves growing while the run trains
-    result = kept_result(trained) or train_live(trained, on_live=live_drawer(verdicts, live_chart, presenter))
+    progress = st.empty()  # while the run trains: the epoch running, the time left, and Stop
+    live_chart = st.empty()  # and the loss curves growing
+    result = kept_result(trained) or train_live(trained, on_live=live_drawer(verdicts, live_chart, presenter),
+                                                line=progress)
     live_chart.empty()
     show_verdicts(verdicts, result, big=presenter)
     if result.stopped_epoch is not None:

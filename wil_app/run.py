@@ -7,20 +7,23 @@ while training is drawn from the caller's context, outside the cached function, 
 none of it.
 
 Stop: clicking the button (or any widget) asks Streamlit for a rerun, which interrupts the script at its
-next Streamlit call, here one of the progress or live updates. That call turns the interruption into
+next Streamlit call, here one of the progress or live updates (Streamlit starts the new run at once on
+another thread; a Stop's run waits for the old one to hand over what it trained). That call turns the interruption into
 ``wil.StopTraining``: the run ends after the epoch in progress and keeps what it trained. The partial
-result is not put in the cache of full runs; it goes to the session (``kept``), and the interruption is
-raised again so that Streamlit reruns. If the rerun is the Stop button's, the page shows the stopped
+result is not put in the cache of full runs; it is handed over to the session's next run (``kept``), and
+the interruption is raised again so that Streamlit reruns. If the rerun is the Stop button's, the page shows the stopped
 result, marked as such, until the visitor asks for the whole run again.
 """
 
 from __future__ import annotations
 
 import contextvars
+import threading
 import time
 
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 import wil
 
@@ -30,7 +33,11 @@ from .sidebar import OPTIMIZER_LABELS
 STOP_KEY = "stop_run"
 KEPT = "kept_runs"  # session key: config -> a stopped run's Result, at most KEPT_RUNS of them
 KEPT_RUNS = 3
-INTERRUPTED = "interrupted_run"  # session key: (config, Result) of the run the last rerun interrupted
+# session id -> (config, Result) of the run a rerun interrupted. Not in session state: Streamlit starts the
+# rerun at once on a new thread and disconnects the old one's session state, so the old run hands over here.
+_INTERRUPTED: dict[str, tuple] = {}
+_INTERRUPTED_LOCK = threading.Lock()
+STOP_WAIT = 60.0  # seconds a Stop's rerun waits for the interrupted run to hand over what it trained
 
 
 class Interrupted(Exception):
@@ -73,8 +80,16 @@ def request_stop() -> None:
 def kept_result(config: wil.Config) -> wil.Result | None:
     """The stopped run of ``config`` this session keeps, if any. A rerun started by the Stop button keeps
     the run it interrupted; any other interruption drops it (that run trains again)."""
-    interrupted = st.session_state.pop(INTERRUPTED, None)
-    if st.session_state.pop("stop_requested", False) and interrupted is not None:
+    stop = st.session_state.pop("stop_requested", False)
+    if stop:
+        # Streamlit starts this rerun at once, on a new thread, while the interrupted run is still finishing
+        # its epoch on the old one: wait for what it trained (a second or so; longer only for a huge epoch)
+        deadline = time.monotonic() + STOP_WAIT
+        while _session() not in _INTERRUPTED and time.monotonic() < deadline:
+            time.sleep(0.05)
+    with _INTERRUPTED_LOCK:
+        interrupted = _INTERRUPTED.pop(_session(), None)
+    if stop and interrupted is not None:
         kept = st.session_state.setdefault(KEPT, {})
         kept[interrupted[0]] = interrupted[1]
         while len(kept) > KEPT_RUNS:
@@ -82,15 +97,22 @@ def kept_result(config: wil.Config) -> wil.Result | None:
     return st.session_state.get(KEPT, {}).get(config)
 
 
+def _session() -> str:
+    """The id of the visitor's session (the same on the thread of an interrupted run and of its rerun)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx is not None else ""
+
+
 def forget_kept(config: wil.Config) -> None:
     """Callback of "Train to the end": drop the stopped run of ``config``, so that it trains whole."""
     st.session_state.get(KEPT, {}).pop(config, None)
 
 
-def train_live(config: wil.Config, on_live=None) -> wil.Result:
-    """``run_comparison`` with a progress line, a Stop button and ``on_live(partial_result)`` (drawing the
-    charts so far), all of which appear only when it actually trains."""
-    line = st.empty()
+def train_live(config: wil.Config, on_live=None, line=None) -> wil.Result:
+    """``run_comparison`` with a progress line and a Stop button (in ``line``, an ``st.empty``; default
+    here) and ``on_live(partial_result)`` (drawing the charts so far), all of which appear only when it
+    actually trains."""
+    line = st.empty() if line is None else line
     # updates come from inside the cached function; running them in the caller's context keeps them out
     # of the cache's element replay, so a cache hit draws nothing
     outside = contextvars.copy_context()
@@ -111,7 +133,8 @@ def train_live(config: wil.Config, on_live=None) -> wil.Result:
     try:
         return run_comparison(config, _progress=report, _live=live)
     except Interrupted as interrupted:
-        st.session_state[INTERRUPTED] = (config, interrupted.result)
+        with _INTERRUPTED_LOCK:
+            _INTERRUPTED[_session()] = (config, interrupted.result)
         raise interrupted.control from None
     finally:
         line.empty()

@@ -25,11 +25,11 @@ PLAY_STEP = 0.7  # seconds per frame of the play control (16 frames: about 11 s)
 
 # Every chart of the page, by name: a ``wil.charts`` builder applied to a Result and view options.
 CHARTS = {
-    "loss": lambda result: charts.loss_curves(result.history, result.status),
+    "loss": lambda result, **options: charts.loss_curves(result.history, result.status, **options),
     "accuracy": lambda result: charts.accuracy_curves(result.history, result.status),
     "final_scores": lambda result: charts.final_scores(result.status),
-    "activation_std": lambda result, epoch: charts.activation_std_by_layer(
-        result.layers, wil.theory_frame(result.config), epoch=epoch),
+    "activation_std": lambda result, epoch, **options: charts.activation_std_by_layer(
+        result.layers, wil.theory_frame(result.config), epoch=epoch, **options),
     "histograms": lambda result, **options: charts.histogram_grid(result.histograms, **options),
     "profile": lambda result, field, **options: charts.layer_profile(result.layers, field, **options),
     "heatmap": lambda result, field, **options: charts.layer_heatmap(result.layers, field, **options),
@@ -309,10 +309,11 @@ def result_tabs(result: wil.Result) -> None:
 def _slides(result: wil.Result) -> dict:
     """Presenter mode's screens: a title and what draws it, one chart each."""
     config = result.config
-    slides = {"Loss": lambda: _chart(result, "loss")}
+    # narrower than the tabs' charts: presenter text is larger, and a 1024 px projector has ~940 px
+    slides = {"Loss": lambda: _chart(result, "loss", width=300)}
     if wil.DATASETS[config.dataset].task == "classification":
         slides["Final test accuracy"] = lambda: _chart(result, "final_scores")
-    slides["Signal per layer"] = lambda: _chart(result, "activation_std", epoch=0)
+    slides["Signal per layer"] = lambda: _chart(result, "activation_std", epoch=0, width=580)
     slides["Activation histograms"] = lambda: _chart(result, "histograms", quantity="activation", epoch=0,
                                                      layers=charts.pick_layers(config.depth, 4), log_magnitude=True)
     slides["Gradients per layer"] = lambda: dead_or_gradients(result)
@@ -323,7 +324,7 @@ def _slides(result: wil.Result) -> dict:
 
 def dead_or_gradients(result: wil.Result) -> None:
     _chart(result, "profile", field="grad_norm", epoch=0, log=True, title="Gradient norm per layer",
-           y_title="‖∂loss/∂W‖ (log scale)")
+           y_title="‖∂loss/∂W‖ (log scale)", width=580)
 
 
 def step_slide(step: int, count: int) -> None:

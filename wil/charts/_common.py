@@ -35,7 +35,7 @@ CONFIG = {
     "font": FONT,
     "axis": {"labelFontSize": 14, "titleFontSize": 16, "titleFontWeight": "normal", "gridOpacity": 0.6,
              "labelColor": INK, "titleColor": INK},
-    "legend": {"labelFontSize": 14, "titleFontSize": 15, "symbolSize": 160, "symbolStrokeWidth": 3,
+    "legend": {"labelFontSize": 14, "titleFontSize": 15, "symbolSize": 160, "symbolStrokeWidth": 3, "columns": 5,
                "labelLimit": 320, "labelColor": INK, "titleColor": INK},
     "header": {"labelFontSize": 15, "titleFontSize": 15, "labelColor": INK, "titleColor": INK},
     "title": {"fontSize": 19, "subtitleFontSize": 14, "anchor": "start", "color": INK, "subtitleColor": "#444444",
@@ -46,7 +46,7 @@ CONFIG = {
 PRESENTER_CONFIG = {
     **CONFIG,
     "axis": {**CONFIG["axis"], "labelFontSize": 16, "titleFontSize": 20},
-    "legend": {**CONFIG["legend"], "labelFontSize": 17, "titleFontSize": 20},
+    "legend": {**CONFIG["legend"], "labelFontSize": 17, "titleFontSize": 20, "columns": 3},
     "header": {**CONFIG["header"], "labelFontSize": 18, "titleFontSize": 20},
     "title": {**CONFIG["title"], "fontSize": 26, "subtitleFontSize": 17},
 }
@@ -142,8 +142,9 @@ def _color(labels: list[str], legend: str = "show") -> alt.Color:
     """The initializer colour. ``legend``: "show" it, "merge" into another layer's, or "hide" it."""
     kwargs = {}
     if legend == "show":
-        kwargs["legend"] = alt.Legend(title="Initializer", orient="top", columns=min(len(labels), 5),
-                                      symbolOpacity=1, symbolType="stroke", symbolStrokeWidth=4)
+        # columns from the configuration: five, three in presenter mode's larger text
+        kwargs["legend"] = alt.Legend(title="Initializer", orient="top", symbolOpacity=1, symbolType="stroke",
+                                      symbolStrokeWidth=4)
     elif legend == "hide":
         kwargs["legend"] = None
     return alt.Color("initializer:N", scale=color_scale(labels), sort=list(labels), **kwargs)
