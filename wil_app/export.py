@@ -23,6 +23,8 @@ FRAMES = ("history", "layers", "histograms", "status", "grid", "points")
 
 
 def export_tab(result: wil.Result) -> None:
+    if st.session_state.pop("_loaded_upload", False):  # the uploader's callback changed the configuration:
+        st.rerun()  # the whole page again (this tab is drawn in a fragment), so the sidebar shows it
     config = result.config
     st.markdown("**Share this view.** The address bar already holds the whole configuration; copy it. "
                 "The query string is:")
@@ -85,6 +87,7 @@ def load_uploaded() -> None:
         st.session_state["tab"] = view["tab"]
     st.session_state["url_problems"] = problems
     st.session_state["url_opened_config"] = config
+    st.session_state["_loaded_upload"] = True
 
 
 def _zip_frames(result: wil.Result) -> bytes:
