@@ -277,7 +277,8 @@ def _evidence(result) -> pd.DataFrame:
     frame["final_test_loss"] = status["final_test_loss"].to_numpy(dtype=float)
     frame["chance_accuracy"] = chance_accuracy(config)
     frame["guess_loss"] = guess_loss(config)
-    frame["epochs"] = config.epochs if result.stopped_epoch is None else result.stopped_epoch
+    stopped = getattr(result, "stopped_epoch", None)
+    frame["epochs"] = config.epochs if stopped is None else stopped
     keys = ["initializer", "seed"]
     frame = frame.merge(_loss_evidence(result.history), on=keys, how="left")
     frame = frame.merge(_layer_evidence(result.layers, depth), on=keys, how="left")
