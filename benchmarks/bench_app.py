@@ -21,6 +21,9 @@ Prints, in seconds, for each of ``--repeat`` rounds of two fresh servers (median
   a tab seen before (Training). Timed from the key press or click until the script is idle again and
   the tab's charts are drawn;
 - new configuration: one more seed per initializer (trains 10 networks);
+- live run: a link far over the budget (the server trains the most epochs that fit, ~10 s of training),
+  opened in the same browser: the time until the first live update of its charts (the loss curves and the
+  verdicts so far, drawn while it trains) and until the run is over;
 and the server's resident memory at the end.
 
 ``--server`` adds the server side alone, through ``AppTest`` (no browser): the script's time per run
@@ -65,6 +68,10 @@ new MutationObserver(() => {
     if (document.querySelector('[data-testid="stVegaLiteChart"] :is(svg, canvas)')) mark('first chart');
 }).observe(document, {subtree: true, childList: true});
 """
+# A live update is on screen: the verdicts "so far" and a chart, while the script still runs.
+LIVE_UPDATE = """() => document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state') === 'running'
+    && document.querySelector('[data-testid=stVegaLiteChart] :is(svg, canvas)')
+    && [...document.querySelectorAll('.wil-note')].some(note => note.textContent.startsWith('So far'))"""
 TABS = ["Training", "Activations", "Gradients", "Dead neurons", "Decision boundary", "Weights"]
 
 
@@ -202,6 +209,15 @@ def measure_once(browser, root: pathlib.Path = ROOT, server_cpus: set[int] | Non
         seeds = page.locator('.st-key-n_seeds input[type="range"]')
         figures["new configuration (2 seeds: retrains 10 networks)"] = rerun_done(
             page, lambda: (seeds.focus(), seeds.press("ArrowRight")), 3)
+        if (root / "wil_app" / "story.py").exists():  # a checkout with live runs
+            live = page.context.new_page()
+            t = time.perf_counter()
+            live.goto(f"{url}?n_samples=2000&epochs=2000&seed=77", timeout=TIMEOUT_MS)
+            live.wait_for_function(LIVE_UPDATE, timeout=TIMEOUT_MS)
+            figures["live run: first live chart update"] = time.perf_counter() - t
+            drawn(live, 3)
+            figures["live run: over (trained in full, charts drawn)"] = time.perf_counter() - t
+            live.close()
         figures["server memory after (MiB)"] = rss_mib(server.pid)
         figures["server warm-up, its own time (log; during the cold page)"] = warm_up_seconds(log)
         page.context.close()

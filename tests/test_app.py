@@ -70,6 +70,23 @@ def url_config(at: AppTest) -> wil.Config:
     return wil.Config.from_query_params(params, base=DEMO)
 
 
+def verdicts(at: AppTest) -> dict[str, tuple[str, str]]:
+    """The verdicts on the page: initializer label -> (verdict, colour), from their HTML block."""
+    import re
+
+    bodies = [element.proto.body for element in at.get("html") if "data-testid='wil-verdicts'" in element.proto.body]
+    assert len(bodies) == 1, "one block of verdicts"
+    return {label: (verdict, colour) for label, verdict, colour in
+            re.findall(r"data-initializer='([^']*)' data-verdict='([^']*)' data-color='([^']*)'", bodies[0])}
+
+
+def link_problems(at: AppTest) -> list[str]:
+    """The problems a link had, quoted as plain text (st.code) below one warning."""
+    assert sum(w.value.startswith("The link had") for w in at.warning) <= 1
+    return [line for block in at.code for line in block.value.splitlines()] if any(
+        w.value.startswith("The link had") for w in at.warning) else []
+
+
 def status_rows(at: AppTest):
     table = next(frame for frame in at.dataframe if "Outcome" in frame.value.columns)
     return table.value
@@ -83,8 +100,11 @@ def test_default_page_runs_and_draws_every_chart():
     assert names == ["zeros", "random_normal", "random_normal", "glorot_uniform", "he_normal"]
     assert at.select_slider(key="init1_random_normal_std").value == 0.01
     assert at.select_slider(key="init2_random_normal_std").value == 1.0
-    # the story of the first screen: std 1 diverges and says so, zeros stays at chance
-    assert any("random_normal(std=1)" in w.value and "exploded" in w.value for w in at.warning)
+    # the story of the first screen, in words first: std 1 diverges and says so, zeros stays at chance
+    assert {label: verdict for label, (verdict, _) in verdicts(at).items()} == {
+        "zeros": "symmetric", "random_normal(std=0.01)": "vanishing", "random_normal(std=1)": "exploding",
+        "glorot_uniform": "learned", "he_normal": "learned"}
+    assert not at.warning  # nothing above the verdicts but the title
     table = status_rows(at)
     assert table.loc[table["Initializer"] == "random_normal(std=1)", "Outcome"].str.contains("diverged").all()
     assert table.loc[table["Initializer"] == "he_normal", "Test accuracy"].iloc[0] > 0.8
@@ -254,12 +274,12 @@ def test_garbage_url_parameters_warn_and_fall_back_to_defaults():
         DEMO.depth, DEMO.width, DEMO.learning_rate, DEMO.dataset)
     assert config.epochs == 12  # the valid part of the link is kept
     assert config.compare == DEMO.compare
-    warnings = [w.value for w in at.warning if w.value.startswith("The link had a problem")]
-    assert len(warnings) == 6
-    # URL text is shown literally: markdown escaped, never HTML
-    assert any("\\<script\\>" in w for w in warnings)
-    assert any("\\[x\\]\\(http" in w for w in warnings)
-    assert not any(element.proto.allow_html for element in at.markdown if "script" in element.value)
+    problems = link_problems(at)
+    assert len(problems) == 6
+    # URL text is shown literally, as plain text (st.code): never Markdown, never HTML
+    assert any("<script>" in problem for problem in problems)
+    assert any("[x](http" in problem for problem in problems)
+    assert not any("script" in element.value for element in [*at.markdown, *at.warning, *at.info])
     assert chart_titles(at) == TITLES[:3]
     # the URL is rewritten to the configuration actually shown
     assert dict(at.query_params) == config.to_query_params()
@@ -268,25 +288,48 @@ def test_garbage_url_parameters_warn_and_fall_back_to_defaults():
 def test_url_over_the_budget_warns_and_shows_the_demo():
     at = run(open_app({"depth": "50", "width": "512", "n_seeds": "10", "epochs": "2000"}))
     assert url_config(at) == DEMO
-    assert any("too large" in w.value or "too much memory" in w.value for w in at.warning)
+    assert any("too much memory" in problem for problem in link_problems(at))
 
 
-def test_invalid_widget_combination_shows_an_error_not_a_traceback():
+def test_a_url_over_a_budget_that_fewer_epochs_fix_trains_what_fits():
+    at = run(open_app({**DEMO.to_query_params(), "depth": "30"}))
+    assert url_config(at).depth == 30 and url_config(at).epochs == DEMO.epochs  # the link as asked
+    assert not link_problems(at)
+    assert any("at most 140 of the 150 epochs" in info.value for info in at.info)
+    assert chart_titles(at) == TITLES[:3] and len(verdicts(at)) == len(DEMO.compare)
+
+
+def test_a_combination_that_cannot_train_keeps_the_last_results_beside_the_reason():
     at = run(open_app(SMALL.to_query_params()))
     at.sidebar.select_slider(key="width").set_value(512)
     at.sidebar.slider(key="depth").set_value(50)
     at.sidebar.select_slider(key="epochs").set_value(2000)
     run(at)
-    assert at.error and ("too large" in at.error[0].value or "too much memory" in at.error[0].value)
-    assert "Reduce" in at.error[0].value
-    assert url_config(at) == SMALL  # the link keeps the last valid configuration
-    assert not at.get("vega_lite_chart")
+    assert not at.error
+    message = next(w.value for w in at.warning if w.value.startswith("Showing the last results"))
+    assert "too much memory" in message and "Reduce" in message
+    assert url_config(at) == SMALL  # the link keeps the last configuration that trained
+    assert chart_titles(at) == TITLES[:3] and set(verdicts(at)) == set(SMALL.compare)
+
+
+def test_a_batch_larger_than_the_new_dataset_becomes_the_full_batch_with_a_note():
+    at = run(open_app(SMALL.to_query_params()))
+    at.sidebar.select_slider(key="n_samples").set_value(400)
+    run(at)
+    at.sidebar.select_slider(key="batch_size").set_value(256)
+    run(at)
+    assert url_config(at).batch_size == 256
+    at.sidebar.selectbox(key="dataset").set_value("iris")
+    run(at)
+    assert url_config(at).batch_size is None and url_config(at).dataset == "iris"
+    assert any("A batch of 256" in info.value and "full batch" in info.value for info in at.info)
+    assert chart_titles(at) == TITLES[:3] and verdicts(at)
 
 
 def test_a_diverging_configuration_shows_as_diverged():
     at = run(open_app(DIVERGING.to_query_params()))
-    assert any("Diverged" in w.value and "random_normal(std=1)" in w.value and "at epoch" in w.value
-               for w in at.warning)
+    assert verdicts(at)["random_normal(std=1)"][0] == "exploding"
+    assert any("std 1</b>: exploded" in h.proto.body and "at epoch" in h.proto.body for h in at.get("html"))
     table = status_rows(at)
     bad = table[table["Initializer"] == "random_normal(std=1)"].iloc[0]
     assert "diverged" in bad["Outcome"] and bad["Diverged at epoch"] >= 1 and "loss" in bad["Cause"]
@@ -347,9 +390,10 @@ def test_view_controls_follow_the_configuration_and_survive_tab_switches():
     at.sidebar.slider(key="depth").set_value(12)
     run(at)
     assert at.multiselect(key="view_layers").value == charts.pick_layers(12)
-    at.sidebar.select_slider(key="epochs").set_value(20)
+    at.sidebar.select_slider(key="epochs").set_value(30)
     run(at)
-    assert at.select_slider(key="view_epoch").value == 0  # epoch 5 is no longer a recorded epoch
+    # 16 snapshots of 30 epochs: 0, 2, 4, 6, ...; epoch 5 is no longer recorded, the nearest one is shown
+    assert at.select_slider(key="view_epoch").value == 4
 
 
 def test_a_link_opens_on_its_tab():

@@ -118,9 +118,11 @@ class Config:
         """Updates per epoch: 1 for full batch, else mini-batches over the training split."""
         return 1 if self.batch_size is None else math.ceil(self.n_train() / self.batch_size)
 
-    def memory(self, n_networks: int | None = None, diagnostics: bool = True) -> dict[str, float]:
+    def memory(self, n_networks: int | None = None, diagnostics: bool = True,
+               snapshots: int | None = None) -> dict[str, float]:
         """The bytes a run of ``n_networks`` networks (default ``n_networks()``) holds, by part, and its
-        ``peak``: see ``wil.memory.run_bytes``."""
+        ``peak``, recording ``snapshots`` epochs of histograms and boundaries (see ``wil.compare``): see
+        ``wil.memory.run_bytes``."""
         from .memory import run_bytes
         from .threads import row_parts
 
@@ -131,7 +133,7 @@ class Config:
                          width=self.width, epochs=self.epochs, itemsize=8 if self.dtype == "float64" else 4,
                          optimizer=self.optimizer, diagnostics=diagnostics, grid=spec.n_features == 2,
                          row_parts=row_parts(self.width, self.depth, self.n_train(), self.n_test(),
-                                             self.batch_size))
+                                             self.batch_size), snapshots=snapshots)
 
     # ------------------------------------------------------------ URL form
 

@@ -11,6 +11,7 @@ for one more epoch): the gradient the optimizer actually uses, at no extra pass 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -21,8 +22,8 @@ from .diagnostics import layer_statistics
 from .initialization import initialize_networks
 from .network import Network, Stack, Workspace, backward, forward, loss_and_gradient
 from .optimizers import get_optimizer, take
-from .recording import (HISTOGRAM_ROWS, Records, Sink, grid_points, histogram_epochs, predict, record_gradients,
-                        record_histograms)
+from .recording import (HISTOGRAM_ROWS, Records, Sink, grid_epochs, grid_points, histogram_epochs, predict,
+                        record_gradients, record_histograms)
 from .threads import Plan
 
 
@@ -77,18 +78,28 @@ class _Setting:
     diagnostics: bool
     histogram_epochs: list[int]
     stop: threading.Event
+    grid_epochs: tuple[int, ...] = ()
+    live: Callable[[Records], None] | None = None  # given a snapshot of the records now and then
+    live_every: float = 0.3  # seconds between two calls of ``live``
 
 
 def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[float], None] | None,
-        diagnostics: bool, how: Plan = Plan(1, 1, 1, 1)) -> Records:
+        diagnostics: bool, how: Plan = Plan(1, 1, 1, 1), *, live: Callable[[Records], None] | None = None,
+        live_every: float = 0.3, snapshots: int | None = None) -> Records:
     """Train all networks as ``how`` says: with ``groups`` > 1, split into that many groups trained in
     parallel threads (the networks are independent; NumPy releases the GIL in its heavy calls); every pass
     cut into ``row_parts`` blocks of rows, run on ``threads`` threads. ``progress`` may raise
-    ``StopTraining`` to end every group after the epoch it is in."""
+    ``StopTraining`` to end every group after the epoch it is in.
+
+    ``live``, if given, is called from the first group's thread with ``Records.snapshot`` (the records up
+    to the epoch just trained) at most every ``live_every`` seconds, and may raise ``StopTraining`` too.
+    ``snapshots``: the number of epochs whose histograms and decision boundary are recorded
+    (``histogram_epochs``; default five histograms, two boundaries)."""
     dtype = np.dtype(config.dtype)
     net = initialize_networks(config, data, labels, seeds)
     K, L, E = net.n_networks, net.n_layers, config.epochs
-    records = Records.empty(labels, seeds, E, L, diagnostics, histogram_epochs(E) if diagnostics else [])
+    records = Records.empty(labels, seeds, E, L, diagnostics, histogram_epochs(E, snapshots) if diagnostics else [])
+    records.grid_epochs = grid_epochs(E, snapshots)
     classification = data.task == "classification"
     setting = _Setting(
         config, data.task, data.X_train.astype(dtype),
@@ -97,9 +108,11 @@ def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[f
         [np.random.default_rng(layer).standard_normal(W.shape[1] + 1).astype(dtype)
          for layer, W in enumerate(net.weights)],
         grid_points(data.X_train, data.X_test) if data.n_features == 2 else None, diagnostics,
-        records.histogram_epochs, threading.Event())
+        records.histogram_epochs, threading.Event(), tuple(records.grid_epochs), live, live_every)
     sink = Sink(K)
+    records.grid_points = setting.grid
     parts = [part for part in np.array_split(np.arange(K), how.groups) if len(part)]
+    sink.done = {int(part[0]): -1 for part in parts}  # every group, before any starts (live snapshots)
     workers = max(len(parts), how.threads) - 1
     if workers == 0:
         train_group(setting, net, parts[0], records, sink, progress, how.row_parts)
@@ -118,7 +131,6 @@ def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[f
                     for other in others:
                         other.result()
     sink.finish(records)
-    records.grid_points = setting.grid
     if progress is not None and records.stopped_epoch is None:
         progress(1.0)
     return records
@@ -128,13 +140,27 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
                 progress: Callable[[float], None] | None, row_parts: int = 1, pool=None) -> None:
     """The epochs of one group of networks, ``index`` their positions among all K (passes cut into
     ``row_parts`` blocks of rows, run on ``pool``: see ``wil.network.Workspace``)."""
-    config, X_train = setting.config, setting.X_train
-    E = config.epochs
-    n_train = X_train.shape[0]
-    full_batch = config.batch_size is None or config.batch_size >= n_train
+    config, E = setting.config, setting.config.epochs
     shuffle_rng = np.random.default_rng([config.seed, 1])  # one mini-batch order for all K networks
     report_every = max(1, E // 100)
-    live = _Live(net, config.optimizer, max(n_train, setting.X_test.shape[0]), index, row_parts, pool)
+    live_clock = [time.perf_counter()]  # when ``live`` was last called
+    live = _Live(net, config.optimizer, max(setting.X_train.shape[0], setting.X_test.shape[0]), index, row_parts,
+                 pool)
+    group = int(index[0])
+    sink.done.setdefault(group, -1)
+    try:
+        _epochs(setting, live, group, records, sink, progress, live_clock, shuffle_rng, report_every)
+    finally:
+        sink.done[group] = E  # a group that is over never holds a snapshot back
+
+
+def _epochs(setting: _Setting, live: _Live, group: int, records: Records, sink: Sink, progress, live_clock: list,
+            shuffle_rng, report_every: int) -> None:
+    """The epochs of ``train_group``, recording in ``sink.done[group]`` the last epoch whose records are
+    complete (live snapshots and a stopped run end at the slowest group's)."""
+    config, X_train = setting.config, setting.X_train
+    E, n_train = config.epochs, X_train.shape[0]
+    full_batch = config.batch_size is None or config.batch_size >= n_train
     history = records.history
     with np.errstate(all="ignore"):  # per thread
         for epoch in range(E + 1):
@@ -158,7 +184,7 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
             test_output = forward(live.net, setting.X_test, live.workspace).output
             test_loss, _, test_accuracy = loss_and_gradient(setting.task, test_output, setting.y_test)
             history[k, epoch, 1, 0], history[k, epoch, 1, 1] = test_loss, test_accuracy
-            if setting.grid is not None and (epoch in (0, E) or stopping):
+            if setting.grid is not None and (epoch in setting.grid_epochs or stopping):
                 sink.put(sink.grid, epoch, k, predict(live.net, live.workspace, setting.grid, setting.task),
                          (0, np.nan))
             if setting.diagnostics and not full_batch and last:  # the gradient at the final weights
@@ -168,8 +194,10 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
                                  epoch in setting.histogram_epochs or stopping)
             keep = _check_divergence(records, live, epoch, loss, None if grads is None else live.finite(grads))
             if last or live.workspace is None:
-                if stopping:
-                    records.stopped_epoch = epoch
+                if stopping:  # groups on threads stop at their own epochs: the run ends at the earliest
+                    with sink.lock:
+                        records.stopped_epoch = epoch if records.stopped_epoch is None else min(
+                            records.stopped_epoch, epoch)
                 return
             if full_batch:
                 live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
@@ -177,11 +205,22 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
                 _minibatch_epoch(setting, live, shuffle_rng, records, sink, epoch + 1)
                 if live.workspace is None:
                     return
+            sink.done[group] = epoch
             if progress is not None and (epoch + 1) % report_every == 0:
                 try:
                     progress(min((epoch + 1) / E, 1.0))
                 except StopTraining:
                     setting.stop.set()  # every group records this next epoch as its last
+            # a live view: only the group that reports progress, after the epoch's records are complete
+            if setting.live is not None and progress is not None and epoch < E - 1 and not setting.stop.is_set() \
+                    and time.perf_counter() - live_clock[0] >= setting.live_every:
+                complete = min(sink.done.values())  # the slowest group's last complete epoch
+                if complete >= 0:
+                    try:
+                        setting.live(records.snapshot(sink, complete))
+                    except StopTraining:
+                        setting.stop.set()
+                live_clock[0] = time.perf_counter()
 
 
 def _batch_gradient(task: str, live: _Live, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, Stack]:

@@ -82,7 +82,7 @@ def _address_space_left() -> int | None:
 
 def run_bytes(*, n_networks: int, n_train: int, n_test: int, n_features: int, n_outputs: int, depth: int,
               width: int, epochs: int, itemsize: int, optimizer: str, diagnostics: bool, row_parts: int = 1,
-              grid: bool = False) -> dict[str, float]:
+              grid: bool = False, snapshots: int | None = None) -> dict[str, float]:
     """The arrays a run holds, in bytes, by what they are for; ``peak`` is the largest total at one time.
 
     Training holds the parameters (and their float64 draws while they are stacked), the optimizer's
@@ -90,6 +90,8 @@ def run_bytes(*, n_networks: int, n_train: int, n_test: int, n_features: int, n_
     the result then holds the records and the frames made of them.
     """
     K, rows = float(n_networks), float(max(n_train, n_test, 1))
+    # recorded epochs of histograms and of the boundary (``wil.recording.histogram_epochs``, ``grid_epochs``)
+    histogram_epochs, grid_epochs = (_HISTOGRAM_EPOCHS, 2) if snapshots is None else (snapshots, snapshots)
     sizes = [n_features] + [width] * depth + [n_outputs]
     parameters = K * sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
     weights = K * sum(fan_in * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
@@ -110,11 +112,11 @@ def run_bytes(*, n_networks: int, n_train: int, n_test: int, n_features: int, n_
         "diagnostics": (itemsize * (min(depth * hidden, max(_CHUNK, hidden)) + weights + histogram_values)
                         + 40.0 * min(_CHUNK, histogram_values) if diagnostics else 0.0),
         "records": 8.0 * K * recorded * 4 + (8.0 * K * recorded * layers * 7 if diagnostics else 0.0)
-        + (24.0 * _HISTOGRAM_EPOCHS * _QUANTITIES * layers * K * _BINS if diagnostics else 0.0)
-        + (2 * 16.0 * K * _GRID_POINTS if grid else 0.0),
+        + (24.0 * histogram_epochs * _QUANTITIES * layers * K * _BINS if diagnostics else 0.0)
+        + (grid_epochs * 16.0 * K * _GRID_POINTS if grid else 0.0),
         "frames": _HISTORY_ROW * K * recorded * 2
-        + (_LAYERS_ROW * K * recorded * layers + _HISTOGRAM_ROW * _HISTOGRAM_EPOCHS * _QUANTITIES * layers * K
-           * _BINS if diagnostics else 0.0) + (_GRID_ROW * 2 * K * _GRID_POINTS if grid else 0.0),
+        + (_LAYERS_ROW * K * recorded * layers + _HISTOGRAM_ROW * histogram_epochs * _QUANTITIES * layers * K
+           * _BINS if diagnostics else 0.0) + (_GRID_ROW * grid_epochs * K * _GRID_POINTS if grid else 0.0),
     }
     training = sum(parts[key] for key in ("data", "parameters", "optimizer", "passes", "diagnostics", "records"))
     building = parts["data"] + parts["records"] + parts["frames"]

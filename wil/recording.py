@@ -10,6 +10,7 @@ that compares networks on one axis re-bins by exact overlap (``wil.charts.histog
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 
@@ -41,6 +42,20 @@ class Records:
     stopped_mid_epoch: np.ndarray = None  # (K,) diverged on a mini-batch, not on the epoch's record pass
     exploded_loss: np.ndarray = None  # (K,) the mini-batch loss that exploded
     stopped_epoch: int | None = None  # the last epoch trained when the caller stopped the run early
+    grid_epochs: list[int] = field(default_factory=list)  # the epochs whose decision boundary is recorded
+
+    def snapshot(self, sink: "Sink", epoch: int) -> "Records":
+        """A copy of these records as if the run had stopped after ``epoch``, with the histograms and grids
+        the sink holds so far, for a live view while training goes on. The big arrays are shared, not
+        copied: ``wil.results.build_result`` copies what it keeps, up to ``epoch``."""
+        with sink.lock:
+            histograms = [(*key, *(a.copy() for a in sink.histograms[key])) for key in sorted(
+                sink.histograms, key=lambda k: (k[0], k[1], HISTOGRAM_QUANTITIES.index(k[2]))) if key[0] <= epoch]
+            grid = {e: tuple(a.copy() for a in arrays) for e, arrays in sorted(sink.grid.items()) if e <= epoch}
+        return dataclasses.replace(self, histograms=histograms, grid=grid, stopped_epoch=epoch,
+                                   diverged_epoch=self.diverged_epoch.copy(), reason=list(self.reason),
+                                   stopped_mid_epoch=self.stopped_mid_epoch.copy(),
+                                   exploded_loss=self.exploded_loss.copy())
 
     @classmethod
     def empty(cls, labels, seeds, epochs, n_layers, diagnostics, histogram_epochs) -> "Records":
@@ -51,9 +66,19 @@ class Records:
                    exploded_loss=np.full(K, np.nan))
 
 
-def histogram_epochs(epochs: int) -> list[int]:
-    """Epoch 0, the last, and three in between (10%, 30%, 60% of training)."""
-    return sorted({0, epochs, *(int(round(epochs * f)) for f in (0.1, 0.3, 0.6))})
+def histogram_epochs(epochs: int, snapshots: int | None = None) -> list[int]:
+    """The epochs whose histograms are recorded: by default epoch 0, the last, and three in between (10%,
+    30%, 60% of training); with ``snapshots``, that many evenly spaced from 0 to the last (fewer if there
+    are fewer epochs), enough to animate training."""
+    if snapshots is None:
+        return sorted({0, epochs, *(int(round(epochs * f)) for f in (0.1, 0.3, 0.6))})
+    return sorted({int(round(e)) for e in np.linspace(0, epochs, max(2, int(snapshots)))})
+
+
+def grid_epochs(epochs: int, snapshots: int | None = None) -> list[int]:
+    """The epochs whose decision boundary is recorded: 0 and the last, or the ``snapshots`` of
+    ``histogram_epochs``."""
+    return [0, epochs] if snapshots is None else histogram_epochs(epochs, snapshots)
 
 
 class Sink:
@@ -64,6 +89,7 @@ class Sink:
         self.n_networks, self.lock = n_networks, threading.Lock()
         self.histograms: dict[tuple, tuple] = {}
         self.grid: dict[int, tuple] = {}
+        self.done: dict[int, int] = {}  # group -> the last epoch whose records are complete (wil.loop)
 
     def put(self, store: dict, key, index: np.ndarray, arrays: tuple, fills: tuple) -> None:
         with self.lock:

@@ -39,7 +39,8 @@ class Result:
         those of ``grad_norm``.
     status : initializer, seed, diverged (bool), diverged_epoch (NA if none), reason, final_train_loss,
         final_test_loss, final_train_accuracy, final_test_accuracy
-    grid : initializer, seed, epoch, x1, x2, prediction, probability (2-D datasets; epoch 0 and last)
+    grid : initializer, seed, epoch, x1, x2, prediction, probability (2-D datasets; epoch 0 and last, or
+        the ``snapshots`` of ``wil.compare``)
     points : x1, x2, target, split (2-D datasets), the data the grid is drawn over
     config : the Config of the run
     stopped_epoch : the last epoch trained when the run was stopped early (``wil.StopTraining``), else None

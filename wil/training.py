@@ -22,6 +22,7 @@ from .results import Result, build_result
 from .threads import blas_threads, plan
 
 ProgressCallback = Callable[[float], None]
+MAX_SNAPSHOTS = 100  # recorded epochs of histograms and boundaries: enough to animate, bounded in memory
 Entry = "str | tuple[str, dict]"
 
 __all__ = ["StopTraining", "compare", "train"]
@@ -34,7 +35,9 @@ def train(config: Config, *, progress: ProgressCallback | bool | None = None, di
 
 
 def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: Iterable[int] | None = None,
-            *, progress: ProgressCallback | bool | None = None, diagnostics: bool = True) -> Result:
+            *, progress: ProgressCallback | bool | None = None, diagnostics: bool = True,
+            live: Callable[[Result], None] | None = None, live_every: float = 0.3,
+            snapshots: int | None = None) -> Result:
     """Train one network per (initializer, seed), all at once, on the same data and mini-batches.
 
     Parameters
@@ -47,6 +50,14 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
         the run after the epoch in progress: the result then holds every epoch trained
         (``Result.stopped_epoch``).
     diagnostics : record per-layer statistics and histograms (off: losses and accuracies only).
+    live : a callable given a partial ``Result`` while the run trains (every epoch recorded so far, its
+        ``stopped_epoch`` the last of them), at most every ``live_every`` seconds, for charts that grow as
+        the networks learn. Building it costs about as much as building the final result, so keep
+        ``live_every`` well above that. It may raise ``wil.StopTraining`` as ``progress`` may.
+    live_every : seconds between two calls of ``live`` (> 0).
+    snapshots : the number of evenly spaced epochs (from 0 to the last) whose histograms and decision
+        boundary are recorded, e.g. 16 to animate training; default five histograms (epoch 0, 10%, 30%,
+        60%, the end) and two boundaries (0, the end). Each snapshot costs memory: see ``Config.memory``.
 
     Returns
     -------
@@ -62,13 +73,21 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
     labels = list(config.labels if initializers is None else checked_labels("initializers", initializers))
     seeds = config.seeds if seeds is None else _checked_seeds(seeds)
     diagnostics = check_bool("diagnostics", diagnostics)
+    if snapshots is not None:
+        snapshots = check_int("snapshots", snapshots, 2, MAX_SNAPSHOTS)
+    if live is not None and not callable(live):
+        raise ArgumentTypeError(f"Invalid live: expected a callable or None, got {shown(live)}")
+    if not (isinstance(live_every, (int, float)) and not isinstance(live_every, bool) and live_every > 0):
+        raise ValueError(f"Invalid live_every: expected a number of seconds > 0, got {shown(live_every)}")
     n_networks = len(labels) * len(seeds)
-    memory = config.memory(n_networks, diagnostics)
+    memory = config.memory(n_networks, diagnostics, snapshots)
     check_fits(f"This run ({n_networks} network{'s' if n_networks > 1 else ''} of {config.depth} x {config.width}, "
                f"{config.epochs} epochs)", memory["peak"],
                "train fewer networks, or reduce width, depth, samples or epochs (largest part: "
                + ", ".join(f"{part} {format_bytes(memory[part])}" for part in _largest_parts(memory)) + ")")
     report, bar = _progress(progress, n_networks)
+    if live is not None and report is None:
+        report = _ignore  # the loop calls ``live`` from the thread that reports progress
     try:
         if report is not None:
             report(0.0)
@@ -76,11 +95,17 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
         how = plan(n_networks, config.width, config.depth, data.X_train.shape[0], data.X_test.shape[0],
                    config.batch_size)
         with np.errstate(all="ignore"), blas_threads(how.blas):
-            records = run(config, data, labels, seeds, report, diagnostics, how)
+            records = run(config, data, labels, seeds, report, diagnostics, how, snapshots=snapshots,
+                          live=None if live is None else lambda partial: live(build_result(config, data, partial)),
+                          live_every=float(live_every))
     finally:
         if bar is not None:
             bar.close()
     return build_result(config, data, records)
+
+
+def _ignore(fraction: float) -> None:
+    """A progress callback that does nothing."""
 
 
 def _check_config(config: object) -> None:

@@ -278,7 +278,8 @@ def _evidence(result) -> pd.DataFrame:
     frame["final_test_loss"] = status["final_test_loss"].to_numpy(dtype=float)
     frame["chance_accuracy"] = chance_accuracy(config)
     frame["guess_loss"] = guess_loss(config)
-    frame["epochs"] = config.epochs
+    stopped = getattr(result, "stopped_epoch", None)
+    frame["epochs"] = config.epochs if stopped is None else stopped
     keys = ["initializer", "seed"]
     frame = frame.merge(_loss_evidence(result.history), on=keys, how="left")
     frame = frame.merge(_layer_evidence(result.layers, depth), on=keys, how="left")
@@ -473,6 +474,8 @@ def _sci(value: float) -> str:
     """One significant digit in scientific form without padding: 4.3e-05 -> "4e-5", 12000 -> "1e4"."""
     if _is_missing(value):
         return "NaN"
+    if not math.isfinite(value):  # e.g. a signal ratio over a layer whose activations overflowed
+        return "inf" if value > 0 else "-inf"
     mantissa, exponent = f"{value:.0e}".split("e")
     return f"{mantissa}e{int(exponent)}"
 

@@ -1,10 +1,15 @@
 """wil's explorer, the page every visitor's session runs (``streamlit run app.py`` serves it).
 
 The same network, the same data, the same mini-batches; only the initialization differs. This file wires
-the page together: the sidebar's ``Config`` -> ``wil`` -> the tabs' ``wil.charts``. No math and no chart
-building here, and the pieces live beside it in ``wil_app/`` (the sidebar and URL sync, the cached run,
-the tabs, Share & export, the lessons). ``app.py`` at the repository root is the server's entry: it
-serves this page and warms the server's caches at start-up (``wil_app/warm.py``).
+the page together: the sidebar's ``Config`` -> the server's policy (``POLICY.fit``) -> ``wil`` -> the
+verdicts and the tabs' ``wil.charts``. No math and no chart building here, and the pieces live beside it
+in ``wil_app/`` (the sidebar and URL sync, the view in the URL, the live run, the verdicts, the tabs,
+Share & export, the lessons). ``app.py`` at the repository root is the server's entry: it serves this
+page and warms the server's caches at start-up (``wil_app/warm.py``).
+
+Never an empty page: a run over the server's budgets is adapted (fewer epochs, seeds or samples) and
+says so in one line; a configuration that cannot be trained keeps the last results on screen with the
+reason beside them.
 
 State flows one way: the URL (first load) -> session state -> sidebar widgets -> ``Config`` -> URL.
 """
@@ -14,51 +19,106 @@ from __future__ import annotations
 import streamlit as st
 
 import wil
+from wil_app.lessons import DEMO
 from wil_app.policy import POLICY
-from wil_app.run import divergence_note, summary, train_with_progress
-from wil_app.sidebar import init_from_url, plain_text, sidebar_config, sync_url
-from wil_app.tabs import result_tabs
+from wil_app.run import forget_kept, kept_result, summary, train_live
+from wil_app.sidebar import init_from_url, lesson_step, plain_text, sidebar_config, sync_url
+from wil_app.story import live_drawer, show_verdicts
+from wil_app.tabs import presenter_view, result_tabs
 from wil_app.upload import data_notes, sync_url_with_data  # issue 13 hook: uploaded data stays out of the URL
+from wil_app.view import presenter_requested
 from wil_app.workshop import workshop_after, workshop_before, workshop_init  # issue 13 hook: quiz and tour
 
 st.set_page_config(page_title="wil · the weight-initialization lab", page_icon="⚖️", layout="wide",
-                   initial_sidebar_state="expanded")
+                   initial_sidebar_state="collapsed" if presenter_requested() else "expanded")
+
+# a narrower side margin and top than Streamlit's wide layout: the charts fit a 1280 px projector beside the
+# sidebar, and the verdicts fit above the fold at 800 px
+STYLE = ("<style>[data-testid='stMainBlockContainer']{padding-left:2.5rem;padding-right:2.5rem;"
+         "padding-top:2.2rem}</style>")
+
+
+def choose_run(config: wil.Config | None, errors: list[str]) -> tuple[wil.Config, wil.Config, str | None, str | None]:
+    """What to train for the sidebar's ``config``: (the configuration asked for, the one trained, a note
+    on how it was adapted, a problem that kept the last results on screen instead)."""
+    last = st.session_state.get("last_config", DEMO)
+    problem = "; ".join(errors) if config is None else None
+    if config is not None:
+        fitted, note = POLICY.fit(config)
+        if fitted is not None:
+            st.session_state["last_config"] = config
+            return config, fitted, note, None
+        problem = note
+    fitted, note = POLICY.fit(last)
+    if fitted is None:  # cannot happen for a configuration that fitted before; the demo fits
+        last, fitted, note = DEMO, DEMO, None
+    return last, fitted, note, problem
 
 
 def main() -> None:
     init_from_url()
     workshop_init()  # issue 13 hook: ?quiz= or ?tour= loads its configuration
     config, errors, notes = sidebar_config()
+    presenter = bool(st.session_state.get("presenter"))
 
-    # a narrower side margin than Streamlit's wide layout: the charts fit a 1280 px projector beside the sidebar
-    st.html("<style>[data-testid='stMainBlockContainer']{padding-left:2.5rem;padding-right:2.5rem}</style>")
-    st.markdown("## wil · the weight-initialization lab")
-    st.markdown("The same network, the same data, the same mini-batches: **only the initialization differs.**")
+    st.html(STYLE if not presenter else STYLE.replace("padding-top:2.2rem", "padding-top:3.6rem"))
+    st.markdown("### wil · the weight-initialization lab")
+    if not presenter:
+        st.caption("The same network, the same data, the same mini-batches: only the initialization differs.")
+    verdicts = st.empty()  # first: each initializer's verdict, above the fold
+
+    asked, trained, fit_note, problem = choose_run(config, errors)
     # the link's problems stay on screen until the visitor changes the configuration the link opened
-    # (compared with what the widgets made of it, which may normalize it, e.g. an empty compare=)
+    # (compared with what the widgets made of it, which may normalize it, e.g. an empty compare=); shown as
+    # plain text (st.code): nothing from a URL is rendered as Markdown or as a Streamlit directive
     st.session_state.setdefault("url_opened_config", config)
-    if config is not None and config == st.session_state["url_opened_config"]:
-        for problem in st.session_state["url_problems"]:
-            st.warning("The link had a problem: " + plain_text(problem), icon=":material/link_off:")
+    link_problems = st.session_state["url_problems"]
+    if link_problems and config is not None and config == st.session_state["url_opened_config"]:
+        count = len(link_problems)
+        st.warning(f"The link had {count} problem{'s' if count > 1 else ''}, quoted below; the rest of it is "
+                   "applied.", icon=":material/link_off:")
+        st.code("\n".join(link_problems), language=None, wrap_lines=True)
+    if problem:
+        st.warning("Showing the last results that trained. This configuration cannot: " + plain_text(problem),
+                   icon=":material/undo:")
     for note in notes:
         st.info(note)
-    if config is None:
-        for error in errors:
-            st.error(error)
-        st.stop()
-    sync_url_with_data(config, sync_url)  # issue 13 hook: was sync_url(config)
-    data_notes(config)  # issue 13 hook
-    workshop_before(config)  # issue 13 hook: the mode, the question (stops here until Reveal) or the tour step
-    networks = len(config.labels) * config.n_seeds
+    if fit_note:
+        st.info(fit_note, icon=":material/tune:")
+    sync_url_with_data(asked, sync_url)  # issue 13 hook: was sync_url(asked)
+    data_notes(trained)  # issue 13 hook
+    workshop_before(trained)  # issue 13 hook: the mode, the question (stops here until Reveal) or the tour step
+    networks = len(trained.labels) * trained.n_seeds
     st.sidebar.caption(f"{networks} network{'s' if networks > 1 else ''} to train, "
-                       f"{POLICY.work(config) / POLICY.max_work:.0%} of the work one run may take.")
+                       f"{POLICY.work(trained) / POLICY.max_work:.0%} of the work one run may take.")
 
-    result = train_with_progress(config)
-    st.markdown(summary(config))
-    divergence_note(result)
+    progress = st.empty()  # while the run trains: the epoch running, the time left, and Stop
+    live_chart = st.empty()  # and the loss curves growing
+    result = kept_result(trained) or train_live(trained, on_live=live_drawer(verdicts, live_chart, presenter),
+                                                line=progress)
+    live_chart.empty()
+    show_verdicts(verdicts, result, big=presenter)
+    if result.stopped_epoch is not None:
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.info(f"Stopped by you after epoch {result.stopped_epoch} of {trained.epochs}: these are the "
+                  "networks as they were then.", icon=":material/stop_circle:")
+        right.button("Train to the end", key="train_whole", on_click=forget_kept, args=(trained,), width="stretch")
+    st.markdown(summary(trained))
     workshop_after(result)  # issue 13 hook: the verdicts beside the predictions, or the tour's chart
 
-    result_tabs(result)
+    if presenter:
+        back, leave, forward = st.columns([1, 1, 1])
+        back.button("◀ Previous lesson", key="lesson_back", on_click=lesson_step, args=(-1,), width="stretch")
+        leave.toggle("Presenter mode", key="presenter_main", value=True, on_change=_leave_presenter)
+        forward.button("Next lesson ▶", key="lesson_next", on_click=lesson_step, args=(1,), width="stretch")
+        presenter_view(result)
+    else:
+        result_tabs(result)
+
+
+def _leave_presenter() -> None:
+    """Callback of the main area's presenter toggle (the sidebar is collapsed in presenter mode)."""
+    st.session_state["presenter"] = False
 
 
 main()

@@ -46,8 +46,11 @@ CAPS: dict[str, tuple[float, float, str]] = {
 UNIT_OPERATIONS = 16  # element-wise operations per hidden unit and sample, in units of a multiply-add
 UPDATE_SAMPLES = 8  # the per-epoch work on each parameter, in samples' worth
 # rows each network adds to the result's tables besides its per-epoch rows:
-HISTOGRAM_ROWS_PER_LAYER = 5 * 4 * 30  # recorded epochs x quantities x bins
-GRID_ROWS = 2 * 40 * 40  # 2-D datasets: the decision boundary at epoch 0 and the last, 40 x 40 points
+HISTOGRAM_ROWS_PER_EPOCH_AND_LAYER = 4 * 30  # quantities x bins, at each recorded epoch (5 by default)
+GRID_ROWS_PER_EPOCH = 40 * 40  # 2-D datasets: the decision boundary's points, at epoch 0 and the last by default
+# The play control steps histograms and the decision boundary through this many recorded epochs, or the
+# most of these that fit the rows budget (``ServerPolicy.snapshots``); none of them: the library's default.
+PLAY_SNAPSHOTS = (16, 12, 8)
 # Messages end up on pages that render Markdown (st.warning). Markdown punctuation is escaped, and
 # GitHub-flavoured autolinks, which form from plain text and survive that escaping (https://...,
 # www...., someone@host), are broken.
@@ -82,6 +85,8 @@ class ServerPolicy:
     max_rows: float = 3e5
     # epochs x (mini-batches + 2) x layers: the Python overhead of the loop (~0.07 ms each).
     max_steps: float = 5e4
+    # seconds between two live updates of the charts while a run trains (each costs ~20-60 ms to build)
+    live_every: float = 0.5
     concurrent_runs: int = 1
     malloc_arenas: int = MALLOC_ARENAS
     demo: wil.Config = DEMO
@@ -111,14 +116,24 @@ class ServerPolicy:
         """networks x training samples x hidden units."""
         return float(n_networks or config.n_networks()) * config.n_train() * config.width * config.depth
 
-    def rows(self, config: wil.Config, n_networks: int | None = None, epochs: int | None = None) -> float:
-        """Rows of the result's tables at most (history, layers, histograms, grid, status)."""
+    def rows(self, config: wil.Config, n_networks: int | None = None, epochs: int | None = None,
+             snapshots: int | None = None) -> float:
+        """Rows of the result's tables at most (history, layers, histograms, grid, status), with
+        ``snapshots`` recorded epochs of histograms and boundaries (default: 5 and 2, the library's)."""
         n_networks = n_networks or config.n_networks()
         epochs = config.epochs if epochs is None else epochs
         layers = config.depth + 1
-        grid = GRID_ROWS if wil.DATASETS[config.dataset].n_features == 2 else 0
-        per_network = (epochs + 1) * (2 + layers) + HISTOGRAM_ROWS_PER_LAYER * layers + grid + 1
+        histogram_epochs, grid_epochs = (5, 2) if snapshots is None else (snapshots, snapshots)
+        grid = grid_epochs * GRID_ROWS_PER_EPOCH if wil.DATASETS[config.dataset].n_features == 2 else 0
+        per_network = ((epochs + 1) * (2 + layers) + histogram_epochs * HISTOGRAM_ROWS_PER_EPOCH_AND_LAYER * layers
+                       + grid + 1)
         return float(n_networks) * per_network
+
+    def snapshots(self, config: wil.Config) -> int | None:
+        """How many epochs of histograms and boundaries the app records for its play control: the most of
+        ``PLAY_SNAPSHOTS`` that keep ``config`` within the rows budget, else None (the library's five
+        histograms and two boundaries, which ``check`` counts)."""
+        return next((n for n in PLAY_SNAPSHOTS if self.rows(config, snapshots=n) <= self.max_rows), None)
 
     def steps(self, config: wil.Config, epochs: int | None = None) -> float:
         """epochs x (mini-batches + 2) x layers: each epoch runs a recording pass (about two updates'
@@ -215,19 +230,53 @@ class ServerPolicy:
         return f" (at most {epochs} fit with the rest unchanged)" if epochs >= 1 else ""
 
     def fit(self, config: wil.Config) -> tuple[wil.Config | None, str | None]:
-        """``config`` made to fit the policy by training fewer epochs, with a one-line note saying so;
-        ``(config, None)`` if it fits as it is; ``(None, reason)`` if no number of epochs makes it fit."""
+        """``config`` made to fit the policy, with a one-line note saying how; ``(config, None)`` if it fits
+        as it is; ``(None, reason)`` if nothing below makes it fit.
+
+        In order, the first that fits: fewer epochs; fewer seeds (then fewer epochs if still needed); fewer
+        samples, for datasets whose size is a choice (then fewer epochs). The architecture and the
+        initializers compared are never changed: they are the lesson."""
         problem = self.problem(config)
         if problem is None:
             return config, None
-        if self._cap_problem(config) is None:
-            epochs = self.largest_epochs(config)
-            if epochs >= 1:
-                fitted = dataclasses.replace(config, epochs=epochs)
-                if self.problem(fitted) is None:
-                    return fitted, (f"This server trains at most {epochs} of the {config.epochs} epochs asked "
-                                    f"for with this network; the rest of the configuration is as chosen.")
+        if self._cap_problem(config) is not None:
+            return None, problem
+        fitted = self._fewer_epochs(config)
+        if fitted is not None:
+            return fitted, (f"This server trains at most {fitted.epochs} of the {config.epochs} epochs asked "
+                            f"for with this network; the rest of the configuration is as chosen.")
+        for n_seeds in range(config.n_seeds - 1, 0, -1):
+            fitted = self._fewer_epochs(dataclasses.replace(config, n_seeds=n_seeds))
+            if fitted is not None:
+                return fitted, (f"This server trains {n_seeds} of the {config.n_seeds} seeds asked for"
+                                + self._epochs_note(config, fitted) + "; the rest is as chosen.")
+        if wil.DATASETS[config.dataset].uses_samples:
+            for n_samples in (3000, 2000, 1500, 1000, 750, 500, 400, 300, 200, 100, 50):
+                if n_samples >= config.n_samples:
+                    continue
+                smaller = dataclasses.replace(config, n_samples=n_samples)
+                if smaller.batch_size is not None and smaller.batch_size > smaller.n_train():
+                    smaller = dataclasses.replace(smaller, batch_size=None)
+                fitted = self._fewer_epochs(smaller)
+                if fitted is not None:
+                    return fitted, (f"This server trains on {n_samples} of the {config.n_samples} samples asked "
+                                    f"for" + self._epochs_note(config, fitted) + "; the rest is as chosen.")
         return None, problem
+
+    def _fewer_epochs(self, config: wil.Config) -> wil.Config | None:
+        """``config``, or with the most epochs that fit; None if even one epoch does not."""
+        if self.problem(config) is None:
+            return config
+        epochs = self.largest_epochs(config)
+        if epochs >= 1:
+            fitted = dataclasses.replace(config, epochs=epochs)
+            if self.problem(fitted) is None:
+                return fitted
+        return None
+
+    @staticmethod
+    def _epochs_note(asked: wil.Config, fitted: wil.Config) -> str:
+        return "" if fitted.epochs == asked.epochs else f" and {fitted.epochs} of the {asked.epochs} epochs"
 
     # ------------------------------------------------------------ URL
 
@@ -236,7 +285,8 @@ class ServerPolicy:
 
         The library's lenient reading (``wil.Config.parse_query_params``) over ``base`` (default the demo),
         then the caps and budgets: a field outside a cap keeps ``base``'s value, with a message; a whole
-        outside a budget falls back to ``base``, with the reason. Never a silent clamp."""
+        outside a budget that ``fit`` can adapt is kept (the page trains what fits, and says so); one it
+        cannot falls back to ``base``, with the reason. Never a silent clamp."""
         base = base if isinstance(base, wil.Config) else self.demo
         dataset = params.get("dataset") if isinstance(params, Mapping) else None
         if isinstance(dataset, str) and dataset.strip().startswith(wil.USER_PREFIX):
@@ -265,7 +315,7 @@ class ServerPolicy:
             except ValueError as error:
                 return base, problems + [f"{error}; using the default configuration".replace(".;", ";")]
         problem = self.problem(config)
-        if problem:
+        if problem and self.fit(config)[0] is None:  # what fits in part is trained in part, and said so
             return base, problems + [f"{problem.rstrip('.')}; using the default configuration"]
         return config, problems
 
@@ -287,16 +337,18 @@ class ServerPolicy:
         training the app does (the phase diagram's sweeps), so that ``concurrent_runs`` is the limit."""
         return self._slots
 
-    def run(self, config: wil.Config, progress=None) -> wil.Result:
+    def run(self, config: wil.Config, progress=None, live=None) -> wil.Result:
         """``wil.compare(config)`` once the run's slot is free (``concurrent_runs`` at a time in the
-        process; ``progress(0.0)`` first, so a caller can show that its run is queued), then hand the
-        memory freed meanwhile back to the system."""
+        process; ``progress(0.0)`` first, so a caller can show that its run is queued), recording
+        ``snapshots(config)`` epochs for the play control and calling ``live`` with partial results every
+        ``live_every`` seconds, then hand the memory freed meanwhile back to the system."""
         self.check(config)
         if progress is not None:
             progress(0.0)
         with self._slots:
             try:
-                return wil.compare(config, progress=progress)
+                return wil.compare(config, progress=progress, live=live, live_every=self.live_every,
+                                   snapshots=self.snapshots(config))
             finally:
                 release_free_memory()
 

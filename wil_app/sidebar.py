@@ -13,6 +13,7 @@ from wil import charts
 from .lessons import DEMO, LESSONS
 from .policy import POLICY
 from .upload import dataset_options, upload_panel  # issue 13 hook: your own data
+from .view import PRESENTER, VIEW_KEYS, read_view, url_params
 
 MAX_SLOTS = int(POLICY.caps["compare"][1])
 # Offered when a slot is added: the next of these not yet compared.
@@ -25,7 +26,7 @@ FAMILY_NOTES = {"relu": "ReLU family: a unit that never fires is dead.",
                 "saturating": "Saturating: a unit pushed to its flat tails stops learning.",
                 "smooth": "Smooth: no dead or saturated units to count."}
 TAB_KEY = "tab"
-URL_KEYS_NOT_CONFIG = (TAB_KEY, "embed", "embed_options",  # the open tab, and Streamlit's own
+URL_KEYS_NOT_CONFIG = (TAB_KEY, "embed", "embed_options", *VIEW_KEYS,  # the view (wil_app/view.py), Streamlit's own
                        "data", "quiz", "tour")  # issue 13 hook: uploaded data's flag, the workshop modes
 
 
@@ -122,7 +123,9 @@ def init_from_url() -> None:
     """On a session's first run: read the URL once, remember its problems, and seed the widgets."""
     if "url_config" in st.session_state:
         return
-    config, problems = config_from_url(st.query_params.to_dict())
+    params = url_params()
+    config, problems = config_from_url(params)
+    problems += read_view(params, config.depth)
     st.session_state["url_config"] = config
     st.session_state["url_problems"] = problems
     load_config(config)
@@ -130,8 +133,9 @@ def init_from_url() -> None:
 
 def start_from(config: wil.Config) -> None:
     """Callback: forget every initializer slot's widgets, then show ``config``."""
-    for key in [key for key in st.session_state if str(key).startswith("init") and str(key)[4:5].isdigit()]:
-        del st.session_state[key]
+    for key in [key for key in st.session_state
+                if str(key).lstrip("_").startswith("init") and str(key).lstrip("_")[4:5].isdigit()]:
+        del st.session_state[key]  # the slots' widgets and their shadows
     load_config(config)
 
 
@@ -140,7 +144,17 @@ def start_lesson() -> None:
     lesson = st.session_state.get("lesson")
     if lesson in LESSONS:
         start_from(LESSONS[lesson])
+        st.session_state["lesson_index"] = list(LESSONS).index(lesson)
     st.session_state["lesson"] = None
+
+
+def lesson_step(step: int) -> None:
+    """Callback of presenter mode's previous/next lesson buttons: the lessons in turn, from the one shown."""
+    names = list(LESSONS)
+    index = (int(st.session_state.get("lesson_index", 0)) + step) % len(names)
+    start_from(LESSONS[names[index]])
+    st.session_state["lesson_index"] = index
+    st.session_state["slide"] = 0
 
 
 # ---------------------------------------------------------------- sidebar
@@ -150,7 +164,12 @@ def _select_slider(label: str, key: str, options: list, **kwargs):
 
 
 def initializer_slot(slot: int, used: list[str]) -> str | None:
-    """One initializer of the comparison: its name and parameters. Returns its label (None if invalid)."""
+    """One initializer of the comparison: its name and parameters. Returns its label (None if invalid).
+
+    Streamlit forgets the state of widgets it did not draw, so a slot removed by lowering the count would
+    come back as a new one: each slot's choices are kept in shadow keys ("_init2_name", ...) and restored."""
+    for key in [key for key in st.session_state if str(key).startswith(f"_init{slot}_")]:
+        st.session_state.setdefault(key[1:], st.session_state[key])
     if _slot_key(slot) not in st.session_state:
         st.session_state[_slot_key(slot)] = next((n for n in NEW_SLOT_NAMES if n not in used), "he_normal")
     with st.container(border=True):
@@ -167,15 +186,16 @@ def initializer_slot(slot: int, used: list[str]) -> str | None:
             with st.expander("More parameters"):
                 for key in extra:
                     params[key] = _param_widget(slot, name, key)
+        for key in [key for key in st.session_state if str(key).startswith(f"init{slot}_")]:
+            st.session_state["_" + key] = st.session_state[key]  # the shadow of the slot's choices
         try:
             label = wil.make_label(name, params)
         except ValueError as error:
             st.error(str(error))
             return None
         # the colour this initializer has in every chart (a constant from the palette, no user text)
-        index = len(used) if label not in used else used.index(label)
-        swatch.html(f"<div style='height:6px;border-radius:3px;background:"
-                    f"{charts.PALETTE[index % len(charts.PALETTE)]}'></div>")
+        labels = used if label in used else [*used, label]
+        swatch.html(f"<div style='height:6px;border-radius:3px;background:{charts.color_of(labels, label)}'></div>")
         return label
 
 
@@ -195,10 +215,13 @@ def _param_widget(slot: int, name: str, key: str) -> float:
 
 
 def sidebar_config() -> tuple[wil.Config | None, list[str], list[str]]:
-    """Read the sidebar. Returns the Config (None if invalid), error messages and notes."""
+    """Read the sidebar. Returns the Config (None if invalid; maybe over the server's budgets, which the
+    page adapts it to), error messages and notes."""
     sidebar = st.sidebar
     errors, notes = [], []
     with sidebar:
+        st.toggle("Presenter mode", key=PRESENTER, help="Big chart text, the verdicts and one chart per screen, "
+                  "next and previous lesson. Also in the link (presenter=1).")
         st.button("↺ Reset to the demo", key="reset", on_click=start_from, args=(DEMO,), width="stretch",
                   help="Zeros, a too-small and a too-large normal, Glorot and He on two moons with ReLU.")
         st.selectbox("Start from a lesson", options=list(LESSONS), index=None, key="lesson",
@@ -241,6 +264,11 @@ def sidebar_config() -> tuple[wil.Config | None, list[str], list[str]]:
                                        format_func=_number)
         epochs = _select_slider("Epochs", "epochs", EPOCHS)
         n_train = wil.Config(dataset=dataset, n_samples=int(n_samples)).n_train()
+        asked = st.session_state.get("batch_size")
+        if asked != "full" and asked is not None and int(asked) >= n_train:  # e.g. 256, then Iris (112)
+            st.session_state["batch_size"] = "full"
+            notes.append(f"A batch of {asked} is at least the {n_train} training examples of "
+                         f"{spec.label}: training on the full batch.")
         batch = _select_slider("Batch size", "batch_size", ["full", *(b for b in BATCHES if b < n_train)],
                                format_func=lambda b: "full batch" if b == "full" else str(b),
                                help=f"{n_train} training examples; a mini-batch order shared by every network.")
@@ -260,7 +288,4 @@ def sidebar_config() -> tuple[wil.Config | None, list[str], list[str]]:
             batch_size=None if batch == "full" else int(batch), seed=int(seed), n_seeds=int(n_seeds), dtype=dtype)
     except ValueError as error:
         return None, [str(error)], notes
-    problem = POLICY.problem(config)
-    if problem:
-        return None, [problem], notes
-    return config, errors, notes
+    return config, errors, notes  # maybe over the server's budgets: the page fits it (POLICY.fit)

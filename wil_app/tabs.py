@@ -1,9 +1,17 @@
 """The result tabs: one page per view of a run, their view-only controls, and the cached drawing of
-their charts (a ``wil.charts`` builder per chart; no chart building here)."""
+their charts (a ``wil.charts`` builder per chart; no chart building here). In presenter mode, one chart
+per screen instead (``presenter_view``).
+
+The view (epoch, layers, quantity, the histograms' axis, the tab, presenter mode and slide) is kept in
+the URL (``wil_app/view.py``). A play control steps the epoch-dependent charts through the recorded
+snapshots (``POLICY.snapshots``)."""
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 import wil
 from wil import charts
@@ -12,37 +20,49 @@ from .export import export_tab
 from .lessons import LESSON
 from .sidebar import TAB_KEY
 from .takehome import takehome_tab  # issue 13 hook: the "Take it home" tab
+from .view import HISTOGRAM_AXES, sync_view
+
+PLAY_STEP = 0.7  # seconds per frame of the play control (16 frames: about 11 s)
 
 # Every chart of the page, by name: a ``wil.charts`` builder applied to a Result and view options.
 CHARTS = {
-    "loss": lambda result: charts.loss_curves(result.history, result.status),
+    "loss": lambda result, **options: charts.loss_curves(result.history, result.status, **options),
     "accuracy": lambda result: charts.accuracy_curves(result.history, result.status),
     "final_scores": lambda result: charts.final_scores(result.status),
-    "activation_std": lambda result, epoch: charts.activation_std_by_layer(
-        result.layers, wil.theory_frame(result.config), epoch=epoch),
+    "activation_std": lambda result, epoch, **options: charts.activation_std_by_layer(
+        result.layers, wil.theory_frame(result.config), epoch=epoch, **options),
     "histograms": lambda result, **options: charts.histogram_grid(result.histograms, **options),
     "profile": lambda result, field, **options: charts.layer_profile(result.layers, field, **options),
     "heatmap": lambda result, field, **options: charts.layer_heatmap(result.layers, field, **options),
-    "boundary": lambda result: charts.decision_boundary(result.grid, result.points, result.status),
+    "boundary": lambda result, **options: charts.decision_boundary(result.grid, result.points, result.status,
+                                                                   **options),
 }
+
+
+def run_key(result: wil.Result) -> tuple:
+    """What a result's charts are cached on: its configuration, and where it was stopped (a stopped run
+    is another result than the whole run of the same configuration)."""
+    return result.config, result.stopped_epoch
 
 
 # A few configurations' worth of drawn charts: each is small for the demo (under 0.2 MB of data) and at
 # most ~1 MB within the limits (12 initializers, 50 layers), so the cache holds at most ~60 MB.
 @st.cache_data(max_entries=60, show_spinner=False)
-def _draw_chart(config: wil.Config, name: str, _result: wil.Result, **options) -> None:
+def _draw_chart(key: tuple, name: str, _result: wil.Result, presenter: bool = False, **options) -> None:
     """Build and draw one chart. Streamlit caches the drawn element with the call: a rerun (or another
-    session) asking for the same chart of the same configuration replays it and builds nothing."""
+    session) asking for the same chart of the same run (``run_key``) replays it and builds nothing."""
     # Every chart keeps the size its builder chose (about 900 px wide, for a projector's 1280 px).
-    st.altair_chart(CHARTS[name](_result, **options), width="content")
+    chart = CHARTS[name](_result, **options)
+    st.altair_chart(charts.presenter(chart) if presenter else chart, width="content")
 
 
 # The decision boundary (a cell per grid point, panel and stage) and the heatmaps (a cell per epoch, layer
 # and initializer) reach 2-5 MB of data within the limits: a few of them, at most ~40 MB.
 @st.cache_data(max_entries=8, show_spinner=False)
-def _draw_large_chart(config: wil.Config, name: str, _result: wil.Result, **options) -> None:
+def _draw_large_chart(key: tuple, name: str, _result: wil.Result, presenter: bool = False, **options) -> None:
     """``_draw_chart`` for the charts with the most data."""
-    st.altair_chart(CHARTS[name](_result, **options), width="content")
+    chart = CHARTS[name](_result, **options)
+    st.altair_chart(charts.presenter(chart) if presenter else chart, width="content")
 
 
 LARGE_CHARTS = ("boundary", "heatmap")
@@ -51,7 +71,7 @@ LARGE_CHARTS = ("boundary", "heatmap")
 def _chart(result: wil.Result, name: str, **options) -> None:
     """Chart ``name`` of ``CHARTS`` for ``result`` with view ``options``, cached on the configuration."""
     draw = _draw_large_chart if name in LARGE_CHARTS else _draw_chart
-    draw(result.config, name, result, **options)
+    draw(run_key(result), name, result, presenter=bool(st.session_state.get("presenter")), **options)
 
 
 def epoch_control(result: wil.Result) -> int:
@@ -61,16 +81,48 @@ def epoch_control(result: wil.Result) -> int:
     while the widget is off screen (Streamlit forgets the state of widgets it did not draw).
     """
     config = result.config
-    epochs = sorted(int(e) for e in result.histograms["epoch"].unique()) or [0]
+    epochs = recorded_epochs(result)
+    if "_play_to" in st.session_state:  # the play control's last frame
+        st.session_state["view_epoch"] = st.session_state.pop("_play_to")
     if st.session_state.get("view_epoch") not in epochs:
         remembered = st.session_state.get("_view_epoch", 0)
-        st.session_state["view_epoch"] = remembered if remembered in epochs else 0
+        # a link's epoch, or one of another run: the nearest recorded one
+        st.session_state["view_epoch"] = min(epochs, key=lambda e: (abs(e - remembered), e))
+    last = result.stopped_epoch if result.stopped_epoch is not None else config.epochs
     epoch = st.select_slider(
         "Epoch to inspect", options=epochs, key="view_epoch",
         format_func=lambda e: "0 · at initialization" if e == 0 else
-        f"{e} · end of training" if e == config.epochs else f"{e} · {round(100 * e / config.epochs)}% of training")
+        f"{e} · end of training" if e == last else f"{e} · {round(100 * e / config.epochs)}% of training")
     st.session_state["_view_epoch"] = epoch
     return int(epoch)
+
+
+def recorded_epochs(result: wil.Result) -> list[int]:
+    """The epochs with histograms (and, for 2-D data, decision boundaries): the ones to inspect and play."""
+    return sorted(int(e) for e in result.histograms["epoch"].unique()) or [0]
+
+
+def play_button(key: str) -> bool:
+    """A button that plays the epoch-dependent charts through training; True in the run it was clicked."""
+    return st.button("▶ Play through training", key=key, help="Step through the recorded epochs (about "
+                     f"{PLAY_STEP:g} s each); any click stops it.")
+
+
+def play(result: wil.Result, draw_frame) -> None:
+    """Call ``draw_frame(epoch)`` for every recorded epoch, ``PLAY_STEP`` seconds apart, then leave the
+    view at the last one. Any click stops it (Streamlit interrupts the script to rerun)."""
+    epochs = recorded_epochs(result)
+    caption = st.empty()
+    for epoch in epochs:
+        caption.caption(f"▶ epoch {epoch} of {epochs[-1]}")
+        draw_frame(epoch)
+        time.sleep(PLAY_STEP)
+    caption.empty()
+    st.session_state["_play_to"] = st.session_state["_view_epoch"] = epochs[-1]
+    try:  # the slider to the last frame: only the tabs again when this run is a fragment's, else the page
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:
+        st.rerun()
 
 
 def layers_control(result: wil.Result) -> list[int]:
@@ -87,6 +139,14 @@ def layers_control(result: wil.Result) -> list[int]:
                             format_func=lambda layer: "output" if layer == depth + 1 else f"layer {layer}")
     st.session_state["_view_layers"] = layers
     return sorted(layers) or charts.pick_layers(depth)
+
+
+def histogram_axis() -> dict:
+    """The histograms' x axis (view-only): shared by every initializer by default, since the lesson is
+    scale; log magnitude; or each its own. Returns the options of ``charts.histogram_grid``."""
+    axis = st.radio("Histogram x axis", options=list(HISTOGRAM_AXES), key="hist_x", horizontal=True,
+                    format_func=HISTOGRAM_AXES.get)
+    return {"shared_x": axis == "shared", "log_magnitude": axis == "log"}
 
 
 def epoch_and_layers(result: wil.Result) -> tuple[int, list[int]]:
@@ -118,11 +178,23 @@ def activations_tab(result: wil.Result) -> None:
     st.markdown("Each layer should pass on a signal of about the same size. Too small and it fades to "
                 "nothing with depth; too large and it blows up. The dashed lines are what the "
                 "Glorot/He variance recursion predicts at initialization.")
-    _chart(result, "activation_std", epoch=epoch)
-    quantity = st.radio("Histogram of", options=["activation", "preactivation"], horizontal=True,
-                        key="act_quantity", format_func=lambda q: "activations f(z)" if q == "activation"
-                        else "pre-activations z")
-    _chart(result, "histograms", quantity=quantity, epoch=epoch, layers=layers)
+    playing = play_button("play_activations")
+    spread = st.empty()
+    left, right = st.columns([1, 2])
+    quantity = left.radio("Histogram of", options=["activation", "preactivation"], horizontal=True,
+                          key="act_quantity", format_func=lambda q: "activations f(z)" if q == "activation"
+                          else "pre-activations z")
+    with right:
+        axis = histogram_axis()
+    histograms = st.empty()
+
+    def frame(at: int) -> None:
+        with spread.container():
+            _chart(result, "activation_std", epoch=at)
+        with histograms.container():
+            _chart(result, "histograms", quantity=quantity, epoch=at, layers=layers, **axis)
+
+    play(result, frame) if playing else frame(epoch)
 
 
 def gradients_tab(result: wil.Result) -> None:
@@ -158,8 +230,8 @@ def dead_units_tab(result: wil.Result) -> None:
                title=f"{what.split(' (')[0]} over training", color_title="Share of units")
     st.markdown("**Symmetry.** Units that start equal get equal gradients and stay equal: with all-zero or "
                 "constant weights a layer of many units acts like one.")
-    _chart(result, "profile", field="distinct_units", epoch=epoch, title="Distinct units per layer",
-           y_title="Distinct units (count)")
+    _chart(result, "profile", field="distinct_units", epoch=epoch, log=True, title="Distinct units per layer",
+           y_title="Distinct units (log scale)")
 
 
 def boundary_tab(result: wil.Result) -> None:
@@ -167,7 +239,17 @@ def boundary_tab(result: wil.Result) -> None:
         st.info(f"{wil.DATASETS[result.config.dataset].label} has more than two features, so there is no "
                 "plane to draw a decision boundary on. Pick a 2-D dataset such as two moons.")
         return
-    _chart(result, "boundary")
+    epoch = epoch_control(result)
+    st.markdown("The network's prediction over the plane at initialization and at the epoch chosen above; "
+                "the colour fades where it is unsure.")
+    playing = play_button("play_boundary")
+    boundary = st.empty()
+
+    def frame(at: int) -> None:
+        with boundary.container():
+            _chart(result, "boundary", epochs=[0, at] if at else [0])
+
+    play(result, frame) if playing else frame(epoch)
 
 
 def weights_tab(result: wil.Result) -> None:
@@ -175,7 +257,8 @@ def weights_tab(result: wil.Result) -> None:
     st.markdown("The weights themselves: their spread per layer is what each initializer chooses.")
     _chart(result, "profile", field="weight_std", epoch=epoch, log=True, title="Weight std per layer",
            y_title="Weight std (log scale)")
-    _chart(result, "histograms", quantity="weight", epoch=epoch, layers=layers)
+    axis = histogram_axis()
+    _chart(result, "histograms", quantity="weight", epoch=epoch, layers=layers, **axis)
 
 
 def learn_tab(result: wil.Result) -> None:
@@ -214,9 +297,53 @@ def result_tabs(result: wil.Result) -> None:
     """The tabs. A fragment: switching tabs or moving a view-only control reruns only this part of the
     page (the configuration cannot change there), so the sidebar and the header are not sent again."""
     # Lazy tabs: only the open one is drawn. The open tab is part of the link (?tab=...), so a shared
-    # link opens on the same view.
+    # link opens on the same view; so are the epoch, the layers and the other view-only choices.
     tabs = st.tabs(list(PAGES), key=TAB_KEY, bind="query-params")
     for tab, draw in zip(tabs, PAGES.values()):
         if tab.open:
             with tab:
                 draw(result)
+    sync_view(charts.pick_layers(result.config.depth))
+
+
+# ---------------------------------------------------------------- presenter mode
+
+def _slides(result: wil.Result) -> dict:
+    """Presenter mode's screens: a title and what draws it, one chart each."""
+    config = result.config
+    # narrower than the tabs' charts: presenter text is larger, and a 1024 px projector has ~940 px
+    slides = {"Loss": lambda: _chart(result, "loss", width=300)}
+    if wil.DATASETS[config.dataset].task == "classification":
+        slides["Final test accuracy"] = lambda: _chart(result, "final_scores")
+    slides["Signal per layer"] = lambda: _chart(result, "activation_std", epoch=0, width=580)
+    slides["Activation histograms"] = lambda: _chart(result, "histograms", quantity="activation", epoch=0,
+                                                     layers=charts.pick_layers(config.depth, 4), log_magnitude=True)
+    slides["Gradients per layer"] = lambda: dead_or_gradients(result)
+    if not result.grid.empty:
+        slides["Decision boundary"] = lambda: _chart(result, "boundary")
+    return slides
+
+
+def dead_or_gradients(result: wil.Result) -> None:
+    _chart(result, "profile", field="grad_norm", epoch=0, log=True, title="Gradient norm per layer",
+           y_title="‖∂loss/∂W‖ (log scale)", width=580)
+
+
+def step_slide(step: int, count: int) -> None:
+    """Callback of the previous/next chart buttons."""
+    st.session_state["slide"] = (int(st.session_state.get("slide", 0)) + step) % count
+
+
+@st.fragment
+def presenter_view(result: wil.Result) -> None:
+    """One chart per screen, with previous and next (the verdicts are above, the lessons' buttons too)."""
+    slides = _slides(result)
+    names = list(slides)
+    index = int(st.session_state.get("slide", 0)) % len(names)
+    st.session_state["slide"] = index
+    back, title, forward = st.columns([1, 4, 1], vertical_alignment="center")
+    back.button("◀ Chart", key="slide_back", on_click=step_slide, args=(-1, len(names)), width="stretch")
+    title.markdown(f"**{index + 1} / {len(names)} · {names[index]}**")
+    forward.button("Chart ▶", key="slide_next", on_click=step_slide, args=(1, len(names)), width="stretch")
+    slides[names[index]]()
+    sync_view(charts.pick_layers(result.config.depth))

@@ -2,8 +2,8 @@
 
 No Streamlit here; the app lays these out, notebooks can display them directly. Every builder
 
-- keeps one colour per initializer label across all charts (``color_scale``: the labels in their
-  comparison order, a fixed palette), so a colour means the same network everywhere;
+- keeps one colour per initializer across all charts, lessons and links (``color_scale``: a colour per
+  initializer name, ``NAMED_COLORS``), so a colour means the same initializer everywhere;
 - drops non-finite values first (a diverged network's last loss may be inf or NaN) and marks divergence
   instead of letting one exploded value squash the axis;
 - aggregates in pandas before charting (median over seeds, a thinned epoch axis, one seed for
@@ -16,8 +16,9 @@ The builders live in one module per kind of chart (``training``, ``layers``, ``h
 Altair theme "wil" (``alt.theme.enable("wil")``).
 """
 
-from ._common import (CLASS_PALETTE, CONFIG, FONT, INK, LINE_WIDTH, LOG_FORMAT, PALETTE, PER_ROW, TOOLTIP_EPOCHS,
-                      WIDTH, color_of, color_scale, labels_of, pick_layers, theme, thin_epochs)
+from ._common import (CLASS_PALETTE, CONFIG, FONT, INK, LINE_WIDTH, LOG_FORMAT, NAMED_COLORS, PALETTE, PER_ROW,
+                      TOOLTIP_EPOCHS, WIDTH, color_of, color_scale, initializer_colors, labels_of, named_color,
+                      pick_layers, presenter, PRESENTER_CONFIG, theme, thin_epochs)
 from .boundary import decision_boundary
 from .histograms import QUANTITY_TITLES, histogram_grid
 from .layers import activation_std_by_layer, layer_heatmap, layer_profile
@@ -25,8 +26,9 @@ from .phase import phase_diagram
 from .training import accuracy_curves, final_scores, loss_curves, metric_curves, status_table
 
 __all__ = [
-    "CLASS_PALETTE", "CONFIG", "FONT", "INK", "LINE_WIDTH", "LOG_FORMAT", "PALETTE", "PER_ROW", "QUANTITY_TITLES",
-    "TOOLTIP_EPOCHS", "WIDTH", "accuracy_curves", "activation_std_by_layer", "color_of", "color_scale",
-    "decision_boundary", "final_scores", "histogram_grid", "labels_of", "layer_heatmap", "layer_profile",
-    "loss_curves", "metric_curves", "phase_diagram", "pick_layers", "status_table", "theme", "thin_epochs",
+    "CLASS_PALETTE", "CONFIG", "FONT", "INK", "LINE_WIDTH", "LOG_FORMAT", "NAMED_COLORS", "PALETTE", "PER_ROW",
+    "QUANTITY_TITLES", "TOOLTIP_EPOCHS", "WIDTH", "accuracy_curves", "activation_std_by_layer", "color_of",
+    "color_scale", "decision_boundary", "final_scores", "histogram_grid", "initializer_colors", "labels_of",
+    "layer_heatmap", "layer_profile", "loss_curves", "metric_curves", "named_color", "phase_diagram", "pick_layers",
+    "presenter", "PRESENTER_CONFIG", "status_table", "theme", "thin_epochs",
 ]

@@ -4,14 +4,28 @@ log axes, an even spread of layers)."""
 
 from __future__ import annotations
 
+import re
+
 import altair as alt
 import numpy as np
 import pandas as pd
 
-# One colour per initializer, in the order of the comparison. Colour-blind safe first (Okabe-Ito without
-# its yellow, which vanishes on a projector), then distinct darker tones.
+# Colours for labels no name below fixes (and a repeated one), in order. Colour-blind safe first (Okabe-Ito
+# without its yellow, which vanishes on a projector), then distinct darker tones.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#8C564B",
            "#7F7F7F", "#BCBD22", "#393B79", "#17BECF")
+# One colour per initializer NAME, the same in every comparison, lesson and link: He is always green,
+# Glorot always blue. A normal or uniform draw is coloured by its scale, the lesson it tells: small
+# (std or limit < 0.1: the signal vanishes) sky blue, large (>= 0.5: it explodes) vermilion.
+NAMED_COLORS = {
+    "zeros": "#7F7F7F", "constant": "#000000", "random_normal:small": "#56B4E9", "random_normal:large": "#D55E00",
+    "random_normal": "#E7298A", "random_uniform:small": "#17BECF", "random_uniform:large": "#B15928",
+    "random_uniform": "#BCBD22", "truncated_normal": "#8C564B", "glorot_uniform": "#0072B2",
+    "glorot_normal": "#393B79", "he_normal": "#009E73", "he_uniform": "#66A61E", "lecun_normal": "#9467BD",
+    "lecun_uniform": "#6A3D9A", "orthogonal": "#E69F00", "lsuv": "#CC79A7", "torch_default": "#A6761D",
+    "sklearn_default": "#1B4F72",
+}
+_SCALE_PARAM = re.compile(r"(?:std|limit)=([0-9.eE+-]+)")
 CLASS_PALETTE = ("#3366CC", "#DC3912", "#109618", "#990099", "#FF9900", "#0099C6", "#DD4477", "#66AA00",
                  "#B82E2E", "#316395")
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
@@ -21,12 +35,20 @@ CONFIG = {
     "font": FONT,
     "axis": {"labelFontSize": 14, "titleFontSize": 16, "titleFontWeight": "normal", "gridOpacity": 0.6,
              "labelColor": INK, "titleColor": INK},
-    "legend": {"labelFontSize": 14, "titleFontSize": 15, "symbolSize": 160, "symbolStrokeWidth": 3,
+    "legend": {"labelFontSize": 14, "titleFontSize": 15, "symbolSize": 160, "symbolStrokeWidth": 3, "columns": 5,
                "labelLimit": 320, "labelColor": INK, "titleColor": INK},
     "header": {"labelFontSize": 15, "titleFontSize": 15, "labelColor": INK, "titleColor": INK},
     "title": {"fontSize": 19, "subtitleFontSize": 14, "anchor": "start", "color": INK, "subtitleColor": "#444444",
               "offset": 12},
     "view": {"stroke": "#bbbbbb"},
+}
+# Presenter mode, for the back of a room: ticks 16 px, axis and chart titles 20 px and more.
+PRESENTER_CONFIG = {
+    **CONFIG,
+    "axis": {**CONFIG["axis"], "labelFontSize": 16, "titleFontSize": 20},
+    "legend": {**CONFIG["legend"], "labelFontSize": 17, "titleFontSize": 20, "columns": 3},
+    "header": {**CONFIG["header"], "labelFontSize": 18, "titleFontSize": 20},
+    "title": {**CONFIG["title"], "fontSize": 26, "subtitleFontSize": 17},
 }
 LINE_WIDTH = 3
 # A chart's whole width, axes and legends included: the main area of a 1280 px projector beside the sidebar.
@@ -77,22 +99,52 @@ def labels_of(frame: pd.DataFrame) -> list[str]:
     return [str(label) for label in pd.unique(column)]
 
 
+def named_color(label: str) -> str | None:
+    """The colour ``NAMED_COLORS`` gives an initializer label ("he_normal", "random_normal(std=0.01)"), by
+    its name and, for a normal or uniform draw, its scale; None for a label it does not know."""
+    name = str(label).split("(")[0].strip()
+    if name in ("random_normal", "random_uniform"):
+        match = _SCALE_PARAM.search(str(label))
+        try:
+            scale = float(match.group(1)) if match else (0.05 if name == "random_normal" else 0.05)
+        except ValueError:
+            scale = float("nan")
+        regime = "small" if scale < 0.1 else "large" if scale >= 0.5 else None
+        return NAMED_COLORS.get(f"{name}:{regime}" if regime else name)
+    return NAMED_COLORS.get(name)
+
+
+def initializer_colors(labels: list[str]) -> list[str]:
+    """The colour of each label of a comparison: its ``named_color``; a label without one, or whose colour
+    an earlier label took (he_normal and he_normal(scale=2)), the first of ``PALETTE`` not yet used."""
+    colors: list[str] = []
+    for label in labels:
+        color = named_color(label)
+        if color is None or color in colors:
+            color = next((c for c in (*PALETTE, *NAMED_COLORS.values()) if c not in colors),
+                         PALETTE[len(colors) % len(PALETTE)])
+        colors.append(color)
+    return colors
+
+
 def color_scale(labels: list[str]) -> alt.Scale:
-    """Label ``i`` gets ``PALETTE[i]`` in every chart of a comparison."""
-    return alt.Scale(domain=list(labels), range=[PALETTE[i % len(PALETTE)] for i in range(len(labels))])
+    """Each label gets its ``initializer_colors`` colour, the same in every chart, lesson and link."""
+    return alt.Scale(domain=list(labels), range=initializer_colors(list(labels)))
 
 
 def color_of(labels: list[str], label: str) -> str:
-    """The colour of one label, for titles and captions."""
-    return PALETTE[list(labels).index(label) % len(PALETTE)]
+    """The colour of one label of the comparison ``labels``, for titles and captions."""
+    labels = list(labels)
+    return initializer_colors(labels)[labels.index(label)]
 
 
 def _color(labels: list[str], legend: str = "show") -> alt.Color:
     """The initializer colour. ``legend``: "show" it, "merge" into another layer's, or "hide" it."""
     kwargs = {}
     if legend == "show":
-        kwargs["legend"] = alt.Legend(title="Initializer", orient="top", columns=min(len(labels), 5),
-                                      symbolOpacity=1, symbolType="stroke", symbolStrokeWidth=4)
+        # columns from the configuration: five, three in presenter mode's larger text
+        kwargs["legend"] = alt.Legend(title="Initializer", orient="top", symbolOpacity=1, symbolType="stroke",
+                                      symbolStrokeWidth=4)
     elif legend == "hide":
         kwargs["legend"] = None
     return alt.Color("initializer:N", scale=color_scale(labels), sort=list(labels), **kwargs)
@@ -115,8 +167,18 @@ def _finish(chart):
     """
     # Canvas draws many marks faster than SVG in a browser without a GPU, and leaving out the ARIA
     # attributes of every mark saves the browser work no one uses here (the page states each lesson in text).
+    # The left padding makes room for a faceted chart's y-axis title, which Vega's "pad" leaves out when
+    # the tick labels are narrow (measured in Chromium: "Cross-entropy loss" cut to "s-entropy loss").
     return chart.configure(**CONFIG, aria=False).properties(
-        autosize=alt.AutoSizeParams(type="pad", contains="padding"), usermeta={"embedOptions": {"renderer": "canvas"}})
+        autosize=alt.AutoSizeParams(type="pad", contains="padding"), padding={"left": 26, "top": 5, "right": 5,
+                                                                             "bottom": 5},
+        usermeta={"embedOptions": {"renderer": "canvas"}})
+
+
+def presenter(chart):
+    """``chart`` (from any builder here) with the text sizes of ``PRESENTER_CONFIG``, for a projector
+    seen from the back of a room."""
+    return chart.configure(**PRESENTER_CONFIG, aria=False)
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -176,3 +238,60 @@ def pick_layers(n_layers: int, count: int = 5) -> list[int]:
     if n_layers <= count:
         return list(range(1, n_layers + 1))
     return sorted({int(round(x)) for x in np.linspace(1, n_layers, count)})
+
+
+# ---------------------------------------------------------------- lines that hide each other
+
+OVERLAP_RTOL = 0.02  # two lines within 2% of each other everywhere look like one at any projector size
+
+
+def overlaps(frame: pd.DataFrame, x: str, value: str = "median", rtol: float = OVERLAP_RTOL) -> list[list[str]]:
+    """Groups of initializers whose lines lie on one another: at every ``x`` both have, their ``value``s
+    agree within ``rtol`` (relative to the larger, or both exactly zero). Groups in comparison order; a
+    line is in at most one group (the first it joins)."""
+    if frame.empty:
+        return []
+    wide = frame.pivot_table(index=x, columns="initializer", values=value, aggfunc="first", observed=True)
+    labels = [label for label in labels_of(frame) if label in wide.columns]
+    groups, grouped = [], set()
+    for i, first in enumerate(labels):
+        if first in grouped:
+            continue
+        group = [first]
+        for other in labels[i + 1:]:
+            if other in grouped:
+                continue
+            both = wide[[first, other]].dropna().to_numpy(dtype=float)  # (x values, 2)
+            if len(both) < max(2, 0.8 * min(wide[first].notna().sum(), wide[other].notna().sum())):
+                continue
+            scale = np.abs(both).max(axis=1)
+            if np.all(np.abs(both[:, 0] - both[:, 1]) <= rtol * scale):
+                group.append(other)
+        if len(group) > 1:
+            groups.append(group)
+            grouped.update(group)
+    return groups
+
+
+def overlap_notes(groups: list[list[str]], frame: pd.DataFrame, x: str, value: str = "median",
+                  fmt=lambda v: f"{v:.3g}") -> list[str]:
+    """A subtitle line per group of ``overlaps``: "zeros and random_normal(std=0.01) lie on one another
+    (dashed), ending at 0.693"."""
+    notes = []
+    for group in groups:
+        rows = frame[frame["initializer"].astype(str) == group[0]].sort_values(x)
+        end = f", ending at {fmt(float(rows[value].iloc[-1]))}" if len(rows) else ""
+        names = ", ".join(group[:-1]) + " and " + group[-1]
+        notes.append(f"{names} lie on one another (dashed){end}.")
+    return notes
+
+
+def dash_column(frame: pd.DataFrame, groups: list[list[str]]) -> pd.Series:
+    """"dashed" for the second and later lines of each group of ``overlaps``, so that the line under them
+    shows through their gaps; "solid" otherwise."""
+    dashed = {label for group in groups for label in group[1:]}
+    return pd.Series(np.where(frame["initializer"].astype(str).isin(dashed), "dashed", "solid"), index=frame.index)
+
+
+def _dash() -> alt.StrokeDash:
+    return alt.StrokeDash("dash:N", scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [8, 6]]), legend=None)

@@ -27,7 +27,8 @@ def _wrapped_labels(labels: list[str], width: float, font_size: float) -> str:
 
 
 def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataFrame | None = None, *,
-                      seed: int | None = None, panel_size: int | None = None) -> alt.FacetChart:
+                      seed: int | None = None, panel_size: int | None = None,
+                      epochs: list[int] | None = None) -> alt.FacetChart:
     """Predicted class on a grid with the data on top: a row at initialization and a row after training,
     a column per initializer.
 
@@ -40,9 +41,14 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
     grid : ``Result.grid``; points : ``Result.points``
     status : ``Result.status``, for the final accuracy written on each panel
     seed : the network shown (default the first seed); panel_size : pixels per panel
+    epochs : the recorded epochs shown, a row each (default the first and the last recorded)
     """
     labels = labels_of(grid)
     grid, seed = _first_seed(grid, seed)
+    recorded = sorted(int(e) for e in grid["epoch"].unique())
+    if recorded:
+        shown = [recorded[0], recorded[-1]] if epochs is None else [e for e in epochs if e in recorded]
+        grid = grid[grid["epoch"].isin(sorted(set(shown)))]
     grid = _plain(grid)
     classification = np.isfinite(pd.to_numeric(grid["probability"], errors="coerce")).any()
     xs, ys = np.sort(grid["x1"].unique()), np.sort(grid["x2"].unique())
@@ -65,7 +71,8 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
     panels = pd.DataFrame([(label, stage) for label in labels for stage in stages.values()],
                           columns=["initializer", "stage"])
     dots = panels.merge(dots, how="cross")
-    notes = _panel_notes(grid, status, labels, epochs, stages, seed, classification)
+    notes = _panel_notes(grid, status, labels, epochs, stages, seed, classification,
+                         recorded[-1] if recorded else 0)
     data = pd.concat([cells, dots, notes], ignore_index=True)
 
     # panels, the space between them and the y axis and row labels on the left fit WIDTH
@@ -119,15 +126,14 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
         f"Seed {seed}. Tint: predicted class, faint where the network is unsure. Dots: the data (train and test)."])))
 
 
-def _panel_notes(grid, status, labels, epochs, stages, seed, classification) -> pd.DataFrame:
+def _panel_notes(grid, status, labels, epochs, stages, seed, classification, last: int) -> pd.DataFrame:
     """A note per panel, in two short lines that fit a narrow panel: the network's accuracy after
-    training, or why there is no boundary."""
+    training (on the panel of the ``last`` recorded epoch), or why there is no boundary."""
     rows = []
     finals = {}
     if status is not None:
         finals = {row.initializer: row for row in _plain(status[status["seed"] == seed]).itertuples()}
     present = set(zip(grid["initializer"], grid["epoch"]))
-    last = max(epochs) if epochs else 0
     for label in labels:
         for epoch in epochs:
             row = finals.get(label)

@@ -57,19 +57,55 @@ def _shared_bins(data: pd.DataFrame, n_bins: int = 30) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+LOG_DECADES = 12  # the log-magnitude axis spans at most this many decades below the largest magnitude
+
+
+def _log_magnitude_bins(data: pd.DataFrame, n_bins: int = 30) -> pd.DataFrame:
+    """Every histogram moved onto one axis of log10 |value| (re-binned by exact overlap, ``rebin``, the
+    negative side folded onto the positive; a bin that holds 0 goes to the first bar), so that a signal 1e-10 times smaller is ten decades to the
+    left instead of a spike at zero. The axis runs from the finest bin width recorded (values finer than
+    a bin cannot be told apart from zero) to the largest magnitude, at most ``LOG_DECADES`` decades."""
+    if data.empty:
+        return data
+    magnitude = float(np.maximum(data["bin_left"].abs(), data["bin_right"].abs()).max())
+    widths = (data["bin_right"] - data["bin_left"]).to_numpy(dtype=float)
+    widths = widths[widths > 0]
+    if not magnitude > 0:
+        return data.iloc[0:0]
+    high = np.log10(magnitude)
+    low = max(np.log10(widths.min()) if len(widths) else high - 1, high - LOG_DECADES)
+    if not high > low:
+        low = high - 1
+    log_edges = np.linspace(low, high, n_bins + 1)  # (n_bins + 1,) in decades
+    edges = 10.0 ** log_edges
+    parts = []
+    for (label, layer), group in data.groupby(["initializer", "layer"], sort=False, observed=True):
+        left, right, counts = (group[c].to_numpy(dtype=float) for c in ("bin_left", "bin_right", "count"))
+        # a bin that holds 0 cannot say how small its values are: it goes whole to the first bar ("~0"),
+        # as do magnitudes under the axis; the others are spread by exact overlap, both signs folded
+        away = ~((left <= 0) & (right >= 0))
+        folded = (rebin(left[away], right[away], counts[away], edges)
+                  + rebin(-right[away], -left[away], counts[away], edges))  # (n_bins,) |x|
+        folded[0] += max(counts.sum() - folded.sum(), 0.0)
+        parts.append(pd.DataFrame({"initializer": label, "layer": layer, "bin_left": log_edges[:-1],
+                                   "bin_right": log_edges[1:], "count": folded}))
+    return pd.concat(parts, ignore_index=True)
+
+
 QUANTITY_TITLES = {"activation": "Activation value", "preactivation": "Pre-activation value",
                    "weight": "Weight value", "gradient": "Weight gradient value"}
 
 
 def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", epoch: int = 0,
                    layers: list[int] | None = None, seed: int | None = None, panel_width: int | None = None,
-                   panel_height: int = 70, shared_x: bool = False) -> alt.HConcatChart:
+                   panel_height: int = 70, shared_x: bool = False, log_magnitude: bool = False) -> alt.HConcatChart:
     """Small multiples in the spirit of Glorot & Bengio's Figure 6: a column per initializer, a row per layer.
 
     The histograms are binned by the core, once, on edges its layers share (``wil.recording``): the bars
     are the core's bins, and show the share of values in each. Layers of one initializer share the x
     axis, so a signal that shrinks or grows with depth is seen shrinking or growing. ``shared_x`` puts
-    every initializer on one x axis, re-binning by exact overlap (``rebin``).
+    every initializer on one x axis, re-binning by exact overlap (``rebin``); ``log_magnitude`` puts them
+    on one axis of log10 |value| instead, where a 100x difference in scale is two decades apart.
 
     Parameters
     ----------
@@ -86,7 +122,9 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
     data, seed = _first_seed(data, seed)
     data = _finite(_finite(_plain(data), "bin_left"), "bin_right")[["initializer", "layer", "bin_left", "bin_right",
                                                                      "count"]]
-    if shared_x:
+    if log_magnitude:
+        data = _log_magnitude_bins(data)
+    elif shared_x:
         data = _shared_bins(data)
     totals = data.groupby(["initializer", "layer"])["count"].transform("sum")
     data = data.assign(share=data["count"] / totals.where(totals > 0, 1),
@@ -101,10 +139,11 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
     panel_width = panel_width or int(max(70, min(190, (WIDTH - _ROW_LABELS - per_row * (_Y_AXIS + _SPACING))
                                               / per_row)))
     what = QUANTITY_TITLES.get(quantity, quantity)
+    axis_title = f"log10 |{what.split(' value')[0].lower()}|" if log_magnitude else what
     columns = []
     for index, label in enumerate(present):
         column = alt.Chart(data[data["initializer"] == label]).mark_bar(binSpacing=0).encode(
-            x=alt.X("bin_left:Q", bin="binned", title=what,
+            x=alt.X("bin_left:Q", bin="binned", title=axis_title,
                     axis=alt.Axis(format=".2~g", tickCount=3, labelOverlap=True, labelFlush=True)),
             x2="bin_right:Q",
             y=alt.Y("share:Q", title="Share" if index % per_row == 0 else None,
@@ -123,8 +162,13 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
                                   anchor="middle"),
         )
         columns.append(column)
+    shared = ("every column shares one x axis" if shared_x or log_magnitude
+              else "the layers of one initializer share their x axis")
     subtitle = [f"{_epoch_text(epoch).capitalize()}, seed {seed}. Bars: share of the layer's values in each bin; "
-                "the layers of one initializer share their x axis."]
+                f"{shared}."]
+    if log_magnitude:
+        subtitle.append("x: log10 of the magnitude (-3 is 0.001); the left-most bar holds the values too small to "
+                        "tell from 0.")
     if missing:
         subtitle.append("No column for " + ", ".join(missing) + ": diverged before this epoch.")
     rows = [alt.hconcat(*columns[i:i + per_row], spacing=_SPACING) for i in range(0, len(columns), per_row)]

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ._common import (LINE_WIDTH, LOG_FORMAT, labels_of, _color, _legend_pick, _faded, _finish, _plain,
-                      _finite, thin_epochs, _seed_band, _log_axis, _epoch_text)
+                      _finite, thin_epochs, _seed_band, _log_axis, _epoch_text, _dash, dash_column, overlap_notes,
+                      overlaps)
 
 
 def layer_profile(layers: pd.DataFrame, field: str, *, epoch: int = 0, title: str, y_title: str,
@@ -29,6 +30,8 @@ def layer_profile(layers: pd.DataFrame, field: str, *, epoch: int = 0, title: st
     at_epoch = _finite(layers[layers["epoch"] == epoch], field, positive=log)
     band = _seed_band(at_epoch, ["initializer", "layer"], field)
     band["source"] = "measured"
+    hidden = overlaps(band, "layer")
+    band["dash"] = dash_column(band, hidden)
     fmt = ".0%" if percent else (LOG_FORMAT if log else "~g")
     tip = ".1%" if percent else ".4~g"
     scale = alt.Scale(type="log") if log else (alt.Scale(domain=[0, 1]) if percent else alt.Scale(zero=True))
@@ -46,13 +49,13 @@ def layer_profile(layers: pd.DataFrame, field: str, *, epoch: int = 0, title: st
     if theory is not None and not theory.empty:
         predicted = _plain(_finite(theory, field, positive=log))
         predicted = predicted.assign(median=predicted[field], low=predicted[field], high=predicted[field],
-                                     seeds=0, source="theory")[list(band.columns)]
+                                     seeds=0, source="theory", dash="solid")[list(band.columns)]
         data = pd.concat([band, predicted], ignore_index=True)
     pick = _legend_pick()
     base = alt.Chart(data)
     measured = base.transform_filter(alt.datum.source == "measured")
     layers = [  # the line first: the legend takes its symbols from the first layer
-        measured.mark_line(strokeWidth=LINE_WIDTH).encode(x=x, y=y, color=_color(labels),
+        measured.mark_line(strokeWidth=LINE_WIDTH).encode(x=x, y=y, color=_color(labels), strokeDash=_dash(),
                                     tooltip=tooltip, opacity=_faded(pick)).add_params(pick),
         measured.mark_area().encode(x=x, y=alt.Y("low:Q", scale=scale, title=y_title), y2="high:Q",
                                     color=_color(labels, "merge"), opacity=_faded(pick, 0.15)),
@@ -69,6 +72,7 @@ def layer_profile(layers: pd.DataFrame, field: str, *, epoch: int = 0, title: st
         subtitle.append("Dashed: what the variance recursion predicts at initialization (wide-layer limit).")
     if log:
         subtitle.append("Log scale: values of exactly zero (e.g. an all-zero init) cannot be drawn.")
+    subtitle += overlap_notes(hidden, band, "layer", fmt=(lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:.3g}"))
     return _finish(chart.properties(width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle)))
 
 

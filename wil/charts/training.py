@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ._common import (LINE_WIDTH, TOOLTIP_EPOCHS, LOG_FORMAT, labels_of, _color, _legend_pick, _faded,
-                      _finish, _plain, _finite, thin_epochs, _seed_band, _log_axis)
+                      _finish, _plain, _finite, thin_epochs, _seed_band, _log_axis, _dash, dash_column, overlap_notes,
+                      overlaps)
 
 
 def _diverged_rows(history: pd.DataFrame, status: pd.DataFrame | None) -> pd.Series:
@@ -47,6 +48,9 @@ def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, 
     exploded = _diverged_rows(history, status)
     curves = thin_epochs(_finite(history[~exploded], metric, positive=is_loss), max_epochs)
     band = _seed_band(curves, ["initializer", "split", "epoch"], metric).assign(kind="curve")
+    train = band[band["split"] == "train"]
+    hidden = overlaps(train, "epoch")
+    band["dash"] = dash_column(band, hidden)
     # the invisible points that carry the tooltips: at most TOOLTIP_EPOCHS per line are plenty to hover
     band["tip"] = band["epoch"].isin(thin_epochs(band, TOOLTIP_EPOCHS)["epoch"].unique())
     several_seeds = bool((band["seeds"] > 1).any())
@@ -55,12 +59,13 @@ def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, 
         scale = alt.Scale(type="log")
         markers = _plain(history[exploded])
         if not markers.empty:
-            top = float(band["high"].max()) * 10 if not band.empty else 1e6
+            top = _loss_top(curves, status, metric)
             markers = markers.merge(_plain(status)[["initializer", "seed", "reason"]], on=["initializer", "seed"])
             markers = markers.assign(kind="diverged", y=top, value=[f"{v:.3g}" for v in markers[metric]],
                                      network=markers["initializer"] + " / " + markers["seed"].astype(str))
             data = pd.concat([band, markers, _jumps(history, markers, metric)], ignore_index=True)
-            scale = alt.Scale(type="log", domainMax=top)
+            # clamped: what lies above ``top`` (a diverging network's last losses) is drawn at the edge
+            scale = alt.Scale(type="log", domainMax=top, clamp=True)
         y_title, fmt = ("MSE loss (log scale)" if regression else "Cross-entropy loss (log scale)"), LOG_FORMAT
     else:
         scale, y_title, fmt = alt.Scale(domain=[0, 1]), "Accuracy (%)", ".0%"
@@ -71,15 +76,19 @@ def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, 
                alt.Tooltip("high:Q", title="max over seeds", format=".4~g" if is_loss else ".1%"),
                alt.Tooltip("seeds:Q", title="Seeds")]
     x = alt.X("epoch:Q", title="Epoch", scale=alt.Scale(nice=False))
-    axis = _log_axis([*band["low"], *band["high"], *(markers["y"] if len(markers) else [])]) if is_loss else \
-        alt.Axis(format=fmt)
+    if is_loss:
+        ceiling = float(markers["y"].max()) if len(markers) else np.inf
+        axis = _log_axis([v for v in (*band["low"], *band["high"], *(markers["y"] if len(markers) else []))
+                          if v <= ceiling])
+    else:
+        axis = alt.Axis(format=fmt)
     y = alt.Y("median:Q", scale=scale, title=y_title, axis=axis)
     base = alt.Chart(data)
     curve = base.transform_filter(alt.datum.kind == "curve")
     pick = _legend_pick()
     layers = [  # the line first: the legend takes its symbols from the first layer
         curve.mark_line(strokeWidth=LINE_WIDTH).encode(x=x, y=y, color=_color(labels), tooltip=tooltip,
-                                 opacity=_faded(pick)).add_params(pick),
+                                 strokeDash=_dash(), opacity=_faded(pick)).add_params(pick),
         base.transform_filter(alt.datum.tip).mark_circle(size=90, opacity=0).encode(x=x, y=y, tooltip=tooltip),
     ]
     if several_seeds:  # with one seed the band has no width
@@ -99,12 +108,28 @@ def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, 
     subtitle = ["Line: median over seeds; band: min to max. Click a legend entry to pick it out."]
     if not markers.empty:
         subtitle.append("▲ a network diverged there: its loss left the chart (hover for the value).")
+    subtitle += overlap_notes(hidden, train, "epoch", fmt=(lambda v: f"{v:.3g}") if is_loss else (lambda v: f"{v:.0%}"))
     name = "Loss" if is_loss else "Accuracy"
     chart = alt.layer(*layers).properties(width=width, height=height).facet(
         column=alt.Column("split:N", sort=["train", "test"], title=None,
                           header=alt.Header(labelExpr="datum.value == 'train' ? 'Training set' : 'Test set'",
                                             labelFontSize=16, labelFontWeight="bold")))
     return _finish(chart.properties(title=alt.TitleParams(f"{name} per epoch", subtitle=subtitle)))
+
+
+def _loss_top(curves: pd.DataFrame, status: pd.DataFrame | None, metric: str) -> float:
+    """The top of the loss axis when networks diverged: a decade above the highest loss of the networks
+    that did not (so their learning curves fill the chart), where the diverged ones' markers sit."""
+    kept = curves
+    if status is not None and len(status):
+        ok = _plain(status[~status["diverged"].astype(bool)])[["initializer", "seed"]]
+        kept = _plain(curves).merge(ok, on=["initializer", "seed"])
+    values = pd.to_numeric(kept[metric], errors="coerce").to_numpy(dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if not len(values):  # every network diverged: their own values
+        values = pd.to_numeric(curves[metric], errors="coerce").to_numpy(dtype=float)
+        values = values[np.isfinite(values) & (values > 0)]
+    return float(10.0 ** np.ceil(np.log10(values.max() * 2))) if len(values) else 1e6
 
 
 def _jumps(history: pd.DataFrame, markers: pd.DataFrame, metric: str) -> pd.DataFrame:

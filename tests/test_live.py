@@ -1,0 +1,83 @@
+"""Partial results while a run trains (``wil.compare(live=...)``) and more recorded snapshots
+(``snapshots=``): what the app's live charts and its play control rest on."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import wil
+
+CONFIG = wil.Config(dataset="moons", n_samples=120, noise=0.2, depth=3, width=8, epochs=40, learning_rate=0.1,
+                    compare=("zeros", "he_normal"), n_seeds=2)
+
+
+def test_live_sees_growing_partial_results_that_agree_with_the_final_one():
+    partials = []
+    final = wil.compare(CONFIG, live=partials.append, live_every=1e-9)  # every epoch
+    assert len(partials) >= CONFIG.epochs - 2
+    epochs = [p.stopped_epoch for p in partials]
+    assert epochs == sorted(epochs) and epochs[-1] < CONFIG.epochs  # before the end
+    for partial in partials[:: max(1, len(partials) // 5)]:
+        last = partial.stopped_epoch
+        assert partial.history["epoch"].max() == last
+        # the epochs a partial result holds are the final result's, to the bit: the same arrays
+        expected = final.history[final.history["epoch"] <= last].reset_index(drop=True)
+        pd.testing.assert_frame_equal(partial.history, expected)
+        assert set(partial.histograms["epoch"]) <= set(final.histograms["epoch"]) | {last}
+        assert set(partial.grid["epoch"]) <= {e for e in final.grid["epoch"].unique() if e <= last}
+        assert len(partial.verdicts()) == CONFIG.n_networks()  # a partial result is a whole Result
+    assert final.stopped_epoch is None
+
+
+def test_live_may_stop_the_run_and_the_result_keeps_what_trained():
+    def stop_at_ten(partial):
+        if partial.stopped_epoch >= 10:
+            raise wil.StopTraining
+
+    result = wil.compare(CONFIG, live=stop_at_ten, live_every=1e-9)
+    # stopped after the epoch in progress: the record of epoch 11 is the last
+    assert result.stopped_epoch == 11
+    assert result.history["epoch"].max() == 11
+    assert result.stopped_epoch in set(result.histograms["epoch"]) and result.stopped_epoch in set(result.grid["epoch"])
+    full = wil.compare(CONFIG)
+    np.testing.assert_array_equal(result.history["loss"].to_numpy(),
+                                  full.history[full.history["epoch"] <= 11]["loss"].to_numpy())
+
+
+def test_live_is_not_called_more_often_than_asked():
+    calls = []
+    wil.compare(CONFIG, live=calls.append, live_every=3600.0)
+    assert len(calls) <= 1
+
+
+@pytest.mark.parametrize("snapshots", [2, 11, 16])
+def test_snapshots_record_histograms_and_boundaries_at_evenly_spaced_epochs(snapshots):
+    result = wil.compare(CONFIG, snapshots=snapshots)
+    expected = sorted({int(round(e)) for e in np.linspace(0, CONFIG.epochs, snapshots)})
+    assert sorted(result.histograms["epoch"].unique()) == expected
+    assert sorted(result.grid["epoch"].unique()) == expected
+    default = wil.compare(CONFIG)
+    assert sorted(default.histograms["epoch"].unique()) == [0, 4, 12, 24, 40]
+    assert sorted(default.grid["epoch"].unique()) == [0, 40]
+    # the same training either way: snapshots only record more
+    pd.testing.assert_frame_equal(result.history, default.history)
+
+
+def test_more_snapshots_are_counted_in_the_memory_estimate():
+    five, sixteen = CONFIG.memory(snapshots=None), CONFIG.memory(snapshots=16)
+    assert sixteen["records"] > five["records"] and sixteen["frames"] > five["frames"]
+    # histograms: 24 bytes per bin in the records, 4 quantities x 30 bins x layers x networks per epoch
+    layers, networks = CONFIG.depth + 1, CONFIG.n_networks()
+    histogram_bytes = 24.0 * 4 * layers * networks * 30
+    boundary_bytes = 16.0 * networks * 40 * 40
+    assert sixteen["records"] - five["records"] == pytest.approx(11 * histogram_bytes + 14 * boundary_bytes)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"snapshots": 1}, ValueError, "snapshots"), ({"snapshots": 1000}, ValueError, "snapshots"),
+    ({"snapshots": 2.5}, TypeError, "snapshots"), ({"live": "yes"}, TypeError, "Invalid live"),
+    ({"live_every": 0}, ValueError, "live_every"), ({"live_every": "1"}, ValueError, "live_every"),
+])
+def test_bad_live_arguments_are_refused(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        wil.compare(CONFIG, **kwargs)

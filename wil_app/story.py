@@ -1,0 +1,67 @@
+"""The first screen's story: each initializer's verdict in words with its evidence in numbers
+(``wil.Result.verdicts``, computed by the library from the diagnostics), in the initializer's colour, and
+the charts that grow while a run trains.
+
+The verdicts are HTML (a colour swatch per line): every piece of text in it is escaped
+(``html.escape``) and comes from the library's sentences over canonical initializer labels, never from
+URL text as such.
+"""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+import wil
+from wil import charts
+
+# verdict -> the mark before its line: a tick for learned, a cross for the failures, a dash for slow
+MARKS = {"learned": "✓", "slow": "–"}
+STYLE = """<style>
+.wil-verdicts{margin:0 0 .4rem 0;line-height:1.45}
+.wil-verdict{display:flex;align-items:baseline;gap:.5rem;font-size:1.02rem}
+.wil-verdicts.big .wil-verdict{font-size:1.45rem}
+.wil-swatch{flex:none;width:.9em;height:.9em;border-radius:.2em;display:inline-block;transform:translateY(.1em)}
+.wil-mark{flex:none;width:1em;font-weight:bold}
+.wil-note{color:#555;font-size:.9rem}
+</style>"""
+
+
+def verdict_html(result: wil.Result, big: bool = False, note: str = "") -> str:
+    """One line per initializer: its colour, a mark, its name in bold and the library's sentence over its
+    seeds ("He normal: learned in 3 of 3 seeds, test accuracy 93-96%")."""
+    verdicts = result.verdicts(by="initializer")
+    labels = [str(label) for label in result.labels]
+    colors = dict(zip(labels, charts.initializer_colors(labels)))
+    lines = []
+    for row in verdicts.itertuples():
+        label, verdict = str(row.initializer), str(row.verdict)
+        name, _, rest = str(row.sentence).partition(": ")
+        mark = MARKS.get(verdict, "✗")
+        lines.append(
+            f"<div class='wil-verdict' data-initializer='{html.escape(label, quote=True)}' "
+            f"data-verdict='{html.escape(verdict, quote=True)}' data-color='{colors[label]}'>"
+            f"<span class='wil-swatch' style='background:{colors[label]}'></span>"
+            f"<span class='wil-mark'>{mark}</span>"
+            f"<span><b>{html.escape(name)}</b>: {html.escape(rest)}</span></div>")
+    if note:
+        lines.append(f"<div class='wil-note'>{html.escape(note)}</div>")
+    return f"{STYLE}<div class='wil-verdicts{' big' if big else ''}' data-testid='wil-verdicts'>{''.join(lines)}</div>"
+
+
+def show_verdicts(slot, result: wil.Result, big: bool = False, note: str = "") -> None:
+    """The verdicts into ``slot`` (an ``st.empty``)."""
+    slot.html(verdict_html(result, big, note))
+
+
+def live_drawer(verdict_slot, chart_slot, big: bool = False):
+    """A ``train_live`` callback: the verdicts so far and the loss curves so far, at each live update."""
+
+    def draw(partial: wil.Result) -> None:
+        epoch = partial.stopped_epoch
+        show_verdicts(verdict_slot, partial, big, note=f"So far, after {epoch} of {partial.config.epochs} epochs.")
+        chart = charts.loss_curves(partial.history, partial.status)
+        chart_slot.altair_chart(charts.presenter(chart) if big else chart, width="content")
+
+    return draw
