@@ -41,7 +41,7 @@ def shipped_sweep() -> tuple[pd.DataFrame, dict] | tuple[None, None]:
     return _read_shipped(str(SHIPPED), SHIPPED.stat().st_mtime)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=2, show_spinner=False)
 def _read_shipped(path: str, _mtime: float):
     import pyarrow.parquet as pq
 
@@ -50,7 +50,7 @@ def _read_shipped(path: str, _mtime: float):
     return table.to_pandas(), json.loads(meta) if meta else {}
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner=False)
 def theory(activation: str, sigma_b2: float) -> tuple[pd.DataFrame, float | None]:
     """The mean-field quantities over sigma_w2 from 1 to 4, and the critical sigma_w2 (None if none)."""
     frame = wil.theory.phase_frame(activation, sigma_b2, THEORY_POINTS)
