@@ -165,7 +165,8 @@ def test_the_mode_picker_switches_modes_and_the_link():
 def test_a_bad_step_in_a_link_is_reported_and_ignored(query):
     at = open_app(query)
     param = next(iter(query))
-    assert any(f"Invalid {param}" in w.value for w in at.warning)
+    shown = [w.value for w in at.warning] + [c.value for c in at.code]  # the link's problems: quoted as code
+    assert any(f"Invalid {param}" in text for text in shown), shown
     assert param not in at.query_params
     assert at.get("vega_lite_chart")  # the default page
 
