@@ -4,6 +4,7 @@
 import streamlit as st
 
 st.navigation([
-    st.Page("page.py", title="Explorer", icon=":material/science:", default=True),
-    st.Page("phase.py", title="Phase diagram", icon=":material/grid_on:", url_path="phase"),
+    # emoji icons: a page's Material icon would be fetched from a font server the page must not depend on
+    st.Page("page.py", title="Explorer", icon="🔬", default=True),
+    st.Page("phase.py", title="Phase diagram", icon="🗺️", url_path="phase"),
 ]).run()
