@@ -254,9 +254,9 @@ class ServerPolicy:
             for n_samples in (3000, 2000, 1500, 1000, 750, 500, 400, 300, 200, 100, 50):
                 if n_samples >= config.n_samples:
                     continue
-                smaller = dataclasses.replace(config, n_samples=n_samples)
-                if smaller.batch_size is not None and smaller.batch_size > smaller.n_train():
-                    smaller = dataclasses.replace(smaller, batch_size=None)
+                smaller = dataclasses.replace(config, n_samples=n_samples, batch_size=None)
+                if config.batch_size is not None and config.batch_size <= smaller.n_train():
+                    smaller = dataclasses.replace(smaller, batch_size=config.batch_size)  # else full batch
                 fitted = self._fewer_epochs(smaller)
                 if fitted is not None:
                     return fitted, (f"This server trains on {n_samples} of the {config.n_samples} samples asked "
