@@ -294,6 +294,8 @@ def _formula(name: str, params: dict, activation: str) -> str:
                  f"output on {LSUV_BATCH} training examples until |Var - 1| < {_num(params.get('tol', 0))}"
                  f" (at most {params.get('max_iter', 0)} times){scaled}"),
         "torch_default": f"weights and biases U(+-1/sqrt(fan_in)), as nn.Linear{scaled} (weights only)",
+        "mean_field": (f"weights N(0, {_num(params.get('sigma_w2', 2))} / fan_in), biases "
+                       f"N(0, {_num(params.get('sigma_b2', 0))}) (Poole et al. 2016){scaled} (weights only)"),
     }
     return texts[name]
 
@@ -349,6 +351,11 @@ def _torch_init(name: str, params: dict, activation: str) -> tuple[list[str], se
         lines = [f"bound = math.sqrt({_num(factor)} / (fan_in + fan_out))  {_SKLEARN_FACTOR}",
                  f"nn.init.uniform_(w, -{bound}, {bound})", "nn.init.uniform_(b, -bound, bound)  # biases too"]
         zero_bias = False
+    elif name == "mean_field":
+        std = _times(s, f"math.sqrt({_num(params['sigma_w2'])} / fan_in)")
+        lines = [f"nn.init.normal_(w, mean=0.0, std={std})  # sigma_w^2 / fan_in, untruncated",
+                 f"nn.init.normal_(b, mean=0.0, std=math.sqrt({_num(params['sigma_b2'])}))  # sigma_b^2"]
+        zero_bias = False
     else:  # a new registry entry: fail loudly rather than export a wrong formula
         raise ValueError(f"Invalid initializer {name!r}: no PyTorch code for it")
     if zero_bias:
@@ -398,6 +405,10 @@ def _keras_init(name: str, params: dict, activation: str) -> tuple[list[str], li
                   f"return {init}RandomUniform(minval=-{bound}, maxval={bound})"]
         bias = [f"bound = math.sqrt({_num(factor)} / (fan_in + fan_out))",
                 f"return {init}RandomUniform(minval=-bound, maxval=bound)"]
+    elif name == "mean_field":
+        std = _times(s, f"math.sqrt({_num(params['sigma_w2'])} / fan_in)")
+        kernel = [f"return {init}RandomNormal(mean=0.0, stddev={std})  # sigma_w^2 / fan_in, untruncated"]
+        bias = [f"return {init}RandomNormal(mean=0.0, stddev=math.sqrt({_num(params['sigma_b2'])}))  # sigma_b^2"]
     else:
         raise ValueError(f"Invalid initializer {name!r}: no Keras code for it")
     return kernel, bias
