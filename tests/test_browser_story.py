@@ -156,8 +156,10 @@ def test_uploading_the_exported_json_restores_the_view(server, browser, tmp_path
     fresh = browser.new_page(viewport={"width": 1280, "height": 900})
     fresh.goto(f"{server.url}/?tab=Share+%26+export", timeout=TIMEOUT_MS)
     settle(fresh, 0)
-    fresh.locator('[data-testid="stFileUploaderDropzoneInput"]').wait_for(state="attached", timeout=TIMEOUT_MS)
-    fresh.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(saved))
+    # the configuration's uploader (the sidebar has another, for your own data): its element carries its key
+    uploader = fresh.locator('.st-key-upload_config [data-testid="stFileUploaderDropzoneInput"]')
+    uploader.wait_for(state="attached", timeout=TIMEOUT_MS)
+    uploader.set_input_files(str(saved))
     fresh.wait_for_function("location.search.includes('dataset=circles')", timeout=TIMEOUT_MS)
     settle(fresh, 0)
     params = urllib.parse.parse_qs(urllib.parse.urlparse(fresh.url).query)
