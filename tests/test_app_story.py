@@ -262,3 +262,28 @@ def test_the_exported_json_reads_back_as_the_configuration_and_the_view():
     for garbage in (b"\xff\xfe", b"[1, 2]", b"{", b" " * 200_000):
         config, view, problems = read_config_json(garbage)
         assert config == DEMO and view == {} and "not a configuration" in problems[0]
+
+
+def test_every_chart_of_every_lesson_gives_an_initializer_the_same_colour():
+    seen: dict[str, set[str]] = {}
+    for lesson in LESSONS.values():
+        at = open_app({**lesson.to_query_params(), "epochs": "10"})
+        for element in at.get("vega_lite_chart"):
+            for domain, colours in _colour_scales(json.loads(element.proto.spec)):
+                for label, colour in zip(domain, colours):
+                    seen.setdefault(label, set()).add(colour)
+    assert {"he_normal", "glorot_uniform", "random_normal(std=0.01)", "random_normal(std=1)"} <= set(seen)
+    assert all(len(colours) == 1 for colours in seen.values()), seen
+
+
+def _colour_scales(node):
+    """Every (domain, range) pair of a spec whose range is a list of colours."""
+    if isinstance(node, dict):
+        if isinstance(node.get("domain"), list) and isinstance(node.get("range"), list) and all(
+                isinstance(c, str) and c.startswith("#") for c in node["range"]):
+            yield node["domain"], node["range"]
+        for value in node.values():
+            yield from _colour_scales(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _colour_scales(value)

@@ -126,6 +126,8 @@ def _overflows(page, where: str) -> dict[str, int]:
         page.wait_for_function(f"location.search.includes('tab={tab.replace(' ', '+')}')"
                                if tab != "Training" else "true", timeout=TIMEOUT_MS)
         wait_for_charts(page, 1)
+        page.wait_for_function("document.querySelector('[data-testid=stTabs] [role=tabpanel]:not([hidden]) "
+                               "[data-testid=stVegaLiteChart] :is(svg, canvas)')", timeout=TIMEOUT_MS)
         page.wait_for_timeout(500)  # let Vega lay the charts out
         content_right, rights = page.evaluate("""() => {
             const box = document.querySelector('[data-testid=stMainBlockContainer]');

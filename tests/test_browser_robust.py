@@ -4,7 +4,7 @@ AppTest sees the Markdown the script sends; only a browser shows what becomes HT
 full of markup (HTML, Markdown links and images, autolinks, which Markdown escaping alone does not stop)
 in Debian's Chromium against the real server and checks that nothing of it ran or loaded: no injected
 element, no image or link pointing where the URL said, no script side effect, and the warnings visible
-as plain text. Skips only when Chromium or app.py is missing.
+as plain text (quoted in a code block). Skips only when Chromium or app.py is missing.
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ def test_a_hostile_link_renders_as_plain_text(server):
             page.wait_for_selector('[data-testid="stVegaLiteChart"] :is(svg, canvas)', timeout=TIMEOUT_MS)
             page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
                                    timeout=TIMEOUT_MS)
+            # one warning says the link had problems; they are quoted below it as plain text (st.code)
             warnings = page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
+            warnings += page.locator('[data-testid="stCode"]').all_inner_texts()
             assert page.evaluate("window.__pwned") is None  # no handler, link or script from the URL ran
             assert page.locator("#injected").count() == 0
             assert page.locator('[data-testid="stMain"] img[src="x"]').count() == 0

@@ -35,7 +35,7 @@ CONFIG = {
     "font": FONT,
     "axis": {"labelFontSize": 14, "titleFontSize": 16, "titleFontWeight": "normal", "gridOpacity": 0.6,
              "labelColor": INK, "titleColor": INK},
-    "legend": {"labelFontSize": 14, "titleFontSize": 15, "symbolSize": 160, "symbolStrokeWidth": 3, "columns": 5,
+    "legend": {"labelFontSize": 14, "titleFontSize": 15, "symbolSize": 160, "symbolStrokeWidth": 3,
                "labelLimit": 320, "labelColor": INK, "titleColor": INK},
     "header": {"labelFontSize": 15, "titleFontSize": 15, "labelColor": INK, "titleColor": INK},
     "title": {"fontSize": 19, "subtitleFontSize": 14, "anchor": "start", "color": INK, "subtitleColor": "#444444",
@@ -46,13 +46,14 @@ CONFIG = {
 PRESENTER_CONFIG = {
     **CONFIG,
     "axis": {**CONFIG["axis"], "labelFontSize": 16, "titleFontSize": 20},
-    "legend": {**CONFIG["legend"], "labelFontSize": 17, "titleFontSize": 20, "columns": 3},
+    "legend": {**CONFIG["legend"], "labelFontSize": 17, "titleFontSize": 20},
     "header": {**CONFIG["header"], "labelFontSize": 18, "titleFontSize": 20},
     "title": {**CONFIG["title"], "fontSize": 26, "subtitleFontSize": 17},
 }
+LEGEND_COLUMNS, PRESENTER_LEGEND_COLUMNS = 5, 3  # initializers per legend row (presenter text is larger)
 LINE_WIDTH = 3
 # A chart's whole width, axes and legends included: the main area of a 1280 px projector beside the sidebar.
-WIDTH = 850
+WIDTH = 810  # 850 before the left padding of 26 px (``_finish``), less a margin
 PER_ROW = 6  # small multiples per row before wrapping
 TOOLTIP_EPOCHS = 60  # hover points per training curve
 LOG_FORMAT = "~g"  # 0.001, 0.1, 10, 1e+4
@@ -142,9 +143,8 @@ def _color(labels: list[str], legend: str = "show") -> alt.Color:
     """The initializer colour. ``legend``: "show" it, "merge" into another layer's, or "hide" it."""
     kwargs = {}
     if legend == "show":
-        # columns from the configuration: five, three in presenter mode's larger text
-        kwargs["legend"] = alt.Legend(title="Initializer", orient="top", symbolOpacity=1, symbolType="stroke",
-                                      symbolStrokeWidth=4)
+        kwargs["legend"] = alt.Legend(title="Initializer", orient="top", columns=min(len(labels), LEGEND_COLUMNS),
+                                      symbolOpacity=1, symbolType="stroke", symbolStrokeWidth=4)
     elif legend == "hide":
         kwargs["legend"] = None
     return alt.Color("initializer:N", scale=color_scale(labels), sort=list(labels), **kwargs)
@@ -176,9 +176,25 @@ def _finish(chart):
 
 
 def presenter(chart):
-    """``chart`` (from any builder here) with the text sizes of ``PRESENTER_CONFIG``, for a projector
-    seen from the back of a room."""
-    return chart.configure(**PRESENTER_CONFIG, aria=False)
+    """``chart`` (from any builder here) with the text sizes of ``PRESENTER_CONFIG`` and legends of at
+    most ``PRESENTER_LEGEND_COLUMNS`` columns, for a projector seen from the back of a room."""
+    spec = chart.to_dict()
+    spec["config"] = {**PRESENTER_CONFIG, "aria": False}
+    _cap_legend_columns(spec, PRESENTER_LEGEND_COLUMNS)
+    return type(chart).from_dict(spec, validate=False)
+
+
+def _cap_legend_columns(node, columns: int) -> None:
+    """Every legend of a spec (a dict) in at most ``columns`` columns, in place."""
+    if isinstance(node, dict):
+        legend = node.get("legend")
+        if isinstance(legend, dict) and "columns" in legend:
+            legend["columns"] = min(legend["columns"], columns)
+        for value in node.values():
+            _cap_legend_columns(value, columns)
+    elif isinstance(node, list):
+        for value in node:
+            _cap_legend_columns(value, columns)
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -242,6 +258,7 @@ def pick_layers(n_layers: int, count: int = 5) -> list[int]:
 
 # ---------------------------------------------------------------- lines that hide each other
 
+NOTE_CHARACTERS = 95  # a subtitle line of 14 px text within a chart's ~700 px
 OVERLAP_RTOL = 0.02  # two lines within 2% of each other everywhere look like one at any projector size
 
 
@@ -282,8 +299,18 @@ def overlap_notes(groups: list[list[str]], frame: pd.DataFrame, x: str, value: s
         rows = frame[frame["initializer"].astype(str) == group[0]].sort_values(x)
         end = f", ending at {fmt(float(rows[value].iloc[-1]))}" if len(rows) else ""
         names = ", ".join(group[:-1]) + " and " + group[-1]
-        notes.append(f"{names} lie on one another (dashed){end}.")
+        notes += _lines(f"{names} lie on one another (dashed){end}.")
     return notes
+
+
+def _lines(text: str, limit: int = NOTE_CHARACTERS) -> list[str]:
+    """``text`` broken at spaces into subtitle lines of at most ``limit`` characters."""
+    lines = [""]
+    for word in text.split(" "):
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > limit:
+            lines.append("")
+        lines[-1] = f"{lines[-1]} {word}".strip()
+    return lines
 
 
 def dash_column(frame: pd.DataFrame, groups: list[list[str]]) -> pd.Series:

@@ -14,7 +14,7 @@ from ._common import (LINE_WIDTH, LOG_FORMAT, labels_of, _color, _legend_pick, _
 
 def layer_profile(layers: pd.DataFrame, field: str, *, epoch: int = 0, title: str, y_title: str,
                   log: bool = False, percent: bool = False, theory: pd.DataFrame | None = None,
-                  width: int = 700, height: int = 290) -> alt.LayerChart:
+                  width: int = 660, height: int = 290) -> alt.LayerChart:
     """``field`` per layer at one epoch, one line per initializer (median over seeds, band min to max).
 
     Parameters
@@ -84,7 +84,7 @@ def activation_std_by_layer(layers: pd.DataFrame, theory: pd.DataFrame | None = 
 
 
 def layer_heatmap(layers: pd.DataFrame, field: str, *, title: str, color_title: str, log: bool = False,
-                  percent: bool = False, max_epochs: int = 60, columns: int = 3, panel_width: int = 215,
+                  percent: bool = False, max_epochs: int = 60, columns: int = 3, panel_width: int = 200,
                   panel_height: int = 170, scheme: str = "viridis") -> alt.FacetChart:
     """``field`` over epochs (x) and layers (y), one panel per initializer; median over seeds.
 
