@@ -367,3 +367,26 @@ def test_the_decision_boundary_headers_and_histogram_titles_break_only_when_narr
     assert "he_normal" not in expression
     titles = [column["title"]["text"] for column in histograms["hconcat"]]
     assert titles == [["random_normal", "(std=0.01)"], *names[1:]]
+
+
+def test_presenter_mode_enlarges_text_and_narrows_legends_of_every_builder(result):
+    for chart in (charts.loss_curves(result.history, result.status),
+                  charts.decision_boundary(result.grid, result.points, result.status),  # > 5,000 rows
+                  charts.histogram_grid(result.histograms, log_magnitude=True)):
+        import altair as alt
+
+        with alt.data_transformers.disable_max_rows():
+            spec = charts.presenter(chart).to_dict()
+        assert spec["config"]["axis"]["labelFontSize"] >= 16 and spec["config"]["title"]["fontSize"] >= 20
+        assert all(columns <= 3 for columns in _legend_columns(spec))
+
+
+def _legend_columns(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("legend"), dict) and "columns" in node["legend"]:
+            yield node["legend"]["columns"]
+        for value in node.values():
+            yield from _legend_columns(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _legend_columns(value)

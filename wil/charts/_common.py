@@ -178,7 +178,8 @@ def _finish(chart):
 def presenter(chart):
     """``chart`` (from any builder here) with the text sizes of ``PRESENTER_CONFIG`` and legends of at
     most ``PRESENTER_LEGEND_COLUMNS`` columns, for a projector seen from the back of a room."""
-    spec = chart.to_dict()
+    with alt.data_transformers.disable_max_rows():  # a decision boundary holds ~16,000 cells
+        spec = chart.to_dict()
     spec["config"] = {**PRESENTER_CONFIG, "aria": False}
     _cap_legend_columns(spec, PRESENTER_LEGEND_COLUMNS)
     return type(chart).from_dict(spec, validate=False)
