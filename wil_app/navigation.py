@@ -4,7 +4,8 @@
 import streamlit as st
 
 st.navigation([
-    # emoji icons: a page's Material icon would be fetched from a font server the page must not depend on
-    st.Page("page.py", title="Explorer", icon="🔬", default=True),
-    st.Page("phase.py", title="Phase diagram", icon="🗺️", url_path="phase"),
+    # no icons: a Material icon is fetched from a font server the page must not depend on, and an emoji
+    # shows as an empty box on a machine without an emoji font (a projector's laptop may be one)
+    st.Page("page.py", title="Explorer", default=True),
+    st.Page("phase.py", title="Phase diagram", url_path="phase"),
 ]).run()
