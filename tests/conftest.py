@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -31,16 +32,19 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
-    """``streamlit run`` of the requesting module's ``APP`` (default ``app.py``) on a free port, once its
-    health check answers; stopped after the module's tests."""
+    """``streamlit run`` of the requesting module's ``APP`` (default ``app.py``) on a free port, with the
+    module's ``SERVER_ENV`` added to the environment, once its health check answers; stopped after the
+    module's tests."""
     app = Path(getattr(request.module, "APP", ROOT / "app.py"))
+    env = {**os.environ, **getattr(request.module, "SERVER_ENV", {})}
     port = free_port()
     log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
     log = open(log_path, "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", app.name, "--server.headless", "true", "--server.port",
          str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"], cwd=app.parent, stdout=log, stderr=subprocess.STDOUT)
+         "--server.fileWatcherType", "none"], cwd=app.parent, env=env, stdout=log,
+        stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -61,3 +65,14 @@ def server(request, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, through Playwright (the module's tests skip where it is missing)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()

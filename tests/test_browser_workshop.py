@@ -8,23 +8,13 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CHROMIUM, CHROMIUM_FLAGS as FLAGS
+from conftest import CHROMIUM
 
 TIMEOUT_MS = 180_000  # a cold start imports scikit-learn and trains; shared CI machines are slow
 FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 DRAWN = '[data-testid="stVegaLiteChart"] :is(svg, canvas)'
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -364,3 +364,41 @@ def test_the_limits_are_documented_with_their_reasons():
         row = re.search(rf"^\| `{name}` \| ([^|]+) \|", text, re.M)
         assert row, f"{name} is missing from the budgets table"
         assert float(row.group(1).replace(",", "")) == value, name
+
+
+# ------------------------------------------------------------ an operator's budgets (WIL_POLICY)
+
+def test_the_environment_sets_budgets_and_a_bigger_budget_trains_more_epochs():
+    config = dataclasses.replace(DEMO, n_samples=2000, epochs=2000)
+    assert POLICY.fit(config)[0].epochs < 2000  # the default budget trains fewer epochs, and says so
+    roomy, problems = policy_module.from_environment({"WIL_POLICY": '{"max_work": 1e12, "max_steps": 1e6}'})
+    assert problems == []
+    assert (roomy.max_work, roomy.max_steps, roomy.max_rows) == (1e12, 1e6, POLICY.max_rows)
+    fitted, note = roomy.fit(config)
+    assert fitted == config and note is None
+    assert policy_module.from_environment({}) == (POLICY, [])
+
+
+@pytest.mark.parametrize("text, says", [
+    ("{not json", "is not JSON"),
+    ("[1, 2]", "must be a JSON object"),
+    ('{"depth": 200}', "'depth' is not a budget"),
+    ('{"max_work": -1}', "max_work must be a positive number"),
+    ('{"max_work": "lots"}', "max_work must be a positive number"),
+    ('{"max_rows": NaN}', "max_rows must be a positive number"),
+    ('{"max_upload_rows": 2.5}', "max_upload_rows must be a whole number"),
+])
+def test_a_mistyped_setting_is_ignored_with_a_message_and_the_server_still_serves(text, says):
+    policy, problems = policy_module.from_environment({"WIL_POLICY": text})
+    assert policy == POLICY
+    assert len(problems) == 1 and says in problems[0], problems
+
+
+def test_the_page_shows_an_ignored_setting(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setattr(policy_module, "POLICY_PROBLEMS", ["WIL_POLICY: 'depth' is not a budget; ignored"])
+    app = AppTest.from_file(str(Path(__file__).parents[1] / "wil_app" / "navigation.py"), default_timeout=120)
+    app.run()
+    assert not app.exception
+    assert any("depth" in warning.value and "is not a budget" in warning.value for warning in app.warning)

@@ -3,6 +3,11 @@
 
 import streamlit as st
 
+from wil_app.policy import POLICY, POLICY_PROBLEMS
+
+for problem in POLICY_PROBLEMS:  # the operator's WIL_POLICY setting, where an entry of it was ignored
+    st.warning(POLICY.escape(problem))
+
 st.navigation([
     # no icons: a Material icon is fetched from a font server the page must not depend on, and an emoji
     # shows as an empty box on a machine without an emoji font (a projector's laptop may be one)

@@ -16,12 +16,21 @@ app adds, here and only here:
 - the opening page's configuration (``demo``).
 
 A URL is read through the policy (``parse_url``): the library's lenient parse, then the caps and budgets.
+
+An operator tunes the budgets without editing code: the environment variable ``WIL_POLICY`` holds a JSON
+object of budget fields (``TUNABLE``), e.g. ``{"max_work": 4e10, "max_steps": 2e5}`` on a presenter's
+laptop that may train longer runs. (On Streamlit Community Cloud, a root-level secret ``WIL_POLICY`` is
+such an environment variable.) Entries that are not budgets, or not positive numbers, are ignored, each
+with a message the page shows (``POLICY_PROBLEMS``).
 """
 
 from __future__ import annotations
 
 import ctypes
 import dataclasses
+import json
+import math
+import os
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -394,5 +403,38 @@ def release_free_memory() -> bool:
     return bool(libc is not None and libc.malloc_trim(0))
 
 
-POLICY = ServerPolicy()
+# the fields ``WIL_POLICY`` may set: the budgets, not the caps (the widgets' ranges) nor the machinery
+TUNABLE = ("max_work", "max_activations", "max_parameters", "max_rows", "max_steps", "live_every",
+           "max_upload_mb", "max_upload_rows", "max_upload_columns", "max_upload_classes", "max_user_datasets")
+ENVIRONMENT_VARIABLE = "WIL_POLICY"
+
+
+def from_environment(environ: Mapping[str, str] = os.environ) -> tuple[ServerPolicy, list[str]]:
+    """The default policy with the budgets ``environ["WIL_POLICY"]`` sets (a JSON object; see the module),
+    and a message per entry ignored. Never raises: a server with a mistyped setting still serves."""
+    text = environ.get(ENVIRONMENT_VARIABLE, "").strip()
+    if not text:
+        return ServerPolicy(), []
+    try:
+        settings = json.loads(text)
+    except ValueError as error:
+        return ServerPolicy(), [f"{ENVIRONMENT_VARIABLE} is not JSON ({error}); using the default budgets"]
+    if not isinstance(settings, dict):
+        return ServerPolicy(), [f"{ENVIRONMENT_VARIABLE} must be a JSON object of budgets; using the defaults"]
+    defaults, changes, problems = ServerPolicy(), {}, []
+    for name, value in settings.items():
+        if name not in TUNABLE:
+            problems.append(f"{ENVIRONMENT_VARIABLE}: {name!r} is not a budget the server lets you set "
+                            f"(one of {', '.join(TUNABLE)}); ignored")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or value <= 0:
+            problems.append(f"{ENVIRONMENT_VARIABLE}: {name} must be a positive number, got {value!r}; ignored")
+        elif isinstance(getattr(defaults, name), int) and value != int(value):
+            problems.append(f"{ENVIRONMENT_VARIABLE}: {name} must be a whole number, got {value!r}; ignored")
+        else:
+            changes[name] = type(getattr(defaults, name))(value)
+    return dataclasses.replace(defaults, **changes), problems
+
+
+POLICY, POLICY_PROBLEMS = from_environment()
 cap_malloc_arenas(POLICY.malloc_arenas)

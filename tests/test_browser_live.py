@@ -1,0 +1,50 @@
+"""Issue 11 in a real browser: a live run whose charts grow before it ends, and whose Stop keeps what
+trained, cached as such. The server runs under a larger work budget, set as an operator would
+(``WIL_POLICY``), so that the run lasts long enough for a click on any machine: under the default budget
+the longest run takes a few seconds, and a fast machine finished it before the click. Skips only when
+Chromium is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from conftest import CHROMIUM
+from test_browser_story import TIMEOUT_MS, VERDICT, settle, shot
+
+SERVER_ENV = {"WIL_POLICY": json.dumps({"max_work": 1e12, "max_steps": 1e6})}
+
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")
+
+
+def test_a_live_run_updates_its_charts_before_it_ends_and_stop_keeps_what_trained(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    # 2,000 epochs of 2,000 samples: most of a minute under SERVER_ENV's budgets, so Stop comes in time
+    page.goto(f"{server.url}/?n_samples=2000&epochs=2000&seed=11", timeout=TIMEOUT_MS)
+    page.wait_for_function("""() => {
+        const app = document.querySelector('[data-testid=stApp]');
+        return app.getAttribute('data-test-script-state') === 'running'
+            && document.querySelector('[data-testid=stVegaLiteChart] :is(svg, canvas)')
+            && [...document.querySelectorAll('.wil-note')].some(n => n.textContent.startsWith('So far, after'));
+    }""", timeout=TIMEOUT_MS)
+    progress = page.locator('[data-testid="stProgress"]').inner_text()
+    assert "epoch" in progress, progress
+    shot(page, tmp_path, "live")
+    page.get_by_role("button", name="■ Stop").click()
+    page.get_by_text("Stopped by you after epoch").wait_for(timeout=TIMEOUT_MS)
+    settle(page, 3)
+    stopped = page.get_by_text("Stopped by you after epoch").inner_text()
+    epoch = int(stopped.split("after epoch ")[1].split(" ")[0])
+    asked = int(stopped.split(" of ")[1].split(":")[0])
+    assert asked == 2000 and 1 <= epoch < asked
+    assert page.locator(VERDICT).count() == 5 and page.locator(".wil-note").count() == 0
+    shot(page, tmp_path, "stopped")
+    # kept as such: another view of the same run shows the stopped networks, without training again
+    page.get_by_role("tab", name="Activations").click()
+    page.wait_for_function("location.search.includes('tab=Activations')", timeout=TIMEOUT_MS)
+    settle(page, 2)
+    assert page.get_by_text(f"Stopped by you after epoch {epoch} of").count() == 1
+    assert page.locator('[data-testid="stProgress"]').count() == 0
+    page.close()
