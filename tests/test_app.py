@@ -514,3 +514,25 @@ def test_a_failed_warm_up_is_reported_and_leaves_the_page_to_train(monkeypatch, 
     monkeypatch.undo()
     at = AppTest.from_file(APP, default_timeout=90).run()
     assert not at.exception and len(at.get("vega_lite_chart")) == 3
+
+
+def test_the_charts_are_built_for_the_column_the_browser_reports():
+    """``wil_app/viewport.py``: the browser reports a main column narrower than the full 880 px (a 1024 px
+    screen beside the open sidebar leaves 620); the page's charts are then built to fit it, and cached
+    apart from the full-size ones. AppTest runs no browser, so the report is set as the component keeps it."""
+
+    def loss_panel_width(at) -> int:
+        spec = next(json.loads(c.proto.spec) for c in at.get("vega_lite_chart")
+                    if json.loads(c.proto.spec)["title"]["text"] == "Loss per epoch")
+        return spec["spec"]["width"]
+
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert not at.exception
+    full = loss_panel_width(at)
+    at.session_state["_content_width"] = 600
+    at.run()
+    assert not at.exception and len(at.get("vega_lite_chart")) == 3
+    assert loss_panel_width(at) < full and 2 * loss_panel_width(at) + 145 <= 600
+    at.session_state["_content_width"] = 880  # wide again: the full-size charts
+    at.run()
+    assert loss_panel_width(at) == full

@@ -118,6 +118,15 @@ TWELVE = ("zeros;constant;random_normal(std=0.01);random_uniform;truncated_norma
 CHART_TABS = ["Training", "Activations", "Gradients", "Dead neurons", "Decision boundary", "Weights"]
 
 
+# every chart drawn within the page content's right edge
+FITS = """() => {
+    const box = document.querySelector('[data-testid=stMainBlockContainer]');
+    const right = box.getBoundingClientRect().right - parseFloat(getComputedStyle(box).paddingRight);
+    const charts = [...document.querySelectorAll('[data-testid=stVegaLiteChart] :is(svg, canvas)')];
+    return charts.length > 0 && charts.every(chart => chart.getBoundingClientRect().right <= right + 1);
+}"""
+
+
 def _overflows(page, where: str) -> dict[str, int]:
     """Each chart tab in turn: by how many px its widest chart passes the page content's right edge."""
     overflow = {}
@@ -145,7 +154,8 @@ def _overflows(page, where: str) -> dict[str, int]:
 def test_every_chart_fits_a_1280_px_projector_beside_the_sidebar(server):
     """On a 1280 x 800 projector with the sidebar open, no chart reaches past the page's content: a
     clipped column would hide an initializer from the room (the right-most is often He, the lesson).
-    On a 1024 x 768 one, every chart fits once the sidebar is collapsed (as the README says)."""
+    On a 1024 x 768 one, every chart fits too, with the sidebar open (the browser reports the narrower
+    column and the charts are built to fit it: ``wil_app/viewport.py``) and once it is collapsed."""
     from playwright.sync_api import sync_playwright
 
     overflow = {}
@@ -158,8 +168,15 @@ def test_every_chart_fits_a_1280_px_projector_beside_the_sidebar(server):
                 wait_for_charts(page, 3)
                 overflow.update(_overflows(page, f"{compare.count(';') + 1} initializers at 1280 px"))
             page.set_viewport_size({"width": 1024, "height": 768})
-            page.goto(f"{server.url}/?compare={SIX}&epochs=10&n_samples=200", timeout=TIMEOUT_MS)
-            wait_for_charts(page, 3)
+            for compare in (TWELVE, SIX):
+                page.goto(f"{server.url}/?compare={compare}&epochs=10&n_samples=200", timeout=TIMEOUT_MS)
+                wait_for_charts(page, 3)
+                assert page.locator('[data-testid="stSidebar"]').bounding_box()["width"] > 200  # open
+                try:  # the column's width reported, and the page rerun to fit it
+                    page.wait_for_function(FITS, timeout=60_000)
+                except Exception:
+                    pass  # measured below, chart by chart
+                overflow.update(_overflows(page, f"{compare.count(';') + 1} initializers at 1024 px, sidebar open"))
             page.hover('[data-testid="stSidebar"]')
             page.locator('[data-testid="stSidebarCollapseButton"] button').click()
             page.wait_for_function("document.querySelector('[data-testid=stSidebar]')"

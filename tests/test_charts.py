@@ -390,3 +390,60 @@ def _legend_columns(node):
     elif isinstance(node, list):
         for value in node:
             yield from _legend_columns(value)
+
+
+# ------------------------------------------------------------ fitting a narrower column (fit_width)
+
+WIDE = wil.Config(dataset="moons", n_samples=120, noise=0.2, depth=4, width=8, epochs=4, compare=(
+    "zeros", "random_normal(std=0.01)", "random_normal(std=1)", "glorot_uniform", "he_normal", "lecun_normal",
+    "orthogonal", "he_uniform", "glorot_normal", "lecun_uniform", "random_uniform(limit=0.5)", "truncated_normal"))
+FITTED = {
+    "loss": lambda r, **o: charts.loss_curves(r.history, r.status, **o),
+    "accuracy": lambda r, **o: charts.accuracy_curves(r.history, r.status, **o),
+    "final_scores": lambda r, **o: charts.final_scores(r.status, **o),
+    "activation_std": lambda r, **o: charts.activation_std_by_layer(r.layers, **o),
+    "profile": lambda r, **o: charts.layer_profile(r.layers, "grad_norm", title="Gradient norm per layer",
+                                                   y_title="norm", log=True, **o),
+    "heatmap": lambda r, **o: charts.layer_heatmap(r.layers, "dead_fraction", title="Dead units",
+                                                   color_title="Share of units", percent=True, **o),
+    "histograms": lambda r, **o: charts.histogram_grid(r.histograms, **o),
+    "boundary": lambda r, **o: charts.decision_boundary(r.grid, r.points, r.status, **o),
+}
+
+
+@pytest.fixture(scope="module")
+def twelve():
+    return wil.compare(WIDE)
+
+
+def rendered_width(chart) -> float:
+    """The chart's whole width in px as Vega lays it out, text measured (vl-convert renders it to SVG)."""
+    import re
+
+    import vl_convert
+
+    svg = vl_convert.vegalite_to_svg(chart.to_dict())
+    return float(re.search(r'<svg[^>]*\swidth="([0-9.]+)"', svg).group(1))
+
+
+@pytest.mark.parametrize("name", list(FITTED))
+def test_a_chart_fits_a_narrow_column_and_keeps_its_size_otherwise(twelve, name):
+    build = FITTED[name]
+    full = build(twelve)
+    assert build(twelve, fit_width=None).to_dict() == full.to_dict()  # None: the chart as it was
+    assert rendered_width(full) > 640  # sized for a 1280 px screen beside the sidebar: too wide for 1024
+    narrow = build(twelve, fit_width=600)  # a 1024 px screen beside the open sidebar leaves ~620 px
+    assert rendered_width(narrow) <= 600, name
+    spec = narrow.to_dict()
+    for node in nodes(spec):  # legends in as many columns as fit; the title's lines wrapped
+        if isinstance(node.get("legend"), dict) and "columns" in node["legend"]:
+            assert node["legend"]["columns"] <= 2
+    subtitle = spec.get("title", {}).get("subtitle", [])
+    assert all(len(line) <= (600 - 40) / 7 for line in ([subtitle] if isinstance(subtitle, str) else subtitle))
+
+
+def test_fitting_keeps_what_a_chart_says(twelve):
+    """Narrower, never less: the same data, initializers and title lines (only broken differently)."""
+    full, narrow = (charts.loss_curves(twelve.history, twelve.status, fit_width=w).to_dict() for w in (None, 600))
+    assert full["datasets"] == narrow["datasets"]
+    assert " ".join(full["title"]["subtitle"]).split() == " ".join(narrow["title"]["subtitle"]).split()

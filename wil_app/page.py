@@ -27,6 +27,7 @@ from wil_app.story import live_drawer, show_verdicts
 from wil_app.tabs import presenter_view, result_tabs
 from wil_app.upload import data_notes, sync_url_with_data  # issue 13 hook: uploaded data stays out of the URL
 from wil_app.view import presenter_requested
+from wil_app.viewport import measure
 from wil_app.workshop import workshop_after, workshop_before, workshop_init  # issue 13 hook: quiz and tour
 
 st.set_page_config(page_title="wil · the weight-initialization lab", page_icon="⚖️", layout="wide",
@@ -59,6 +60,8 @@ def main() -> None:
     init_from_url()
     workshop_init()  # issue 13 hook: ?quiz= or ?tour= loads its configuration
     config, errors, notes = sidebar_config()
+    with st.sidebar:
+        measure()  # the main column's width in the visitor's browser: the charts are built to fit it
     presenter = bool(st.session_state.get("presenter"))
 
     st.html(STYLE if not presenter else STYLE.replace("padding-top:2.2rem", "padding-top:3.6rem"))

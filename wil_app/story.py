@@ -16,6 +16,8 @@ import streamlit as st
 import wil
 from wil import charts
 
+from .viewport import fit_width
+
 # verdict -> the mark before its line: a tick for learned, a cross for the failures, a dash for slow
 MARKS = {"learned": "✓", "slow": "–"}
 STYLE = """<style>
@@ -61,7 +63,7 @@ def live_drawer(verdict_slot, chart_slot, big: bool = False):
     def draw(partial: wil.Result) -> None:
         epoch = partial.stopped_epoch
         show_verdicts(verdict_slot, partial, big, note=f"So far, after {epoch} of {partial.config.epochs} epochs.")
-        chart = charts.loss_curves(partial.history, partial.status)
+        chart = charts.loss_curves(partial.history, partial.status, fit_width=fit_width())
         chart_slot.altair_chart(charts.presenter(chart) if big else chart, width="content")
 
     return draw

@@ -21,14 +21,15 @@ from .lessons import LESSON
 from .sidebar import TAB_KEY
 from .takehome import takehome_tab  # issue 13 hook: the "Take it home" tab
 from .view import HISTOGRAM_AXES, sync_view
+from .viewport import fit_width
 
 PLAY_STEP = 0.7  # seconds per frame of the play control (16 frames: about 11 s)
 
 # Every chart of the page, by name: a ``wil.charts`` builder applied to a Result and view options.
 CHARTS = {
     "loss": lambda result, **options: charts.loss_curves(result.history, result.status, **options),
-    "accuracy": lambda result: charts.accuracy_curves(result.history, result.status),
-    "final_scores": lambda result: charts.final_scores(result.status),
+    "accuracy": lambda result, **options: charts.accuracy_curves(result.history, result.status, **options),
+    "final_scores": lambda result, **options: charts.final_scores(result.status, **options),
     "activation_std": lambda result, epoch, **options: charts.activation_std_by_layer(
         result.layers, wil.theory_frame(result.config), epoch=epoch, **options),
     "histograms": lambda result, **options: charts.histogram_grid(result.histograms, **options),
@@ -71,6 +72,9 @@ LARGE_CHARTS = ("boundary", "heatmap")
 def _chart(result: wil.Result, name: str, **options) -> None:
     """Chart ``name`` of ``CHARTS`` for ``result`` with view ``options``, cached on the configuration."""
     draw = _draw_large_chart if name in LARGE_CHARTS else _draw_chart
+    fit = fit_width()  # None at full width: the charts' own size, and the same cache entries as before
+    if fit is not None:
+        options["fit_width"] = fit
     draw(run_key(result), name, result, presenter=bool(st.session_state.get("presenter")), **options)
 
 

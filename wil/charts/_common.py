@@ -4,7 +4,9 @@ log axes, an even spread of layers)."""
 
 from __future__ import annotations
 
+import json
 import re
+import textwrap
 
 import altair as alt
 import numpy as np
@@ -55,6 +57,16 @@ LINE_WIDTH = 3
 # A chart's whole width, axes and legends included: the main area of a 1280 px projector beside the sidebar.
 WIDTH = 810  # 850 before the left padding of 26 px (``_finish``), less a margin
 PER_ROW = 6  # small multiples per row before wrapping
+
+
+def fitted(fit_width: int | None, overhead: float, panels: int, default: float, floor: float = 40) -> int:
+    """A panel's width, in px, for a chart of ``panels`` panels across whose axes, labels, legends and
+    padding take ``overhead`` px (measured in Chromium, with a margin), so that the whole chart fits
+    ``fit_width`` px; ``default`` (the size for a 1280 px screen beside the sidebar) if that is narrower, or
+    if ``fit_width`` is None. Never under ``floor``: a panel narrower than that shows nothing."""
+    if fit_width is None:
+        return int(default)
+    return int(max(floor, min(default, (fit_width - overhead) / max(1, panels))))
 TOOLTIP_EPOCHS = 60  # hover points per training curve
 LOG_FORMAT = "~g"  # 0.001, 0.1, 10, 1e+4
 
@@ -159,8 +171,20 @@ def _faded(pick: alt.Parameter, opacity: float = 1.0) -> alt.OpacityValue:
     return alt.condition(pick, alt.value(opacity), alt.value(0.12 * opacity))
 
 
-def _finish(chart):
-    """Apply the projector-sized configuration (top-level charts only).
+def wrapped_labels(labels: list[str], width: float, font_size: float) -> str:
+    """A Vega expression giving each header label as the lines ``wrapped`` breaks it into."""
+    lines = {label: wrapped(label, width, font_size) for label in labels}
+    broken = {label: value for label, value in lines.items() if isinstance(value, list)}
+    expression = "datum.label"
+    for label, value in broken.items():  # a chain of conditionals on the header's value (its label is
+        # already formatted there); Vega draws an array of strings as lines
+        expression = f"datum.value === {json.dumps(label)} ? {json.dumps(value)} : {expression}"
+    return expression
+
+
+def _finish(chart, fit_width: int | None = None):
+    """Apply the projector-sized configuration (top-level charts only); with ``fit_width``, also fit the
+    chart's text to that many pixels (``_fit_text``).
 
     ``autosize: pad`` makes ``width`` and ``height`` the plotting area, with titles, legends and axes
     around it; "fit" (what a host such as Streamlit picks otherwise) squeezes a titled, legended chart.
@@ -169,10 +193,29 @@ def _finish(chart):
     # attributes of every mark saves the browser work no one uses here (the page states each lesson in text).
     # The left padding makes room for a faceted chart's y-axis title, which Vega's "pad" leaves out when
     # the tick labels are narrow (measured in Chromium: "Cross-entropy loss" cut to "s-entropy loss").
-    return chart.configure(**CONFIG, aria=False).properties(
+    chart = chart.configure(**CONFIG, aria=False).properties(
         autosize=alt.AutoSizeParams(type="pad", contains="padding"), padding={"left": 26, "top": 5, "right": 5,
                                                                              "bottom": 5},
         usermeta={"embedOptions": {"renderer": "canvas"}})
+    return chart if fit_width is None else _fit_text(chart, fit_width)
+
+
+LEGEND_ENTRY = 215  # px: a legend entry of the longest common label, random_normal(std=0.01), and its gap
+
+
+def _fit_text(chart, fit_width: int, font_size: float = 14):
+    """``chart`` with what sets its width besides the panels fitted to ``fit_width`` px: legends in as
+    many columns as fit (``LEGEND_ENTRY`` each), and the title's lines wrapped at words (0.5 em a
+    character, Source Sans at its widest)."""
+    with alt.data_transformers.disable_max_rows():  # a decision boundary holds ~16,000 cells
+        spec = chart.to_dict()
+    _cap_legend_columns(spec, max(1, int((fit_width - 60) // LEGEND_ENTRY)))
+    title = spec.get("title")
+    if isinstance(title, dict) and title.get("subtitle"):
+        lines = title["subtitle"] if isinstance(title["subtitle"], list) else [title["subtitle"]]
+        limit = max(20, int((fit_width - 40) / (0.5 * font_size)))
+        title["subtitle"] = [part for line in lines for part in (textwrap.wrap(line, limit) or [""])]
+    return type(chart).from_dict(spec, validate=False)
 
 
 def presenter(chart):

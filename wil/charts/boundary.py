@@ -3,32 +3,20 @@ training."""
 
 from __future__ import annotations
 
-import json
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from ._common import CLASS_PALETTE, WIDTH, PER_ROW, labels_of, wrapped, _finish, _plain, _first_seed
+from ._common import CLASS_PALETTE, WIDTH, fitted, PER_ROW, labels_of, wrapped_labels, _finish, _plain, _first_seed
 
 
 _LEFT, _SPACING = 100, 16  # px: the y axis and the row labels; between panels
 
 
-def _wrapped_labels(labels: list[str], width: float, font_size: float) -> str:
-    """A Vega expression giving each header label as the lines ``wrapped`` breaks it into."""
-    lines = {label: wrapped(label, width, font_size) for label in labels}
-    broken = {label: value for label, value in lines.items() if isinstance(value, list)}
-    expression = "datum.label"
-    for label, value in broken.items():  # a chain of conditionals on the header's value (its label is
-        # already formatted there); Vega draws an array of strings as lines
-        expression = f"datum.value === {json.dumps(label)} ? {json.dumps(value)} : {expression}"
-    return expression
-
-
 def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataFrame | None = None, *,
                       seed: int | None = None, panel_size: int | None = None,
-                      epochs: list[int] | None = None) -> alt.FacetChart:
+                      epochs: list[int] | None = None, fit_width: int | None = None) -> alt.FacetChart:
     """Predicted class on a grid with the data on top: a row at initialization and a row after training,
     a column per initializer.
 
@@ -41,6 +29,7 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
     grid : ``Result.grid``; points : ``Result.points``
     status : ``Result.status``, for the final accuracy written on each panel
     seed : the network shown (default the first seed); panel_size : pixels per panel
+    fit_width : the whole chart's width at most, in pixels (the panels shrink to fit it)
     epochs : the recorded epochs shown, a row each (default the first and the last recorded)
     """
     labels = labels_of(grid)
@@ -76,8 +65,11 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
     data = pd.concat([cells, dots, notes], ignore_index=True)
 
     # panels, the space between them and the y axis and row labels on the left fit WIDTH
-    columns = max(1, min(PER_ROW, len(labels)))
+    per_row = PER_ROW if fit_width is None else max(1, min(PER_ROW, int(
+        (fit_width - 26 - 40 - _LEFT) // (90 + _SPACING))))  # panels of 90 px at least
+    columns = max(1, min(per_row, len(labels)))
     size = panel_size or int(max(100, min(210, (WIDTH - _LEFT - _SPACING * (columns - 1)) / columns)))
+    size = fitted(fit_width, 26 + 40 + _LEFT + _SPACING * (columns - 1), columns, size)
     x = alt.X("x1:Q", title="x1", scale=alt.Scale(domain=[float(xs.min()), float(xs.max() + dx)] if len(xs) else
                                                   [0, 1], nice=False, zero=False), axis=alt.Axis(tickCount=3))
     y = alt.Y("x2:Q", title="x2", scale=alt.Scale(domain=[float(ys.min()), float(ys.max() + dy)] if len(ys) else
@@ -117,13 +109,14 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
             column=alt.Column("initializer:N", sort=chunk, title=None,
                               # long labels such as random_normal(std=0.01) break into lines over the panel
                               header=alt.Header(labelFontWeight="bold", labelFontSize=13, labelLimit=size + 20,
-                                                labelExpr=_wrapped_labels(chunk, size + 20, 13))),
+                                                labelExpr=wrapped_labels(chunk, size + 20, 13))),
             spacing=_SPACING)
 
-    chunks = [labels[i:i + PER_ROW] for i in range(0, len(labels), PER_ROW)] or [[]]
+    chunks = [labels[i:i + per_row] for i in range(0, len(labels), per_row)] or [[]]
     chart = block(chunks[0]) if len(chunks) == 1 else alt.vconcat(*(block(chunk) for chunk in chunks))
     return _finish(chart.properties(title=alt.TitleParams("Decision boundary", subtitle=[
-        f"Seed {seed}. Tint: predicted class, faint where the network is unsure. Dots: the data (train and test)."])))
+        f"Seed {seed}. Tint: predicted class, faint where the network is unsure. Dots: the data (train and test)."])),
+                   fit_width)
 
 
 def _panel_notes(grid, status, labels, epochs, stages, seed, classification, last: int) -> pd.DataFrame:

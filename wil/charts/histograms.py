@@ -9,7 +9,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ._common import (WIDTH, labels_of, color_of, wrapped, _color, _finish, _plain, _finite, _first_seed,
+from ._common import (WIDTH, fitted, labels_of, color_of, wrapped, _color, _finish, _plain, _finite, _first_seed,
                       _epoch_text)
 
 HISTOGRAMS_PER_ROW = 5  # columns of a row before wrapping: six at 1280 px leave under 70 px a histogram
@@ -98,7 +98,8 @@ QUANTITY_TITLES = {"activation": "Activation value", "preactivation": "Pre-activ
 
 def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", epoch: int = 0,
                    layers: list[int] | None = None, seed: int | None = None, panel_width: int | None = None,
-                   panel_height: int = 70, shared_x: bool = False, log_magnitude: bool = False) -> alt.HConcatChart:
+                   panel_height: int = 70, shared_x: bool = False, log_magnitude: bool = False,
+                   fit_width: int | None = None) -> alt.HConcatChart:
     """Small multiples in the spirit of Glorot & Bengio's Figure 6: a column per initializer, a row per layer.
 
     The histograms are binned by the core, once, on edges its layers share (``wil.recording``): the bars
@@ -113,6 +114,7 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
     quantity : "activation", "preactivation", "weight" or "gradient"
     epoch : one of the recorded epochs (0: at initialization)
     layers : the layers shown (default all); seed : the network shown (default the first seed)
+    fit_width : the whole chart's width at most, in pixels (the panels shrink to fit it)
     """
     labels = labels_of(histograms)
     output_layer = int(histograms["layer"].max()) if len(histograms) else 1
@@ -135,9 +137,12 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
     present = [label for label in labels if (data["initializer"] == label).any()]
     missing = [label for label in labels if label not in present]
     # columns per row: at most HISTOGRAMS_PER_ROW, balanced (six initializers: two rows of three)
-    per_row = math.ceil(len(present) / math.ceil(len(present) / HISTOGRAMS_PER_ROW)) if present else 1
+    most = HISTOGRAMS_PER_ROW if fit_width is None else max(1, min(HISTOGRAMS_PER_ROW, int(
+        (fit_width - 26 - 60 - _ROW_LABELS) // (70 + _Y_AXIS + _SPACING))))  # panels of 70 px at least
+    per_row = math.ceil(len(present) / math.ceil(len(present) / most)) if present else 1
     panel_width = panel_width or int(max(70, min(190, (WIDTH - _ROW_LABELS - per_row * (_Y_AXIS + _SPACING))
                                               / per_row)))
+    panel_width = fitted(fit_width, 26 + 60 + _ROW_LABELS + per_row * (_Y_AXIS + _SPACING), per_row, panel_width)
     what = QUANTITY_TITLES.get(quantity, quantity)
     axis_title = f"log10 |{what.split(' value')[0].lower()}|" if log_magnitude else what
     columns = []
@@ -175,4 +180,4 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
     chart = (rows[0] if len(rows) == 1 else alt.vconcat(*rows)) if rows else alt.hconcat(
         alt.Chart(pd.DataFrame({"text": ["no data at this epoch"]})).mark_text(fontSize=15).encode(text="text:N"))
     title = f"{what.split(' value')[0]} histograms per layer"
-    return _finish(chart.properties(title=alt.TitleParams(title, subtitle=subtitle)))
+    return _finish(chart.properties(title=alt.TitleParams(title, subtitle=subtitle)), fit_width)

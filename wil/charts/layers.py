@@ -7,14 +7,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ._common import (LINE_WIDTH, LOG_FORMAT, labels_of, _color, _legend_pick, _faded, _finish, _plain,
+from ._common import (LINE_WIDTH, fitted, wrapped_labels, LOG_FORMAT, labels_of, _color, _legend_pick, _faded, _finish, _plain,
                       _finite, thin_epochs, _seed_band, _log_axis, _epoch_text, _dash, dash_column, overlap_notes,
                       overlaps)
 
 
 def layer_profile(layers: pd.DataFrame, field: str, *, epoch: int = 0, title: str, y_title: str,
                   log: bool = False, percent: bool = False, theory: pd.DataFrame | None = None,
-                  width: int = 660, height: int = 290) -> alt.LayerChart:
+                  width: int = 660, height: int = 290, fit_width: int | None = None) -> alt.LayerChart:
     """``field`` per layer at one epoch, one line per initializer (median over seeds, band min to max).
 
     Parameters
@@ -25,8 +25,10 @@ def layer_profile(layers: pd.DataFrame, field: str, *, epoch: int = 0, title: st
     title, y_title : the chart's title and the y axis title (with its unit)
     log : log y axis (zeros are dropped); percent : a 0-100% axis
     theory : columns initializer, layer and ``field``: drawn dashed (e.g. ``wil.theory_frame``)
+    width, height : of the plot, in pixels; fit_width : the whole chart's at most (the plot shrinks)
     """
     labels = labels_of(layers)
+    width = fitted(fit_width, 220, 1, width)
     at_epoch = _finite(layers[layers["epoch"] == epoch], field, positive=log)
     band = _seed_band(at_epoch, ["initializer", "layer"], field)
     band["source"] = "measured"
@@ -73,7 +75,8 @@ def layer_profile(layers: pd.DataFrame, field: str, *, epoch: int = 0, title: st
     if log:
         subtitle.append("Log scale: values of exactly zero (e.g. an all-zero init) cannot be drawn.")
     subtitle += overlap_notes(hidden, band, "layer", fmt=(lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:.3g}"))
-    return _finish(chart.properties(width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle)))
+    return _finish(chart.properties(width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle)),
+                   fit_width)
 
 
 def activation_std_by_layer(layers: pd.DataFrame, theory: pd.DataFrame | None = None, *, epoch: int = 0,
@@ -85,7 +88,7 @@ def activation_std_by_layer(layers: pd.DataFrame, theory: pd.DataFrame | None = 
 
 def layer_heatmap(layers: pd.DataFrame, field: str, *, title: str, color_title: str, log: bool = False,
                   percent: bool = False, max_epochs: int = 60, columns: int = 3, panel_width: int = 200,
-                  panel_height: int = 170, scheme: str = "viridis") -> alt.FacetChart:
+                  panel_height: int = 170, scheme: str = "viridis", fit_width: int | None = None) -> alt.FacetChart:
     """``field`` over epochs (x) and layers (y), one panel per initializer; median over seeds.
 
     On a log colour scale, cells that are exactly zero are grey rather than missing.
@@ -96,8 +99,10 @@ def layer_heatmap(layers: pd.DataFrame, field: str, *, title: str, color_title: 
     title, color_title : the chart's title and the colour legend's title
     log : log colour scale; percent : a 0-100% colour scale; scheme : a Vega colour scheme
     max_epochs : at most this many epoch columns (evenly spaced); columns : panels per row
+    fit_width : the whole chart's width at most, in pixels (the panels shrink to fit it)
     """
     labels = labels_of(layers)
+    panel_width = fitted(fit_width, 280, max(1, min(columns, len(labels))), panel_width)
     data = thin_epochs(_finite(layers, field), max_epochs)
     grid = _seed_band(data, ["initializer", "epoch", "layer"], field)
     epochs = np.sort(grid["epoch"].unique())
@@ -124,10 +129,12 @@ def layer_heatmap(layers: pd.DataFrame, field: str, *, title: str, color_title: 
                                                                         strokeWidth=0.6).encode(
             x=x, x2="epoch_end:Q", y=y, tooltip=tooltip))
     chart = alt.layer(*layered).properties(width=panel_width, height=panel_height).facet(
-        facet=alt.Facet("initializer:N", sort=labels, title=None, header=alt.Header(labelFontWeight="bold")),
+        # long labels such as random_normal(std=0.01) break into lines over a narrow panel
+        facet=alt.Facet("initializer:N", sort=labels, title=None, header=alt.Header(
+            labelFontWeight="bold", labelLimit=panel_width + 20, labelExpr=wrapped_labels(labels, panel_width + 20, 15))),
         columns=max(1, min(columns, len(labels))),
     )
     subtitle = "Median over seeds. Blank: no data (the network diverged earlier)."
     if log:
         subtitle += " Grey: exactly zero."
-    return _finish(chart.properties(title=alt.TitleParams(title, subtitle=subtitle)))
+    return _finish(chart.properties(title=alt.TitleParams(title, subtitle=subtitle)), fit_width)

@@ -7,7 +7,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ._common import (LINE_WIDTH, TOOLTIP_EPOCHS, LOG_FORMAT, labels_of, _color, _legend_pick, _faded,
+from ._common import (LINE_WIDTH, fitted, TOOLTIP_EPOCHS, LOG_FORMAT, labels_of, _color, _legend_pick, _faded,
                       _finish, _plain, _finite, thin_epochs, _seed_band, _log_axis, _dash, dash_column, overlap_notes,
                       overlaps)
 
@@ -23,7 +23,8 @@ def _diverged_rows(history: pd.DataFrame, status: pd.DataFrame | None) -> pd.Ser
 
 
 def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, metric: str = "loss",
-                  max_epochs: int = 200, width: int = 345, height: int = 280) -> alt.FacetChart:
+                  max_epochs: int = 200, width: int = 345, height: int = 280,
+                  fit_width: int | None = None) -> alt.FacetChart:
     """Train and test ``metric`` ("loss" or "accuracy") over epochs, one line per initializer.
 
     The line is the median over seeds and the band spans min to max. Loss is on a log scale. A network
@@ -37,12 +38,14 @@ def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, 
     metric : "loss" (log scale) or "accuracy"
     max_epochs : at most this many epochs are drawn (evenly spaced)
     width, height : of each of the two panels, in pixels
+    fit_width : the whole chart's width at most, in pixels (the panels shrink to fit it)
 
     Returns
     -------
     A chart faceted into a training-set and a test-set panel.
     """
     labels = labels_of(history)
+    width = fitted(fit_width, 160, 2, width)
     is_loss = metric == "loss"
     regression = not np.isfinite(pd.to_numeric(history["accuracy"], errors="coerce")).any()
     exploded = _diverged_rows(history, status)
@@ -114,7 +117,7 @@ def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, 
         column=alt.Column("split:N", sort=["train", "test"], title=None,
                           header=alt.Header(labelExpr="datum.value == 'train' ? 'Training set' : 'Test set'",
                                             labelFontSize=16, labelFontWeight="bold")))
-    return _finish(chart.properties(title=alt.TitleParams(f"{name} per epoch", subtitle=subtitle)))
+    return _finish(chart.properties(title=alt.TitleParams(f"{name} per epoch", subtitle=subtitle)), fit_width)
 
 
 def _loss_top(curves: pd.DataFrame, status: pd.DataFrame | None, metric: str) -> float:
@@ -157,9 +160,11 @@ def accuracy_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *
     return metric_curves(history, status, metric="accuracy", **kwargs)
 
 
-def final_scores(status: pd.DataFrame, *, width: int = 520) -> alt.LayerChart:
-    """Final test accuracy (loss for regression) per initializer: median over seeds that did not diverge."""
+def final_scores(status: pd.DataFrame, *, width: int = 520, fit_width: int | None = None) -> alt.LayerChart:
+    """Final test accuracy (loss for regression) per initializer: median over seeds that did not diverge.
+    ``width``: the bars' span, in pixels; ``fit_width``: the whole chart's at most (the bars shrink)."""
     labels = labels_of(status)
+    width = fitted(fit_width, 250, 1, width)
     accuracy = np.isfinite(pd.to_numeric(status["final_test_accuracy"], errors="coerce")).any()
     column = "final_test_accuracy" if accuracy else "final_test_loss"
     rows = []
@@ -189,7 +194,7 @@ def final_scores(status: pd.DataFrame, *, width: int = 520) -> alt.LayerChart:
         width=width, height=alt.Step(34),
         title=alt.TitleParams("Final test accuracy" if accuracy else "Final test loss",
                               subtitle="Median over the seeds that did not diverge."))
-    return _finish(chart)
+    return _finish(chart, fit_width)
 
 
 def status_table(status: pd.DataFrame) -> pd.DataFrame:
