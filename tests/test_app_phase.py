@@ -50,9 +50,25 @@ def test_a_live_sweep_runs_and_refines():
     assert not at.exception, [e.value for e in at.exception]
     first = [t for t in chart_titles(at) if t.startswith("Your sweep")]
     assert first == ["Your sweep: 16 networks"]
+    assert at.button(key="phase_run").label == "Refine the sweep"
     at.button(key="phase_run").click().run()
     assert not at.exception
     assert [t for t in chart_titles(at) if t.startswith("Your sweep")] == ["Your sweep: 42 networks"]
+
+
+def test_a_second_visitor_gets_the_same_live_sweep_from_the_cache():
+    """The sweep's progress bar is drawn from the caller's context: a cache hit in another session must not
+    replay it onto a block of the first session (Streamlit's CacheReplayClosureError, seen in Chromium)."""
+    sessions = []
+    for _ in range(2):
+        at = AppTest.from_file(PHASE, default_timeout=300).run()
+        at.sidebar.selectbox(key="phase_dataset").select("moons")
+        at.sidebar.select_slider(key="phase_width").set_value(8)
+        at.run()
+        at.button(key="phase_run").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        sessions.append([t for t in chart_titles(at) if t.startswith("Your sweep")])
+    assert sessions == [["Your sweep: 16 networks"]] * 2
 
 
 def test_the_app_has_both_pages():

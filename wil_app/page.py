@@ -27,16 +27,12 @@ from wil_app.story import live_drawer, show_verdicts
 from wil_app.tabs import presenter_view, result_tabs
 from wil_app.upload import data_notes, sync_url_with_data  # issue 13 hook: uploaded data stays out of the URL
 from wil_app.view import presenter_requested
-from wil_app.viewport import measure
+from wil_app.viewport import STYLE, measure
 from wil_app.workshop import workshop_after, workshop_before, workshop_init  # issue 13 hook: quiz and tour
 
 st.set_page_config(page_title="wil · the weight-initialization lab", page_icon="⚖️", layout="wide",
                    initial_sidebar_state="collapsed" if presenter_requested() else "expanded")
 
-# a narrower side margin and top than Streamlit's wide layout: the charts fit a 1280 px projector beside the
-# sidebar, and the verdicts fit above the fold at 800 px
-STYLE = ("<style>[data-testid='stMainBlockContainer']{padding-left:2.5rem;padding-right:2.5rem;"
-         "padding-top:2.2rem}</style>")
 
 
 def choose_run(config: wil.Config | None, errors: list[str]) -> tuple[wil.Config, wil.Config, str | None, str | None]:

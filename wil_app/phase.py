@@ -9,6 +9,7 @@ of chaos (chi1 = 1). ``wil.theory`` computes it; ``wil.sweep`` measures trainabi
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import json
 from pathlib import Path
@@ -21,6 +22,7 @@ import wil
 from wil import charts
 
 from wil_app.policy import POLICY
+from wil_app.viewport import FULL_WIDTH, STYLE, fit_width, measure
 
 SHIPPED = Path(__file__).resolve().parents[1] / "docs" / "phase_sweep.parquet"
 THEORY_POINTS = np.round(np.linspace(1.0, 4.0, 241), 4)  # sigma_w2 values the theory is drawn at
@@ -32,6 +34,7 @@ LIVE_EPOCHS = 20
 LIVE_ACTIVATIONS = ("tanh", "relu", "sigmoid", "softsign", "selu")
 LIVE_DATASETS = ("digits", "moons", "circles", "iris", "wine")
 LIVE_WIDTHS = (8, 16, 32)
+NARROW = 720  # px: a main column narrower than this stacks the theory and the measured diagram
 
 
 def shipped_sweep() -> tuple[pd.DataFrame, dict] | tuple[None, None]:
@@ -72,7 +75,8 @@ def theory_chart(frame: pd.DataFrame, critical: float | None, c: float = 6.0):
         x=alt.X("sigma_w2:Q", title="σ_w² (weight variance × fan-in)"),
         y=alt.Y("depth_scale:Q", title=f"{c:g} ξ_c (layers)", scale=alt.Scale(domain=[0, top], clamp=True)),
         color=alt.Color("region:N", title=None, scale=alt.Scale(domain=["ordered (χ1 < 1)", "chaotic (χ1 > 1)"],
-                                                                range=["#1f77b4", "#d62728"])),
+                                                                range=["#1f77b4", "#d62728"]),
+                        legend=alt.Legend(orient="bottom", labelFontSize=13)),  # the plot keeps the width
         tooltip=[alt.Tooltip("sigma_w2:Q", format=".3f"), alt.Tooltip("chi1:Q", format=".3f"),
                  alt.Tooltip("xi_c:Q", format=".3g"), alt.Tooltip("q_star:Q", format=".3g")])
     layers = [line]
@@ -115,6 +119,7 @@ def within_policy(config: wil.Config, sigma: tuple, depths: tuple) -> str | None
 
 def main() -> None:
     st.set_page_config(page_title="wil · phase diagram", page_icon="⚖️", layout="wide")
+    st.html(STYLE)
     st.markdown("## The trainability phase diagram: the edge of chaos")
     st.markdown(
         "A deep network at initialization either forgets its input layer by layer (**ordered**: every input "
@@ -131,8 +136,13 @@ def main() -> None:
         dataset = st.selectbox("Dataset (live sweep)", LIVE_DATASETS, key="phase_dataset",
                                format_func=lambda n: wil.DATASETS[n].label)
         width = st.select_slider("Width (live sweep)", options=LIVE_WIDTHS, value=16, key="phase_width")
+        measure()  # the main column's width in the visitor's browser: the charts are built to fit it
+    column = fit_width() or FULL_WIDTH
     frame, critical = theory(activation, float(sigma_b2))
-    left, right = st.columns([2, 3])
+    if column >= NARROW:
+        left, right = st.columns([2, 3])  # of the column: 2/5 and 3/5, less the 1 rem gap between them
+    else:  # a 1024 px screen beside the sidebar: the theory, then the measurement below it
+        left = right = st.container()
     with left:
         st.altair_chart(theory_chart(frame, critical), width="stretch")
         if critical is None:
@@ -150,7 +160,9 @@ def main() -> None:
             shipped_theory, shipped_critical = theory(base.get("activation", "tanh"), _sigma_b2_of(base))
             st.altair_chart(charts.phase_diagram(shipped, theory=shipped_theory, critical=shipped_critical,
                                                  title="Measured: which networks trained",
-                                                 width=340, height=300), width="content")
+                                                 width=340, height=300,
+                                                 fit_width=int((column - 16) * 0.6) if column >= NARROW else column),
+                            width="content")
             st.caption(f"Shipped sweep: {len(shipped):,} networks, {base.get('activation', 'tanh')} on "
                        f"{base.get('dataset', 'digits')} (made by `python -m wil sweep`; command in "
                        "docs/phase_sweep.md).")
@@ -166,12 +178,16 @@ def main() -> None:
     st.caption(f"Mean-field initialization (σ_b² = {sigma_b2:g}), {activation}, width {width}, on "
                f"{wil.DATASETS[dataset].label}; {LIVE_EPOCHS} epochs, one seed; depth {LIVE_DEPTHS[0]} to "
                f"{LIVE_DEPTHS[1]}. Each step refines the grid; steps already run come from the cache.")
-    steps = st.session_state.setdefault("phase_steps", 0)
-    if st.button("Run a coarse sweep" if steps == 0 else "Refine the sweep", key="phase_run",
-                 disabled=steps >= len(STEPS)):
-        st.session_state["phase_steps"] = steps = steps + 1
+    steps = st.session_state.setdefault("phase_steps", 0)  # a click's callback counts it before this line
+    st.button("Run a coarse sweep" if steps == 0 else "Refine the sweep", key="phase_run", on_click=_next_step,
+              disabled=steps >= len(STEPS))
     if steps:
         _live(config, steps, frame, critical)
+
+
+def _next_step() -> None:
+    """Callback of the sweep button: one more refinement step (the button's label then says so)."""
+    st.session_state["phase_steps"] = st.session_state.get("phase_steps", 0) + 1
 
 
 def _live(config: wil.Config, steps: int, theory_frame: pd.DataFrame, critical: float | None) -> None:
@@ -181,14 +197,20 @@ def _live(config: wil.Config, steps: int, theory_frame: pd.DataFrame, critical: 
         st.warning(POLICY.escape(f"This step is beyond the server's policy: {problem}"))
         return
     bar = st.progress(0, text="Training the sweep…")
+    # updates come from inside the cached function; running them in the caller's context keeps them out of
+    # the cache's element replay (another visitor's cache hit replayed them onto a bar of this session's
+    # run: CacheReplayClosureError), as wil_app/run.py does for training
+    outside = contextvars.copy_context()
 
     def report(done: int, total: int) -> None:
-        bar.progress(int(100 * done / max(total, 1)), text=f"Training the sweep: {done} of {total} depths done")
+        outside.run(bar.progress, int(100 * done / max(total, 1)),
+                    text=f"Training the sweep: {done} of {total} depths done")
 
     measured = live_sweep(config, sigma, depths, _progress=report)
     bar.empty()
     st.altair_chart(charts.phase_diagram(measured, theory=theory_frame, critical=critical,
-                                         title=f"Your sweep: {len(measured)} networks"), width="stretch")
+                                         title=f"Your sweep: {len(measured)} networks",
+                                         fit_width=fit_width() or FULL_WIDTH), width="content")
     trainable = measured.groupby("sigma_w2")["trainable"].mean()
     st.caption(f"Most trainable column: σ_w² = {trainable.idxmax():g} ({trainable.max():.0%} of depths); "
                + (f"the theory's edge of chaos: {critical:.3f}." if critical is not None else ""))

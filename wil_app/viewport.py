@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+# a narrower side margin and top than Streamlit's wide layout (on every page): the charts fit a 1280 px
+# projector beside the sidebar at full size, and the verdicts fit above the fold at 800 px
+STYLE = ("<style>[data-testid='stMainBlockContainer']{padding-left:2.5rem;padding-right:2.5rem;"
+         "padding-top:2.2rem}</style>")
 FULL_WIDTH = 880  # px: the main column at 1280 px beside the open sidebar (877), with a little room
 STEP = 40  # px: widths are reported rounded down to this, so a resize reruns the page only now and then
 KEY = "content_width"
@@ -31,6 +35,7 @@ export default function({ setStateValue, data }) {
     const inner = column.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
     const width = Math.min(data.full, Math.floor(inner / data.step) * data.step);
     if (width > 0 && width !== known) { known = width; setStateValue('width', width); }
+    document.body.dataset.wilColumn = width;  // what was measured, for the browser tests to wait on
   };
   const observer = new ResizeObserver(() => { clearTimeout(timer); timer = setTimeout(report, 300); });
   observer.observe(column);

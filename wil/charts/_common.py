@@ -211,6 +211,9 @@ def _fit_text(chart, fit_width: int, font_size: float = 14):
         spec = chart.to_dict()
     _cap_legend_columns(spec, max(1, int((fit_width - 60) // LEGEND_ENTRY)))
     title = spec.get("title")
+    if isinstance(title, dict) and isinstance(title.get("text"), str):  # 19 px, bold: ~0.6 em a character
+        lines = textwrap.wrap(title["text"], max(12, int((fit_width - 40) / (0.6 * 19))))
+        title["text"] = lines if len(lines) > 1 else title["text"]
     if isinstance(title, dict) and title.get("subtitle"):
         lines = title["subtitle"] if isinstance(title["subtitle"], list) else [title["subtitle"]]
         limit = max(20, int((fit_width - 40) / (0.5 * font_size)))

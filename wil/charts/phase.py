@@ -7,7 +7,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ._common import INK, LINE_WIDTH, WIDTH, _finish
+from ._common import INK, LINE_WIDTH, WIDTH, _finish, fitted
 
 AXIS_TITLES = {"sigma_w2": "Weight variance σ_w² (× 1/fan_in)", "sigma_b2": "Bias variance σ_b²",
                "depth": "Depth (hidden layers)", "width": "Width (units per layer)",
@@ -29,7 +29,7 @@ def _cells(values: np.ndarray) -> pd.DataFrame:
 def phase_diagram(frame: pd.DataFrame, x: str = "sigma_w2", y: str = "depth", *,
                   theory: pd.DataFrame | None = None, critical: float | None = None, c: float = 6.0,
                   value: str = "trainable", title: str | None = None, width: int = WIDTH - 200,
-                  height: int = 380) -> alt.LayerChart:
+                  height: int = 380, fit_width: int | None = None) -> alt.LayerChart:
     """The share of trainable networks per cell of the (``x``, ``y``) grid, over seeds.
 
     Parameters
@@ -41,6 +41,9 @@ def phase_diagram(frame: pd.DataFrame, x: str = "sigma_w2", y: str = "depth", *,
     critical : the theory's critical ``x`` (``wil.theory.critical_sigma_w2``), drawn as a vertical rule
     c : the multiple of xi_c drawn (Schoenholz et al. find networks trainable to about 6 xi_c)
     value : the column averaged per cell
+    width, height : of the heatmap, in pixels
+    fit_width : the whole chart's width at most, in pixels (the colour legend goes below the heatmap, which
+        shrinks to fit)
     """
     for column in (x, y, value):
         if column not in frame.columns:
@@ -61,7 +64,9 @@ def phase_diagram(frame: pd.DataFrame, x: str = "sigma_w2", y: str = "depth", *,
         x=alt.X("x_low:Q", title=x_title, scale=x_scale), x2="x_high:Q",
         y=alt.Y("y_low:Q", title=y_title, scale=y_scale), y2="y_high:Q",
         color=alt.Color("share:Q", title=["Trainable", "(share of seeds)"] if value == "trainable" else value,
-                        scale=alt.Scale(domain=[0, 1], scheme="viridis"), legend=alt.Legend(format=".0%")),
+                        scale=alt.Scale(domain=[0, 1], scheme="viridis"),
+                        legend=alt.Legend(format=".0%") if fit_width is None else
+                        alt.Legend(format=".0%", orient="bottom", direction="horizontal", gradientLength=160)),
         tooltip=[alt.Tooltip(f"{x}:Q", format=".4~g"), alt.Tooltip(f"{y}:Q", format=".4~g"),
                  alt.Tooltip("share:Q", title=value, format=".0%"), alt.Tooltip("networks:Q")])
     layers = [heat]
@@ -83,6 +88,6 @@ def phase_diagram(frame: pd.DataFrame, x: str = "sigma_w2", y: str = "depth", *,
     if theory is not None:
         subtitle.append(f"red: {c:g} ξ_c (mean-field depth scale); dashed: the edge of chaos")
     chart = alt.layer(*layers).properties(
-        width=width, height=height,
+        width=fitted(fit_width, 110, 1, width), height=height,
         title=alt.Title(title or "Trainability phase diagram", subtitle=subtitle))
-    return _finish(chart)
+    return _finish(chart, fit_width)
