@@ -41,13 +41,19 @@ def test_the_theory_follows_the_activation():
     assert any("Edge of chaos for ReLU" in caption.value and "2.000" in caption.value for caption in at.caption)
 
 
-def test_a_live_sweep_runs_and_refines():
+def coarse_sweep() -> AppTest:
+    """A new session of the phase page that runs the live sweep's first step: moons, width 8."""
     at = AppTest.from_file(PHASE, default_timeout=300).run()
     at.sidebar.selectbox(key="phase_dataset").select("moons")
     at.sidebar.select_slider(key="phase_width").set_value(8)
     at.run()
     at.button(key="phase_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_live_sweep_runs_and_refines():
+    at = coarse_sweep()
     first = [t for t in chart_titles(at) if t.startswith("Your sweep")]
     assert first == ["Your sweep: 16 networks"]
     assert at.button(key="phase_run").label == "Refine the sweep"
@@ -61,12 +67,7 @@ def test_a_second_visitor_gets_the_same_live_sweep_from_the_cache():
     replay it onto a block of the first session (Streamlit's CacheReplayClosureError, seen in Chromium)."""
     sessions = []
     for _ in range(2):
-        at = AppTest.from_file(PHASE, default_timeout=300).run()
-        at.sidebar.selectbox(key="phase_dataset").select("moons")
-        at.sidebar.select_slider(key="phase_width").set_value(8)
-        at.run()
-        at.button(key="phase_run").click().run()
-        assert not at.exception, [e.value for e in at.exception]
+        at = coarse_sweep()
         sessions.append([t for t in chart_titles(at) if t.startswith("Your sweep")])
     assert sessions == [["Your sweep: 16 networks"]] * 2
 
