@@ -247,6 +247,23 @@ def test_a_ray_cluster_gives_the_same_frame(local_ray, reference):
         wil.sweep(CONFIG, GRID, seeds=SEEDS, backend="ray", scheduler=local_ray)
 
 
+def test_an_interrupted_ray_sweep_resumes(local_ray, tmp_path, monkeypatch, reference):
+    out = tmp_path / "sweep.parquet"
+
+    def stop_after_one(done, total):
+        if done == 1:
+            raise Stop
+
+    with pytest.raises(Stop):  # the tasks still running are cancelled
+        wil.sweep(CONFIG, GRID, seeds=SEEDS, backend="ray", out=out, progress=stop_after_one)
+    [part] = (tmp_path / "sweep.parquet.parts").glob("*.parquet")
+    stored = len(pd.read_parquet(part))
+    calls = counting(monkeypatch)
+    resumed = wil.sweep(CONFIG, GRID, seeds=SEEDS, backend=None, out=out)
+    assert sum(task.n_networks for task in calls) == len(reference) - stored
+    pd.testing.assert_frame_equal(without_seconds(resumed), without_seconds(reference))
+
+
 def test_the_command_line_joins_a_ray_cluster_by_its_address(local_ray, tmp_path, reference):
     out = tmp_path / "sweep.parquet"
     command = [sys.executable, "-m", "wil", "sweep", "--dataset", "moons", "--n-samples", "120", "--activation",
