@@ -16,6 +16,7 @@ and after the sweeps, and each speed-up is given as a share of it. Prints figure
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import math
 import os
@@ -48,12 +49,38 @@ def networks_epochs(config, grid, seeds) -> float:
     return float(n * config.epochs)
 
 
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy since boot (Linux's /proc/stat; 0 elsewhere)."""
+    try:
+        with open("/proc/stat") as file:
+            ticks = [int(v) for v in file.readline().split()[1:9]]
+    except OSError:
+        return 0.0
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+
+
+def _own_seconds() -> float:
+    """CPU seconds of this process and its descendants (the workers), those alive now."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0.0
+    for process in [me, *me.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 def timed(label: str, work: float, call) -> float:
+    """Seconds of ``call()``, printed with the cores the machine's other processes kept busy meanwhile."""
+    busy, own = _busy_seconds(), _own_seconds()
     start = time.perf_counter()
     frame = call()
     seconds = time.perf_counter() - start
-    print(f"{label:<40} {seconds:7.2f} s  {work / seconds:8.0f} networks x epochs / s  ({len(frame)} rows)",
-          flush=True)
+    others = max(0.0, (_busy_seconds() - busy) - (_own_seconds() - own)) / seconds
+    print(f"{label:<40} {seconds:7.2f} s  {work / seconds:8.0f} networks x epochs / s  ({len(frame)} rows; "
+          f"other processes: {others:.1f} cores busy)", flush=True)
     return seconds
 
 
