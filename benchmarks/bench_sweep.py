@@ -170,10 +170,10 @@ def bench_backends(config, grid, seeds, repeats: int = 1) -> None:
     print(f"ceiling of this run: pure-Python loop {top[CEILINGS[0]]:.2f}x, one batched wil run "
           f"{top[CEILINGS[1]]:.2f}x")
     for backend in ("loky", "dask"):
-        speed_up = times[(backend, 1)] / times[(backend, 2)]
+        speed_up, rate = times[(backend, 1)] / times[(backend, 2)], work / times[(backend, 2)]
         print(f"speed-up 1 -> 2 workers, {backend} (best of {repeats} each): {speed_up:.2f}x = "
-              f"{speed_up / top[CEILINGS[1]]:.0%} of the wil-run ceiling, {speed_up / top[CEILINGS[0]]:.0%} of the "
-              f"loop's; 2 workers {networks_epochs(config, grid, seeds) / times[(backend, 2)]:.0f} networks x epochs / s")
+              f"{speed_up / top[CEILINGS[1]]:.0%} of the wil-run ceiling, {speed_up / top[CEILINGS[0]]:.0%} of "
+              f"the loop's; 2 workers {rate:.0f} networks x epochs / s")
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 

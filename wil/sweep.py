@@ -72,7 +72,8 @@ class Task:
 
     def split(self, pieces: int) -> list[Task]:
         """This task cut into ``pieces`` runs of consecutive labels of sizes within one (at most one per label)."""
-        return [self.subset(part) for part in np.array_split(np.arange(len(self.labels)), min(pieces, len(self.labels)))]
+        parts = np.array_split(np.arange(len(self.labels)), min(pieces, len(self.labels)))
+        return [self.subset(part) for part in parts]
 
 
 def split_tasks(tasks: Sequence[Task], workers: int) -> list[Task]:
