@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import wil
+
 from wil.__main__ import _grid, _seeds, parse_values
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,11 +45,9 @@ def test_a_sweep_on_ray_starts_a_local_ray_and_stops_it(tmp_path):
     done = subprocess.run([sys.executable, "-m", "wil", "sweep", *options, "--backend", "ray", "--n-jobs", "2",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
-    local = subprocess.run([sys.executable, "-m", "wil", "sweep", *options, "--backend", "none", "--out",
-                            str(tmp_path / "local.parquet")], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert local.returncode == 0, local.stderr
-    pd.testing.assert_frame_equal(pd.read_parquet(out).drop(columns="seconds"),
-                                  pd.read_parquet(tmp_path / "local.parquet").drop(columns="seconds"))
+    local = wil.sweep(wil.Config(dataset="moons", n_samples=80, initializer="mean_field", width=8, epochs=3),
+                      {"sigma_w2": [1.0, 3.0], "depth": [2, 5]}, seeds=[0, 1], backend=None)
+    pd.testing.assert_frame_equal(pd.read_parquet(out).drop(columns="seconds"), local.drop(columns="seconds"))
 
 
 def test_bad_options_exit_with_the_reason(tmp_path):
