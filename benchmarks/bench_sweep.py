@@ -131,7 +131,9 @@ def ceiling(rounds: int = 3) -> dict[str, float]:
 
 
 def bench_backends(config, grid, seeds, repeats: int = 1) -> None:
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
+
+    from wil.backends import dask_local_cluster  # as wil.sweep starts one: without Dask's malloc tuning
 
     work = networks_epochs(config, grid, seeds)
     warm = {"sigma_w2": [1.0], "depth": [3, 4, 5, 6]}  # a task per worker and more: every worker imports wil
@@ -157,8 +159,7 @@ def bench_backends(config, grid, seeds, repeats: int = 1) -> None:
                     seconds = timed(label, work, lambda: wil.sweep(config, grid, seeds, backend="loky",
                                                                    n_jobs=workers))
                 else:
-                    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                      dashboard_address=None) as cluster, Client(cluster) as client:
+                    with dask_local_cluster(workers) as cluster, Client(cluster) as client:
                         wil.sweep(config, warm, seeds, backend="dask", client=client)
                         seconds = timed(label, work, lambda: wil.sweep(config, grid, seeds, backend="dask",
                                                                        client=client))

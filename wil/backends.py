@@ -68,7 +68,7 @@ def _dask_client(scheduler, client, workers: int):
     """The Dask client to use: ``client``, else ``Client(scheduler)``, else a ``LocalCluster`` of ``workers``
     single-threaded worker processes; the last two are closed after."""
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError:
         raise ValueError("Invalid backend 'dask': dask.distributed is not installed; "
                          "pip install 'dask[distributed]'") from None
@@ -79,9 +79,21 @@ def _dask_client(scheduler, client, workers: int):
         with Client(scheduler) as made:
             yield made
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as made:
+    with dask_local_cluster(workers) as cluster, Client(cluster) as made:
         yield made
+
+
+def dask_local_cluster(workers: int):
+    """A Dask ``LocalCluster`` of ``workers`` single-threaded worker processes, without dashboard, whose
+    workers keep glibc's own malloc tuning: Dask's nanny gives its workers ``MALLOC_TRIM_THRESHOLD_=65536``,
+    which also turns off glibc's dynamic mmap threshold, so every large array of a run is a fresh mmap
+    whose pages fault in anew, and wil's runs took ~25% longer (``benchmarks/bench_sweep.py``). On a
+    cluster of your own, set ``distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_`` to null."""
+    import dask
+    from dask.distributed import LocalCluster
+
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
 
 
 @contextlib.contextmanager
