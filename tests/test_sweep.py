@@ -99,6 +99,7 @@ def test_loky_with_two_workers_gives_the_same_frame(reference):
 
 
 def test_a_dask_cluster_gives_the_same_frame(reference):
+    import dask
     from dask.distributed import Client
 
     from wil.backends import dask_local_cluster
@@ -108,6 +109,7 @@ def test_a_dask_cluster_gives_the_same_frame(reference):
         assert len(client.scheduler_info()["workers"]) == 2
         # glibc's own malloc tuning in the workers, not the nanny's MALLOC_TRIM_THRESHOLD_ (wil.backends)
         assert set(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
+        assert set(client.run(dask.config.get, "distributed.worker.profile.enabled").values()) == {False}
         # the same through the scheduler's address (a client of the sweep's own, closed by it)
         by_address = wil.sweep(CONFIG, {"sigma_w2": [1.5], "depth": [3, 6]}, seeds=SEEDS, backend="dask",
                                scheduler=cluster.scheduler_address)

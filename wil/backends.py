@@ -46,17 +46,17 @@ def opened(backend: str | None, n_jobs: int | None, scheduler: str | None, clien
     elif backend == "dask":
         with _dask_client(scheduler, client, wanted or available_cores()) as dask_client:
             threads = sum(dask_client.nthreads().values())
-            yield _joblib_runner("dask", max(1, min(wanted or threads, threads)))
+            yield _joblib_runner("dask", max(1, min(wanted or threads, threads)), client=dask_client)
     else:
         with _ray(scheduler, wanted or available_cores()) as cpus:
             yield _ray_runner(max(1, min(wanted or cpus, cpus)))
 
 
-def _joblib_runner(backend: str, workers: int) -> Runner:
+def _joblib_runner(backend: str, workers: int, **params) -> Runner:
     def imap(function, tasks, extra):
         import joblib
 
-        with joblib.parallel_config(backend=backend, n_jobs=min(workers, len(tasks))):
+        with joblib.parallel_config(backend=backend, n_jobs=min(workers, len(tasks)), **params):
             parallel = joblib.Parallel(return_as="generator_unordered", pre_dispatch="n_jobs", batch_size=1)
             yield from parallel(joblib.delayed(function)(task, *extra) for task in tasks)
 
@@ -84,15 +84,18 @@ def _dask_client(scheduler, client, workers: int):
 
 
 def dask_local_cluster(workers: int):
-    """A Dask ``LocalCluster`` of ``workers`` single-threaded worker processes, without dashboard, whose
-    workers keep glibc's own malloc tuning: Dask's nanny gives its workers ``MALLOC_TRIM_THRESHOLD_=65536``,
-    which also turns off glibc's dynamic mmap threshold, so every large array of a run is a fresh mmap
-    whose pages fault in anew, and wil's runs took ~25% longer (``benchmarks/bench_sweep.py``). On a
-    cluster of your own, set ``distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_`` to null."""
+    """A Dask ``LocalCluster`` of ``workers`` single-threaded worker processes, without dashboard, tuned
+    for wil's runs. Its workers keep glibc's own malloc tuning: Dask's nanny gives them
+    ``MALLOC_TRIM_THRESHOLD_=65536``, which also turns off glibc's dynamic mmap threshold, so every large
+    array of a run is a fresh mmap whose pages fault in anew, and wil's runs took ~25% longer. And they
+    do not sample their tasks' stacks every 10 ms for the dashboard's profile (there is no dashboard).
+    On a cluster of your own, set ``distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_`` to null
+    and ``distributed.worker.profile.enabled`` to false."""
     import dask
     from dask.distributed import LocalCluster
 
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                          "distributed.worker.profile.enabled": False}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
 
 
