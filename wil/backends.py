@@ -110,7 +110,9 @@ _QUIET_DASK = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": Non
 def _ray(scheduler: str | None, cpus: int):
     """Ray, connected: as it is when this process has already called ``ray.init``; else ``ray.init(address=
     scheduler)`` (a cluster's address, or None for RAY_ADDRESS's, else a new local Ray of ``cpus`` CPUs
-    without its dashboard), shut down after. Yields the cluster's CPUs."""
+    without its dashboard), shut down after. Yields the cluster's CPUs. A local Ray keeps Ray's defaults
+    otherwise: its services listen on the host's address (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` keeps them
+    on 127.0.0.1) and it may report usage (``RAY_USAGE_STATS_ENABLED=0`` stops that); the tests set both."""
     try:
         import ray
     except ImportError:
