@@ -1,11 +1,14 @@
 """The command line: a tiny sweep in a subprocess writes a valid parquet file and PNG; option parsing."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+import wil
 
 from wil.__main__ import _grid, _seeds, parse_values
 
@@ -29,6 +32,22 @@ def test_a_tiny_sweep_writes_its_parquet_and_png(tmp_path):
     assert frame["final_train_loss"].notna().all()
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 5000
     assert not (tmp_path / "sweep.parquet.parts").exists()
+
+
+def test_a_sweep_on_ray_starts_a_local_ray_and_stops_it(tmp_path):
+    pytest.importorskip("ray")
+    out = tmp_path / "sweep.parquet"
+    options = ["--dataset", "moons", "--n-samples", "80", "--initializer", "mean_field", "--width", "8",
+               "--epochs", "3", "--grid", "sigma_w2=1,3", "--grid", "depth=2,5", "--seeds", "0,1", "--no-progress"]
+    # a Ray of this machine only (127.0.0.1), no usage report; the sweep starts it and shuts it down
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    env.pop("RAY_ADDRESS", None)
+    done = subprocess.run([sys.executable, "-m", "wil", "sweep", *options, "--backend", "ray", "--n-jobs", "2",
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    local = wil.sweep(wil.Config(dataset="moons", n_samples=80, initializer="mean_field", width=8, epochs=3),
+                      {"sigma_w2": [1.0, 3.0], "depth": [2, 5]}, seeds=[0, 1], backend=None)
+    pd.testing.assert_frame_equal(pd.read_parquet(out).drop(columns="seconds"), local.drop(columns="seconds"))
 
 
 def test_bad_options_exit_with_the_reason(tmp_path):

@@ -26,7 +26,8 @@ ALLOWED = {
     "loop": {"divergence", "diagnostics", "initialization", "network", "optimizers", "recording", "threads"},
     "training": {"checks", "config", "datasets", "loop", "memory", "results", "threads"},
     "theory": {"activations", "checks", "config", "datasets", "initializers", "memory", "training"},
-    "sweep": {"config", "datasets", "initializers", "memory", "threads", "training"},
+    "sweep": {"backends", "config", "datasets", "initializers", "memory", "threads", "training"},
+    "backends": {"threads"},
     "__main__": {"charts", "config", "initializers", "sweep", "theory"},
     "charts": set(),  # the package wil/charts: nothing of the core, it reads only DataFrames
     # ... but for Result.plot, the bridge from a Result to the builders (lazily: the family of the activation,

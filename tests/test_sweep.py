@@ -2,7 +2,13 @@
 
 import dataclasses
 import importlib
+import importlib.util
+import logging
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,6 +16,7 @@ import pytest
 
 import wil
 
+ROOT = Path(__file__).resolve().parents[1]
 sweep_module = importlib.import_module("wil.sweep")  # the attribute wil.sweep is the function
 
 CONFIG = wil.Config(dataset="moons", n_samples=120, initializer="mean_field(sigma_b2=0.05)", activation="tanh",
@@ -92,12 +99,17 @@ def test_loky_with_two_workers_gives_the_same_frame(reference):
 
 
 def test_a_dask_cluster_gives_the_same_frame(reference):
-    from dask.distributed import Client, LocalCluster
+    import dask
+    from dask.distributed import Client
 
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    from wil.backends import dask_local_cluster
+
+    with dask_local_cluster(2) as cluster, Client(cluster) as client:
         frame = wil.sweep(CONFIG, GRID, seeds=SEEDS, backend="dask", client=client)
         assert len(client.scheduler_info()["workers"]) == 2
+        # glibc's own malloc tuning in the workers, not the nanny's MALLOC_TRIM_THRESHOLD_ (wil.backends)
+        assert set(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
+        assert set(client.run(dask.config.get, "distributed.worker.profile.enabled").values()) == {False}
         # the same through the scheduler's address (a client of the sweep's own, closed by it)
         by_address = wil.sweep(CONFIG, {"sigma_w2": [1.5], "depth": [3, 6]}, seeds=SEEDS, backend="dask",
                                scheduler=cluster.scheduler_address)
@@ -186,12 +198,88 @@ def test_bad_grids_are_refused_before_training(monkeypatch):
     assert calls == []
 
 
-def test_ray_without_ray_says_how_to_install_it():
-    import importlib.util
-    if importlib.util.find_spec("ray") is not None:
-        pytest.skip("ray is installed")
-    with pytest.raises(ValueError, match="ray is not installed; pip install"):
+def test_columns_are_cut_into_pieces_for_the_workers_when_that_pays():
+    tasks = sweep_module.plan_tasks(CONFIG, {"sigma_w2": [0.25, 0.5, 1.0, 1.5, 2.0, 40.0], "depth": [3, 30]}, SEEDS)
+    assert sweep_module.split_tasks(tasks, 1) == [tasks[1], tasks[0]]  # one worker: uncut, costliest first
+    pieces = sweep_module.split_tasks(tasks, 2)
+    assert len(pieces) > 2 and [t.cost() for t in pieces] == sorted((t.cost() for t in pieces), reverse=True)
+    assert sorted(key for t in pieces for key in t.keys()) == sorted(key for t in tasks for key in t.keys())
+    deep = [t for t in pieces if t.config.depth == 30]
+    assert len(deep) >= 2 and max(t.n_networks for t in deep) - min(t.n_networks for t in deep) <= len(SEEDS)
+    # the schedule it predicts beats the uncut one; equal columns stay uncut
+    assert sweep_module._makespan(pieces, 2) < sweep_module._makespan(tasks, 2)
+    equal = sweep_module.plan_tasks(CONFIG, {"sigma_w2": [0.25, 1.5], "depth": [5, 6, 7, 8]}, SEEDS)
+    assert len(sweep_module.split_tasks(equal, 2)) == 4
+
+
+def test_ray_without_ray_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if it were not installed: import ray raises ImportError
+    with pytest.raises(ValueError, match="ray is not installed; pip install ray"):
         wil.sweep(CONFIG, {"depth": [3]}, backend="ray")
+
+
+# A Ray of this machine only, offline and quiet: no usage report, its services on 127.0.0.1 (Ray's choice for
+# a one-machine cluster where clusters are off) rather than on the host's network address.
+RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray of 2 CPUs started here (ray.init), shut down after the module's tests: its address."""
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("ray is not installed")
+    saved = {name: os.environ.get(name) for name in RAY_ENV}
+    os.environ.update(RAY_ENV)  # before ray is imported: it reads them then, and its processes inherit them
+    import ray
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+        address = ray.get_runtime_context().gcs_address
+        assert address.startswith("127.0.0.1:"), address
+        yield address
+    finally:
+        ray.shutdown()
+        for name, value in saved.items():
+            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
+
+
+def test_a_ray_cluster_gives_the_same_frame(local_ray, reference):
+    import ray
+
+    frame = wil.sweep(CONFIG, GRID, seeds=SEEDS, backend="ray")  # the Ray this process started
+    pd.testing.assert_frame_equal(without_seconds(frame), without_seconds(reference))
+    assert ray.is_initialized()  # a Ray the sweep did not start is left running
+    with pytest.raises(ValueError, match="Ray is already initialized in this process"):
+        wil.sweep(CONFIG, GRID, seeds=SEEDS, backend="ray", scheduler=local_ray)
+
+
+def test_an_interrupted_ray_sweep_resumes(local_ray, tmp_path, monkeypatch, reference):
+    out = tmp_path / "sweep.parquet"
+
+    def stop_after_one(done, total):
+        if done == 1:
+            raise Stop
+
+    with pytest.raises(Stop):  # the tasks still running are cancelled
+        wil.sweep(CONFIG, GRID, seeds=SEEDS, backend="ray", out=out, progress=stop_after_one)
+    [part] = (tmp_path / "sweep.parquet.parts").glob("*.parquet")
+    stored = len(pd.read_parquet(part))
+    calls = counting(monkeypatch)
+    resumed = wil.sweep(CONFIG, GRID, seeds=SEEDS, backend=None, out=out)
+    assert sum(task.n_networks for task in calls) == len(reference) - stored
+    pd.testing.assert_frame_equal(without_seconds(resumed), without_seconds(reference))
+
+
+def test_the_command_line_joins_a_ray_cluster_by_its_address(local_ray, tmp_path, reference):
+    out = tmp_path / "sweep.parquet"
+    command = [sys.executable, "-m", "wil", "sweep", "--dataset", "moons", "--n-samples", "120", "--activation",
+               "tanh", "--initializer", "mean_field(sigma_b2=0.05)", "--width", "48", "--epochs", "10",
+               "--learning-rate", "0.2", "--grid", "sigma_w2=0.25,1.5,40", "--grid", "depth=3,6", "--seeds", "0,1",
+               "--backend", "ray", "--scheduler", local_ray, "--out", str(out), "--no-progress"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **RAY_ENV})
+    assert done.returncode == 0, done.stderr
+    frame = sweep_module._normalized(pd.read_parquet(out), list(GRID))
+    pd.testing.assert_frame_equal(without_seconds(frame), without_seconds(reference))
 
 
 def test_the_networks_split_over_threads_give_the_same_frame(monkeypatch, reference):
@@ -230,9 +318,11 @@ def test_an_interrupted_loky_sweep_resumes_too(tmp_path, monkeypatch):
 
     with pytest.raises(Stop):
         wil.sweep(CONFIG, grid, seeds=SEEDS, backend="loky", n_jobs=2, out=out, progress=stop_after_one)
-    assert len(list((tmp_path / "sweep.parquet.parts").glob("*.parquet"))) == 1
+    [part] = (tmp_path / "sweep.parquet.parts").glob("*.parquet")  # one task: a column, or a piece of one
+    stored = set(sweep_module._row_keys(pd.read_parquet(part), list(grid)))
     calls = counting(monkeypatch)
     resumed = wil.sweep(CONFIG, grid, seeds=SEEDS, backend=None, out=out)
-    assert len(calls) == 2
+    trained = [key for task in calls for key in task.keys()]
+    assert len(trained) == 12 - len(stored) and not stored & set(trained)  # each network missing, once
     whole = wil.sweep(CONFIG, grid, seeds=SEEDS, backend=None)
     pd.testing.assert_frame_equal(without_seconds(resumed), without_seconds(whole))

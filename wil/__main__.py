@@ -110,10 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seeds", default="0", help="the networks' seeds at every point: 0,1,2 or 0:3 (default 0)")
     sweep.add_argument("--backend", choices=["loky", "dask", "ray", "none"], default="loky",
                        help="loky: local processes (default); dask: a Dask cluster (--scheduler, else a local "
-                            "one); ray; none: this process")
+                            "one); ray: a Ray cluster (--scheduler, else RAY_ADDRESS's, else a local one); none: "
+                            "this process")
     sweep.add_argument("--n-jobs", type=int, default=None, help="tasks at once (default: every core or worker)")
     sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="a Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
+                       help="a cluster's address: a Dask scheduler's, e.g. tcp://10.0.0.5:8786 (--backend dask), "
+                            "or Ray's, e.g. 10.0.0.5:6379 (--backend ray)")
     sweep.add_argument("--out", default=None, metavar="FILE.parquet",
                        help="write the rows here as tasks finish; an interrupted sweep resumes from it")
     sweep.add_argument("--plot", default=None, metavar="FILE.html|FILE.png",

@@ -1,10 +1,12 @@
-"""Sweeps: grids of runs over joblib (local processes, Dask or Ray), streamed to parquet, resumable.
+"""Sweeps: grids of runs on local processes, Dask or Ray (``wil.backends``), streamed to parquet, resumable.
 
 A grid maps ``Config`` fields and parameters of ``config.initializer`` to lists of values. Networks that
 differ only in initializer parameters and seed share an architecture, so each combination of the
-``Config`` fields is one task: one batched ``wil.compare`` trains its whole column of the grid. Tasks
-run on joblib's backends; each network is seeded on its own and the engine's numbers depend on the
-shapes only (see ``wil.threads``), so the frame is the same whatever the backend and the workers.
+``Config`` fields is one task: one batched ``wil.compare`` trains its column of the grid. For parallel
+workers a costly column is cut into pieces (runs of its initializer labels, with every seed) when that
+shortens the schedule (``split_tasks``), and the costliest pieces go first. Each network is seeded on
+its own and the engine's numbers depend on one network's shapes only (see ``wil.threads``), so the frame
+is the same whatever the backend, the workers and the cut.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ BACKENDS = ("loky", "dask", "ray")
 TRAINABLE_SHARE = 0.5
 _EXCLUDED_FIELDS = ("compare", "n_seeds")  # what a sweep's own arguments (initializer axes, seeds) replace
 _METADATA_KEY = b"wil_sweep"
+# a task's cost beyond its networks' (its dataset, diagnostics run and frames), in networks of its column
+PIECE_OVERHEAD = 1.0
 RESULT_COLUMNS = ["initializer", "seed", "final_train_loss", "final_test_loss", "final_train_accuracy",
                   "final_test_accuracy", "diverged", "diverged_epoch", "trainable", "act_std_last",
                   "chi1_measured", "seconds"]
@@ -58,8 +62,46 @@ class Task:
         return [(*point, seed) for point in self.points for seed in self.seeds]
 
     def cost(self) -> float:
-        """Relative cost: networks x epochs x parameters (for the progress bar and the order)."""
-        return float(self.n_networks) * self.config.epochs * self.config.n_parameters()
+        """Relative cost: (networks + ``PIECE_OVERHEAD``) x epochs x parameters (for the order and the cut)."""
+        return (self.n_networks + PIECE_OVERHEAD) * self.config.epochs * self.config.n_parameters()
+
+    def subset(self, indices: Sequence[int]) -> Task:
+        """The task of the labels at ``indices`` (with every seed)."""
+        return Task(self.config, tuple(self.labels[i] for i in indices), self.seeds,
+                    tuple(self.points[i] for i in indices))
+
+    def split(self, pieces: int) -> list[Task]:
+        """This task cut into ``pieces`` runs of consecutive labels of sizes within one (at most one per label)."""
+        parts = np.array_split(np.arange(len(self.labels)), min(pieces, len(self.labels)))
+        return [self.subset(part) for part in parts]
+
+
+def split_tasks(tasks: Sequence[Task], workers: int) -> list[Task]:
+    """``tasks`` for ``workers`` workers, costliest first, each cut into pieces of about equal cost when
+    that pays: of the cuts into about 1 to 8 pieces a worker, the one whose longest-processing-time-first
+    schedule ends earliest by ``Task.cost`` (which charges each piece ``PIECE_OVERHEAD``), unless it gains
+    under 3% on a cut into fewer pieces. Balances a grid of few columns of unequal depths."""
+    def ordered(pieces):
+        return sorted(pieces, key=lambda t: -t.cost())
+
+    best = columns = ordered(tasks)
+    if workers < 2 or not columns:
+        return best
+    total, span = sum(t.cost() for t in columns), _makespan(columns, workers)
+    for per_worker in range(1, 9):
+        target = total / (workers * per_worker)
+        pieces = ordered([piece for t in columns for piece in t.split(math.ceil(t.cost() / target))])
+        if _makespan(pieces, workers) < 0.97 * span:
+            best, span = pieces, _makespan(pieces, workers)
+    return best
+
+
+def _makespan(tasks: list[Task], workers: int) -> float:
+    """When the last worker finishes ``tasks``, given in this order to the first worker free, by ``Task.cost``."""
+    ends = [0.0] * workers
+    for task in tasks:
+        ends[ends.index(min(ends))] += task.cost()
+    return max(ends)
 
 
 def plan_tasks(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int]) -> list[Task]:
@@ -213,7 +255,7 @@ def measured_chi1(grad_norms: np.ndarray, second_moments: np.ndarray) -> float:
 def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (0,), *,
           backend: str | None = "loky", n_jobs: int | None = None, scheduler: str | None = None, client=None,
           progress: bool | Callable[[int, int], None] = False, out: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Train a grid of networks, one batched run per architecture, distributed with joblib.
+    """Train a grid of networks, one batched run per architecture (or piece of one), on parallel workers.
 
     Parameters
     ----------
@@ -224,16 +266,20 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
     seeds : the networks' seeds at every grid point (the data and mini-batch order use ``config.seed``).
     backend : ``"loky"`` (local processes), ``"dask"`` (a ``dask.distributed`` cluster: ``client``, else
         ``Client(scheduler)``, else a ``LocalCluster`` of ``n_jobs`` single-threaded worker processes
-        started and closed here), ``"ray"`` (needs ``ray``), or None (in this process, one task after
-        another).
-    n_jobs : tasks at once (joblib's meaning; default: the cores for loky, every worker for Dask/Ray).
-    scheduler : address of a Dask scheduler, e.g. ``"tcp://10.0.0.5:8786"`` (backend ``"dask"``).
+        started and closed here), ``"ray"`` (needs ``ray``; the Ray this process has initialized, else
+        ``ray.init(address=scheduler)``: a cluster, or with no scheduler a local Ray of ``n_jobs`` CPUs
+        without dashboard, shut down at the end), or None (in this process, one task after another,
+        columns uncut). See ``wil.backends``.
+    n_jobs : tasks at once (default: the cores for loky, every worker thread for Dask, every CPU for Ray).
+    scheduler : a cluster's address: a Dask scheduler's, e.g. ``"tcp://10.0.0.5:8786"``, or Ray's
+        (``ray.init``'s ``address``: ``"10.0.0.5:6379"``, ``"ray://..."``, ``"auto"``).
     client : a ``dask.distributed.Client`` to use (backend ``"dask"``).
     progress : True for a tqdm bar (networks done, time left), or ``callback(tasks_done, tasks_total)``
-        called after each task is stored; an exception it raises stops the sweep (what is stored stays).
+        called after each task (a column, or a piece of one) is stored; an exception it raises stops the
+        sweep (what is stored stays).
     out : a parquet file. Each finished task is written at once to ``<out>.parts/``; at the end the parts
-        are combined into ``out`` and removed. Tasks whose rows are already in ``out`` or its parts are
-        not trained again, so an interrupted sweep resumes where it stopped.
+        are combined into ``out`` and removed. Networks whose rows are already in ``out`` or its parts
+        are not trained again, so an interrupted sweep resumes where it stopped.
 
     Returns
     -------
@@ -243,7 +289,7 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
     train accuracy at least halfway from chance to 1; regression: final train loss at most half the
     initial one), ``act_std_last`` (the last hidden layer's activation std at initialization),
     ``chi1_measured`` (see ``measured_chi1``) and ``seconds`` (the task's wall time over its networks).
-    Every column but ``seconds`` is the same whatever the backend and the number of workers.
+    Every column but ``seconds`` is the same whatever the backend, the workers and the tasks' cut.
 
     Memory: each worker holds one task's run; this process holds only the rows.
     """
@@ -258,14 +304,17 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
     store = _Store(out, config, axes) if out is not None else None
     done = store.load() if store is not None else _empty_frame(axes)
     done_keys = set(_row_keys(done, axes))
-    todo = [t for t in tasks if not set(t.keys()) <= done_keys]
+    todo = [t.subset([i for i, point in enumerate(t.points) if any((*point, s) not in done_keys for s in t.seeds)])
+            for t in tasks]  # each column's labels with a row missing
+    todo = [t for t in todo if t.labels]
     frames = [done]
     bar = _progress_bar(progress, tasks, todo)
     callback = progress if callable(progress) else None
-    finished = len(tasks) - len(todo)
-    runs = _execute(sorted(todo, key=lambda t: -t.cost()), axes, backend, n_jobs, scheduler, client)
+    runs = _execute(todo, axes, backend, n_jobs, scheduler, client)
     try:
         with contextlib.closing(runs):  # an exception here (a callback's, Ctrl-C) stops the workers at once
+            finished = len(tasks) - len(todo)
+            total = finished + next(runs)
             for frame in runs:
                 frame = _normalized(frame, axes)
                 if store is not None:
@@ -275,7 +324,7 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
                 if bar is not None:
                     bar.update(len(frame))
                 if callback is not None:
-                    callback(finished, len(tasks))
+                    callback(finished, total)
     finally:
         if bar is not None:
             bar.close()
@@ -288,59 +337,17 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
 
 
 def _execute(tasks: list[Task], axes: list[str], backend, n_jobs, scheduler, client):
-    """Yield each task's rows as it finishes, on ``backend``."""
+    """Yield how many tasks ``tasks`` are cut into for the backend's workers (``split_tasks``), then each
+    one's rows as it finishes."""
     if not tasks:
+        yield 0
         return
-    if backend is None:
-        for task in tasks:
-            yield run_task(task, axes)
-        return
-    import joblib
+    from .backends import opened
 
-    own_client = None
-    if backend == "dask":
-        client, own_client = _dask_client(scheduler, client, n_jobs)
-        n_jobs = -1 if n_jobs is None else n_jobs
-    elif scheduler is not None or client is not None:
-        raise ValueError(f"Invalid scheduler/client: they are for backend 'dask', not {backend!r}")
-    if backend == "ray":
-        try:
-            from ray.util.joblib import register_ray
-        except ImportError:
-            raise ValueError("Invalid backend 'ray': ray is not installed; pip install 'ray[default]'") from None
-        register_ray()
-        n_jobs = -1 if n_jobs is None else n_jobs
-    if backend == "loky" and n_jobs is None:
-        from .threads import available_cores
-        n_jobs = max(1, min(available_cores(), len(tasks)))
-    try:
-        with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
-            parallel = joblib.Parallel(return_as="generator_unordered")
-            yield from parallel(joblib.delayed(run_task)(task, axes, True) for task in tasks)
-    finally:
-        if own_client is not None:
-            cluster = own_client.cluster
-            own_client.close()
-            if cluster is not None:
-                cluster.close()
-
-
-def _dask_client(scheduler, client, n_jobs):
-    """The Dask client to use and, if this call made it (with its cluster), the same again to close."""
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise ValueError("Invalid backend 'dask': dask.distributed is not installed; "
-                         "pip install 'dask[distributed]'") from None
-    if client is not None:
-        return client, None
-    if scheduler is not None:
-        made = Client(scheduler)
-        return made, made
-    from .threads import available_cores
-    workers = available_cores() if n_jobs is None or n_jobs < 1 else n_jobs
-    made = Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None))
-    return made, made
+    with opened(backend, n_jobs, scheduler, client) as runner:
+        pieces = split_tasks(tasks, runner.workers)
+        yield len(pieces)
+        yield from runner.imap(run_task, pieces, (axes,) if backend is None else (axes, True))
 
 
 def _progress_bar(progress, tasks: list[Task], todo: list[Task]):
