@@ -81,3 +81,15 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def forget_user_datasets():
+    """Leave the process's dataset registry as it was: the app registers uploads in ``wil.DATASETS``, and
+    other test modules iterate over it."""
+    import wil
+
+    before = set(wil.DATASETS)
+    yield
+    for name in set(wil.DATASETS) - before:
+        del wil.DATASETS[name]

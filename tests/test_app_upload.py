@@ -23,13 +23,7 @@ INJECTION = "=cmd|' /C calc'!A0"
 MARKUP = ("<", ">", "](", "![", "://", "`", "$", "\n")
 
 
-@pytest.fixture(autouse=True)
-def forget_user_datasets():
-    """The app registers uploads in this process's ``wil.DATASETS``; other test modules iterate over it."""
-    before = set(wil.DATASETS)
-    yield
-    for name in set(wil.DATASETS) - before:
-        del wil.DATASETS[name]
+pytestmark = pytest.mark.usefixtures("forget_user_datasets")  # conftest: uploads leave no trace
 
 
 def open_app() -> AppTest:

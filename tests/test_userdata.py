@@ -11,13 +11,7 @@ import wil
 from wil.datasets import AUTO_CLASSES, MIN_SAMPLES, TEST_FRACTION, USER_PREFIX, detect_task, from_frame
 
 
-@pytest.fixture(autouse=True)
-def forget_user_datasets():
-    """Leave the process's registry as it was: other test modules iterate over ``wil.DATASETS``."""
-    before = set(wil.DATASETS)
-    yield
-    for name in set(wil.DATASETS) - before:
-        del wil.DATASETS[name]
+pytestmark = pytest.mark.usefixtures("forget_user_datasets")  # conftest: uploads leave no trace
 
 
 def frame(n=80, classes=("cat", "dog"), seed=0, **extra):
