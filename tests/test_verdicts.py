@@ -323,3 +323,17 @@ def test_regression_and_a_run_without_diagnostics():
     assert frame["signal_ratio"].isna().all()
     by_initializer = result.verdicts(by="initializer")
     assert list(by_initializer["sentence"]) == list(frame["sentence"])
+
+
+def test_a_signal_that_underflowed_to_zero_is_said_in_words():
+    """30 ReLU layers at std 0.01 in float32: layer 30's activations underflow to exactly 0. The sentence
+    says so, never "0e0 of layer 1's" (seen on the app's page at depth 30)."""
+    config = wil.Config(dataset="moons", n_samples=200, depth=30, width=32, epochs=2, dtype="float32",
+                        compare=("random_normal(std=0.01)",))
+    result = wil.compare(config)
+    act = result.layers[(result.layers["epoch"] == 0)].sort_values("layer")["act_std"].to_numpy()
+    assert act[0] > 0 and act[29] == 0  # the premise: an exact zero at layer 30, not a small number
+    sentence = result.verdicts()["sentence"].iloc[0]
+    assert "layer 30's activations are all exactly 0 (layer 1's are not)" in sentence, sentence
+    assert "0e0" not in sentence
+    assert V._sci(0.0) == "0" and V._sci(4.3e-5) == "4e-5"

@@ -413,8 +413,12 @@ def describe(e: dict, verdict: str | None = None) -> str:
         return f"{verb}, {_percent(e['dead_fraction'])} of the units never fire{layers}, {accuracy}"
     if verdict == "vanishing":
         if e["gradient_ratio"] < GRADIENT_VANISHED and not e["signal_ratio"] < SIGNAL_VANISHED:
+            if e["gradient_ratio"] == 0:  # underflowed to exactly zero: "0e0 of" would read as a typo
+                return f"the gradient vanished, layer 1's gradient is exactly 0 (the output layer's is not), {accuracy}"
             return (f"the gradient vanished, layer 1's gradient is {_sci(e['gradient_ratio'])} of the output "
                     f"layer's, {accuracy}")
+        if e["signal_ratio"] == 0:
+            return f"{verb}, layer {e['depth']}'s activations are all exactly 0 (layer 1's are not), {accuracy}"
         return (f"{verb}, layer {e['depth']}'s activations are {_sci(e['signal_ratio'])} of layer 1's, "
                 f"{accuracy}")
     if verdict == "saturated":
@@ -476,6 +480,8 @@ def _sci(value: float) -> str:
         return "NaN"
     if not math.isfinite(value):  # e.g. a signal ratio over a layer whose activations overflowed
         return "inf" if value > 0 else "-inf"
+    if value == 0:
+        return "0"
     mantissa, exponent = f"{value:.0e}".split("e")
     return f"{mantissa}e{int(exponent)}"
 
