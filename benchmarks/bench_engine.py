@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 import wil  # noqa: E402
 from wil_app.policy import DEMO, POLICY  # noqa: E402
-import wil.threads  # noqa: E402
+import wil.engine.threads  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
-from wil.threads import Plan  # noqa: E402
+from wil.engine.threads import Plan  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 RELU_INITS = ("he_normal", "he_uniform", "glorot_normal", "glorot_uniform")
@@ -172,7 +172,7 @@ def products_floor(config: wil.Config, n_networks: int, dtype: str = "float32", 
     n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - n_train
     full = config.batch_size is None or config.batch_size >= n_train
     batches = [n_train] if full else [min(config.batch_size, n_train - s) for s in range(0, n_train, config.batch_size)]
-    cores = wil.threads.available_cores()
+    cores = wil.engine.threads.available_cores()
     if n_networks >= cores:
         shares = [(n_networks * i // cores, n_networks * (i + 1) // cores, 1) for i in range(cores)]
     else:
@@ -247,7 +247,7 @@ def measure_peak(size: int = 1024, repeats: int = 5) -> dict:
     for dtype in ("float64", "float32"):
         a = rng.standard_normal((size, size)).astype(dtype)
         b = rng.standard_normal((size, size)).astype(dtype)
-        for threads in sorted({1, wil.threads.available_cores()}):
+        for threads in sorted({1, wil.engine.threads.available_cores()}):
             with threadpool_limits(threads, user_api="blas"):
                 a @ b
                 best = min(_timed(lambda: a @ b) for _ in range(repeats))
@@ -296,7 +296,7 @@ def bench_scenario(scenario: Scenario, repeats: int, peak: dict, torch_runner=No
     row["peak_64"] = max(v for (d, _), v in peak.items() if d == "float64")
     row["peak_32"] = max(v for (d, _), v in peak.items() if d == "float32")
     n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - config.n_train()
-    how = wil.threads.plan(K, config.width, config.depth, config.n_train(), n_test, config.batch_size)
+    how = wil.engine.threads.plan(K, config.width, config.depth, config.n_train(), n_test, config.batch_size)
     row["threads"] = (f"{how.groups} group{'s' if how.groups > 1 else ''}"
                       + (f", rows in {how.row_parts} blocks on {how.threads} threads" if how.row_parts > 1 else "")
                       + (f", BLAS {how.blas}" if how.blas > 1 else ""))
@@ -372,8 +372,8 @@ class TorchRunner:
 
     def __init__(self, scenario: Scenario, import_torch_peer):
         import torch
-        from wil.datasets import load_dataset
-        from wil.initialization import initialize_networks
+        from wil.spec.datasets import load_dataset
+        from wil.engine.draw import initialize_networks
 
         self.torch, self.peer, self.scenario = torch, import_torch_peer, scenario
         config = scenario.make_config(dtype="float64")
@@ -406,7 +406,7 @@ class TorchRunner:
     def _best_threads(self) -> int:
         """The faster of 1 thread and every core, by the median of three short alternated runs (on a
         shared machine a lucky run says little: the timed runs must live with the setting)."""
-        options = sorted({1, wil.threads.available_cores()})
+        options = sorted({1, wil.engine.threads.available_cores()})
         short = max(1, self.config.epochs // 4)
         seconds = {t: [] for t in options}
         for _ in range(3):
@@ -467,8 +467,8 @@ def child_memory(spec: str) -> None:
     if engine == "torch":
         import torch
         import torch_peer
-        from wil.datasets import load_dataset
-        from wil.initialization import initialize_networks
+        from wil.spec.datasets import load_dataset
+        from wil.engine.draw import initialize_networks
         config = scenario.make_config(dtype="float64")
         with lifted_limits(scenario.beyond_limits()):
             data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
@@ -503,14 +503,14 @@ def _peak_rss_mb() -> float:
 
 THREAD_MODES = {"1 thread": lambda cores: Plan(1, 1, 1, 1),
                 "networks split": lambda cores: Plan(cores, 1, 1, 1),
-                "row blocks": lambda cores: Plan(1, wil.threads.ROW_PARTS, min(cores, wil.threads.ROW_PARTS), 1),
+                "row blocks": lambda cores: Plan(1, wil.engine.threads.ROW_PARTS, min(cores, wil.engine.threads.ROW_PARTS), 1),
                 "BLAS threads": lambda cores: Plan(1, 1, 1, cores)}
 
 
 def bench_threads(repeats: int) -> list[dict]:
     """Whole training runs under each thread mode, over widths, rows per product and K; then deeper
     networks with mini-batches, split or not."""
-    cores = wil.threads.available_cores()
+    cores = wil.engine.threads.available_cores()
     modes = {name: mode(cores) for name, mode in THREAD_MODES.items()}
     rows = []
     for mode in modes.values():  # warm-up: the first runs pay imports and the thread pool's start
@@ -540,7 +540,7 @@ def bench_threads(repeats: int) -> list[dict]:
                                float("nan") for name in modes}
                     config = scenario.make_config()
                     n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - config.n_train()
-                    rule = wil.threads.plan(K, width, config.depth, config.n_train(), n_test, None)
+                    rule = wil.engine.threads.plan(K, width, config.depth, config.n_train(), n_test, None)
                     rows.append({"n": n_train, "width": width, "K": K, "dtype": dtype, **speedup,
                                  "rule": tuple(rule)})
                     print(f"| {n_train} | {width} | {K} | {work:,} | {dtype} | {speedup['networks split']:.2f} | "
@@ -560,8 +560,8 @@ def bench_threads(repeats: int) -> list[dict]:
                     seconds[name].append(_timed(lambda: scenario.run("float32", True)))
         config = scenario.make_config()
         n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - config.n_train()
-        work = wil.threads.work_per_call(K, width, depth, config.n_train(), n_test, batch)
-        rule = wil.threads.plan(K, width, depth, config.n_train(), n_test, batch)
+        work = wil.engine.threads.work_per_call(K, width, depth, config.n_train(), n_test, batch)
+        rule = wil.engine.threads.plan(K, width, depth, config.n_train(), n_test, batch)
         speedup = _median_ratio(seconds["1 thread"], seconds["networks split"])
         rows.append({"depth": depth, "width": width, "batch": batch, "K": K, "networks split": speedup,
                      "rule": tuple(rule)})
@@ -579,13 +579,13 @@ DEEP_CASES = ((20, 64, 128, 8), (5, 64, 128, 8), (20, 64, 128, 4), (20, 32, 128,
 @contextlib.contextmanager
 def forced_plan(mode: "Plan"):
     """Train with the thread plan ``mode`` whatever the rule says."""
-    import wil.training
-    original = wil.training.plan
-    wil.training.plan = lambda *args: mode
+    import wil.analysis.compare
+    original = wil.analysis.compare.plan
+    wil.analysis.compare.plan = lambda *args: mode
     try:
         yield
     finally:
-        wil.training.plan = original
+        wil.analysis.compare.plan = original
 
 
 # ---------------------------------------------------------------- growth
@@ -682,7 +682,7 @@ def machine() -> str:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return (f"{cpu}, {wil.threads.available_cores()} cores; Python {platform.python_version()}, "
+    return (f"{cpu}, {wil.engine.threads.available_cores()} cores; Python {platform.python_version()}, "
             f"NumPy {np.__version__}, BLAS {', '.join(blas)}")
 
 
@@ -722,7 +722,7 @@ def main(argv=None) -> None:
         import torch
         import torch_peer as peer
         print(f"PyTorch {torch.__version__}, float32, eager; threads chosen per scenario from 1 and "
-              f"{wil.threads.available_cores()}")
+              f"{wil.engine.threads.available_cores()}")
     rows = []
     for name in names:
         scenario = all_scenarios[name]

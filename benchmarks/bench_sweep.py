@@ -95,8 +95,7 @@ def _spin(_=None) -> float:
 
 def _one_task(_=None) -> float:
     """Seconds of one batched run of the grid's kind (14 networks, depth 12, on one core)."""
-    from wil import threads
-
+    from wil.engine import threads as threads
     threads.available_cores = lambda: 1
     config = wil.Config(dataset="digits", activation="tanh", initializer="mean_field(sigma_b2=0.05)", width=16,
                         epochs=20, depth=12)
@@ -133,7 +132,7 @@ def ceiling(rounds: int = 3) -> dict[str, float]:
 def bench_backends(config, grid, seeds, repeats: int = 1) -> None:
     from dask.distributed import Client
 
-    from wil.backends import dask_local_cluster  # as wil.sweep starts one: without Dask's malloc tuning
+    from wil.sweep.backends import dask_local_cluster  # as wil.sweep starts one: without Dask's malloc tuning
 
     work = networks_epochs(config, grid, seeds)
     warm = {"sigma_w2": [1.0], "depth": [3, 4, 5, 6]}  # a task per worker and more: every worker imports wil
@@ -143,12 +142,12 @@ def bench_backends(config, grid, seeds, repeats: int = 1) -> None:
     before = ceiling()
     wil.sweep(config, warm, seeds, backend=None)  # imports (pandas, scikit-learn), the dataset's first load
     timed("one process (backend None)", work, lambda: wil.sweep(config, grid, seeds, backend=None))
-    cores = wil.threads.available_cores
-    wil.threads.available_cores = lambda: 1
+    cores = wil.engine.threads.available_cores
+    wil.engine.threads.available_cores = lambda: 1
     try:
         timed("one process, one core (no thread split)", work, lambda: wil.sweep(config, grid, seeds, backend=None))
     finally:
-        wil.threads.available_cores = cores
+        wil.engine.threads.available_cores = cores
     times = {}
     for backend in ("loky", "dask"):
         for repeat in range(repeats):  # 1 and 2 workers alternated, so a busy spell hits both
@@ -183,8 +182,8 @@ def bench_torch(config, grid, seeds, threads: int | None = None) -> None:
     import torch
     import torch_peer
 
-    from wil.datasets import load_dataset
-    from wil.initialization import initialize_networks
+    from wil.spec.datasets import load_dataset
+    from wil.engine.draw import initialize_networks
 
     if threads:
         torch.set_num_threads(threads)

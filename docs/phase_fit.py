@@ -27,7 +27,7 @@ import pandas as pd  # noqa: E402
 
 import wil  # noqa: E402
 from wil import charts  # noqa: E402
-from wil.theory import critical_sigma_w2, mean_field  # noqa: E402
+from wil.analysis.theory import critical_sigma_w2, mean_field  # noqa: E402
 
 
 def boundaries(frame: pd.DataFrame, share: float = 0.5) -> pd.DataFrame:
@@ -80,7 +80,7 @@ def main(argv=None) -> None:
         import altair as alt
 
         sigma = np.linspace(frame["sigma_w2"].min(), frame["sigma_w2"].max(), 121)
-        theory = wil.theory.phase_frame(args.activation, args.sigma_b2, sigma)
+        theory = wil.analysis.theory.phase_frame(args.activation, args.sigma_b2, sigma)
         chart = charts.phase_diagram(frame, theory=theory, critical=critical, c=6.0,
                                          title=f"Trainability of {args.activation} networks on digits "
                                                f"(σ_b² = {args.sigma_b2:g}); fitted c = {c:.2f}")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import wil
-from wil.activations import get_activation, second_moment_gain
+from wil.spec.activations import get_activation, second_moment_gain
 
 Z = np.linspace(-4.0, 4.0, 161)
 Z = Z[np.abs(Z) > 1e-3]  # ReLU-family kinks at 0

@@ -26,11 +26,11 @@ import wil
 from reference import backward as reference_backward
 from reference import forward as reference_forward
 from reference import optimizer_step
-from wil.activations import ACTIVATIONS
-from wil.diagnostics import distinct_units, histograms, layer_statistics
-from wil.network import MIN_PART_ROWS, Network, Stack, Workspace, backward, forward, loss_and_gradient
-from wil.optimizers import OPTIMIZERS, take
-from wil.threads import Plan
+from wil.spec.activations import ACTIVATIONS
+from wil.engine.statistics import distinct_units, histograms, layer_statistics
+from wil.engine.model import MIN_PART_ROWS, Network, Stack, Workspace, backward, forward, loss_and_gradient
+from wil.spec.optimizers import OPTIMIZERS, take
+from wil.engine.threads import Plan
 
 UNIT_ROUNDOFF = np.finfo(np.float64).eps / 2
 
@@ -335,9 +335,9 @@ def test_networks_split_over_threads_give_the_same_frames(monkeypatch, batch_siz
     config = wil.Config(dataset="moons", n_samples=160, depth=3, width=8, epochs=10, batch_size=batch_size,
                         learning_rate=0.5)
     entries = ["he_normal", ("random_normal", {"std": 3.0}), "zeros", "glorot_uniform", "lsuv"]
-    monkeypatch.setattr(wil.training, "plan", lambda *args: Plan(1, 1, 1, 1))
+    monkeypatch.setattr(wil.analysis.compare, "plan", lambda *args: Plan(1, 1, 1, 1))
     one = wil.compare(config, entries, [0, 1])
-    monkeypatch.setattr(wil.training, "plan", lambda *args: Plan(3, 1, 1, 1))
+    monkeypatch.setattr(wil.analysis.compare, "plan", lambda *args: Plan(3, 1, 1, 1))
     split = wil.compare(config, entries, [0, 1])
     assert one.status["diverged"].any()
     for name in ("history", "layers", "histograms", "status", "grid"):
@@ -379,7 +379,7 @@ def test_row_blocks_give_the_same_numbers_on_one_thread_or_two(monkeypatch, batc
     config = wil.Config(dataset="moons", n_samples=400, depth=3, width=16, epochs=8, batch_size=batch_size)
     runs = {}
     for how in (Plan(1, 2, 1, 1), Plan(1, 2, 2, 1), Plan(1, 1, 1, 1)):
-        monkeypatch.setattr(wil.training, "plan", lambda *args, how=how: how)
+        monkeypatch.setattr(wil.analysis.compare, "plan", lambda *args, how=how: how)
         runs[how] = wil.compare(config, ["he_normal"], [0])
     cut_one, cut_two, uncut = runs.values()
     for name in ("history", "layers", "histograms", "status", "grid"):
@@ -389,7 +389,7 @@ def test_row_blocks_give_the_same_numbers_on_one_thread_or_two(monkeypatch, batc
 
 
 def test_the_thread_plan_follows_the_shapes(monkeypatch):
-    import wil.threads as threads
+    import wil.engine.threads as threads
 
     monkeypatch.setattr(threads, "available_cores", lambda: 2)
     assert threads.plan(8, 64, 5, 1000, 333, None) == Plan(2, 1, 1, 1)  # S1: the networks split over the cores
@@ -411,7 +411,7 @@ def test_the_thread_plan_follows_the_shapes(monkeypatch):
     ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
     ({"cpu.max": "garbage here\n"}, None), ({}, None)])
 def test_a_containers_cpu_quota_caps_the_cores(tmp_path, monkeypatch, files, quota):
-    import wil.threads as threads
+    import wil.engine.threads as threads
 
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(exist_ok=True)
@@ -425,7 +425,7 @@ def test_a_containers_cpu_quota_caps_the_cores(tmp_path, monkeypatch, files, quo
 @pytest.mark.parametrize("batch_size", [None, 100])
 def test_row_blocks_on_a_pool_thread_keep_overflow_warnings_silent(monkeypatch, batch_size):
     """A pass overflowing float32 in the block a pool thread runs: the run's np.errstate holds there too."""
-    monkeypatch.setattr(wil.training, "plan", lambda *args: Plan(1, 2, 2, 1))
+    monkeypatch.setattr(wil.analysis.compare, "plan", lambda *args: Plan(1, 2, 2, 1))
     config = wil.Config(dataset="moons", n_samples=400, depth=14, width=16, epochs=3, batch_size=batch_size,
                         dtype="float32")
     with warnings.catch_warnings():
@@ -440,7 +440,7 @@ def test_a_single_network_in_row_blocks_diverges_as_uncut(monkeypatch, batch_siz
                         learning_rate=0.5)
     status = {}
     for how in (Plan(1, 2, 2, 1), Plan(1, 1, 1, 1)):
-        monkeypatch.setattr(wil.training, "plan", lambda *args, how=how: how)
+        monkeypatch.setattr(wil.analysis.compare, "plan", lambda *args, how=how: how)
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # no floating-point warning leaks from the threads
             status[how] = wil.compare(config, [("random_normal", {"std": 3.0})], [0]).status
@@ -456,7 +456,7 @@ def test_a_network_is_the_same_bit_for_bit_alone_or_in_any_comparison(monkeypatc
     exactly, with its passes cut into row blocks (forced here for every shape) and the comparison split
     over threads. The cut depends only on one network's shapes, so each network runs the same BLAS calls,
     of the same shapes, whichever kernel the CPU picks."""
-    import wil.threads as threads
+    import wil.engine.threads as threads
 
     monkeypatch.setattr(threads, "ROW_SPLIT_WORK", 0.0)  # every pass cut into blocks of rows
     monkeypatch.setattr(threads, "SPLIT_WORK", 0.0)  # every comparison split into groups on threads
@@ -477,7 +477,7 @@ def test_recorded_histograms_are_np_histogram_on_edges_shared_by_the_layers(name
     """Each recorded bar is np.histogram of the layer's values on the recorded edges (up to values within
     rounding of an edge, ``assert_np_histogram``), and the hidden layers of a network share those edges at
     an epoch (weights: every layer)."""
-    from wil.recording import HISTOGRAM_ROWS
+    from wil.engine.record import HISTOGRAM_ROWS
 
     config = wil.Config(dataset="moons", n_samples=400, depth=3, width=8, epochs=2, activation=name)
     result = wil.compare(config, ["he_normal", ("random_normal", {"std": 0.01})], [0])
@@ -498,7 +498,7 @@ def test_recorded_histograms_are_np_histogram_on_edges_shared_by_the_layers(name
 
 def _epoch_zero_values(config, label, seed, rows):
     """Every layer's activations, pre-activations and weights at initialization, recomputed."""
-    from wil.initialization import initialize_networks
+    from wil.engine.draw import initialize_networks
 
     data = wil.load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
     net = initialize_networks(config, data, [label], [seed])

@@ -21,8 +21,7 @@ import numpy as np
 import pytest
 
 import wil
-from wil import codegen
-
+from wil.export import codegen as codegen
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FLAVOURS = {"pytorch": wil.to_pytorch, "keras": wil.to_keras, "wil": wil.to_wil}
 ACTIVATIONS_SAMPLED = ("relu", "sigmoid", "gelu")  # sigmoid: sklearn_default reads it; all: below
@@ -185,7 +184,7 @@ def test_bad_arguments_are_refused_with_the_reason():
 
 
 def test_the_constants_copied_from_training_agree_with_it():
-    from wil import divergence, initialization
+    from wil.engine import divergence, draw as initialization
 
     assert codegen.LSUV_BATCH == initialization.LSUV_BATCH
     assert codegen.LOSS_BOUND == divergence.LOSS_BOUND

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import wil
-from wil.datasets import TEST_FRACTION, load_dataset
+from wil.spec.datasets import TEST_FRACTION, load_dataset
 
 REQUIRED = {"moons", "circles", "blobs", "xor", "spirals", "gaussian_quantiles", "iris", "wine", "breast_cancer",
             "digits"}

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import wil
-from wil import io as wil_io
+from wil.export import io as wil_io
 
 FRAMES = ("history", "layers", "histograms", "status", "grid", "points")
 

@@ -1,6 +1,6 @@
 """The library's only limit: a run must fit the memory this process may still use, checked before allocating.
 
-``Config.memory`` estimates a run's peak from its shapes (``wil.memory.run_bytes``); ``wil.compare``
+``Config.memory`` estimates a run's peak from its shapes (``wil.engine.memory.run_bytes``); ``wil.compare``
 refuses a run whose estimate exceeds ``available_bytes()`` (the system's available memory, the cgroup's
 limit, the address-space limit), with a ``ValueError`` giving both. Here: the estimate against the peak
 NumPy and pandas allocate (``tracemalloc`` sees both), the sources of the available memory, and a real
@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 import wil
-from wil import memory
-
+from wil.engine import memory as memory
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -96,8 +95,7 @@ LOWERED = textwrap.dedent("""
     import resource, sys, time
     sys.path.insert(0, {root!r})
     import numpy as np, wil
-    from wil import memory
-
+    from wil.engine import memory as memory
     small = wil.Config(dataset="moons", n_samples=200, depth=3, width=16, epochs=3)
     wil.compare(small)  # scikit-learn, pandas and their libraries loaded: they reserve address space
     for line in open("/proc/self/status"):

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import wil
-from wil.activations import get_activation
-from wil.network import (Network, Workspace, backward, forward, loss_and_gradient, mean_squared_error,
+from wil.spec.activations import get_activation
+from wil.engine.model import (Network, Workspace, backward, forward, loss_and_gradient, mean_squared_error,
                          softmax_cross_entropy)
-from wil.optimizers import OPTIMIZERS, get_optimizer
+from wil.spec.optimizers import OPTIMIZERS, get_optimizer
 
 
 def random_network(activation, sizes=(3, 5, 5, 2), K=2, seed=0):

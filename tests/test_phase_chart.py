@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from wil import charts
-from wil.theory import critical_sigma_w2, phase_frame
+from wil.analysis.theory import critical_sigma_w2, phase_frame
 
 
 def frame():

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import wil
-import wil.training
-from wil.config import Config, parse_field
-from wil.optimizers import OPTIMIZERS
-from wil.threads import Plan
+import wil.analysis.compare
+from wil.spec.config import Config, parse_field
+from wil.spec.optimizers import OPTIMIZERS
+from wil.engine.threads import Plan
 from wil_app.policy import CAPS, POLICY
 
 LIMITS = CAPS  # the server's ranges: small configurations for CI
@@ -115,16 +115,16 @@ def test_row_blocks_never_warn_and_start_where_the_uncut_pass_starts(config):
     against the terms' scale: a mean against the spread of the values, and the gradient's sum over
     examples (held to 1e-12 of its terms in tests/test_buffered.py) only by where it is finite. In
     float32, BLAS may round a product of a block of rows differently from the whole."""
-    original = wil.training.plan
+    original = wil.analysis.compare.plan
     results = {}
     try:
         for how in (Plan(1, 2, 2, 1), Plan(1, 1, 1, 1)):
-            wil.training.plan = lambda *args, how=how: how
+            wil.analysis.compare.plan = lambda *args, how=how: how
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 results[how.row_parts] = wil.compare(config)
     finally:
-        wil.training.plan = original
+        wil.analysis.compare.plan = original
     cut, uncut = results[2], results[1]
     assert (cut.status["diverged"] | np.isfinite(cut.status["final_train_loss"].to_numpy(float))).all()
     rtol = 1e-9 if config.dtype == "float64" else 1e-4

@@ -17,7 +17,7 @@ import pytest
 import wil
 
 ROOT = Path(__file__).resolve().parents[1]
-sweep_module = importlib.import_module("wil.sweep")  # the attribute wil.sweep is the function
+sweep_module = importlib.import_module("wil.sweep.core")  # the attribute wil.sweep is the function
 
 CONFIG = wil.Config(dataset="moons", n_samples=120, initializer="mean_field(sigma_b2=0.05)", activation="tanh",
                     depth=3, width=48, epochs=10, learning_rate=0.2)
@@ -102,7 +102,7 @@ def test_a_dask_cluster_gives_the_same_frame(reference):
     import dask
     from dask.distributed import Client
 
-    from wil.backends import dask_local_cluster
+    from wil.sweep.backends import dask_local_cluster
 
     with dask_local_cluster(2) as cluster, Client(cluster) as client:
         frame = wil.sweep(CONFIG, GRID, seeds=SEEDS, backend="dask", client=client)
@@ -284,9 +284,9 @@ def test_the_command_line_joins_a_ray_cluster_by_its_address(local_ray, tmp_path
 
 
 def test_the_networks_split_over_threads_give_the_same_frame(monkeypatch, reference):
-    # in this process wil may split a batched run's networks into groups on threads (wil.threads.plan);
+    # in this process wil may split a batched run's networks into groups on threads (wil.engine.threads.plan);
     # forced here for every task, the numbers must not move (each network's products are its own)
-    from wil import threads
+    from wil.engine import threads as threads
     monkeypatch.setattr(threads, "SPLIT_WORK", 0.0)
     monkeypatch.setattr(threads, "available_cores", lambda: 2)
     assert threads.plan(6, 48, 3, 90, 30, None).groups == 2

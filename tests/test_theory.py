@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import wil
-from wil.theory import expected_variances, gaussian_moments
+from wil.analysis.theory import expected_variances, gaussian_moments
 
 
 def test_gaussian_moments_closed_forms():
@@ -35,7 +35,7 @@ def test_recursion_matches_a_simulated_wide_network(name, activation):
     # weights under ReLU would miss by 50% per layer; the tolerance is for finite-width fluctuations.)
     width, depth, draws = 512, 4, 4
     sizes = [width] * (depth + 1) + [2]
-    params = wil.initializers.resolve_params(name)
+    params = wil.spec.initializers.resolve_params(name)
     variances = [wil.INITIALIZERS[name].variance(a, b, params) for a, b in zip(sizes[:-1], sizes[1:])]
     predicted = np.array(expected_variances(sizes, variances, activation)[:depth])  # (depth, 3)
     f = wil.ACTIVATIONS[activation].f
@@ -80,11 +80,11 @@ def test_theory_frame_reads_the_bias_variance_of_each_entry():
 # ---------------------------------------------------------------- mean-field theory (Poole et al. 2016,
 # Schoenholz et al. 2017)
 
-from wil.theory import MeanField, critical_sigma_w2, mean_field, phase_frame  # noqa: E402
+from wil.analysis.theory import MeanField, critical_sigma_w2, mean_field, phase_frame  # noqa: E402
 
 
 def test_quadrature_is_exact_on_relu_closed_forms():
-    from wil.theory import _expect, _expect_pair
+    from wil.analysis.theory import _expect, _expect_pair
     relu = lambda x: np.maximum(x, 0.0)  # noqa: E731
     step = lambda x: (x > 0).astype(float)  # noqa: E731
     assert _expect(lambda z: relu(z) ** 2) == pytest.approx(0.5, rel=1e-14)
@@ -100,7 +100,7 @@ def test_quadrature_is_exact_on_relu_closed_forms():
 def test_quadrature_matches_adaptive_quadrature_for_tanh(q):
     from scipy.integrate import quad
 
-    from wil.theory import _expect
+    from wil.analysis.theory import _expect
     density = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
     for g in (lambda z: np.tanh(math.sqrt(q) * z) ** 2, lambda z: (1 - np.tanh(math.sqrt(q) * z) ** 2) ** 2):
         reference = 2 * quad(lambda z: g(z) * density(z), 0, 12, epsabs=1e-16, epsrel=1e-13, limit=500,
@@ -109,7 +109,7 @@ def test_quadrature_matches_adaptive_quadrature_for_tanh(q):
 
 
 def test_quadrature_matches_gauss_hermite_for_smooth_pairs():
-    from wil.theory import _expect_pair
+    from wil.analysis.theory import _expect_pair
     nodes, weights = np.polynomial.hermite_e.hermegauss(150)
     weights = weights / math.sqrt(2 * math.pi)
     c, s = 0.6, 0.8

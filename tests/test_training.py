@@ -9,10 +9,10 @@ import pytest
 
 import wil
 from reference import backward, forward
-from wil.datasets import load_dataset
-from wil.initialization import initialize_networks
-from wil.network import loss_and_gradient
-from wil.recording import HISTOGRAM_ROWS
+from wil.spec.datasets import load_dataset
+from wil.engine.draw import initialize_networks
+from wil.engine.model import loss_and_gradient
+from wil.engine.record import HISTOGRAM_ROWS
 
 
 def small(**overrides):

@@ -1,4 +1,4 @@
-"""Your own data from Python: ``wil.datasets.from_frame`` validates a DataFrame, registers it under a content
+"""Your own data from Python: ``wil.spec.datasets.from_frame`` validates a DataFrame, registers it under a content
 hash, and ``wil.Config(dataset=name)`` trains on it through the same split and scaling as the built-ins."""
 
 import math
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import wil
-from wil.datasets import AUTO_CLASSES, MIN_SAMPLES, TEST_FRACTION, USER_PREFIX, detect_task, from_frame
+from wil.spec.datasets import AUTO_CLASSES, MIN_SAMPLES, TEST_FRACTION, USER_PREFIX, detect_task, from_frame
 
 
 pytestmark = pytest.mark.usefixtures("forget_user_datasets")  # conftest: uploads leave no trace

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import wil
-from wil import verdicts as V
+from wil.analysis import verdicts as V
 from wil_app.lessons import DEMO, LESSONS
 
 # ---------------------------------------------------------------- hand-made frames

@@ -13,7 +13,7 @@ import argparse
 import dataclasses
 import sys
 
-from .config import Config
+from wil.spec.config import Config
 
 # Config fields the command line offers (compare and n_seeds are the sweep's own: --grid, --seeds)
 _FIELDS = [f for f in dataclasses.fields(Config) if f.name not in ("compare", "n_seeds")]
@@ -136,8 +136,9 @@ def phase_chart(frame, config: Config, grid: dict, c: float = 6.0):
     initializer is ``mean_field`` and the x axis is ``sigma_w2``."""
     import numpy as np
 
-    from . import charts, theory
-    from .initializers import parse_entry
+    from wil import charts
+    from wil.analysis import theory
+    from wil.spec.initializers import parse_entry
 
     axes = list(grid)
     if len(axes) < 2:
@@ -159,7 +160,7 @@ def phase_chart(frame, config: Config, grid: dict, c: float = 6.0):
 
 def run_sweep(args: argparse.Namespace) -> int:
     """The ``sweep`` command."""
-    from .sweep import sweep
+    from wil.sweep.core import sweep
 
     config = _config(args)
     grid = _grid(args.grid)

@@ -56,9 +56,9 @@ def _read_shipped(path: str, _mtime: float):
 @st.cache_data(max_entries=64, show_spinner=False)
 def theory(activation: str, sigma_b2: float) -> tuple[pd.DataFrame, float | None]:
     """The mean-field quantities over sigma_w2 from 1 to 4, and the critical sigma_w2 (None if none)."""
-    frame = wil.theory.phase_frame(activation, sigma_b2, THEORY_POINTS)
+    frame = wil.analysis.theory.phase_frame(activation, sigma_b2, THEORY_POINTS)
     try:
-        critical = float(wil.theory.critical_sigma_w2(activation, sigma_b2))
+        critical = float(wil.analysis.theory.critical_sigma_w2(activation, sigma_b2))
     except ValueError:
         critical = None
     return frame, critical

@@ -1,7 +1,7 @@
 """Your own data: a CSV file uploaded in the sidebar, its target column chosen, trained like the built-ins.
 
 The file is read here, within the server's limits (``POLICY.max_upload_*``: size, rows, columns, classes),
-then handed to the library (``wil.datasets.from_frame``), which checks that it can train (numbers only,
+then handed to the library (``wil.spec.datasets.from_frame``), which checks that it can train (numbers only,
 nothing missing, no constant column, enough rows, two classes or more) and registers it under the hash of
 its content. The data stays in the visitor's session: the session keeps its dataset and registers it again
 on every run (the process forgets the oldest uploads beyond ``POLICY.max_user_datasets``); other visitors'

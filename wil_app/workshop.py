@@ -32,7 +32,7 @@ from .sidebar import start_from
 MODE_KEY = "workshop_mode"
 MODES = {"explore": "Explore", "quiz": "Predict, then reveal", "tour": "Guided tour"}
 QUIZ_PARAM, TOUR_PARAM = "quiz", "tour"  # the URL's keys (1-based question or step)
-# what the audience may predict, in the words of the verdicts (wil.verdicts.PRECEDENCE)
+# what the audience may predict, in the words of the verdicts (wil.analysis.verdicts.PRECEDENCE)
 PREDICTIONS = {"learned": "learns", "vanishing": "signal vanishes", "exploding": "explodes",
                "symmetric": "stays symmetric", "dead": "units die", "saturated": "saturates",
                "slow": "learns too slowly"}

@@ -12,19 +12,30 @@ No Streamlit here; the app lays these out, notebooks can display them directly. 
 
 The builders live in one module per kind of chart (``training``, ``layers``, ``histograms``,
 ``boundary``, ``phase``) over the shared pieces in ``_common``; this package exposes all of them, so
-``from wil import charts; charts.loss_curves(...)`` is the way to use them. Importing it registers the
+``from wil import charts; charts.loss_curves(...)`` is the way to use them. Importing a builder registers the
 Altair theme "wil" (``alt.theme.enable("wil")``).
+
+This package registers ``Result.plot`` (``wil.charts.accessor``) and loads its builders, and with them
+Altair, only when first used, so that ``import wil`` stays light.
 """
 
-from ._common import (CLASS_PALETTE, CONFIG, FONT, INK, LINE_WIDTH, LOG_FORMAT, NAMED_COLORS, PALETTE, PER_ROW,
-                      TOOLTIP_EPOCHS, WIDTH, color_of, color_scale, initializer_colors, labels_of, named_color,
-                      pick_layers, presenter, PRESENTER_CONFIG, theme, thin_epochs)
-from .boundary import decision_boundary
-from .histograms import QUANTITY_TITLES, histogram_grid
-from .layers import activation_std_by_layer, layer_heatmap, layer_profile
-from .phase import phase_diagram
-from .training import accuracy_curves, final_scores, loss_curves, metric_curves, status_table
+import importlib
 
+from wil.analysis.result import register_accessor
+
+_HOME = {  # public name -> the module that defines it
+    **dict.fromkeys(["CLASS_PALETTE", "CONFIG", "FONT", "INK", "LINE_WIDTH", "LOG_FORMAT", "NAMED_COLORS", "PALETTE",
+                     "PER_ROW", "TOOLTIP_EPOCHS", "WIDTH", "color_of", "color_scale", "initializer_colors",
+                     "labels_of", "named_color", "pick_layers", "presenter", "PRESENTER_CONFIG", "theme",
+                     "thin_epochs"], "wil.charts._common"),
+    "decision_boundary": "wil.charts.boundary",
+    "QUANTITY_TITLES": "wil.charts.histograms", "histogram_grid": "wil.charts.histograms",
+    "activation_std_by_layer": "wil.charts.layers", "layer_heatmap": "wil.charts.layers",
+    "layer_profile": "wil.charts.layers",
+    "phase_diagram": "wil.charts.phase",
+    **dict.fromkeys(["accuracy_curves", "final_scores", "loss_curves", "metric_curves", "status_table"],
+                    "wil.charts.training"),
+}
 __all__ = [
     "CLASS_PALETTE", "CONFIG", "FONT", "INK", "LINE_WIDTH", "LOG_FORMAT", "NAMED_COLORS", "PALETTE", "PER_ROW",
     "QUANTITY_TITLES", "TOOLTIP_EPOCHS", "WIDTH", "accuracy_curves", "activation_std_by_layer", "color_of",
@@ -32,3 +43,21 @@ __all__ = [
     "layer_heatmap", "layer_profile", "loss_curves", "metric_curves", "named_color", "phase_diagram", "pick_layers",
     "presenter", "PRESENTER_CONFIG", "status_table", "theme", "thin_epochs",
 ]
+
+
+def __getattr__(name: str):
+    """A builder or constant of this package, imported on first use (PEP 562)."""
+    if name not in _HOME:
+        raise AttributeError(f"module 'wil.charts' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOME[name]), name)
+    globals()[name] = value
+    return value
+
+
+@register_accessor("plot")
+def _plot(result):
+    """Charts in one call, as Altair charts Jupyter draws: ``res.plot.loss()``, ``res.plot.activations(epoch=0)``,
+    ... (see ``wil.charts.accessor.PlotAccessor``)."""
+    from wil.charts.accessor import PlotAccessor
+
+    return PlotAccessor(result)

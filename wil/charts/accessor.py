@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING
 import altair as alt
 import numpy as np
 
-from ._common import pick_layers
-from .boundary import decision_boundary
-from .histograms import histogram_grid
-from .layers import activation_std_by_layer, layer_heatmap, layer_profile
-from .training import accuracy_curves, final_scores, loss_curves
+from wil.charts._common import pick_layers
+from wil.charts.boundary import decision_boundary
+from wil.charts.histograms import histogram_grid
+from wil.charts.layers import activation_std_by_layer, layer_heatmap, layer_profile
+from wil.charts.training import accuracy_curves, final_scores, loss_curves
 
 if TYPE_CHECKING:
-    from ..results import Result
+    from wil.analysis.result import Result
 
 # Per-layer statistic -> how the app draws it against depth (``layer_profile``) and over training
 # (``layer_heatmap``): its titles and scale. The keys are the quantities ``profile`` and ``heatmap`` accept.
@@ -101,7 +101,7 @@ class PlotAccessor:
     def activation_std(self, epoch: int = 0) -> alt.LayerChart:
         """Activation std per layer at ``epoch`` (log scale); at epoch 0, dashed, what the Glorot/He variance
         recursion predicts (``wil.charts.activation_std_by_layer`` over ``wil.theory_frame``)."""
-        from ..theory import theory_frame
+        from wil.analysis.theory import theory_frame
 
         result = self._result
         epoch = _epoch("epoch", epoch, _layer_epochs(result), "per-layer statistics")
@@ -122,7 +122,7 @@ class PlotAccessor:
         epoch : a recorded epoch (0: at initialization)
         quantity : "dead_fraction", "saturated_fraction" or "distinct_units"; default by the activation
         """
-        from ..activations import ACTIVATIONS
+        from wil.spec.activations import ACTIVATIONS
 
         if quantity is None:
             quantity = DEAD_UNITS_BY_FAMILY[ACTIVATIONS[self._result.config.activation].family]
@@ -302,7 +302,7 @@ def _layer_epochs(result: "Result") -> list[int]:
 
 
 def _classification(what: str, result: "Result") -> None:
-    from ..datasets import DATASETS
+    from wil.spec.datasets import DATASETS
 
     if DATASETS[result.config.dataset].task != "classification":
         raise ValueError(f"No {what}: the dataset {result.config.dataset!r} is a regression; "

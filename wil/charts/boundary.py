@@ -8,7 +8,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ._common import CLASS_PALETTE, WIDTH, fitted, PER_ROW, labels_of, wrapped_labels, _finish, _plain, _first_seed
+from wil.charts._common import CLASS_PALETTE, WIDTH, fitted, PER_ROW, labels_of, wrapped_labels, _finish, _plain, _first_seed
 
 
 _LEFT, _SPACING = 100, 16  # px: the y axis and the row labels; between panels

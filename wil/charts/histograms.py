@@ -9,7 +9,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ._common import (WIDTH, fitted, labels_of, color_of, wrapped, _color, _finish, _plain, _finite, _first_seed,
+from wil.charts._common import (WIDTH, fitted, labels_of, color_of, wrapped, _color, _finish, _plain, _finite, _first_seed,
                       _epoch_text)
 
 HISTOGRAMS_PER_ROW = 5  # columns of a row before wrapping: six at 1280 px leave under 70 px a histogram

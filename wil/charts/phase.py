@@ -7,7 +7,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ._common import INK, LINE_WIDTH, WIDTH, _finish, fitted
+from wil.charts._common import INK, LINE_WIDTH, WIDTH, _finish, fitted
 
 AXIS_TITLES = {"sigma_w2": "Weight variance σ_w² (× 1/fan_in)", "sigma_b2": "Bias variance σ_b²",
                "depth": "Depth (hidden layers)", "width": "Width (units per layer)",
@@ -36,9 +36,9 @@ def phase_diagram(frame: pd.DataFrame, x: str = "sigma_w2", y: str = "depth", *,
     ----------
     frame : a ``wil.sweep`` frame with columns ``x``, ``y`` and ``value`` (a boolean, or a number in [0, 1])
     x, y : the two grid axes, numeric
-    theory : columns ``x`` and ``xi_c`` (``wil.theory.phase_frame``): the curve ``c * xi_c`` is drawn
+    theory : columns ``x`` and ``xi_c`` (``wil.analysis.theory.phase_frame``): the curve ``c * xi_c`` is drawn
         over the heatmap, clipped to the ``y`` range (meant for ``y = "depth"``)
-    critical : the theory's critical ``x`` (``wil.theory.critical_sigma_w2``), drawn as a vertical rule
+    critical : the theory's critical ``x`` (``wil.analysis.theory.critical_sigma_w2``), drawn as a vertical rule
     c : the multiple of xi_c drawn (Schoenholz et al. find networks trainable to about 6 xi_c)
     value : the column averaged per cell
     width, height : of the heatmap, in pixels

@@ -7,7 +7,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ._common import (LINE_WIDTH, fitted, TOOLTIP_EPOCHS, LOG_FORMAT, labels_of, _color, _legend_pick, _faded,
+from wil.charts._common import (LINE_WIDTH, fitted, TOOLTIP_EPOCHS, LOG_FORMAT, labels_of, _color, _legend_pick, _faded,
                       _finish, _plain, _finite, thin_epochs, _seed_band, _log_axis, _dash, dash_column, overlap_notes,
                       overlaps)
 

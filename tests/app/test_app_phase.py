@@ -1,0 +1,81 @@
+"""The phase diagram page (Streamlit multipage): the theory at once, the shipped measured sweep beside it,
+and a live coarse sweep refined step by step within the server's policy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+PHASE = str(ROOT / "wil_app" / "phase.py")
+NAVIGATION = str(ROOT / "wil_app" / "navigation.py")
+
+
+def chart_titles(at) -> list[str]:
+    titles = []
+    for chart in at.get("vega_lite_chart"):
+        title = json.loads(chart.proto.spec).get("title", "")
+        titles.append(title.get("text", "") if isinstance(title, dict) else title)
+    return titles
+
+
+def test_the_theory_and_the_shipped_sweep_show_at_once():
+    at = AppTest.from_file(PHASE, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    titles = chart_titles(at)
+    assert "Theory: the trainable depth" in titles
+    assert "Measured: which networks trained" in titles
+    assert any("Edge of chaos for Tanh" in caption.value and "1.761" in caption.value for caption in at.caption)
+    assert any("What it shows" in block.value and "disagree" in block.value for block in at.markdown)
+
+
+def test_the_theory_follows_the_activation():
+    at = AppTest.from_file(PHASE, default_timeout=120).run()
+    at.sidebar.selectbox(key="phase_activation").select("relu")
+    at.sidebar.select_slider(key="phase_sigma_b2").set_value(0.0)
+    at.run()
+    assert not at.exception
+    assert any("Edge of chaos for ReLU" in caption.value and "2.000" in caption.value for caption in at.caption)
+
+
+def coarse_sweep() -> AppTest:
+    """A new session of the phase page that runs the live sweep's first step: moons, width 8."""
+    at = AppTest.from_file(PHASE, default_timeout=300).run()
+    at.sidebar.selectbox(key="phase_dataset").select("moons")
+    at.sidebar.select_slider(key="phase_width").set_value(8)
+    at.run()
+    at.button(key="phase_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_live_sweep_runs_and_refines():
+    at = coarse_sweep()
+    first = [t for t in chart_titles(at) if t.startswith("Your sweep")]
+    assert first == ["Your sweep: 16 networks"]
+    assert at.button(key="phase_run").label == "Refine the sweep"
+    at.button(key="phase_run").click().run()
+    assert not at.exception
+    assert [t for t in chart_titles(at) if t.startswith("Your sweep")] == ["Your sweep: 42 networks"]
+
+
+def test_a_second_visitor_gets_the_same_live_sweep_from_the_cache():
+    """The sweep's progress bar is drawn from the caller's context: a cache hit in another session must not
+    replay it onto a block of the first session (Streamlit's CacheReplayClosureError, seen in Chromium)."""
+    sessions = []
+    for _ in range(2):
+        at = coarse_sweep()
+        sessions.append([t for t in chart_titles(at) if t.startswith("Your sweep")])
+    assert sessions == [["Your sweep: 16 networks"]] * 2
+
+
+def test_the_app_has_both_pages():
+    at = AppTest.from_file(NAVIGATION, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.get("vega_lite_chart"), "the explorer is the default page"
+    at.switch_page("phase.py").run()
+    assert not at.exception
+    assert "Theory: the trainable depth" in chart_titles(at)

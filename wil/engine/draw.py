@@ -1,0 +1,47 @@
+"""Initialization of a run's K networks: each drawn from its own generator, stacked, then finished on data
+where its scheme is data-dependent (LSUV)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wil.spec.activations import get_activation
+from wil.spec.initializers import get_initializer, parse_entry
+from wil.engine.model import Network
+
+LSUV_BATCH = 256  # examples a data-dependent scheme measures variances on (Mishkin & Matas use one mini-batch)
+
+
+def initialize_networks(config, data, labels: list[str], seeds: list[int]) -> Network:
+    """K = len(labels) x len(seeds) networks, label-major, for ``config``'s architecture on ``data``.
+
+    Each network draws its weights and biases from its own ``np.random.default_rng(seed)``, layer after
+    layer, so a network does not depend on what else is in the comparison. Schemes with a ``finish``
+    (LSUV) are then finished on the first ``LSUV_BATCH`` training examples.
+    """
+    activation = get_activation(config.activation)
+    sizes = [data.n_features] + [config.width] * config.depth + [data.n_outputs]
+    entries = [(parse_entry(label), seed) for label in labels for seed in seeds]  # (K,) label-major
+    dtype = np.dtype(config.dtype)
+    net = Network.stacked(*_draw(entries, sizes, config.activation), activation, dtype=dtype)
+    X = data.X_train[:LSUV_BATCH].astype(dtype)
+    specs = [get_initializer(name) for (name, _), _ in entries]
+    for finish in {spec.finish for spec in specs if spec.finish is not None}:
+        mask = np.array([spec.finish is finish for spec in specs])  # (K,)
+        finish(net.weights, net.biases, X, activation, [params for (_, params), _ in entries], mask)
+    return net
+
+
+def _draw(entries, sizes: list[int], activation: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Every network's weights and biases in float64, stacked per layer: (K, fan_in, fan_out) and
+    (K, 1, fan_out)."""
+    weights = [[] for _ in sizes[1:]]
+    biases = [[] for _ in sizes[1:]]
+    for (name, params), seed in entries:
+        spec = get_initializer(name)
+        rng = np.random.default_rng(seed)
+        for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            weights[layer].append(spec.sample(rng, fan_in, fan_out, params, activation))
+            bias = np.zeros(fan_out) if spec.bias is None else spec.bias(rng, fan_in, fan_out, params, activation)
+            biases[layer].append(bias[None, :])
+    return [np.stack(w) for w in weights], [np.stack(b) for b in biases]

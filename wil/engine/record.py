@@ -1,0 +1,202 @@
+"""What a run records while it trains: losses, per-layer statistics, histograms and decision boundaries,
+into arrays that ``wil.results`` turns into tidy frames.
+
+Histograms are binned once, here, on edges chosen for the picture: at each recorded epoch, the hidden
+layers of one network share their edges (activations and pre-activations; the linear output layer has its
+own), and all layers of one network share them for weights and gradients. So a layer whose signal shrank
+shows as a spike beside its wider neighbours, as in Glorot & Bengio's Figure 6, with no re-binning. A chart
+that compares networks on one axis re-bins by exact overlap (``wil.charts.histograms.rebin``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from wil.engine.statistics import GRAD_NORM, HISTOGRAM_QUANTITIES, LAYER_STATS, gradient_norms, histograms
+from wil.engine.model import Network, Pass, Stack, Workspace, forward, weight_runs
+
+GRID_SIZE = 40  # decision-boundary grid points per axis
+# Training examples whose activations and pre-activations the histograms bin: the first ones, a random
+# sample (the split is shuffled), the same at every epoch. Binning costs as much as a layer product.
+HISTOGRAM_ROWS = 256
+
+
+@dataclass
+class Records:
+    """Raw arrays the training loop fills in; ``wil.analysis.result.build_result`` turns them into frames."""
+
+    labels: list[str]
+    seeds: list[int]
+    history: np.ndarray  # (K, epochs + 1, split [train, test], metric [loss, accuracy])
+    layers: np.ndarray | None  # (K, epochs + 1, n_layers, len(LAYER_STATS))
+    histogram_epochs: list[int]
+    histograms: list = field(default_factory=list)  # (epoch, layer, quantity, counts, left, right)
+    grid: dict = field(default_factory=dict)  # epoch -> (prediction (K, m), probability (K, m))
+    grid_points: np.ndarray | None = None  # (m, 2)
+    diverged_epoch: np.ndarray = None  # (K,) -1 if the network never diverged
+    reason: list = None
+    stopped_mid_epoch: np.ndarray = None  # (K,) diverged on a mini-batch, not on the epoch's record pass
+    exploded_loss: np.ndarray = None  # (K,) the mini-batch loss that exploded
+    stopped_epoch: int | None = None  # the last epoch trained when the caller stopped the run early
+    grid_epochs: list[int] = field(default_factory=list)  # the epochs whose decision boundary is recorded
+
+    def snapshot(self, sink: "Sink", epoch: int) -> "Records":
+        """A copy of these records as if the run had stopped after ``epoch``, with the histograms and grids
+        the sink holds so far, for a live view while training goes on. The big arrays are shared, not
+        copied: ``wil.analysis.result.build_result`` copies what it keeps, up to ``epoch``."""
+        with sink.lock:
+            histograms = [(*key, *(a.copy() for a in sink.histograms[key])) for key in sorted(
+                sink.histograms, key=lambda k: (k[0], k[1], HISTOGRAM_QUANTITIES.index(k[2]))) if key[0] <= epoch]
+            grid = {e: tuple(a.copy() for a in arrays) for e, arrays in sorted(sink.grid.items()) if e <= epoch}
+        return dataclasses.replace(self, histograms=histograms, grid=grid, stopped_epoch=epoch,
+                                   diverged_epoch=self.diverged_epoch.copy(), reason=list(self.reason),
+                                   stopped_mid_epoch=self.stopped_mid_epoch.copy(),
+                                   exploded_loss=self.exploded_loss.copy())
+
+    @classmethod
+    def empty(cls, labels, seeds, epochs, n_layers, diagnostics, histogram_epochs) -> "Records":
+        K = len(labels) * len(seeds)
+        layers = np.full((K, epochs + 1, n_layers, len(LAYER_STATS)), np.nan) if diagnostics else None
+        return cls(labels, seeds, np.full((K, epochs + 1, 2, 2), np.nan), layers, histogram_epochs,
+                   diverged_epoch=np.full(K, -1), reason=[""] * K, stopped_mid_epoch=np.zeros(K, bool),
+                   exploded_loss=np.full(K, np.nan))
+
+
+def histogram_epochs(epochs: int, snapshots: int | None = None) -> list[int]:
+    """The epochs whose histograms are recorded: by default epoch 0, the last, and three in between (10%,
+    30%, 60% of training); with ``snapshots``, that many evenly spaced from 0 to the last (fewer if there
+    are fewer epochs), enough to animate training."""
+    if snapshots is None:
+        return sorted({0, epochs, *(int(round(epochs * f)) for f in (0.1, 0.3, 0.6))})
+    return sorted({int(round(e)) for e in np.linspace(0, epochs, max(2, int(snapshots)))})
+
+
+def grid_epochs(epochs: int, snapshots: int | None = None) -> list[int]:
+    """The epochs whose decision boundary is recorded: 0 and the last, or the ``snapshots`` of
+    ``histogram_epochs``."""
+    return [0, epochs] if snapshots is None else histogram_epochs(epochs, snapshots)
+
+
+class Sink:
+    """Histograms and decision-boundary grids from every group of networks, gathered into (K, ...) arrays;
+    rows of networks that were not live stay empty (never reported). Groups run on threads: one lock."""
+
+    def __init__(self, n_networks: int):
+        self.n_networks, self.lock = n_networks, threading.Lock()
+        self.histograms: dict[tuple, tuple] = {}
+        self.grid: dict[int, tuple] = {}
+        self.done: dict[int, int] = {}  # group -> the last epoch whose records are complete (wil.loop)
+
+    def put(self, store: dict, key, index: np.ndarray, arrays: tuple, fills: tuple) -> None:
+        with self.lock:
+            if key not in store:
+                store[key] = tuple(np.full((self.n_networks,) + a.shape[1:], fill, a.dtype)
+                                   for a, fill in zip(arrays, fills))
+        for whole, part in zip(store[key], arrays):
+            whole[index] = part  # groups write disjoint rows
+
+    def finish(self, records: Records) -> None:
+        order = {quantity: i for i, quantity in enumerate(HISTOGRAM_QUANTITIES)}
+        for key in sorted(self.histograms, key=lambda k: (k[0], k[1], order[k[2]])):
+            records.histograms.append((*key, *self.histograms[key]))
+        records.grid.update(sorted(self.grid.items()))
+
+
+def record_gradients(records: Records, sink: Sink, net: Network, index: np.ndarray, grads: Stack,
+                     workspace: Workspace, epoch: int, histogram: bool) -> None:
+    """The gradient's part of the record of ``epoch``: its norms and, if ``histogram``, its histograms."""
+    records.layers[index, epoch, :, GRAD_NORM] = gradient_norms(net, grads, workspace.temporaries)
+    if histogram:
+        record_histograms(sink, net, index, workspace, None, grads, epoch, ("gradient",))
+
+
+def record_histograms(sink: Sink, net: Network, index: np.ndarray, workspace: Workspace, state: Pass | None,
+                      grads: Stack | None, epoch: int, quantities: tuple[str, ...] = HISTOGRAM_QUANTITIES):
+    """Histograms of every layer's ``quantities`` for the networks of one group (positions ``index``),
+    those that ``state`` (a pass) and ``grads`` hold, on edges shared by a network's layers (see the
+    module). Each source bins many layers at once: a row per (layer, network)."""
+    K, depth = net.n_networks, net.n_layers - 1
+
+    def runs(block):  # the weights (or their gradients) as one group: (run, K, fan_in x fan_out) per run of layers
+        return [[(first, W.transpose(1, 0, 2, 3).reshape(W.shape[1], K, -1), None)
+                 for first, W in weight_runs(block, net.sizes)]]
+
+    def hidden_and_output(hidden, bounds=None):  # the hidden layers as one group, the linear output as another
+        return [[(0, hidden.reshape(depth, K, -1), bounds)], [(depth, state.output.reshape(1, K, -1), None)]]
+
+    # each quantity's values are made when it is binned, so that only one quantity's copies exist at once
+    sources = {"weight": lambda: runs(net.stack.weight_block)}
+    if state is not None:
+        sources["activation"] = lambda: hidden_and_output(state.hidden[1], net.activation.bounds)  # (depth, K, n, width)
+        sources["preactivation"] = lambda: hidden_and_output(state.hidden[0])
+    if grads is not None:
+        sources["gradient"] = lambda: runs(grads.weight_block)
+    for quantity in quantities:
+        if quantity not in sources:
+            continue
+        for group in sources[quantity]():
+            low, high = _shared_range([(values, bounds) for _, values, bounds in group])  # (K,) each
+            for first, values, _ in group:
+                layers = values.shape[0]
+                counts, left, right = histograms(values.reshape(layers * K, -1),
+                                                 (np.tile(low, layers), np.tile(high, layers)),
+                                                 scratch=workspace.temporaries)  # rows (layer, network)
+                for g in range(layers):
+                    rows = slice(g * K, (g + 1) * K)
+                    sink.put(sink.histograms, (epoch, first + g + 1, quantity), index,
+                             (counts[rows], left[rows], right[rows]), (0, np.nan, np.nan))
+
+
+@np.errstate(all="ignore")
+def _shared_range(parts: list[tuple[np.ndarray, tuple | None]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per network, the smallest and largest finite value over every part, (K,) each: a part is
+    (layers, K, values) with optional fixed bounds, which then stand for its values. A network with no
+    finite value gets [0, 1]."""
+    lows, highs = [], []
+    for values, bounds in parts:
+        if bounds is not None:
+            lows.append(np.full(values.shape[1], bounds[0]))
+            highs.append(np.full(values.shape[1], bounds[1]))
+            continue
+        low, high = values.min(axis=(0, 2)), values.max(axis=(0, 2))  # NaN if any value is NaN
+        if not (np.isfinite(low).all() and np.isfinite(high).all()):
+            finite = np.isfinite(values)
+            low = np.where(finite, values, np.inf).min(axis=(0, 2))
+            high = np.where(finite, values, -np.inf).max(axis=(0, 2))
+        lows.append(low.astype(np.float64))
+        highs.append(high.astype(np.float64))
+    low, high = np.min(lows, axis=0), np.max(highs, axis=0)
+    empty = ~(np.isfinite(low) & np.isfinite(high))
+    low[empty], high[empty] = 0.0, 1.0
+    return low, high
+
+
+def grid_points(X_train: np.ndarray, X_test: np.ndarray) -> np.ndarray:
+    """A GRID_SIZE x GRID_SIZE grid covering the data with a margin, (GRID_SIZE**2, 2)."""
+    X = np.vstack([X_train, X_test])
+    low, high = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5
+    x1, x2 = np.meshgrid(np.linspace(low[0], high[0], GRID_SIZE), np.linspace(low[1], high[1], GRID_SIZE))
+    return np.column_stack([x1.ravel(), x2.ravel()])
+
+
+def predict(net: Network, workspace: Workspace, points: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted class (or value) and its probability (NaN for regression) at each point, (K, m) each.
+
+    The points go through the pass buffers a few hundred at a time (the epoch's passes are done with
+    them): fresh arrays of many MB cost page faults that take longer than the arithmetic.
+    """
+    points = points.astype(net.weights[0].dtype)
+    rows = workspace.output.shape[1]
+    output = np.empty((net.n_networks, points.shape[0], net.sizes[-1]), points.dtype)  # (K, m, n_outputs)
+    for start in range(0, points.shape[0], rows):
+        output[:, start:start + rows] = forward(net, points[start:start + rows], workspace).output
+    if task != "classification":
+        return output[:, :, 0], np.full(output.shape[:2], np.nan)
+    shifted = output - output.max(axis=2, keepdims=True)
+    probability = np.exp(shifted)
+    probability /= probability.sum(axis=2, keepdims=True)
+    return output.argmax(axis=2), probability.max(axis=2)

@@ -1,0 +1,241 @@
+"""Save a ``Result`` to one file and load it back: ``res.save("run.zip")``, ``wil.load("run.zip")``.
+
+The file is a zip archive anyone can open without wil:
+
+- ``history.csv``, ``layers.csv``, ``histograms.csv``, ``status.csv``, ``grid.csv``, ``points.csv``: the
+  frames, one row per observation, exactly as ``Result`` holds them;
+- ``config.json``: the run's ``Config`` as a dict of its fields;
+- ``manifest.json``: the format's name and version, the wil version that wrote it, and each frame's
+  columns with their dtypes (categories in their order), so that ``load`` restores the same frames.
+
+Floats are written with the shortest text that reads back to the same double, so a loaded frame equals
+the saved one exactly, dtypes included.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import sys
+import tempfile
+import zipfile
+
+from wil.spec.config import Config
+from wil.analysis.result import Result, register_accessor
+from wil.spec.version import __version__
+
+FORMAT = "wil-result"
+FORMAT_VERSION = 1
+FRAMES = ("history", "layers", "histograms", "status", "grid", "points")
+MANIFEST = "manifest.json"
+CONFIG = "config.json"
+# dtypes a frame column may have, by ``str(dtype)``: how a CSV column is read back into each
+_NUMERIC = ("float64", "float32", "int64", "int32")
+_SUPPORTED = (*_NUMERIC, "Int64", "bool", "str", "object", "category")
+
+
+def save(result: Result, path: str | os.PathLike) -> None:
+    """Write ``result`` to the zip file ``path`` (replaced if it exists); ``load(path)`` reads it back.
+
+    Parameters
+    ----------
+    result : a ``wil.Result``
+    path : where to write, e.g. ``"run.zip"``; its folder must exist
+
+    Raises
+    ------
+    TypeError : ``result`` is not a ``Result``, or ``path`` is not a string or path
+    FileNotFoundError : the folder of ``path`` does not exist
+    ValueError : ``path`` is a folder
+    """
+    if not isinstance(result, Result):
+        raise TypeError(f"Invalid result: expected a wil.Result, got a {type(result).__name__}")
+    path = _checked_path(path)
+    if os.path.isdir(path):
+        raise ValueError(f"Invalid path: {path!r} is a folder; give a file name such as 'run.zip'")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"Invalid path: the folder {folder!r} does not exist")
+    manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "wil_version": _wil_version(),
+                "frames": {name: _schema(getattr(result, name)) for name in FRAMES}}
+    # written beside the target and renamed over it: a failed save never leaves a half-written file
+    handle, temporary = tempfile.mkstemp(prefix=".wil-save-", suffix=".zip", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as file, zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+            archive.writestr(CONFIG, json.dumps(dataclasses.asdict(result.config), indent=1))
+            for name in FRAMES:
+                archive.writestr(f"{name}.csv", getattr(result, name).to_csv(index=False, lineterminator="\n"))
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def load(path: str | os.PathLike) -> Result:
+    """Read a ``Result`` written by ``Result.save``: the same config and frames, dtypes included.
+
+    Parameters
+    ----------
+    path : the file ``Result.save`` wrote
+
+    Returns
+    -------
+    The ``wil.Result``.
+
+    Raises
+    ------
+    TypeError : ``path`` is not a string or path
+    FileNotFoundError : there is no file at ``path``
+    ValueError : the file is not a wil result (not a zip, a member missing or malformed, another format
+        version), or its configuration is invalid
+    """
+    path = _checked_path(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"Invalid path: no file {path!r}")
+    if os.path.isdir(path):
+        raise ValueError(f"Invalid path: {path!r} is a folder, not a file written by Result.save")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"Invalid file {path!r}: not a zip archive, so not a file written by Result.save")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest = _manifest(archive, path)
+            config = _config(_json(archive, CONFIG, path), path)
+            frames = {name: _frame(archive, name, manifest["frames"][name], path) for name in FRAMES}
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"Invalid file {path!r}: a damaged zip archive ({error})") from None
+    return Result(config, **frames)
+
+
+# ---------------------------------------------------------------- writing
+
+def _checked_path(path: object) -> str:
+    """``path`` as a string; ``TypeError`` unless it is a string or an ``os.PathLike``."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"Invalid path: expected a string or a pathlib.Path, got a {type(path).__name__}")
+    path = os.fspath(path)
+    if not isinstance(path, str) or not path:
+        raise ValueError(f"Invalid path: expected a file name such as 'run.zip', got {path!r}")
+    return path
+
+
+def _wil_version() -> str:
+    """The version of wil that wrote a file."""
+    return __version__
+
+
+def _schema(frame) -> list[dict]:
+    """Each column's name and dtype (a categorical's categories and order too), to read the CSV back."""
+    import pandas as pd
+
+    columns = []
+    for name, dtype in frame.dtypes.items():
+        entry = {"name": str(name), "dtype": str(dtype)}
+        if isinstance(dtype, pd.CategoricalDtype):
+            entry.update(dtype="category", categories=dtype.categories.tolist(), ordered=bool(dtype.ordered),
+                         categories_dtype=str(dtype.categories.dtype))
+        if entry["dtype"] not in _SUPPORTED:  # a new column type in Result: teach this module to read it
+            raise TypeError(f"Cannot save column {name!r} of dtype {dtype}; supported: {list(_SUPPORTED)}")
+        columns.append(entry)
+    return columns
+
+
+# ---------------------------------------------------------------- reading
+
+def _member(archive: zipfile.ZipFile, name: str, path: str) -> bytes:
+    try:
+        return archive.read(name)
+    except KeyError:
+        raise ValueError(f"Invalid file {path!r}: the member {name!r} is missing, so it is not a complete file "
+                         f"written by Result.save (members: {archive.namelist()[:10]})") from None
+
+
+def _json(archive: zipfile.ZipFile, name: str, path: str) -> dict:
+    try:
+        value = json.loads(_member(archive, name, path))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"Invalid file {path!r}: {name} is not valid JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"Invalid file {path!r}: {name} should hold a JSON object, got a {type(value).__name__}")
+    return value
+
+
+def _manifest(archive: zipfile.ZipFile, path: str) -> dict:
+    manifest = _json(archive, MANIFEST, path)
+    if manifest.get("format") != FORMAT:
+        raise ValueError(f"Invalid file {path!r}: {MANIFEST} names the format {manifest.get('format')!r}, "
+                         f"not {FORMAT!r}")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ValueError(f"Invalid file {path!r}: written in format version {version!r} (by wil "
+                         f"{manifest.get('wil_version', '?')}); this wil {_wil_version()} reads version "
+                         f"{FORMAT_VERSION}")
+    frames = manifest.get("frames")
+    if not isinstance(frames, dict) or not all(isinstance(frames.get(name), list) for name in FRAMES):
+        raise ValueError(f"Invalid file {path!r}: {MANIFEST} should list the columns of the frames {list(FRAMES)}")
+    return manifest
+
+
+def _config(fields: dict, path: str) -> Config:
+    known = {field.name for field in dataclasses.fields(Config)}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise ValueError(f"Invalid file {path!r}: {CONFIG} has fields this wil's Config does not know: {unknown}")
+    values = {name: tuple(value) if isinstance(value, list) else value for name, value in fields.items()}
+    try:
+        return Config(**values)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"Invalid file {path!r}: {CONFIG} is not a valid Config: {error}") from None
+
+
+def _frame(archive: zipfile.ZipFile, name: str, columns: list[dict], path: str):
+    """Frame ``name`` read back from its CSV with the dtypes of ``columns`` (from the manifest)."""
+    import pandas as pd
+
+    member = f"{name}.csv"
+    try:
+        names = [column["name"] for column in columns]
+        kinds = [column["dtype"] for column in columns]
+    except (TypeError, KeyError):
+        raise ValueError(f"Invalid file {path!r}: {MANIFEST} describes the columns of {name} badly") from None
+    unsupported = [kind for kind in kinds if kind not in _SUPPORTED]
+    if unsupported:
+        raise ValueError(f"Invalid file {path!r}: {name} has a column of dtype {unsupported[0]!r}; this wil reads "
+                         f"{list(_SUPPORTED)}")
+    # Read every column as written: "" is a missing value only where the dtype has one (floats, Int64).
+    dtypes, missing = {}, {}
+    for column in columns:
+        kind = column["dtype"]
+        if kind == "category":
+            kind = column.get("categories_dtype", "str")
+        dtypes[column["name"]] = kind
+        missing[column["name"]] = [""] if kind in ("float64", "float32", "Int64") else []
+    text = _member(archive, member, path)
+    try:
+        # pandas >= 3 parses floats correctly rounded by default (tests/test_io.py checks random doubles)
+        frame = pd.read_csv(io.BytesIO(text), dtype=dtypes, keep_default_na=False, na_values=missing)
+    except (ValueError, TypeError, pd.errors.ParserError) as error:
+        raise ValueError(f"Invalid file {path!r}: {member} cannot be read with its manifest's dtypes "
+                         f"({str(error)[:200]})") from None
+    if list(frame.columns) != names:
+        raise ValueError(f"Invalid file {path!r}: {member} has the columns {list(frame.columns)[:12]}, its manifest "
+                         f"{names[:12]}")
+    for column in columns:
+        if column["dtype"] == "category":
+            values = frame[column["name"]]
+            dtype = pd.CategoricalDtype(column["categories"], ordered=bool(column.get("ordered", False)))
+            unknown = set(values.unique()) - set(dtype.categories)
+            if unknown:
+                raise ValueError(f"Invalid file {path!r}: {member} column {column['name']!r} holds "
+                                 f"{sorted(map(str, unknown))[:3]}, not among its categories")
+            frame[column["name"]] = values.astype(dtype)
+    return frame
+
+
+@register_accessor("save")
+def _bound_save(result: Result):
+    """``res.save(path)``: write this result to ``path``, a zip that ``wil.load(path)`` reads back with the same
+    frames (see ``wil.export.io.save``)."""
+    return lambda path: save(result, path)
