@@ -7,6 +7,7 @@
     python benchmarks/bench_engine.py --threads        # 1 vs all BLAS threads over shapes: the thread rule
     python benchmarks/bench_engine.py --scaling        # time against depth, width, K, samples -> chart
     python benchmarks/bench_engine.py --scenario S1 --repeats 5
+    python benchmarks/bench_engine.py --quick          # only the README's figures: wil float32, diagnostics on
 
 Every run goes through the public API, ``wil.compare(config, initializers, seeds, diagnostics=...)``,
 and is timed from the call to the returned ``Result`` (data, initialization, training and the frames),
@@ -35,8 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import wil  # noqa: E402
-from wil_app.policy import DEMO, POLICY  # noqa: E402
+from wil_app.lessons import DEMO  # noqa: E402
+from wil_app.policy import POLICY  # noqa: E402
 import wil.engine.threads  # noqa: E402
+import wil.spec.layout  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 from wil.engine.threads import Plan  # noqa: E402
 
@@ -264,6 +267,21 @@ def _timed(fn) -> float:
 # ---------------------------------------------------------------- the main table
 
 VARIANTS = (("float64", True), ("float64", False), ("float32", True), ("float32", False))
+
+
+def quick_times(scenario: Scenario, repeats: int) -> list[float]:
+    """Seconds of ``repeats`` runs of ``scenario`` in float32 with diagnostics, after one warm-up run."""
+    scenario.run("float32", True)  # warm-up: imports, caches
+    return [_timed(lambda: scenario.run("float32", True)) for _ in range(repeats)]
+
+
+def bench_quick(names: list[str], repeats: int) -> None:
+    """The README's headline figures only (wil float32, diagnostics on): the median of ``repeats`` runs."""
+    all_scenarios = scenarios()
+    for name in names:
+        samples = quick_times(all_scenarios[name], repeats)
+        print(f"{name}: f32 on {statistics.median(samples):.3f} s (median of {repeats}: "
+              + ", ".join(f"{t:.3f}" for t in samples) + ")", flush=True)
 
 
 def bench_scenario(scenario: Scenario, repeats: int, peak: dict, torch_runner=None) -> dict:
@@ -503,7 +521,7 @@ def _peak_rss_mb() -> float:
 
 THREAD_MODES = {"1 thread": lambda cores: Plan(1, 1, 1, 1),
                 "networks split": lambda cores: Plan(cores, 1, 1, 1),
-                "row blocks": lambda cores: Plan(1, wil.engine.threads.ROW_PARTS, min(cores, wil.engine.threads.ROW_PARTS), 1),
+                "row blocks": lambda cores: Plan(1, wil.spec.layout.ROW_PARTS, min(cores, wil.spec.layout.ROW_PARTS), 1),
                 "BLAS threads": lambda cores: Plan(1, 1, 1, cores)}
 
 
@@ -560,7 +578,7 @@ def bench_threads(repeats: int) -> list[dict]:
                     seconds[name].append(_timed(lambda: scenario.run("float32", True)))
         config = scenario.make_config()
         n_test = (wil.DATASETS[config.dataset].size or config.n_samples) - config.n_train()
-        work = wil.engine.threads.work_per_call(K, width, depth, config.n_train(), n_test, batch)
+        work = wil.spec.layout.work_per_call(K, width, depth, config.n_train(), n_test, batch)
         rule = wil.engine.threads.plan(K, width, depth, config.n_train(), n_test, batch)
         speedup = _median_ratio(seconds["1 thread"], seconds["networks split"])
         rows.append({"depth": depth, "width": width, "batch": batch, "K": K, "networks split": speedup,
@@ -695,6 +713,7 @@ def main(argv=None) -> None:
     parser.add_argument("--memory-only", action="store_true", help="only the peak memory (with --vs-torch: of both)")
     parser.add_argument("--threads", action="store_true", help="1 vs all BLAS threads over shapes")
     parser.add_argument("--scaling", action="store_true", help="time against depth, width, K, samples")
+    parser.add_argument("--quick", action="store_true", help="only the README's figures (f32, diagnostics on)")
     parser.add_argument("--child-memory", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_memory:
@@ -710,6 +729,9 @@ def main(argv=None) -> None:
         return
     if args.memory_only:
         memory_rows(args.scenario or list(scenarios()), args.vs_torch)
+        return
+    if args.quick:
+        bench_quick(args.scenario or list(scenarios()), args.repeats)
         return
     bench_import()
     peak = measure_peak()

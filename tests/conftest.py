@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -33,6 +34,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def pytest_runtest_setup(item):
+    """A browser test skips, saying why, where Playwright is missing (its modules check for Chromium)."""
+    if item.get_closest_marker("browser") and importlib.util.find_spec("playwright") is None:
+        pytest.skip("playwright is not installed: pip install -r requirements-dev.txt")
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +81,9 @@ def server(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium, headless, through Playwright (the module's tests skip where it is missing)."""
-    from playwright.sync_api import sync_playwright
+    """Debian's Chromium, headless, through Playwright (the module's tests skip where either is missing)."""
+    sync_playwright = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed: pip install -r requirements-dev.txt").sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)

@@ -28,9 +28,10 @@ from reference import forward as reference_forward
 from reference import optimizer_step
 from wil.spec.activations import ACTIVATIONS
 from wil.engine.statistics import distinct_units, histograms, layer_statistics
-from wil.engine.model import MIN_PART_ROWS, Network, Stack, Workspace, backward, forward, loss_and_gradient
+from wil.engine.model import Network, backward, forward, loss_and_gradient
 from wil.spec.optimizers import OPTIMIZERS, take
 from wil.engine.threads import Plan
+from wil.engine.workspace import MIN_PART_ROWS, Stack, Workspace
 
 UNIT_ROUNDOFF = np.finfo(np.float64).eps / 2
 
@@ -390,6 +391,7 @@ def test_row_blocks_give_the_same_numbers_on_one_thread_or_two(monkeypatch, batc
 
 def test_the_thread_plan_follows_the_shapes(monkeypatch):
     import wil.engine.threads as threads
+    import wil.spec.layout as layout
 
     monkeypatch.setattr(threads, "available_cores", lambda: 2)
     assert threads.plan(8, 64, 5, 1000, 333, None) == Plan(2, 1, 1, 1)  # S1: the networks split over the cores
@@ -401,8 +403,8 @@ def test_the_thread_plan_follows_the_shapes(monkeypatch):
     assert threads.plan(8, 64, 5, 1000, 333, None) == Plan(1, 1, 1, 1)
     assert threads.plan(1, 256, 50, 375, 125, None) == Plan(1, 2, 1, 1)  # the same blocks, so the same numbers
     # the estimate: full batch, 3 passes of 4 layers; mini-batches, 2 + 2 x 8 passes
-    assert threads.work_per_call(2, 10, 4, 100, 30, None) == 2 * 100 * 4 * 330 / (60 + 5 * 4 * 3)
-    assert threads.work_per_call(2, 10, 4, 100, 30, 13) == 2 * 100 * 4 * 430 / (60 + 5 * 4 * 18)
+    assert layout.work_per_call(2, 10, 4, 100, 30, None) == 2 * 100 * 4 * 330 / (60 + 5 * 4 * 3)
+    assert layout.work_per_call(2, 10, 4, 100, 30, 13) == 2 * 100 * 4 * 430 / (60 + 5 * 4 * 18)
 
 
 @pytest.mark.parametrize("files, quota", [
@@ -457,8 +459,9 @@ def test_a_network_is_the_same_bit_for_bit_alone_or_in_any_comparison(monkeypatc
     over threads. The cut depends only on one network's shapes, so each network runs the same BLAS calls,
     of the same shapes, whichever kernel the CPU picks."""
     import wil.engine.threads as threads
+    import wil.spec.layout as layout
 
-    monkeypatch.setattr(threads, "ROW_SPLIT_WORK", 0.0)  # every pass cut into blocks of rows
+    monkeypatch.setattr(layout, "ROW_SPLIT_WORK", 0.0)  # every pass cut into blocks of rows
     monkeypatch.setattr(threads, "SPLIT_WORK", 0.0)  # every comparison split into groups on threads
     monkeypatch.setattr(threads, "available_cores", lambda: 2)
     config = wil.Config(dataset="moons", n_samples=300, depth=4, width=16, epochs=6, batch_size=batch_size)
@@ -477,13 +480,13 @@ def test_recorded_histograms_are_np_histogram_on_edges_shared_by_the_layers(name
     """Each recorded bar is np.histogram of the layer's values on the recorded edges (up to values within
     rounding of an edge, ``assert_np_histogram``), and the hidden layers of a network share those edges at
     an epoch (weights: every layer)."""
-    from wil.engine.record import HISTOGRAM_ROWS
+    from wil.spec.layout import HISTOGRAM_ROWS
 
     config = wil.Config(dataset="moons", n_samples=400, depth=3, width=8, epochs=2, activation=name)
     result = wil.compare(config, ["he_normal", ("random_normal", {"std": 0.01})], [0])
     frame = result.histograms
     for label in ("he_normal", "random_normal(std=0.01)"):
-        values = _epoch_zero_values(config, label, 0, HISTOGRAM_ROWS)  # layer -> {quantity: values}
+        values = epoch_zero_values(config, label, 0, HISTOGRAM_ROWS)  # layer -> {quantity: values}
         mine = frame[(frame["initializer"].astype(str) == label) & (frame["epoch"] == 0)]
         for quantity in ("activation", "preactivation", "weight"):
             edges_seen = set()
@@ -496,7 +499,7 @@ def test_recorded_histograms_are_np_histogram_on_edges_shared_by_the_layers(name
             assert len(edges_seen) == 1, f"{quantity}: the layers do not share their edges"
 
 
-def _epoch_zero_values(config, label, seed, rows):
+def epoch_zero_values(config, label, seed, rows):
     """Every layer's activations, pre-activations and weights at initialization, recomputed."""
     from wil.engine.draw import initialize_networks
 

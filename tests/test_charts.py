@@ -338,7 +338,7 @@ def test_many_initializers_wrap_into_rows():
 
 
 def test_long_labels_break_into_lines_that_fit_and_keep_every_character():
-    from wil.charts._common import wrapped
+    from wil.charts.style import wrapped
 
     assert wrapped("he_normal", 110) == "he_normal"  # fits: one string
     for label in ("random_normal(std=0.01)", "truncated_normal(std=0.05, scale=2)", "lsuv(tol=0.1, max_iter=10)"):

@@ -34,6 +34,7 @@ def test_a_tiny_sweep_writes_its_parquet_and_png(tmp_path):
     assert not (tmp_path / "sweep.parquet.parts").exists()
 
 
+@pytest.mark.cluster
 def test_a_sweep_on_ray_starts_a_local_ray_and_stops_it(tmp_path):
     pytest.importorskip("ray")
     out = tmp_path / "sweep.parquet"

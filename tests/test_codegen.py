@@ -183,10 +183,11 @@ def test_bad_arguments_are_refused_with_the_reason():
         wil.to_wil(_config(), ("random_normal", {"sigma": 1.0}))
 
 
-def test_the_constants_copied_from_training_agree_with_it():
-    from wil.engine import divergence, draw as initialization
+def test_the_scripts_read_trainings_constants():
+    from wil.engine import divergence, draw
+    from wil.spec import lsuv
 
-    assert codegen.LSUV_BATCH == initialization.LSUV_BATCH
+    assert codegen.LSUV_BATCH == draw.LSUV_BATCH == lsuv.LSUV_BATCH
     assert codegen.LOSS_BOUND == divergence.LOSS_BOUND
 
 
@@ -285,6 +286,7 @@ CASES = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("dataset, entry, activation", CASES, ids=["-".join(case) for case in CASES])
 def test_the_pytorch_networks_have_wils_activation_std_at_epoch_0(dataset, entry, activation):
     config = _config(dataset=dataset, activation=activation, depth=5, width=32, n_samples=400)
@@ -296,6 +298,7 @@ def test_the_pytorch_networks_have_wils_activation_std_at_epoch_0(dataset, entry
     assert np.all(z < Z_BOUND), (z, torch_stds.mean(axis=0), wil_stds.mean(axis=0))
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("exported, trained", [("he_normal(scale=0.9)", "he_normal"),
                                                ("he_normal", "he_uniform(scale=0.85)"),
                                                ("glorot_normal", "lecun_normal")])
@@ -308,6 +311,7 @@ def test_the_comparison_catches_a_wrong_formula(exported, trained):
     assert z.max() > Z_BOUND, z
 
 
+@pytest.mark.torch
 def test_deterministic_initializers_match_wil_to_rounding():
     """Constant weights leave nothing to chance: the stds agree to float64 rounding."""
     config = _config(activation="tanh", depth=4, width=8)
@@ -316,6 +320,7 @@ def test_deterministic_initializers_match_wil_to_rounding():
         np.testing.assert_allclose(torch_stds, _wil_epoch0_stds(config, entry, [0]), rtol=1e-10)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 @pytest.mark.parametrize("dataset, batch_size, dtype", [("blobs", None, "float64"), ("circles", 40, "float32"),
                                                   ("friedman1", 50, "float64")])
@@ -337,6 +342,7 @@ def test_the_pytorch_training_loop_runs(optimizer, dataset, batch_size, dtype):
         assert 0 <= _last_value(text, "final test accuracy") <= 1
 
 
+@pytest.mark.torch
 def test_the_pytorch_script_runs_alone(tmp_path):
     """As a file, in a fresh interpreter; it learns the moons as wil does, to within a few examples."""
     _import_torch()

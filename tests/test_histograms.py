@@ -16,7 +16,7 @@ from wil import charts
 from wil.charts.histograms import rebin
 from wil.engine.statistics import histograms
 
-from test_buffered import _epoch_zero_values, assert_np_histogram
+from test_buffered import epoch_zero_values, assert_np_histogram
 
 
 def chart_bars(chart) -> pd.DataFrame:
@@ -30,10 +30,10 @@ def test_the_charts_bars_are_np_histogram_of_the_layers_values():
     config = wil.Config(dataset="moons", n_samples=400, depth=3, width=16, epochs=2)
     result = wil.compare(config, ["he_normal", ("random_normal", {"std": 0.01})], [0])
     bars = chart_bars(charts.histogram_grid(result.histograms, quantity="activation", epoch=0))
-    from wil.engine.record import HISTOGRAM_ROWS
+    from wil.spec.layout import HISTOGRAM_ROWS
 
     for label in ("he_normal", "random_normal(std=0.01)"):
-        values = _epoch_zero_values(config, label, 0, HISTOGRAM_ROWS)
+        values = epoch_zero_values(config, label, 0, HISTOGRAM_ROWS)
         mine = bars[bars["initializer"] == label]
         for layer in (1, 2, 3):
             rows = mine[mine["layer_name"] == f"layer {layer}"].sort_values("bin_left")

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import wil
-from wil.spec.initializers import TRUNCATED_STD_CORRECTION, make_label, parse_entry, resolve_params
+from wil.spec.labels import make_label, parse_entry, resolve_params
+from wil.spec.samplers import TRUNCATED_STD_CORRECTION
 
 FAN_IN, FAN_OUT = 400, 300  # 120,000 draws: sample variances within ~1% of their target
 

@@ -1,6 +1,6 @@
 """The library's only limit: a run must fit the memory this process may still use, checked before allocating.
 
-``Config.memory`` estimates a run's peak from its shapes (``wil.engine.memory.run_bytes``); ``wil.compare``
+``Config.memory`` estimates a run's peak from its shapes (``wil.spec.layout.run_bytes``); ``wil.compare``
 refuses a run whose estimate exceeds ``available_bytes()`` (the system's available memory, the cgroup's
 limit, the address-space limit), with a ``ValueError`` giving both. Here: the estimate against the peak
 NumPy and pandas allocate (``tracemalloc`` sees both), the sources of the available memory, and a real
@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 import wil
-from wil.engine import memory as memory
+from wil.spec import layout, resources
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -37,7 +38,7 @@ def test_the_estimate_is_above_the_measured_peak_and_close_to_it(fields, entries
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    variable = estimate["peak"] - memory._FIXED
+    variable = estimate["peak"] - layout.FIXED_BYTES
     assert estimate["peak"] >= peak, (estimate, peak)
     assert variable <= 2.5 * peak, (estimate, peak)  # an estimate, not a bound pulled from the air
 
@@ -65,20 +66,20 @@ def test_a_cgroups_memory_limit_is_read(tmp_path, files, left):
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(text)
-    assert memory._cgroup_left(str(tmp_path)) == left
+    assert resources.cgroup_left(str(tmp_path)) == left
 
 
 def test_available_memory_is_the_smallest_limit(monkeypatch):
-    monkeypatch.setattr(memory, "_meminfo_available", lambda: 8 << 30)
-    monkeypatch.setattr(memory, "_cgroup_left", lambda: 2 << 30)
-    monkeypatch.setattr(memory, "_address_space_left", lambda: None)
-    assert memory.available_bytes() == 2 << 30
-    monkeypatch.setattr(memory, "_address_space_left", lambda: 1 << 30)
-    assert memory.available_bytes() == 1 << 30
+    monkeypatch.setattr(resources, "meminfo_available", lambda: 8 << 30)
+    monkeypatch.setattr(resources, "cgroup_left", lambda: 2 << 30)
+    monkeypatch.setattr(resources, "address_space_left", lambda: None)
+    assert resources.available_bytes() == 2 << 30
+    monkeypatch.setattr(resources, "address_space_left", lambda: 1 << 30)
+    assert resources.available_bytes() == 1 << 30
     with pytest.raises(ValueError, match=r"^A test needs about 2.15 GB of memory at its peak, and 1.07 GB is "
                                          r"available: do less\.$"):
-        memory.check_fits("A test", 2 << 30, "do less")
-    memory.check_fits("A test", 1 << 29)  # fits: nothing raised
+        resources.check_fits("A test", 2 << 30, "do less")
+    resources.check_fits("A test", 1 << 29)  # fits: nothing raised
 
 
 def test_a_run_too_large_for_the_machine_is_refused_with_the_estimate():
@@ -95,7 +96,7 @@ LOWERED = textwrap.dedent("""
     import resource, sys, time
     sys.path.insert(0, {root!r})
     import numpy as np, wil
-    from wil.engine import memory as memory
+    from wil.spec import resources
     small = wil.Config(dataset="moons", n_samples=200, depth=3, width=16, epochs=3)
     wil.compare(small)  # scikit-learn, pandas and their libraries loaded: they reserve address space
     for line in open("/proc/self/status"):
@@ -103,7 +104,7 @@ LOWERED = textwrap.dedent("""
             used = int(line.split()[1]) * 1024
     limit = used + (1500 << 20)  # 1.5 GB of address space left for the runs below
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    left = memory.available_bytes()
+    left = resources.available_bytes()
     assert 1.2e9 < left <= 1.5 * 2**30, left
     assert len(wil.compare(small).status) == 1  # a run that fits trains
     big = wil.Config(dataset="moons", n_samples=2000, depth=20, width=512, epochs=1, n_seeds=4)

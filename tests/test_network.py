@@ -7,8 +7,8 @@ import pytest
 
 import wil
 from wil.spec.activations import get_activation
-from wil.engine.model import (Network, Workspace, backward, forward, loss_and_gradient, mean_squared_error,
-                         softmax_cross_entropy)
+from wil.engine.model import Network, backward, forward, loss_and_gradient, mean_squared_error, softmax_cross_entropy
+from wil.engine.workspace import Workspace
 from wil.spec.optimizers import OPTIMIZERS, get_optimizer
 
 

@@ -52,3 +52,21 @@ def test_missing_columns_are_named():
         charts.phase_diagram(frame(), y="width")
     with pytest.raises(ValueError, match="Invalid axis 'activation': the phase diagram needs numeric axes"):
         charts.phase_diagram(frame().assign(activation="tanh"), x="activation")
+
+
+def test_trainable_depth_draws_the_theory_alone():
+    """The phase page's theory chart (``charts.trainable_depth``): c xi_c where finite, coloured by phase, and
+    the edge of chaos as a rule; without ``critical``, no rule."""
+    critical = critical_sigma_w2("tanh", 0.05)
+    theory = phase_frame("tanh", 0.05, np.linspace(1.0, 3.0, 9))
+    spec = charts.trainable_depth(theory, critical).to_dict()
+    assert spec["title"]["text"] == "Theory: the trainable depth" and spec["width"] == 380
+    curve = pd.DataFrame(layer_data(spec, 0))
+    finite = theory[np.isfinite(theory["xi_c"])]
+    assert curve["depth_scale"].tolist() == pytest.approx((6.0 * finite["xi_c"]).tolist())
+    from wil.charts.phase import REGIONS
+
+    assert set(curve["region"]) == set(REGIONS)
+    assert layer_data(spec, 1)[0]["sigma_w2"] == pytest.approx(critical)
+    assert len(charts.trainable_depth(theory, None).to_dict()["layer"]) == 1
+    assert charts.trainable_depth(theory, critical, fit_width=300).to_dict()["width"] < 380

@@ -13,7 +13,7 @@ import pytest
 
 import wil
 from wil import charts
-from wil.charts.accessor import _inline
+from wil.charts.accessor import inline_values
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,11 +28,12 @@ def result():
 
 def spec(chart) -> dict:
     """The Vega-Lite JSON of a chart with its data inlined (the form the accessor returns)."""
-    return json.loads(_inline(chart).to_json())
+    return json.loads(inline_values(chart).to_json())
 
 
 def test_each_chart_is_the_apps_builder_with_the_apps_arguments(result):
-    """Mirrors wil_app/tabs.py: the same builder and arguments give the same Vega-Lite spec."""
+    """Mirrors wil_app/tabs.py: the same builder and arguments (the titles and scales of ``charts.VIEWS``)
+give the same Vega-Lite spec."""
     theory = wil.theory_frame(result.config)
     cases = {
         "loss": (result.plot.loss(), charts.loss_curves(result.history, result.status)),
@@ -52,8 +53,8 @@ def test_each_chart_is_the_apps_builder_with_the_apps_arguments(result):
             result.layers, "dead_fraction", epoch=10, percent=True,
             title="Dead units (never fire on the training set)", y_title="Share of units (%)")),
         "distinct": (result.plot.dead_units(quantity="distinct_units"), charts.layer_profile(
-            result.layers, "distinct_units", epoch=0, title="Distinct units per layer",
-            y_title="Distinct units (count)")),
+            result.layers, "distinct_units", epoch=0, log=True, title="Distinct units per layer",
+            y_title="Distinct units (log scale)")),
         "weights": (result.plot.weights(epoch=10, layers=[2]),
                     charts.histogram_grid(result.histograms, quantity="weight", epoch=10, layers=[2])),
         "weight_std": (result.plot.weight_std(epoch=1), charts.layer_profile(
@@ -115,22 +116,24 @@ def test_bad_arguments_name_themselves(result):
          r"Invalid epoch: got 2, but the histograms were recorded at epochs 0, 1, 3, 6, 10; choose one of those"),
         (lambda: plot.activation_std(epoch=11), ValueError,
          r"Invalid epoch: got 11, but the per-layer statistics were recorded at epochs 0-10"),
-        (lambda: plot.gradients(epoch=1.0), TypeError, r"Invalid epoch: expected an integer, got 1.0 \(float\)"),
-        (lambda: plot.weights(epoch=True), TypeError, r"Invalid epoch: expected an integer, got True \(bool\)"),
-        (lambda: plot.heatmap("loss"), ValueError, r"Invalid quantity 'loss'; choose from \['act_std', "),
+        (lambda: plot.gradients(epoch=1.0), TypeError, r"Invalid epoch: expected an integer, got 1.0"),
+        (lambda: plot.weights(epoch=True), TypeError, r"Invalid epoch: expected an integer, got True"),
+        (lambda: plot.heatmap("loss"), ValueError, r"Invalid quantity 'loss'; choose from \['act_mean', 'act_std', "),
         (lambda: plot.histograms("bias"), ValueError,
-         r"Invalid quantity 'bias'; choose from \['activation', 'preactivation', 'weight', 'gradient'\]"),
+         r"Invalid quantity 'bias'; choose from \['activation', 'gradient', 'preactivation', 'weight'\]"),
         (lambda: plot.activations(quantity="weight"), ValueError,
          r"Invalid quantity 'weight'; choose from \['activation', 'preactivation'\]"),
-        (lambda: plot.dead_units(quantity=None or 3), TypeError, r"Invalid quantity: expected a string"),
+        (lambda: plot.dead_units(quantity=None or 3), TypeError,
+         r"Invalid quantity: expected one of \['dead_fraction', 'distinct_units', "),
         (lambda: plot.activations(layers=[0, 1]), ValueError,
-         r"Invalid layers: got layer 0, allowed 1..5 \(1..4 hidden, 5 the output\)"),
+         r"Invalid layers: expected an integer in \[1, 5\], got 0 \(1..4 hidden, 5 the output\)"),
         (lambda: plot.activations(layers=[]), ValueError, r"Invalid layers: got an empty list"),
         (lambda: plot.activations(layers="1,2"), TypeError, r"Invalid layers: expected a list of layer numbers"),
-        (lambda: plot.activations(layers=[1.5]), TypeError, r"Invalid layers: expected integer layer numbers"),
+        (lambda: plot.activations(layers=[1.5]), TypeError,
+         r"Invalid layers: expected an integer in \[1, 5\], got 1.5"),
         (lambda: plot.boundary(seed=7), ValueError, r"Invalid seed: got 7, but this run's seeds are \[0, 1\]"),
         (lambda: plot.weights(seed="0"), TypeError, r"Invalid seed: expected an integer or None"),
-        (lambda: plot.loss(max_epochs=1), ValueError, r"Invalid max_epochs: got 1, allowed an integer >= 2"),
+        (lambda: plot.loss(max_epochs=1), ValueError, r"Invalid max_epochs: expected an integer >= 2, got 1"),
     ]
     for call, error, message in cases:
         with pytest.raises(error, match=message):
@@ -164,3 +167,41 @@ def test_a_loaded_result_plots_the_same(result, tmp_path):
     loaded = wil.load(tmp_path / "run.zip")
     assert spec(loaded.plot.activation_std()) == spec(result.plot.activation_std())
     pd.testing.assert_frame_equal(loaded.status, result.status, check_exact=True)
+
+
+def test_one_table_of_views_covers_every_recorded_statistic():
+    """``charts.VIEWS`` is the one source of the titles and scales: every per-layer statistic has a profile
+    and a heatmap on the same scale, every histogram quantity a title, and each activation family a
+    default view of the dead-units chart that is the profile of that quantity."""
+    from wil.spec.layout import HISTOGRAM_QUANTITIES, LAYER_STATS
+
+    views = charts.VIEWS
+    assert set(views["profile"]) == set(views["heatmap"]) == set(LAYER_STATS)
+    assert set(views["histograms"]) == set(HISTOGRAM_QUANTITIES)
+    assert {activation.family for activation in wil.ACTIVATIONS.values()} <= set(views["dead_units"])
+    for quantity, profile in views["profile"].items():
+        heatmap = views["heatmap"][quantity]
+        assert (profile.log, profile.percent) == (heatmap.log, heatmap.percent), quantity
+        assert profile.value_title.startswith(heatmap.options["color_title"]), quantity
+    for family, view in views["dead_units"].items():
+        assert view is views["profile"][view.quantity], family
+    assert views["profile"]["grad_norm"].options == dict(
+        title="Gradient norm per layer", y_title="‖∂loss/∂W‖ (log scale)", log=True, percent=False)
+    assert charts.QUANTITY_TITLES["gradient"] == views["histograms"]["gradient"].axis_title == "Weight gradient value"
+
+
+def test_builders_read_the_views(result):
+    """The titles a builder writes by itself (training curves, histograms, the activation spread) are the
+    table's."""
+    views = charts.VIEWS
+    assert spec(result.plot.loss())["title"]["text"] == views["training"]["loss"].title
+    assert spec(result.plot.accuracy())["title"]["text"] == views["training"]["accuracy"].title
+    assert spec(result.plot.weights())["title"]["text"] == views["histograms"]["weight"].title
+    assert spec(result.plot.activation_std())["title"]["text"] == views["profile"]["act_std"].title
+
+
+def test_frames_need_no_altair():
+    """The pandas steps before charting (``wil.charts.frames``) import no Altair."""
+    code = "import sys, wil.charts.frames; print('altair' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]

@@ -1,5 +1,6 @@
-"""The server's policy (``wil_app/policy.py``): its caps on fields, its budgets on a whole run, one run
-at a time, malloc, and what it shows of a URL.
+"""The server's policy (``wil_app/policy.py``): its caps on fields, its budgets on a whole run; one run
+at a time (``wil_app/run.py``), malloc (``wil_app/memory.py``), and what it shows of a URL
+(``wil_app/text.py``).
 
 The library sets none of these (``tests/test_memory.py`` checks what it does instead); the app applies
 them to its widgets and to a URL through ``POLICY.check`` and ``POLICY.parse_url``.
@@ -19,7 +20,11 @@ import pytest
 import wil
 from wil import Config
 from wil_app import policy as policy_module
-from wil_app.policy import CAPS, DEMO, POLICY
+from wil_app import run as run_module
+from wil_app.lessons import DEMO
+from wil_app.policy import CAPS, POLICY
+from wil_app.run import run_within_policy
+from wil_app.text import plain_text
 
 LIMITS = CAPS
 MAX_WORK, MAX_ACTIVATIONS, MAX_PARAMETERS = POLICY.max_work, POLICY.max_activations, POLICY.max_parameters
@@ -251,11 +256,11 @@ def test_at_most_concurrent_runs_train_at_once(monkeypatch):
             with lock:
                 active[0] -= 1
 
-    monkeypatch.setattr(policy_module.wil, "compare", gated_compare)
+    monkeypatch.setattr(run_module.wil, "compare", gated_compare)
     queued, results = [], []
 
     def visitor(seed):
-        results.append(POLICY.run(Config(**TINY, seed=seed), progress=lambda f: queued.append(f) if f == 0 else None))
+        results.append(run_within_policy(Config(**TINY, seed=seed), progress=lambda f: queued.append(f) if f == 0 else None))
 
     threads = [threading.Thread(target=visitor, args=(seed,)) for seed in range(6)]
     for thread in threads:
@@ -298,21 +303,21 @@ def test_a_failing_run_gives_its_slot_back(monkeypatch):
     def broken_compare(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(policy_module.wil, "compare", broken_compare)
+    monkeypatch.setattr(run_module.wil, "compare", broken_compare)
     for _ in range(POLICY.concurrent_runs + 1):
         with pytest.raises(RuntimeError, match="boom"):
-            POLICY.run(Config(**TINY))
-    slots = [POLICY._slots.acquire(blocking=False) for _ in range(POLICY.concurrent_runs)]
+            run_within_policy(Config(**TINY))
+    slots = [run_module.RUN_SLOTS.acquire(blocking=False) for _ in range(POLICY.concurrent_runs)]
     for taken in slots:
         if taken:
-            POLICY._slots.release()
+            run_module.RUN_SLOTS.release()
     assert all(slots), "a run that raised kept its slot"
 
 
 def test_each_run_hands_freed_memory_back(monkeypatch):
     calls = []
-    monkeypatch.setattr(policy_module, "release_free_memory", lambda: calls.append(True) or True)
-    POLICY.run(Config(**TINY))
+    monkeypatch.setattr(run_module, "release_free_memory", lambda: calls.append(True) or True)
+    run_within_policy(Config(**TINY))
     assert calls == [True]
 
 
@@ -320,7 +325,7 @@ def test_the_malloc_helpers_work_where_there_is_glibc():
     import ctypes
     import sys
 
-    from wil_app.policy import cap_malloc_arenas, release_free_memory
+    from wil_app.memory import cap_malloc_arenas, release_free_memory
 
     try:
         glibc = sys.platform.startswith("linux") and hasattr(ctypes.CDLL("libc.so.6"), "mallopt")
@@ -346,7 +351,7 @@ def test_messages_echo_a_short_ascii_form_of_what_was_received(fields):
     assert message.isascii() and message.isprintable()
     assert message.count("<script>") <= 2 and message.count("he_normal") <= 4
     assert len(message) < 400
-    shown = POLICY.escape(message)  # what the app shows of it: no autolink, no Markdown
+    shown = plain_text(message)  # what the app shows of it: no autolink, no Markdown
     assert "://" not in shown and "www." not in shown and "@" not in shown
     assert not re.search(r"(?<!\\)[<>\[\]()`*_#]", shown)
 

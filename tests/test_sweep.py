@@ -17,7 +17,11 @@ import pytest
 import wil
 
 ROOT = Path(__file__).resolve().parents[1]
-sweep_module = importlib.import_module("wil.sweep.core")  # the attribute wil.sweep is the function
+# the attribute wil.sweep is the function: the package's modules are imported by name
+plan = importlib.import_module("wil.sweep.plan")
+run = importlib.import_module("wil.sweep.run")
+store = importlib.import_module("wil.sweep.store")
+worker = importlib.import_module("wil.sweep.worker")
 
 CONFIG = wil.Config(dataset="moons", n_samples=120, initializer="mean_field(sigma_b2=0.05)", activation="tanh",
                     depth=3, width=48, epochs=10, learning_rate=0.2)
@@ -88,9 +92,9 @@ def test_measured_chi1_is_the_geometric_mean_of_corrected_ratios():
     # ratio is 2^2 x 2 = 8; layer 1's gradient is not read
     grads = np.array([100.0, 8.0, 4.0, 2.0, 1.0])
     moments = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
-    assert sweep_module.measured_chi1(grads, moments) == pytest.approx(8.0)
-    assert sweep_module.measured_chi1(grads, np.ones(5)) == pytest.approx(4.0)
-    assert math.isnan(sweep_module.measured_chi1(np.array([1.0, 2.0]), np.ones(2)))
+    assert worker.measured_chi1(grads, moments) == pytest.approx(8.0)
+    assert worker.measured_chi1(grads, np.ones(5)) == pytest.approx(4.0)
+    assert math.isnan(worker.measured_chi1(np.array([1.0, 2.0]), np.ones(2)))
 
 
 def test_loky_with_two_workers_gives_the_same_frame(reference):
@@ -98,6 +102,8 @@ def test_loky_with_two_workers_gives_the_same_frame(reference):
     pd.testing.assert_frame_equal(without_seconds(frame), without_seconds(reference))
 
 
+@pytest.mark.skipif(importlib.util.find_spec("dask") is None, reason="dask is not installed")
+@pytest.mark.cluster
 def test_a_dask_cluster_gives_the_same_frame(reference):
     import dask
     from dask.distributed import Client
@@ -107,7 +113,7 @@ def test_a_dask_cluster_gives_the_same_frame(reference):
     with dask_local_cluster(2) as cluster, Client(cluster) as client:
         frame = wil.sweep(CONFIG, GRID, seeds=SEEDS, backend="dask", client=client)
         assert len(client.scheduler_info()["workers"]) == 2
-        # glibc's own malloc tuning in the workers, not the nanny's MALLOC_TRIM_THRESHOLD_ (wil.backends)
+        # glibc's own malloc tuning in the workers, not the nanny's MALLOC_TRIM_THRESHOLD_ (wil.sweep.backends)
         assert set(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
         assert set(client.run(dask.config.get, "distributed.worker.profile.enabled").values()) == {False}
         # the same through the scheduler's address (a client of the sweep's own, closed by it)
@@ -125,13 +131,13 @@ class Stop(Exception):
 def counting(monkeypatch):
     """Count the tasks trained in this process (backend None)."""
     calls = []
-    original = sweep_module.run_task
+    original = run.run_task  # as the sweep calls it
 
     def run_task(task, axes, in_worker_process=False):
         calls.append(task)
         return original(task, axes, in_worker_process)
 
-    monkeypatch.setattr(sweep_module, "run_task", run_task)
+    monkeypatch.setattr(run, "run_task", run_task)
     return calls
 
 
@@ -158,7 +164,7 @@ def test_an_interrupted_sweep_resumes_without_retraining(tmp_path, monkeypatch, 
     pd.testing.assert_frame_equal(without_seconds(resumed), without_seconds(whole))
     # the file holds the whole sweep, the parts are gone, and a third run trains nothing
     assert out.exists() and not (tmp_path / "sweep.parquet.parts").exists()
-    pd.testing.assert_frame_equal(pd.read_parquet(out).pipe(sweep_module._normalized, list(grid)), resumed)
+    pd.testing.assert_frame_equal(pd.read_parquet(out).pipe(store.normalized, list(grid)), resumed)
     calls.clear()
     again = wil.sweep(CONFIG, grid, seeds=SEEDS, backend=None, out=out)
     assert calls == []
@@ -199,17 +205,17 @@ def test_bad_grids_are_refused_before_training(monkeypatch):
 
 
 def test_columns_are_cut_into_pieces_for_the_workers_when_that_pays():
-    tasks = sweep_module.plan_tasks(CONFIG, {"sigma_w2": [0.25, 0.5, 1.0, 1.5, 2.0, 40.0], "depth": [3, 30]}, SEEDS)
-    assert sweep_module.split_tasks(tasks, 1) == [tasks[1], tasks[0]]  # one worker: uncut, costliest first
-    pieces = sweep_module.split_tasks(tasks, 2)
+    tasks = plan.plan_tasks(CONFIG, {"sigma_w2": [0.25, 0.5, 1.0, 1.5, 2.0, 40.0], "depth": [3, 30]}, SEEDS)
+    assert plan.split_tasks(tasks, 1) == [tasks[1], tasks[0]]  # one worker: uncut, costliest first
+    pieces = plan.split_tasks(tasks, 2)
     assert len(pieces) > 2 and [t.cost() for t in pieces] == sorted((t.cost() for t in pieces), reverse=True)
     assert sorted(key for t in pieces for key in t.keys()) == sorted(key for t in tasks for key in t.keys())
     deep = [t for t in pieces if t.config.depth == 30]
     assert len(deep) >= 2 and max(t.n_networks for t in deep) - min(t.n_networks for t in deep) <= len(SEEDS)
     # the schedule it predicts beats the uncut one; equal columns stay uncut
-    assert sweep_module._makespan(pieces, 2) < sweep_module._makespan(tasks, 2)
-    equal = sweep_module.plan_tasks(CONFIG, {"sigma_w2": [0.25, 1.5], "depth": [5, 6, 7, 8]}, SEEDS)
-    assert len(sweep_module.split_tasks(equal, 2)) == 4
+    assert plan.makespan(pieces, 2) < plan.makespan(tasks, 2)
+    equal = plan.plan_tasks(CONFIG, {"sigma_w2": [0.25, 1.5], "depth": [5, 6, 7, 8]}, SEEDS)
+    assert len(plan.split_tasks(equal, 2)) == 4
 
 
 def test_ray_without_ray_says_how_to_install_it(monkeypatch):
@@ -243,6 +249,7 @@ def local_ray():
             os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
 
 
+@pytest.mark.cluster
 def test_a_ray_cluster_gives_the_same_frame(local_ray, reference):
     import ray
 
@@ -253,6 +260,7 @@ def test_a_ray_cluster_gives_the_same_frame(local_ray, reference):
         wil.sweep(CONFIG, GRID, seeds=SEEDS, backend="ray", scheduler=local_ray)
 
 
+@pytest.mark.cluster
 def test_an_interrupted_ray_sweep_resumes(local_ray, tmp_path, monkeypatch, reference):
     out = tmp_path / "sweep.parquet"
 
@@ -270,6 +278,7 @@ def test_an_interrupted_ray_sweep_resumes(local_ray, tmp_path, monkeypatch, refe
     pd.testing.assert_frame_equal(without_seconds(resumed), without_seconds(reference))
 
 
+@pytest.mark.cluster
 def test_the_command_line_joins_a_ray_cluster_by_its_address(local_ray, tmp_path, reference):
     out = tmp_path / "sweep.parquet"
     command = [sys.executable, "-m", "wil", "sweep", "--dataset", "moons", "--n-samples", "120", "--activation",
@@ -279,7 +288,7 @@ def test_the_command_line_joins_a_ray_cluster_by_its_address(local_ray, tmp_path
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env={**os.environ, **RAY_ENV})
     assert done.returncode == 0, done.stderr
-    frame = sweep_module._normalized(pd.read_parquet(out), list(GRID))
+    frame = store.normalized(pd.read_parquet(out), list(GRID))
     pd.testing.assert_frame_equal(without_seconds(frame), without_seconds(reference))
 
 
@@ -320,7 +329,7 @@ def test_an_interrupted_loky_sweep_resumes_too(tmp_path, monkeypatch):
     with pytest.raises(Stop):
         wil.sweep(CONFIG, grid, seeds=SEEDS, backend="loky", n_jobs=2, out=out, progress=stop_after_one)
     [part] = (tmp_path / "sweep.parquet.parts").glob("*.parquet")  # one task: a column, or a piece of one
-    stored = set(sweep_module._row_keys(pd.read_parquet(part), list(grid)))
+    stored = set(store.row_keys(pd.read_parquet(part), list(grid)))
     calls = counting(monkeypatch)
     resumed = wil.sweep(CONFIG, grid, seeds=SEEDS, backend=None, out=out)
     trained = [key for task in calls for key in task.keys()]

@@ -35,7 +35,7 @@ def test_recursion_matches_a_simulated_wide_network(name, activation):
     # weights under ReLU would miss by 50% per layer; the tolerance is for finite-width fluctuations.)
     width, depth, draws = 512, 4, 4
     sizes = [width] * (depth + 1) + [2]
-    params = wil.spec.initializers.resolve_params(name)
+    params = wil.spec.labels.resolve_params(name)
     variances = [wil.INITIALIZERS[name].variance(a, b, params) for a, b in zip(sizes[:-1], sizes[1:])]
     predicted = np.array(expected_variances(sizes, variances, activation)[:depth])  # (depth, 3)
     f = wil.ACTIVATIONS[activation].f

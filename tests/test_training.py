@@ -12,7 +12,7 @@ from reference import backward, forward
 from wil.spec.datasets import load_dataset
 from wil.engine.draw import initialize_networks
 from wil.engine.model import loss_and_gradient
-from wil.engine.record import HISTOGRAM_ROWS
+from wil.spec.layout import HISTOGRAM_ROWS
 
 
 def small(**overrides):

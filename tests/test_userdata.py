@@ -1,4 +1,4 @@
-"""Your own data from Python: ``wil.spec.datasets.from_frame`` validates a DataFrame, registers it under a content
+"""Your own data from Python: ``wil.spec.user_data.from_frame`` validates a DataFrame, registers it under a content
 hash, and ``wil.Config(dataset=name)`` trains on it through the same split and scaling as the built-ins."""
 
 import math
@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 import wil
-from wil.spec.datasets import AUTO_CLASSES, MIN_SAMPLES, TEST_FRACTION, USER_PREFIX, detect_task, from_frame
+from wil.spec.datasets import MIN_SAMPLES, TEST_FRACTION, USER_PREFIX
+from wil.spec.user_data import AUTO_CLASSES, detect_task, from_frame
 
 
 pytestmark = pytest.mark.usefixtures("forget_user_datasets")  # conftest: uploads leave no trace
@@ -216,6 +217,7 @@ def test_the_wil_script_registers_the_csv_again_and_prints_what_wil_train_report
     np.testing.assert_allclose(printed, epoch0, rtol=1e-5)  # printed to 6 significant digits
 
 
+@pytest.mark.torch
 def test_the_pytorch_and_keras_scripts_read_the_same_csv(tmp_path):
     import ast
 

@@ -12,6 +12,7 @@ import pytest
 
 import wil
 from wil.analysis import verdicts as V
+from wil.spec.text import format_scientific
 from wil_app.lessons import DEMO, LESSONS
 
 # ---------------------------------------------------------------- hand-made frames
@@ -134,6 +135,26 @@ def test_missing_evidence_never_makes_a_rule_hold():
     assert V.classify(evidence) == "learned"
     evidence["final_test_accuracy"] = np.nan
     assert V.classify(evidence) == "slow"
+
+
+def test_learned_and_trainable_are_two_criteria_defined_side_by_side():
+    """``learned`` (the verdicts) reads the test split against its majority class; ``trainable`` (the sweeps,
+    the phase diagram) the training split against 1/classes: one module, one definition each."""
+    learned, trainable = wil.criteria.LEARNED, wil.criteria.TRAINABLE
+    assert (learned.measures, trainable.measures) == ("generalization", "optimization")
+    assert "test split" in learned.definition and "training" in trainable.definition
+    assert learned.holds(0.75, np.nan, 0.5) and not learned.holds(0.74, np.nan, 0.5)
+    assert learned.holds(0.8, np.nan, 0.6) and not learned.holds(0.79, np.nan, 0.6)  # chance: the majority class
+    assert learned.holds(np.nan, 0.5, np.nan) and not learned.holds(np.nan, 0.51, None)  # regression: test loss
+    assert not learned.holds(np.nan, np.nan, 0.5) and not learned.holds(pd.NA, 0.1, 0.5)  # missing never passes
+    assert trainable.holds(False, 0.75, 0.6, 0.7, 2) and not trainable.holds(False, 0.74, 0.1, 0.7, 2)
+    assert trainable.holds(False, 0.55, 1.0, 1.0, 10)  # ten classes: halfway from 10% is 55%
+    assert not trainable.holds(True, 1.0, 0.0, 0.7, 2)  # diverged
+    assert trainable.holds(False, np.nan, 0.35, 0.7, None) and not trainable.holds(False, np.nan, 0.36, 0.7, None)
+    # the verdicts' rule is the criterion (see test_missing_evidence_never_makes_a_rule_hold for the frames)
+    evidence = {key: np.nan for key in V.NETWORK_COLUMNS}
+    evidence.update(width=32, depth=3, diverged_epoch=pd.NA, chance_accuracy=0.6, final_test_accuracy=0.8)
+    assert V.classify(evidence) == "learned"
 
 
 def test_one_unit_wide_layers_are_not_called_symmetric():
@@ -336,4 +357,4 @@ def test_a_signal_that_underflowed_to_zero_is_said_in_words():
     sentence = result.verdicts()["sentence"].iloc[0]
     assert "layer 30's activations are all exactly 0 (layer 1's are not)" in sentence, sentence
     assert "0e0" not in sentence
-    assert V._sci(0.0) == "0" and V._sci(4.3e-5) == "4e-5"
+    assert format_scientific(0.0) == "0" and format_scientific(4.3e-5) == "4e-5"

@@ -16,32 +16,30 @@ from wil.spec.activations import ACTIVATIONS, Activation
 from wil.spec.checks import ArgumentTypeError
 from wil.export.codegen import to_keras, to_pytorch, to_wil
 from wil.spec.config import RANGES, Config
-from wil.spec.datasets import DATASETS, TASKS, USER_PREFIX, Dataset, detect_task, from_frame, load_dataset
+from wil.spec.datasets import DATASETS, TASKS, USER_PREFIX, Dataset, load_dataset
+from wil.spec.user_data import detect_task, from_frame
 from wil.engine.divergence import LOSS_BOUND
-from wil.spec.initializers import INITIALIZERS, Initializer, initialize, make_label, parse_entry
+from wil.spec.initializers import INITIALIZERS, Initializer
+from wil.spec.initialize import initialize
+from wil.spec.labels import make_label, parse_entry
 from wil.export.io import load
 from wil.engine.train import StopTraining
 from wil.spec.optimizers import OPTIMIZERS, Optimizer
 from wil.analysis.result import Result
-from wil.sweep.core import sweep
-from wil.analysis import theory
+from wil.analysis.names import short_name
+from wil.sweep import sweep
+from wil.analysis import criteria, theory
 from wil.analysis.theory import theory_frame
 from wil.analysis.compare import compare, train
 from wil.spec.version import __version__
+from wil.spec import layout  # every recorded shape of a run, and its byte estimate
 from wil import charts  # registers Result.plot; its builders load on first use
 
 __all__ = [
     "ACTIVATIONS", "Activation", "ArgumentTypeError", "Config", "DATASETS", "Dataset", "INITIALIZERS",
     "Initializer", "LOSS_BOUND", "OPTIMIZERS", "Optimizer", "RANGES", "Result", "StopTraining", "TASKS",
-    "USER_PREFIX", "compare", "detect_task", "from_frame", "initialize", "load", "load_dataset", "make_label",
-    "parse_entry", "short_name", "sweep", "theory", "theory_frame", "to_keras", "to_pytorch", "to_wil", "train",
+    "USER_PREFIX", "compare", "criteria", "detect_task", "from_frame", "initialize", "load", "load_dataset",
+    "make_label", "parse_entry", "short_name", "sweep", "theory", "theory_frame", "to_keras", "to_pytorch",
+    "to_wil", "train",
 ]
 
-
-def __getattr__(name: str):
-    """``wil.short_name`` (an initializer label's readable name) lives with the verdicts, which import pandas:
-    loaded when first asked for, so that ``import wil`` stays light."""
-    if name == "short_name":
-        from wil.analysis.verdicts import short_name
-        return short_name
-    raise AttributeError(f"module 'wil' has no attribute {name!r}")

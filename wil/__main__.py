@@ -14,11 +14,11 @@ import dataclasses
 import sys
 
 from wil.spec.config import Config
+from wil.sweep.backends import BACKENDS
+from wil.sweep.plan import axis_kind, sweepable_fields
 
 # Config fields the command line offers (compare and n_seeds are the sweep's own: --grid, --seeds)
-_FIELDS = [f for f in dataclasses.fields(Config) if f.name not in ("compare", "n_seeds")]
-_INT_FIELDS = {"n_samples", "depth", "width", "epochs", "seed", "batch_size"}
-_TEXT_FIELDS = {"dataset", "initializer", "activation", "optimizer", "dtype"}
+_FIELDS = [f for f in dataclasses.fields(Config) if f.name in sweepable_fields()]
 
 
 def parse_values(axis: str, text: str) -> list:
@@ -27,43 +27,51 @@ def parse_values(axis: str, text: str) -> list:
 
     Raises ValueError naming the axis and what was received.
     """
-    import numpy as np
-
-    def number(part: str):
-        if axis in _TEXT_FIELDS:
-            return part
-        if axis == "batch_size" and part.lower() in ("full", "none"):
-            return None
-        try:
-            value = float(part)
-        except ValueError:
-            raise ValueError(f"Invalid --grid {axis}: {part!r} is not a number") from None
-        if axis in _INT_FIELDS:
-            if value != int(value):
-                raise ValueError(f"Invalid --grid {axis}: expected integers, got {part!r}")
-            return int(value)
-        return float(f"{value:.10g}")
-
+    kind = axis_kind(axis)  # "int", "nullable_int" (batch_size), "str" or "float"
     text = text.strip()
-    if ":" in text and axis not in _TEXT_FIELDS:
-        parts = text.split(":")
-        if len(parts) != 3:
-            raise ValueError(f"Invalid --grid {axis}={text}: a range is start:stop:count")
-        start, stop = number(parts[0]), number(parts[1])
-        try:
-            count = int(parts[2])
-        except ValueError:
-            count = 0
-        if count < 1:
-            raise ValueError(f"Invalid --grid {axis}={text}: count must be a positive integer, got {parts[2]!r}")
-        values = np.linspace(float(start), float(stop), count)
-        if axis in _INT_FIELDS:
-            return list(dict.fromkeys(int(round(v)) for v in values))
-        return [float(f"{v:.10g}") for v in values]
-    values = [number(part.strip()) for part in text.split(",") if part.strip()]
+    if ":" in text and kind != "str":
+        return _value_range(axis, kind, text)
+    values = [_value(axis, kind, part.strip()) for part in text.split(",") if part.strip()]
     if not values:
         raise ValueError(f"Invalid --grid {axis}: no values")
     return values
+
+
+def _value(axis: str, kind: str, part: str):
+    """One value of a ``--grid`` axis of ``axis_kind`` ``kind``."""
+    if kind == "str":
+        return part
+    if kind == "nullable_int" and part.lower() in ("full", "none"):
+        return None
+    try:
+        value = float(part)
+    except ValueError:
+        raise ValueError(f"Invalid --grid {axis}: {part!r} is not a number") from None
+    if kind in ("int", "nullable_int"):
+        if value != int(value):
+            raise ValueError(f"Invalid --grid {axis}: expected integers, got {part!r}")
+        return int(value)
+    return float(f"{value:.10g}")
+
+
+def _value_range(axis: str, kind: str, text: str) -> list:
+    """``start:stop:count`` of a numeric ``--grid`` axis (see ``parse_values``)."""
+    import numpy as np
+
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ValueError(f"Invalid --grid {axis}={text}: a range is start:stop:count")
+    start, stop = _value(axis, kind, parts[0]), _value(axis, kind, parts[1])
+    try:
+        count = int(parts[2])
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ValueError(f"Invalid --grid {axis}={text}: count must be a positive integer, got {parts[2]!r}")
+    values = np.linspace(float(start), float(stop), count)
+    if kind in ("int", "nullable_int"):
+        return list(dict.fromkeys(int(round(v)) for v in values))
+    return [float(f"{v:.10g}") for v in values]
 
 
 def _grid(items: list[str]) -> dict:
@@ -108,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="an axis: a Config field or a parameter of --initializer, with values v1,v2,... or "
                             "start:stop:count (e.g. sigma_w2=1:4:13, depth=10,20,50); repeat for more axes")
     sweep.add_argument("--seeds", default="0", help="the networks' seeds at every point: 0,1,2 or 0:3 (default 0)")
-    sweep.add_argument("--backend", choices=["loky", "dask", "ray", "none"], default="loky",
+    sweep.add_argument("--backend", choices=[*BACKENDS, "none"], default=BACKENDS[0],
                        help="loky: local processes (default); dask: a Dask cluster (--scheduler, else a local "
                             "one); ray: a Ray cluster (--scheduler, else RAY_ADDRESS's, else a local one); none: "
                             "this process")
@@ -138,7 +146,7 @@ def phase_chart(frame, config: Config, grid: dict, c: float = 6.0):
 
     from wil import charts
     from wil.analysis import theory
-    from wil.spec.initializers import parse_entry
+    from wil.spec.labels import parse_entry
 
     axes = list(grid)
     if len(axes) < 2:
@@ -160,7 +168,7 @@ def phase_chart(frame, config: Config, grid: dict, c: float = 6.0):
 
 def run_sweep(args: argparse.Namespace) -> int:
     """The ``sweep`` command."""
-    from wil.sweep.core import sweep
+    from wil.sweep.run import sweep  # pandas and the engine: loaded when a sweep runs
 
     config = _config(args)
     grid = _grid(args.grid)

@@ -3,10 +3,11 @@
 
 import streamlit as st
 
-from wil_app.policy import POLICY, POLICY_PROBLEMS
+from wil_app.policy import POLICY_PROBLEMS
+from wil_app.text import plain_text
 
 for problem in POLICY_PROBLEMS:  # the operator's WIL_POLICY setting, where an entry of it was ignored
-    st.warning(POLICY.escape(problem))
+    st.warning(plain_text(problem))
 
 st.navigation([
     # no icons: a Material icon is fetched from a font server the page must not depend on, and an emoji

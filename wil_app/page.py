@@ -3,8 +3,8 @@
 The same network, the same data, the same mini-batches; only the initialization differs. This file wires
 the page together: the sidebar's ``Config`` -> the server's policy (``POLICY.fit``) -> ``wil`` -> the
 verdicts and the tabs' ``wil.charts``. No math and no chart building here, and the pieces live beside it
-in ``wil_app/`` (the sidebar and URL sync, the view in the URL, the live run, the verdicts, the tabs,
-Share & export, the lessons). ``app.py`` at the repository root is the server's entry: it serves this
+in ``wil_app/`` (the sidebar, the URL <-> session state, the live run, the verdicts, the tabs, the
+lessons). ``app.py`` at the repository root is the server's entry: it serves this
 page and warms the server's caches at start-up (``wil_app/warm.py``).
 
 Never an empty page: a run over the server's budgets is adapted (fewer epochs, seeds or samples) and
@@ -22,11 +22,12 @@ import wil
 from wil_app.lessons import DEMO
 from wil_app.policy import POLICY
 from wil_app.run import forget_kept, kept_result, summary, train_live
-from wil_app.sidebar import init_from_url, lesson_step, plain_text, sidebar_config, sync_url
+from wil_app.sidebar import sidebar_config
+from wil_app.state import PRESENTER, init_from_url, lesson_step, presenter_requested
 from wil_app.story import live_drawer, show_verdicts
 from wil_app.tabs import presenter_view, result_tabs
+from wil_app.text import plain_text
 from wil_app.upload import data_notes, sync_url_with_data  # issue 13 hook: uploaded data stays out of the URL
-from wil_app.view import presenter_requested
 from wil_app.viewport import STYLE, measure
 from wil_app.workshop import workshop_after, workshop_before, workshop_init  # issue 13 hook: quiz and tour
 
@@ -58,13 +59,14 @@ def main() -> None:
     config, errors, notes = sidebar_config()
     with st.sidebar:
         measure()  # the main column's width in the visitor's browser: the charts are built to fit it
-    presenter = bool(st.session_state.get("presenter"))
+    presenter = bool(st.session_state.get(PRESENTER))
 
     st.html(STYLE if not presenter else STYLE.replace("padding-top:2.2rem", "padding-top:3.6rem"))
     st.markdown("### wil · the weight-initialization lab")
     if not presenter:
         st.caption("The same network, the same data, the same mini-batches: only the initialization differs.")
     verdicts = st.empty()  # first: each initializer's verdict, above the fold
+    st.caption(wil.criteria.LEARNED.definition)  # what the verdicts' "learned" means (the phase page's differs)
 
     asked, trained, fit_note, problem = choose_run(config, errors)
     # the link's problems stay on screen until the visitor changes the configuration the link opened
@@ -84,7 +86,7 @@ def main() -> None:
         st.info(note)
     if fit_note:
         st.info(fit_note, icon=":material/tune:")
-    sync_url_with_data(asked, sync_url)  # issue 13 hook: was sync_url(asked)
+    sync_url_with_data(asked)  # issue 13 hook: sync_url of the config a link may carry
     data_notes(trained)  # issue 13 hook
     workshop_before(trained)  # issue 13 hook: the mode, the question (stops here until Reveal) or the tour step
     networks = len(trained.labels) * trained.n_seeds
@@ -108,16 +110,16 @@ def main() -> None:
     if presenter:
         back, leave, forward = st.columns([1, 1, 1])
         back.button("◀ Previous lesson", key="lesson_back", on_click=lesson_step, args=(-1,), width="stretch")
-        leave.toggle("Presenter mode", key="presenter_main", value=True, on_change=_leave_presenter)
+        leave.toggle("Presenter mode", key="presenter_main", value=True, on_change=leave_presenter)
         forward.button("Next lesson ▶", key="lesson_next", on_click=lesson_step, args=(1,), width="stretch")
         presenter_view(result)
     else:
         result_tabs(result)
 
 
-def _leave_presenter() -> None:
+def leave_presenter() -> None:
     """Callback of the main area's presenter toggle (the sidebar is collapsed in presenter mode)."""
-    st.session_state["presenter"] = False
+    st.session_state[PRESENTER] = False
 
 
 main()

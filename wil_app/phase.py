@@ -22,6 +22,8 @@ import wil
 from wil import charts
 
 from wil_app.policy import POLICY
+from wil_app.run import run_slot
+from wil_app.text import plain_text
 from wil_app.viewport import FULL_WIDTH, STYLE, fit_width, measure
 
 SHIPPED = Path(__file__).resolve().parents[1] / "docs" / "phase_sweep.parquet"
@@ -56,44 +58,23 @@ def _read_shipped(path: str, _mtime: float):
 @st.cache_data(max_entries=64, show_spinner=False)
 def theory(activation: str, sigma_b2: float) -> tuple[pd.DataFrame, float | None]:
     """The mean-field quantities over sigma_w2 from 1 to 4, and the critical sigma_w2 (None if none)."""
-    frame = wil.analysis.theory.phase_frame(activation, sigma_b2, THEORY_POINTS)
+    frame = wil.theory.phase_frame(activation, sigma_b2, THEORY_POINTS)
     try:
-        critical = float(wil.analysis.theory.critical_sigma_w2(activation, sigma_b2))
+        critical = float(wil.theory.critical_sigma_w2(activation, sigma_b2))
     except ValueError:
         critical = None
     return frame, critical
 
 
 def theory_chart(frame: pd.DataFrame, critical: float | None, c: float = 6.0):
-    """Ordered and chaotic regions, the edge of chaos, and c xi_c over sigma_w2."""
-    import altair as alt
-
-    curve = frame.assign(depth_scale=c * frame["xi_c"]).replace([np.inf, -np.inf], np.nan).dropna(subset=["depth_scale"])
-    curve = curve.assign(region=np.where(curve["chi1"] < 1, "ordered (χ1 < 1)", "chaotic (χ1 > 1)"))
-    top = 200.0
-    line = alt.Chart(curve).mark_line(strokeWidth=3, clip=True).encode(
-        x=alt.X("sigma_w2:Q", title="σ_w² (weight variance × fan-in)"),
-        y=alt.Y("depth_scale:Q", title=f"{c:g} ξ_c (layers)", scale=alt.Scale(domain=[0, top], clamp=True)),
-        color=alt.Color("region:N", title=None, scale=alt.Scale(domain=["ordered (χ1 < 1)", "chaotic (χ1 > 1)"],
-                                                                range=["#1f77b4", "#d62728"]),
-                        legend=alt.Legend(orient="bottom", labelFontSize=13)),  # the plot keeps the width
-        tooltip=[alt.Tooltip("sigma_w2:Q", format=".3f"), alt.Tooltip("chi1:Q", format=".3f"),
-                 alt.Tooltip("xi_c:Q", format=".3g"), alt.Tooltip("q_star:Q", format=".3g")])
-    layers = [line]
-    if critical is not None:
-        rule = pd.DataFrame({"sigma_w2": [critical], "label": [f"edge of chaos: σ_w² = {critical:.3f}"]})
-        layers.append(alt.Chart(rule).mark_rule(strokeDash=[6, 4], strokeWidth=2).encode(
-            x="sigma_w2:Q", tooltip=["label:N"]))
-    return alt.layer(*layers).properties(
-        height=300, width=380, title=alt.Title("Theory: the trainable depth",
-                                               subtitle=[f"{c:g} ξ_c, as the mean-field theory predicts;",
-                                                         "it diverges at the edge of chaos (dashed)"]))
+    """Ordered and chaotic regions, the edge of chaos, and c xi_c over sigma_w2 (``charts.trainable_depth``)."""
+    return charts.trainable_depth(frame, critical, c)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def live_sweep(config: wil.Config, sigma_w2: tuple[float, ...], depths: tuple[int, ...], _progress=None) -> pd.DataFrame:
     """One refinement step of the live sweep, in this process (the server runs one run at a time)."""
-    with POLICY.slot():  # one run at a time, as every training on this server
+    with run_slot():  # one run at a time, as every training on this server
         return wil.sweep(config, {"sigma_w2": list(sigma_w2), "depth": list(depths)}, seeds=[0], backend=None,
                          progress=_progress or False)
 
@@ -144,28 +125,9 @@ def main() -> None:
     else:  # a 1024 px screen beside the sidebar: the theory, then the measurement below it
         left = right = st.container()
     with left:
-        st.altair_chart(theory_chart(frame, critical), width="stretch")
-        if critical is None:
-            st.info(f"{wil.ACTIVATIONS[activation].label} with σ_b² = {sigma_b2:g} has no edge of chaos between "
-                    "σ_w² = 1 and 4: χ1 stays on one side.")
-        else:
-            st.caption(f"Edge of chaos for {wil.ACTIVATIONS[activation].label}, σ_b² = {sigma_b2:g}: "
-                       f"σ_w² = {critical:.3f} (χ1 = 1).")
+        theory_column(activation, float(sigma_b2), frame, critical)
     with right:
-        shipped, meta = shipped_sweep()
-        if shipped is None:
-            st.info("The measured sweep (docs/phase_sweep.parquet) is not in this copy of the repository.")
-        else:
-            base = (meta or {}).get("config", {})
-            shipped_theory, shipped_critical = theory(base.get("activation", "tanh"), _sigma_b2_of(base))
-            st.altair_chart(charts.phase_diagram(shipped, theory=shipped_theory, critical=shipped_critical,
-                                                 title="Measured: which networks trained",
-                                                 width=340, height=300,
-                                                 fit_width=int((column - 16) * 0.6) if column >= NARROW else column),
-                            width="content")
-            st.caption(f"Shipped sweep: {len(shipped):,} networks, {base.get('activation', 'tanh')} on "
-                       f"{base.get('dataset', 'digits')} (made by `python -m wil sweep`; command in "
-                       "docs/phase_sweep.md).")
+        measured_column(column)
     st.markdown(
         "**What it shows.** Trainable depth peaks at the edge of chaos and falls on both sides as ξ_c does: "
         "the measured boundary follows c·ξ_c. **Where they disagree:** right at the edge the theory's depth "
@@ -185,6 +147,36 @@ def main() -> None:
         _live(config, steps, frame, critical)
 
 
+def theory_column(activation: str, sigma_b2: float, frame: pd.DataFrame, critical: float | None) -> None:
+    """The theory's trainable depth over sigma_w2, and where the edge of chaos is."""
+    st.altair_chart(theory_chart(frame, critical), width="stretch")
+    if critical is None:
+        st.info(f"{wil.ACTIVATIONS[activation].label} with σ_b² = {sigma_b2:g} has no edge of chaos between "
+                "σ_w² = 1 and 4: χ1 stays on one side.")
+    else:
+        st.caption(f"Edge of chaos for {wil.ACTIVATIONS[activation].label}, σ_b² = {sigma_b2:g}: "
+                   f"σ_w² = {critical:.3f} (χ1 = 1).")
+
+
+def measured_column(column: int) -> None:
+    """The shipped sweep's measured diagram (``column``: the main column's width in px), and what
+    "trainable" means in it."""
+    shipped, meta = shipped_sweep()
+    if shipped is None:
+        st.info("The measured sweep (docs/phase_sweep.parquet) is not in this copy of the repository.")
+        return
+    base = (meta or {}).get("config", {})
+    shipped_theory, shipped_critical = theory(base.get("activation", "tanh"), _sigma_b2_of(base))
+    st.altair_chart(charts.phase_diagram(shipped, theory=shipped_theory, critical=shipped_critical,
+                                         title="Measured: which networks trained", width=340, height=300,
+                                         fit_width=int((column - 16) * 0.6) if column >= NARROW else column),
+                    width="content")
+    st.caption(f"Shipped sweep: {len(shipped):,} networks, {base.get('activation', 'tanh')} on "
+               f"{base.get('dataset', 'digits')} (made by `python -m wil sweep`; command in "
+               "docs/phase_sweep.md).")
+    st.caption(wil.criteria.TRAINABLE.definition)  # the criterion these diagrams show (not the explorer's)
+
+
 def _next_step() -> None:
     """Callback of the sweep button: one more refinement step (the button's label then says so)."""
     st.session_state["phase_steps"] = st.session_state.get("phase_steps", 0) + 1
@@ -194,7 +186,7 @@ def _live(config: wil.Config, steps: int, theory_frame: pd.DataFrame, critical: 
     sigma, depths = grid_of(steps - 1)
     problem = within_policy(config, sigma, depths)
     if problem is not None:
-        st.warning(POLICY.escape(f"This step is beyond the server's policy: {problem}"))
+        st.warning(plain_text(f"This step is beyond the server's policy: {problem}"))
         return
     bar = st.progress(0, text="Training the sweep…")
     # updates come from inside the cached function; running them in the caller's context keeps them out of

@@ -1,4 +1,4 @@
-"""The server's policy: everything sized for a small shared Streamlit server, in one object the app applies.
+"""The server's policy: the budgets of a small shared Streamlit server, in one object the app applies.
 
 ``wil`` itself trains any valid run that fits the machine's memory. A Streamlit server is one process
 serving every visitor, on a fraction of a core and under 1 GB (Community Cloud's small instances), so the
@@ -8,14 +8,15 @@ app adds, here and only here:
 - budgets on a whole run (``max_work`` and the others), measured by ``benchmarks/bench_limits.py`` so that
   the largest run they allow stays within ~500 MB of peak memory and ~15 s on two shared cores (see
   docs/RELIABILITY.md);
-- one run at a time in the process (``run``): runs at once would not finish sooner on a fraction of a
-  core, only hold more memory at once;
-- glibc malloc arenas capped and freed memory handed back after each run (``cap_malloc_arenas``,
-  ``release_free_memory``);
-- text from a URL made safe to show (``escape``);
-- the opening page's configuration (``demo``).
+- one run at a time in the process (``concurrent_runs``; ``wil_app/run.py`` holds the slots): runs at
+  once would not finish sooner on a fraction of a core, only hold more memory at once;
+- the uploads' limits (``max_upload_mb`` and the others) and how often a run's charts update
+  (``live_every``, seconds).
 
 A URL is read through the policy (``parse_url``): the library's lenient parse, then the caps and budgets.
+The shapes a run records (histogram bins, the boundary's grid, the snapshots) are the library's
+(``wil.layout``); the policy only counts them. Elsewhere: the demo configuration (``wil_app/lessons.py``),
+escaping text for Markdown (``wil_app/text.py``), malloc tuning (``wil_app/memory.py``).
 
 An operator tunes the budgets without editing code: the environment variable ``WIL_POLICY`` holds a JSON
 object of budget fields (``TUNABLE``), e.g. ``{"max_work": 4e10, "max_steps": 2e5}`` on a presenter's
@@ -26,17 +27,17 @@ with a message the page shows (``POLICY_PROBLEMS``).
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import json
 import math
 import os
-import sys
-import threading
 from dataclasses import dataclass, field
 from typing import Mapping
 
 import wil
+
+from .lessons import DEMO
+from .text import number
 
 # field -> (low, high, why): the ranges the server offers, inside the library's valid ones.
 CAPS: dict[str, tuple[float, float, str]] = {
@@ -54,27 +55,12 @@ CAPS: dict[str, tuple[float, float, str]] = {
 # the two measured corrections of the work budget (see benchmarks/bench_limits.py):
 UNIT_OPERATIONS = 16  # element-wise operations per hidden unit and sample, in units of a multiply-add
 UPDATE_SAMPLES = 8  # the per-epoch work on each parameter, in samples' worth
-# rows each network adds to the result's tables besides its per-epoch rows:
-HISTOGRAM_ROWS_PER_EPOCH_AND_LAYER = 4 * 30  # quantities x bins, at each recorded epoch (5 by default)
-GRID_ROWS_PER_EPOCH = 40 * 40  # 2-D datasets: the decision boundary's points, at epoch 0 and the last by default
+# rows each network adds to the result's tables besides its per-epoch rows (the library's shapes):
+HISTOGRAM_ROWS_PER_EPOCH_AND_LAYER = len(wil.layout.HISTOGRAM_QUANTITIES) * wil.layout.N_BINS  # at each recorded epoch
+GRID_ROWS_PER_EPOCH = wil.layout.GRID_POINTS  # 2-D datasets: the decision boundary's points at each recorded epoch
 # The play control steps histograms and the decision boundary through this many recorded epochs, or the
 # most of these that fit the rows budget (``ServerPolicy.snapshots``); none of them: the library's default.
 PLAY_SNAPSHOTS = (16, 12, 8)
-# Messages end up on pages that render Markdown (st.warning). Markdown punctuation is escaped, and
-# GitHub-flavoured autolinks, which form from plain text and survive that escaping (https://...,
-# www...., someone@host), are broken.
-MARKDOWN_PUNCTUATION = set("\\`*_{}[]()#+-.!|<>~$:&=\"'")
-AUTOLINK_SEQUENCES = (("://", ":\\x2f\\x2f"), ("www.", "www\\x2e"), ("@", "\\x40"))
-MALLOC_ARENAS = 2
-_M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
-
-# The app's first screen: zeros stay symmetric, std 0.01 vanishes, std 1 explodes, Glorot and He learn, in
-# each of seeds 0-4 (tests/test_verdicts.py; at learning rate 0.1 Glorot blew up late on seed 1). The app
-# trains in float32: about 1.6x faster than float64 for the demo, with the same lessons on screen.
-DEMO = wil.Config(dataset="moons", n_samples=400, noise=0.2, activation="relu", depth=8, width=32, epochs=150,
-                  learning_rate=0.05, optimizer="sgd", dtype="float32",
-                  compare=("zeros", "random_normal(std=0.01)", "random_normal(std=1)", "glorot_uniform",
-                           "he_normal"))
 
 
 @dataclass(frozen=True)
@@ -96,9 +82,7 @@ class ServerPolicy:
     max_steps: float = 5e4
     # seconds between two live updates of the charts while a run trains (each costs ~20-60 ms to build)
     live_every: float = 0.5
-    concurrent_runs: int = 1
-    malloc_arenas: int = MALLOC_ARENAS
-    demo: wil.Config = DEMO
+    concurrent_runs: int = 1  # runs training at once in the process
     # Uploaded CSV files (wil_app/upload.py); the library only checks that data can train.
     max_upload_mb: int = 5  # megabytes of CSV: 5,000 rows x 100 columns of numbers fit in about 5 MB
     max_upload_rows: int = 5000  # the samples cap: more only slow the lesson down
@@ -107,10 +91,11 @@ class ServerPolicy:
     # uploaded datasets registered in the process at once, at most ~4 MB each (5,000 x 100 float64); each
     # session keeps its own and registers it again on its next run if it was dropped meanwhile
     max_user_datasets: int = 16
-    _slots: threading.BoundedSemaphore = field(default=None, compare=False, repr=False)
 
-    def __post_init__(self):
-        object.__setattr__(self, "_slots", threading.BoundedSemaphore(self.concurrent_runs))
+    @property
+    def max_upload_bytes(self) -> int:
+        """``max_upload_mb`` in bytes."""
+        return int(self.max_upload_mb * 1024 * 1024)
 
     # ------------------------------------------------------------ sizes of a run
 
@@ -128,11 +113,11 @@ class ServerPolicy:
     def rows(self, config: wil.Config, n_networks: int | None = None, epochs: int | None = None,
              snapshots: int | None = None) -> float:
         """Rows of the result's tables at most (history, layers, histograms, grid, status), with
-        ``snapshots`` recorded epochs of histograms and boundaries (default: 5 and 2, the library's)."""
+        ``snapshots`` recorded epochs of histograms and boundaries (default: the library's, 5 and 2)."""
         n_networks = n_networks or config.n_networks()
         epochs = config.epochs if epochs is None else epochs
         layers = config.depth + 1
-        histogram_epochs, grid_epochs = (5, 2) if snapshots is None else (snapshots, snapshots)
+        histogram_epochs, grid_epochs = wil.layout.snapshot_counts(snapshots)
         grid = grid_epochs * GRID_ROWS_PER_EPOCH if wil.DATASETS[config.dataset].n_features == 2 else 0
         per_network = ((epochs + 1) * (2 + layers) + histogram_epochs * HISTOGRAM_ROWS_PER_EPOCH_AND_LAYER * layers
                        + grid + 1)
@@ -173,7 +158,7 @@ class ServerPolicy:
             if value is None:
                 continue
             if not low <= value <= high:
-                return (f"Invalid {name}: got {_number(value)}, allowed [{_number(low)}, {_number(high)}] "
+                return (f"Invalid {name}: got {number(value)}, allowed [{number(low)}, {number(high)}] "
                         f"on this server ({why})")
         last_seed = config.seed + config.n_seeds - 1
         if last_seed > self.caps["seed"][1]:
@@ -296,7 +281,7 @@ class ServerPolicy:
         then the caps and budgets: a field outside a cap keeps ``base``'s value, with a message; a whole
         outside a budget that ``fit`` can adapt is kept (the page trains what fits, and says so); one it
         cannot falls back to ``base``, with the reason. Never a silent clamp."""
-        base = base if isinstance(base, wil.Config) else self.demo
+        base = base if isinstance(base, wil.Config) else DEMO
         dataset = params.get("dataset") if isinstance(params, Mapping) else None
         if isinstance(dataset, str) and dataset.strip().startswith(wil.USER_PREFIX):
             # uploaded data lives in its visitor's session only: a link never opens it, not even its hash
@@ -315,7 +300,7 @@ class ServerPolicy:
                     capped[name] = base.compare
                 continue
             if value is not None and not low <= value <= high:
-                problems.append(f"Invalid {name}: got {_number(value)}, allowed [{_number(low)}, {_number(high)}] "
+                problems.append(f"Invalid {name}: got {number(value)}, allowed [{number(low)}, {number(high)}] "
                                 f"on this server; using the default")
                 capped[name] = getattr(base, name)
         if capped:
@@ -327,80 +312,6 @@ class ServerPolicy:
         if problem and self.fit(config)[0] is None:  # what fits in part is trained in part, and said so
             return base, problems + [f"{problem.rstrip('.')}; using the default configuration"]
         return config, problems
-
-    @staticmethod
-    def escape(text: str, limit: int = 300) -> str:
-        """``text`` (which may quote a URL) made to show literally in Markdown: printable ASCII, length
-        capped, autolink sequences broken and Markdown punctuation escaped."""
-        text = str(text).encode("ascii", "backslashreplace").decode("ascii")
-        text = "".join(c if " " <= c <= "~" else f"\\x{ord(c):02x}" for c in text)
-        for sequence, escaped in AUTOLINK_SEQUENCES:
-            text = text.replace(sequence, escaped)
-        text = text if len(text) <= limit else text[:limit] + "..."
-        return "".join("\\" + char if char in MARKDOWN_PUNCTUATION else char for char in text)
-
-    # ------------------------------------------------------------ running
-
-    def slot(self) -> threading.BoundedSemaphore:
-        """One of the server's run slots, as a context: held by ``run`` while it trains, and by any other
-        training the app does (the phase diagram's sweeps), so that ``concurrent_runs`` is the limit."""
-        return self._slots
-
-    def run(self, config: wil.Config, progress=None, live=None) -> wil.Result:
-        """``wil.compare(config)`` once the run's slot is free (``concurrent_runs`` at a time in the
-        process; ``progress(0.0)`` first, so a caller can show that its run is queued), recording
-        ``snapshots(config)`` epochs for the play control and calling ``live`` with partial results every
-        ``live_every`` seconds, then hand the memory freed meanwhile back to the system."""
-        self.check(config)
-        if progress is not None:
-            progress(0.0)
-        with self._slots:
-            try:
-                return wil.compare(config, progress=progress, live=live, live_every=self.live_every,
-                                   snapshots=self.snapshots(config))
-            finally:
-                release_free_memory()
-
-
-def _number(value: float) -> str:
-    """A number for a message: integers in full, others in short form."""
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
-
-
-# ---------------------------------------------------------------- malloc
-
-def _glibc():
-    """glibc, or None (another platform or C library). By name: ``ctypes.util.find_library`` would
-    start a subprocess, a fork of a large server."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
-    except OSError:
-        return None
-
-
-def cap_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
-    """Ask glibc for at most ``arenas`` malloc arenas; True if it agreed, False where there is no glibc.
-
-    A Streamlit server runs every visitor's script in a thread of one process. glibc gives new threads
-    malloc arenas of their own (up to 8 per core), and an arena keeps the memory freed in it instead of
-    returning it: after twenty visitors each built and dropped a large result, a server held 1.4 GB for
-    ~600 MB ever in use at once (``benchmarks/load.py --largest --all-own``). With two arenas, threads
-    share them and the memory one visitor freed serves the next. It applies to threads that allocate
-    afterwards, as long as the process has not yet made eight arenas, so the app calls it at import.
-    """
-    libc = _glibc()
-    return bool(libc is not None and libc.mallopt(_M_ARENA_MAX, int(arenas)))
-
-
-def release_free_memory() -> bool:
-    """Hand the memory malloc holds free, in every arena, back to the system (glibc's ``malloc_trim``);
-    False where there is no glibc. Called after each run, so that what visitors' sessions dropped
-    meanwhile (their copies of cached results) does not stay with the server."""
-    libc = _glibc()
-    return bool(libc is not None and libc.malloc_trim(0))
 
 
 # the fields ``WIL_POLICY`` may set: the budgets, not the caps (the widgets' ranges) nor the machinery
@@ -437,4 +348,3 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> tuple[ServerPol
 
 
 POLICY, POLICY_PROBLEMS = from_environment()
-cap_malloc_arenas(POLICY.malloc_arenas)

@@ -13,6 +13,9 @@ another thread; a Stop's run waits for the old one to hand over what it trained)
 result is not put in the cache of full runs; it is handed over to the session's next run (``kept``), and
 the interruption is raised again so that Streamlit reruns. If the rerun is the Stop button's, the page shows the stopped
 result, marked as such, until the visitor asks for the whole run again.
+
+One run at a time: every training the app does (a page's run, the phase diagram's sweeps) holds one of the
+server's ``POLICY.concurrent_runs`` slots (``run_slot``), and hands the memory it freed back afterwards.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 
 import wil
 
+from .memory import cap_malloc_arenas, release_free_memory
 from .policy import POLICY
-from .sidebar import OPTIMIZER_LABELS
 
 STOP_KEY = "stop_run"
 KEPT = "kept_runs"  # session key: config -> a stopped run's Result, at most KEPT_RUNS of them
@@ -38,6 +41,31 @@ KEPT_RUNS = 3
 _INTERRUPTED: dict[str, tuple] = {}
 _INTERRUPTED_LOCK = threading.Lock()
 STOP_WAIT = 60.0  # seconds a Stop's rerun waits for the interrupted run to hand over what it trained
+RUN_SLOTS = threading.BoundedSemaphore(POLICY.concurrent_runs)  # held while a run trains
+cap_malloc_arenas()  # at import, before the visitors' threads allocate (see wil_app/memory.py)
+
+
+def run_slot() -> threading.BoundedSemaphore:
+    """One of the server's run slots, as a context: held by ``run_within_policy`` while it trains, and by
+    any other training the app does (the phase diagram's sweeps), so that ``POLICY.concurrent_runs`` is
+    the limit."""
+    return RUN_SLOTS
+
+
+def run_within_policy(config: wil.Config, progress=None, live=None) -> wil.Result:
+    """``wil.compare(config)`` once a run slot is free (``progress(0.0)`` first, so a caller can show that
+    its run is queued), recording ``POLICY.snapshots(config)`` epochs for the play control and calling
+    ``live`` with partial results every ``POLICY.live_every`` seconds, then hand the memory freed
+    meanwhile back to the system. Raises ``ValueError`` if ``config`` is outside the policy."""
+    POLICY.check(config)
+    if progress is not None:
+        progress(0.0)
+    with RUN_SLOTS:
+        try:
+            return wil.compare(config, progress=progress, live=live, live_every=POLICY.live_every,
+                               snapshots=POLICY.snapshots(config))
+        finally:
+            release_free_memory()
 
 
 class Interrupted(Exception):
@@ -66,7 +94,7 @@ def run_comparison(config: wil.Config, _progress=None, _live=None) -> wil.Result
                 raise wil.StopTraining from None
         return call
 
-    result = POLICY.run(config, progress=guarded(_progress), live=guarded(_live))
+    result = run_within_policy(config, progress=guarded(_progress), live=guarded(_live))
     if pending:
         raise Interrupted(result, pending[0])
     return result
@@ -166,5 +194,5 @@ def summary(config: wil.Config) -> str:
     batch = "full batch" if config.batch_size is None else f"batches of {config.batch_size}"
     seeds = "1 seed" if config.n_seeds == 1 else f"{config.n_seeds} seeds per initializer"
     return (f"**{dataset.label}** ({samples}) · **{config.depth} × {config.width} "
-            f"{wil.ACTIVATIONS[config.activation].label}** · {OPTIMIZER_LABELS[config.optimizer]}, "
+            f"{wil.ACTIVATIONS[config.activation].label}** · {wil.OPTIMIZERS[config.optimizer].label}, "
             f"learning rate {config.learning_rate:g}, {config.epochs} epochs, {batch} · {seeds}")

@@ -1,7 +1,7 @@
 """Your own data: a CSV file uploaded in the sidebar, its target column chosen, trained like the built-ins.
 
 The file is read here, within the server's limits (``POLICY.max_upload_*``: size, rows, columns, classes),
-then handed to the library (``wil.spec.datasets.from_frame``), which checks that it can train (numbers only,
+then handed to the library (``wil.from_frame``), which checks that it can train (numbers only,
 nothing missing, no constant column, enough rows, two classes or more) and registers it under the hash of
 its content. The data stays in the visitor's session: the session keeps its dataset and registers it again
 on every run (the process forgets the oldest uploads beyond ``POLICY.max_user_datasets``); other visitors'
@@ -9,7 +9,7 @@ lists never show it; and the URL carries the default dataset with the flag ``dat
 copied link says that the data could not travel with it.
 
 Everything a file brings (cells, headers, its name) reaches the page as plain text: a dataframe preview,
-widget options, messages escaped by ``POLICY.escape``, and a file name reduced to safe characters.
+widget options, messages escaped by ``wil_app.text.plain_text``, and a file name reduced to safe characters.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ import streamlit as st
 
 import wil
 
+from .lessons import DEMO
 from .policy import POLICY
+from .state import DATA_FLAG, DATA_FLAG_VALUE, sync_url
+from .text import plain_text
 
-DATA_FLAG = "data"  # the URL's flag: this page showed uploaded data, which the link does not carry
-DATA_FLAG_VALUE = "uploaded"
 STATE = "user_datasets"  # session state: name -> DatasetSpec of the datasets this session uploaded
 PARSED = "upload_parsed"  # session state: (file_id, DataFrame or None, error or None) of the last file
 BINARY_PROBE = 8192  # bytes looked at for NUL characters: a text file has none
@@ -43,7 +44,7 @@ def read_csv(content: bytes) -> tuple[pd.DataFrame | None, str | None]:
     The server's limits are checked on the raw bytes and text first, so a hostile file costs little:
     size, binary content, the number of columns in the header and of lines, then the parse itself.
     """
-    limit = POLICY.max_upload_mb * 1024 * 1024
+    limit = POLICY.max_upload_bytes
     if len(content) > limit:
         return None, (f"The file is {len(content) / 1024 / 1024:.1f} MB; this server takes CSV files of at most "
                       f"{POLICY.max_upload_mb} MB.")
@@ -161,7 +162,7 @@ def upload_panel() -> None:
                   width="stretch")
         error = st.session_state.get("upload_error")
         if error:
-            st.error(POLICY.escape(error), icon=":material/error:")
+            st.error(plain_text(error), icon=":material/error:")
         if chosen:
             st.caption(NO_DATA_IN_LINK)
 
@@ -171,7 +172,7 @@ def _parsed(uploaded) -> pd.DataFrame | None:
     cached = st.session_state.get(PARSED)
     if cached is None or cached[0] != uploaded.file_id:
         size = getattr(uploaded, "size", None)
-        if size is not None and size > POLICY.max_upload_mb * 1024 * 1024:  # never read a huge file at all
+        if size is not None and size > POLICY.max_upload_bytes:  # never read a huge file at all
             frame, error = None, (f"The file is {size / 1024 / 1024:.1f} MB; this server takes CSV files of at "
                                   f"most {POLICY.max_upload_mb} MB.")
         else:
@@ -181,7 +182,7 @@ def _parsed(uploaded) -> pd.DataFrame | None:
         st.session_state.pop("upload_target", None)
         st.session_state.pop("upload_ignore", None)
     if cached[2]:
-        st.error(POLICY.escape(cached[2]), icon=":material/error:")
+        st.error(plain_text(cached[2]), icon=":material/error:")
     return cached[1]
 
 
@@ -214,9 +215,9 @@ def public_config(config: wil.Config) -> wil.Config:
     if not config.dataset.startswith(wil.USER_PREFIX):
         return config
     try:
-        return dataclasses.replace(config, dataset=POLICY.demo.dataset)
+        return dataclasses.replace(config, dataset=DEMO.dataset)
     except ValueError:  # a mini-batch larger than the default dataset's training split
-        return dataclasses.replace(config, dataset=POLICY.demo.dataset, batch_size=None)
+        return dataclasses.replace(config, dataset=DEMO.dataset, batch_size=None)
 
 
 def public_query_params(config: wil.Config) -> dict[str, str]:
@@ -227,8 +228,8 @@ def public_query_params(config: wil.Config) -> dict[str, str]:
     return params
 
 
-def sync_url_with_data(config: wil.Config, sync_url) -> None:
-    """``sync_url`` (the sidebar's) of ``public_config(config)``, and the flag set or cleared."""
+def sync_url_with_data(config: wil.Config) -> None:
+    """``sync_url`` of ``public_config(config)`` (``wil_app/state.py``), and the flag set or cleared."""
     sync_url(public_config(config))
     uploaded = config.dataset.startswith(wil.USER_PREFIX)
     if uploaded and st.query_params.get(DATA_FLAG) != DATA_FLAG_VALUE:
@@ -243,7 +244,7 @@ def data_notes(config: wil.Config) -> None:
     """Above the results: say that uploaded data is not in the link (theirs or the one this page opened)."""
     if config.dataset.startswith(wil.USER_PREFIX):
         st.info(NO_DATA_IN_LINK, icon=":material/lock:")
-    elif st.session_state.get("_link_without_data") and config.dataset == POLICY.demo.dataset:
+    elif st.session_state.get("_link_without_data") and config.dataset == DEMO.dataset:
         st.info("This link was copied from a page that showed uploaded data. Uploaded data cannot travel in "
                 f"a link, so it opens on {wil.DATASETS[config.dataset].label} with the same network and "
                 "training; upload the file here (sidebar, Your own data) to see it.", icon=":material/link_off:")

@@ -24,14 +24,15 @@ from typing import NamedTuple
 import streamlit as st
 
 import wil
+from wil import charts
 
-from .lessons import LESSONS
-from .policy import MARKDOWN_PUNCTUATION, POLICY
-from .sidebar import start_from
+from .lessons import DEMO, LESSONS
+from .state import QUIZ_PARAM, TOUR_PARAM, start_from
+from .tabs.drawing import CHARTS
+from .text import literal
 
 MODE_KEY = "workshop_mode"
 MODES = {"explore": "Explore", "quiz": "Predict, then reveal", "tour": "Guided tour"}
-QUIZ_PARAM, TOUR_PARAM = "quiz", "tour"  # the URL's keys (1-based question or step)
 # what the audience may predict, in the words of the verdicts (wil.analysis.verdicts.PRECEDENCE)
 PREDICTIONS = {"learned": "learns", "vanishing": "signal vanishes", "exploding": "explodes",
                "symmetric": "stays symmetric", "dead": "units die", "saturated": "saturates",
@@ -47,44 +48,42 @@ class Step(NamedTuple):
     title: str
     sentence: str
     config: wil.Config
-    chart: str  # a key of wil_app.tabs.CHARTS
+    chart: str  # a key of wil_app.tabs.drawing.CHARTS
     options: dict
     look: str  # what to look at in the chart
 
 
-_LESSON = list(LESSONS.values())
+LESSON_CONFIGS = list(LESSONS.values())
 QUESTIONS = [
-    Question("Which of these five networks will learn? For each, predict what happens.", _LESSON[0]),
-    Question("Thirty ReLU layers deep: which initializers keep the signal alive to the output?", _LESSON[1]),
-    Question("Tanh instead of ReLU: which networks learn, and what goes wrong with the others?", _LESSON[2]),
+    Question("Which of these five networks will learn? For each, predict what happens.", LESSON_CONFIGS[0]),
+    Question("Thirty ReLU layers deep: which initializers keep the signal alive to the output?", LESSON_CONFIGS[1]),
+    Question("Tanh instead of ReLU: which networks learn, and what goes wrong with the others?", LESSON_CONFIGS[2]),
 ]
-_DEMO = POLICY.demo
 TOUR = [
     Step("All zeros", "With every weight zero, every unit of a layer computes the same thing and gets the same "
          "gradient, so each layer acts like one unit forever and the network cannot learn.",
-         dataclasses.replace(_DEMO, compare=("zeros",)), "profile",
-         dict(field="distinct_units", epoch=_DEMO.epochs, title="Distinct units per layer",
-              y_title="Distinct units (count)"),
+         dataclasses.replace(DEMO, compare=("zeros",)), "profile",
+         dict(field="distinct_units", epoch=DEMO.epochs, **charts.VIEWS["profile"]["distinct_units"].options),
          "One distinct unit in every hidden layer, even after training: 32 units act like one."),
     Step("Tiny random weights", "Weights drawn with std 0.01 shrink the signal at every layer (by about 25 times "
          "here), so after eight layers nothing is left of it and the gradients vanish the same way.",
-         dataclasses.replace(_DEMO, compare=("random_normal(std=0.01)",)), "activation_std", dict(epoch=0),
+         dataclasses.replace(DEMO, compare=("random_normal(std=0.01)",)), "activation_std", dict(epoch=0),
          "At initialization the activation spread falls by orders of magnitude from layer to layer."),
     Step("Huge random weights", "Weights drawn with std 1 multiply the signal by about 4 at every layer, so it "
          "explodes with depth, the first steps throw the weights away and the loss overflows.",
-         dataclasses.replace(_DEMO, compare=("random_normal(std=1)",)), "activation_std", dict(epoch=0),
+         dataclasses.replace(DEMO, compare=("random_normal(std=1)",)), "activation_std", dict(epoch=0),
          "At initialization the activation spread grows by orders of magnitude with depth."),
     Step("Xavier with tanh", "Glorot and Bengio's Xavier initialization keeps the variance of a tanh network's "
          "signal roughly the same from layer to layer: its activations stay spread out, while std 0.01 "
          "collapses them to zero and std 1 pins them at ±1, where tanh has no slope.",
-         dataclasses.replace(_LESSON[2], compare=("random_normal(std=0.01)", "random_normal(std=1)",
+         dataclasses.replace(LESSON_CONFIGS[2], compare=("random_normal(std=0.01)", "random_normal(std=1)",
                                                   "glorot_uniform")),
          "histograms", dict(quantity="activation", epoch=0, layers=[1, 4, 8]),
          "Glorot's histograms stay spread out at every depth (narrowing only slowly); std 0.01's collapse to a "
          "spike at 0 and std 1's pile up at ±1."),
     Step("He with ReLU", "ReLU zeroes half of its inputs, so He et al. double Xavier's variance: at 30 layers "
          "He's signal keeps its size while Glorot's halves in variance at every layer and fades away.",
-         dataclasses.replace(_LESSON[1], compare=("glorot_uniform", "he_normal")), "activation_std",
+         dataclasses.replace(LESSON_CONFIGS[1], compare=("glorot_uniform", "he_normal")), "activation_std",
          dict(epoch=0), "He's activation spread stays near the theory's dashed line over 30 layers (within the "
          "wobble of 32-unit layers); Glorot's shrinks by √2 per layer, to about 1/20,000 by layer 30."),
 ]
@@ -228,12 +227,7 @@ def _reveal(result: wil.Result) -> None:
     left, right_column = st.columns([1, 1])
     left.dataframe(rows, hide_index=True, key="quiz_answers", column_config={
         "Right": st.column_config.CheckboxColumn(help="Empty: no guess")})
-    right_column.markdown("\n".join(f"- {_literal(sentence)}" for sentence in sentences))
-
-
-def _literal(text: str) -> str:
-    """``text`` shown literally in Markdown (its punctuation escaped), Unicode kept (× and ± in sentences)."""
-    return "".join("\\" + char if char in MARKDOWN_PUNCTUATION else char for char in str(text))
+    right_column.markdown("\n".join(f"- {literal(sentence)}" for sentence in sentences))
 
 
 def _step(config: wil.Config) -> None:
@@ -254,8 +248,6 @@ def _step(config: wil.Config) -> None:
 
 
 def _highlight(result: wil.Result) -> None:
-    from .tabs import CHARTS  # the page's chart builders (wil.charts)
-
     step = TOUR[st.session_state.get("tour_step", 0)]
     options = dict(step.options)
     if step.chart == "histograms":

@@ -18,7 +18,7 @@ import wil
 from wil import charts
 
 APP = str(pathlib.Path(__file__).resolve().parents[2] / "wil_app" / "page.py")  # the page each session runs
-from wil_app.policy import DEMO  # noqa: E402  (the app trains its demo in float32)
+from wil_app.lessons import DEMO  # noqa: E402  (the app trains its demo in float32)
 SMALL = wil.Config(dataset="moons", n_samples=100, noise=0.2, depth=3, width=8, epochs=5,
                    compare=("zeros", "random_normal(std=0.01)", "he_normal"))
 # random_normal(std=1) at depth 6 explodes within a few epochs; He does not

@@ -29,7 +29,7 @@ if not APP.exists():
     pytest.skip(f"{APP} does not exist", allow_module_level=True)
 
 from streamlit.testing.v1 import AppTest  # noqa: E402  (only once there is an app to test)
-from wil_app.policy import DEMO  # noqa: E402
+from wil_app.lessons import DEMO  # noqa: E402
 
 FIELDS = [f.name for f in wil.Config.__dataclass_fields__.values()]
 # what must never reach the page from a URL: HTML, links, images, autolinks, code spans, math, newlines
@@ -223,7 +223,7 @@ def test_every_cache_in_the_app_is_bounded():
     import ast
 
     caches = {}
-    sources = [APP, *sorted((APP.parent / "wil_app").glob("*.py"))]  # the page and its pieces
+    sources = [APP, *sorted((APP.parent / "wil_app").rglob("*.py"))]  # the page and its pieces
     for node in (node for source in sources for node in ast.walk(ast.parse(source.read_text()))):
         if isinstance(node, ast.FunctionDef):
             for decorator in node.decorator_list:

@@ -18,7 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 import wil
 from wil_app.lessons import LESSONS
-from wil_app.policy import DEMO, POLICY
+from wil_app.lessons import DEMO
+from wil_app.policy import POLICY
 
 APP = str(pathlib.Path(__file__).resolve().parents[2] / "wil_app" / "page.py")
 SMALL = wil.Config(dataset="moons", n_samples=100, noise=0.2, depth=3, width=8, epochs=10,
@@ -190,9 +191,9 @@ def test_slot_choices_survive_changing_the_count():
 # ---------------------------------------------------------------- play, presenter
 
 def test_play_steps_through_every_snapshot_and_stops_on_the_last(monkeypatch):
-    import wil_app.tabs as tabs
+    import wil_app.tabs.controls as controls
 
-    monkeypatch.setattr(tabs, "PLAY_STEP", 0.0)
+    monkeypatch.setattr(controls, "PLAY_STEP", 0.0)
     at = open_app({**SMALL.to_query_params(), "tab": "Decision boundary"})
     shown = []
     builder = wil.charts.decision_boundary
@@ -213,10 +214,10 @@ def test_play_steps_through_every_snapshot_and_stops_on_the_last(monkeypatch):
 
 
 def wil_app_tabs_cache_clear() -> None:
-    from wil_app.tabs import _draw_chart, _draw_large_chart
+    from wil_app.tabs.drawing import draw_chart, draw_large_chart
 
-    _draw_chart.clear()
-    _draw_large_chart.clear()
+    draw_chart.clear()
+    draw_large_chart.clear()
 
 
 def test_presenter_mode_shows_verdicts_one_chart_and_walks_the_lessons():
@@ -251,7 +252,7 @@ def test_presenter_mode_shows_verdicts_one_chart_and_walks_the_lessons():
 # ---------------------------------------------------------------- load a configuration
 
 def test_the_exported_json_reads_back_as_the_configuration_and_the_view():
-    from wil_app.export import read_config_json
+    from wil_app.tabs.share import read_config_json
 
     document = {**__import__("dataclasses").asdict(SMALL), "view": {"tab": "Weights", "epoch": "4", "layers": "1,2"}}
     config, view, problems = read_config_json(json.dumps(document).encode())

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 import wil
 from wil.spec.datasets import USER_PREFIX
+from wil_app.lessons import DEMO
 from wil_app.policy import POLICY
 
 APP = str(pathlib.Path(__file__).resolve().parents[2] / "wil_app" / "page.py")
@@ -80,7 +81,7 @@ def test_a_csv_trains_with_its_decision_boundary_and_stays_out_of_the_url():
     assert wil.DATASETS[name].label == "Your data: my data.csv"
     assert any(m.value.startswith("**Your data: my data.csv** (120 samples)") for m in at.markdown)  # the summary
     # the link carries the default dataset and the flag, never the data or its hash
-    assert at.query_params["dataset"] == POLICY.demo.dataset
+    assert at.query_params["dataset"] == DEMO.dataset
     assert at.query_params["data"] == "uploaded"
     assert not any(USER_PREFIX in str(value) for value in at.query_params.values())
     assert any("carries the configuration, not your data" in info.value for info in at.info)
@@ -116,19 +117,19 @@ def test_a_link_from_a_page_with_uploaded_data_opens_the_default_dataset_and_say
     for key, value in {**SMALL.to_query_params(), "data": "uploaded"}.items():
         at.query_params[key] = value
     at = checked(at.run())
-    assert at.sidebar.selectbox(key="dataset").value == POLICY.demo.dataset
+    assert at.sidebar.selectbox(key="dataset").value == DEMO.dataset
     assert any("Uploaded data cannot travel in a link" in info.value for info in at.info)
     assert "data" not in at.query_params
     assert not [w.value for w in at.warning if "link had a problem" in w.value]
 
 
 def test_a_link_naming_an_uploaded_dataset_is_refused_even_in_the_same_process():
-    name = wil.spec.datasets.from_frame(two_features(), "side")
+    name = wil.from_frame(two_features(), "side")
     at = AppTest.from_file(APP, default_timeout=120)
     for key, value in {**SMALL.to_query_params(), "dataset": name}.items():
         at.query_params[key] = value
     at = checked(at.run())
-    assert at.sidebar.selectbox(key="dataset").value == POLICY.demo.dataset
+    assert at.sidebar.selectbox(key="dataset").value == DEMO.dataset
     shown = [unescaped(w.value) for w in at.warning] + [c.value for c in at.code]  # link problems: quoted as code
     assert any("uploaded data cannot travel in a link" in text for text in shown), shown
     # another session's upload is never offered in the picker
@@ -264,9 +265,9 @@ def test_data_that_cannot_train_says_why(rows, message):
 
 
 def test_the_policy_never_reads_an_uploaded_dataset_from_a_url():
-    name = wil.spec.datasets.from_frame(two_features(), "side")
+    name = wil.from_frame(two_features(), "side")
     config, problems = POLICY.parse_url({"dataset": name, "depth": "3"})
-    assert config.dataset == POLICY.demo.dataset and config.depth == 3  # the rest of the link applies
+    assert config.dataset == DEMO.dataset and config.depth == 3  # the rest of the link applies
     assert problems == ["uploaded data cannot travel in a link; using the default dataset"]
     assert name not in " ".join(problems)
 
@@ -274,10 +275,10 @@ def test_the_policy_never_reads_an_uploaded_dataset_from_a_url():
 def test_public_config_and_query_params_replace_uploaded_data():
     from wil_app.upload import public_config, public_query_params
 
-    name = wil.spec.datasets.from_frame(two_features(n=2000), "side")
+    name = wil.from_frame(two_features(n=2000), "side")
     config = wil.Config(dataset=name, depth=3, batch_size=1024)  # more than moons' 300 training samples
     public = public_config(config)
-    assert public.dataset == POLICY.demo.dataset and public.batch_size is None and public.depth == 3
+    assert public.dataset == DEMO.dataset and public.batch_size is None and public.depth == 3
     params = public_query_params(config)
-    assert params["data"] == "uploaded" and params["dataset"] == POLICY.demo.dataset
+    assert params["data"] == "uploaded" and params["dataset"] == DEMO.dataset
     assert public_query_params(SMALL) == SMALL.to_query_params()  # built-in data: the link as before

@@ -20,7 +20,8 @@ SCREENSHOT = ROOT / "docs" / "screenshot.png"
 UPDATE_SCREENSHOT = os.environ.get("WIL_UPDATE_SCREENSHOT") == "1"
 TIMEOUT_MS = 180_000  # a cold start imports scikit-learn and trains; shared CI machines are slow
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")]
 
 FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 DRAWN = '[data-testid="stVegaLiteChart"] :is(svg, canvas)'

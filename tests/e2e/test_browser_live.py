@@ -16,7 +16,8 @@ from test_browser_story import TIMEOUT_MS, VERDICT, settle, shot
 
 SERVER_ENV = {"WIL_POLICY": json.dumps({"max_work": 1e12, "max_steps": 1e6})}
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")]
 
 
 def test_a_live_run_updates_its_charts_before_it_ends_and_stop_keeps_what_trained(server, browser, tmp_path):

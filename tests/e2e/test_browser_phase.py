@@ -13,7 +13,8 @@ from conftest import CHROMIUM
 from test_browser import FITS
 from test_browser_story import TIMEOUT_MS, settle, shot
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")]
 
 OVERFLOW = """() => {
     const box = document.querySelector('[data-testid=stMainBlockContainer]');

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = Path(os.environ.get("WIL_APP", ROOT / "app.py"))
 TIMEOUT_MS = 180_000
 
-pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}"),
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}"),
               pytest.mark.skipif(not APP.exists(), reason=f"{APP} does not exist")]
 
 HOSTILE = {

@@ -24,7 +24,8 @@ DRAWN = '[data-testid="stVegaLiteChart"] :is(svg, canvas)'
 VERDICT = ".wil-verdict"
 SIX = "zeros;random_normal(std=0.01);random_normal(std=1);glorot_uniform;he_normal;lecun_normal"
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")]
 
 
 def settle(page, charts: int = 1) -> None:

@@ -14,7 +14,8 @@ TIMEOUT_MS = 180_000  # a cold start imports scikit-learn and trains; shared CI 
 FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 DRAWN = '[data-testid="stVegaLiteChart"] :is(svg, canvas)'
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")]
 
 
 @pytest.fixture

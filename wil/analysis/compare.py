@@ -1,7 +1,7 @@
 """``wil.train`` and ``wil.compare``: check the arguments, check that the run fits in memory, train.
 
 The library sets no budget of its own: any valid run trains if its estimated peak memory
-(``Config.memory``) fits what this process may still allocate (``wil.engine.memory.available_bytes``); else it
+(``Config.memory``) fits what this process may still allocate (``wil.spec.resources.available_bytes``); else it
 is refused before anything is allocated, with the estimate. A server's policy (how many runs at once, how
 large) lives with the server (``wil_app/policy.py``).
 """
@@ -16,13 +16,13 @@ import numpy as np
 from wil.spec.checks import ArgumentTypeError, check_bool, check_int, shown
 from wil.spec.config import MAX_SEED, Config, checked_labels
 from wil.spec.datasets import load_dataset
+from wil.spec.layout import MAX_SNAPSHOTS
 from wil.engine.train import StopTraining, run
-from wil.engine.memory import check_fits, format_bytes
+from wil.spec.resources import check_fits, format_bytes
 from wil.analysis.result import Result, build_result
 from wil.engine.threads import blas_threads, plan
 
 ProgressCallback = Callable[[float], None]
-MAX_SNAPSHOTS = 100  # recorded epochs of histograms and boundaries: enough to animate, bounded in memory
 Entry = "str | tuple[str, dict]"
 
 __all__ = ["StopTraining", "compare", "train"]

@@ -13,7 +13,7 @@ from wil.spec.config import Config
 if TYPE_CHECKING:
     import pandas as pd  # imported where used: it takes longer to import than the rest of wil
 from wil.spec.datasets import Dataset
-from wil.engine.statistics import LAYER_STATS
+from wil.spec.layout import LAYER_STATS
 from wil.engine.record import Records
 
 
@@ -33,7 +33,7 @@ class Result:
         for a network stopped by that epoch's record (and it has no gradient histogram there).
     histograms : initializer, seed, epoch, layer, quantity ("activation", "preactivation", "weight",
         "gradient"), bin_left, bin_right, count. Activations and pre-activations are binned over the
-        first ``wil.analysis.compare.HISTOGRAM_ROWS`` (256) training examples, a random sample; gradients are
+        first ``wil.spec.layout.HISTOGRAM_ROWS`` (256) training examples, a random sample; gradients are
         those of ``grad_norm``.
     status : initializer, seed, diverged (bool), diverged_epoch (NA if none), reason, final_train_loss,
         final_test_loss, final_train_accuracy, final_test_accuracy

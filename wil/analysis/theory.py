@@ -12,19 +12,20 @@ Standardized inputs have ``q_0 = 1``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
-
 import math
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from wil.analysis.compare import check_config
 from wil.spec.activations import get_activation
-from wil.spec.config import Config
+from wil.spec.config import Config, checked_labels
+from wil.spec.datasets import DATASETS
+from wil.spec.labels import get_initializer, parse_entry
+from wil.spec.resources import check_fits
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where used: it takes longer to import than the rest of wil
-from wil.spec.datasets import DATASETS
-from wil.spec.initializers import get_initializer, parse_entry
 
 # E[g(t)] for t ~ N(0, 1) as a dense trapezoid sum: exact enough for kinked g (ReLU), where
 # Gauss-Hermite quadrature converges slowly.
@@ -74,11 +75,6 @@ def theory_frame(config: Config, initializers=None) -> pd.DataFrame:
     (constant, non-zero mean, LSUV) are left out.
     """
     import pandas as pd
-
-    from wil.spec.config import checked_labels
-    from wil.analysis.compare import check_config
-
-    from wil.engine.memory import check_fits
 
     check_config(config)
     labels = list(config.labels if initializers is None else checked_labels("initializers", initializers))

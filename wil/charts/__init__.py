@@ -11,7 +11,10 @@ No Streamlit here; the app lays these out, notebooks can display them directly. 
 - titles its axes with units, carries tooltips, and uses fonts large enough for a projector (``CONFIG``).
 
 The builders live in one module per kind of chart (``training``, ``layers``, ``histograms``,
-``boundary``, ``phase``) over the shared pieces in ``_common``; this package exposes all of them, so
+``boundary``, ``phase``), each a pandas step that prepares the data (``*_frame``) and an Altair step
+that encodes it, over the shared pieces: ``views`` (the one table of titles and scales, ``VIEWS``),
+``style`` (colours, theme, legends, fitting a width) and ``frames`` (the pandas steps every chart takes).
+This package exposes all of them, so
 ``from wil import charts; charts.loss_curves(...)`` is the way to use them. Importing a builder registers the
 Altair theme "wil" (``alt.theme.enable("wil")``).
 
@@ -26,13 +29,14 @@ from wil.analysis.result import register_accessor
 _HOME = {  # public name -> the module that defines it
     **dict.fromkeys(["CLASS_PALETTE", "CONFIG", "FONT", "INK", "LINE_WIDTH", "LOG_FORMAT", "NAMED_COLORS", "PALETTE",
                      "PER_ROW", "TOOLTIP_EPOCHS", "WIDTH", "color_of", "color_scale", "initializer_colors",
-                     "labels_of", "named_color", "pick_layers", "presenter", "PRESENTER_CONFIG", "theme",
-                     "thin_epochs"], "wil.charts._common"),
+                     "named_color", "presenter", "PRESENTER_CONFIG", "theme"], "wil.charts.style"),
+    **dict.fromkeys(["labels_of", "pick_layers", "thin_epochs"], "wil.charts.frames"),
     "decision_boundary": "wil.charts.boundary",
     "QUANTITY_TITLES": "wil.charts.histograms", "histogram_grid": "wil.charts.histograms",
     "activation_std_by_layer": "wil.charts.layers", "layer_heatmap": "wil.charts.layers",
     "layer_profile": "wil.charts.layers",
-    "phase_diagram": "wil.charts.phase",
+    "phase_diagram": "wil.charts.phase", "trainable_depth": "wil.charts.phase",
+    "View": "wil.charts.views", "VIEWS": "wil.charts.views",
     **dict.fromkeys(["accuracy_curves", "final_scores", "loss_curves", "metric_curves", "status_table"],
                     "wil.charts.training"),
 }
@@ -41,7 +45,7 @@ __all__ = [
     "QUANTITY_TITLES", "TOOLTIP_EPOCHS", "WIDTH", "accuracy_curves", "activation_std_by_layer", "color_of",
     "color_scale", "decision_boundary", "final_scores", "histogram_grid", "initializer_colors", "labels_of",
     "layer_heatmap", "layer_profile", "loss_curves", "metric_curves", "named_color", "phase_diagram", "pick_layers",
-    "presenter", "PRESENTER_CONFIG", "status_table", "theme", "thin_epochs",
+    "presenter", "PRESENTER_CONFIG", "status_table", "theme", "thin_epochs", "trainable_depth", "View", "VIEWS",
 ]
 
 

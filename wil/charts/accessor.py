@@ -1,58 +1,32 @@
 """``Result.plot``: every chart of the app in one call from a notebook, e.g. ``res.plot.loss()``.
 
-Each method is a thin call into a builder of ``wil.charts`` with the arguments the app's tab uses
-(``wil_app/tabs.py``), after checking its own arguments: an epoch that was not recorded, an unknown
-quantity or a layer out of range raises ``ValueError`` listing what is allowed, a wrong type raises
-``TypeError``. The charts come back as Altair objects, which Jupyter draws by itself.
+Each method is a thin call into a builder of ``wil.charts`` with the titles and scales the app's tab uses
+(both read ``wil.charts.views.VIEWS``), after checking its own arguments with ``wil.spec.checks``: an epoch
+that was not recorded, an unknown quantity or a layer out of range raises ``ValueError`` listing what is
+allowed, a wrong type raises ``TypeError``. The charts come back as Altair objects, which Jupyter draws by
+itself.
 
-The one module of ``wil.charts`` that reads the core: the activation's family (dead or saturated
+The module of ``wil.charts`` that reads a run's configuration: the activation's family (dead or saturated
 units), the dataset's task (accuracy, decision boundary) and the theory's prediction for a run's
 configuration. ``wil.Result.plot`` imports it on first use, so ``import wil`` never imports Altair.
 """
 
 from __future__ import annotations
 
-import numbers
 from typing import TYPE_CHECKING
 
 import altair as alt
-import numpy as np
 
-from wil.charts._common import pick_layers
 from wil.charts.boundary import decision_boundary
+from wil.charts.frames import pick_layers
 from wil.charts.histograms import histogram_grid
 from wil.charts.layers import activation_std_by_layer, layer_heatmap, layer_profile
 from wil.charts.training import accuracy_curves, final_scores, loss_curves
+from wil.charts.views import VIEWS
+from wil.spec.checks import ArgumentTypeError, check_choice, check_int, shown
 
 if TYPE_CHECKING:
     from wil.analysis.result import Result
-
-# Per-layer statistic -> how the app draws it against depth (``layer_profile``) and over training
-# (``layer_heatmap``): its titles and scale. The keys are the quantities ``profile`` and ``heatmap`` accept.
-LAYER_VIEWS = {
-    "act_std": dict(profile=dict(log=True, title="Activation spread per layer", y_title="Activation std (log scale)"),
-                    heatmap=dict(log=True, title="Activation std over training", color_title="Activation std")),
-    "act_mean": dict(profile=dict(title="Activation mean per layer", y_title="Activation mean"),
-                     heatmap=dict(title="Activation mean over training", color_title="Activation mean")),
-    "grad_norm": dict(profile=dict(log=True, title="Gradient norm per layer", y_title="‖∂loss/∂W‖ (log scale)"),
-                      heatmap=dict(log=True, title="Gradient norm over training", color_title="‖∂loss/∂W‖")),
-    "dead_fraction": dict(
-        profile=dict(percent=True, title="Dead units (never fire on the training set)", y_title="Share of units (%)"),
-        heatmap=dict(percent=True, scheme="reds", title="Dead units over training", color_title="Share of units")),
-    "saturated_fraction": dict(
-        profile=dict(percent=True, title="Saturated units (slope under 5% of its maximum)",
-                     y_title="Share of units (%)"),
-        heatmap=dict(percent=True, scheme="reds", title="Saturated units over training",
-                     color_title="Share of units")),
-    "distinct_units": dict(profile=dict(title="Distinct units per layer", y_title="Distinct units (count)"),
-                           heatmap=dict(title="Distinct units over training", color_title="Distinct units")),
-    "weight_std": dict(profile=dict(log=True, title="Weight std per layer", y_title="Weight std (log scale)"),
-                       heatmap=dict(log=True, title="Weight std over training", color_title="Weight std")),
-}
-HISTOGRAM_QUANTITIES = ("activation", "preactivation", "weight", "gradient")
-# What ``dead_units`` shows by default for each activation family (as the app's "Dead neurons" tab).
-DEAD_UNITS_BY_FAMILY = {"relu": "dead_fraction", "saturating": "saturated_fraction", "smooth": "distinct_units"}
-_SHOWN = 40  # longest echo of a received value in a message
 
 
 class PlotAccessor:
@@ -84,17 +58,19 @@ class PlotAccessor:
         """Train and test loss per epoch (log scale): median over seeds, a band from min to max, divergence
         marked (``wil.charts.loss_curves``). ``max_epochs``: at most this many epochs are drawn."""
         result = self._result
-        return _inline(loss_curves(result.history, result.status, max_epochs=_count("max_epochs", max_epochs)))
+        max_epochs = check_int("max_epochs", max_epochs, low=2)
+        return inline_values(loss_curves(result.history, result.status, max_epochs=max_epochs))
 
     def accuracy(self, *, max_epochs: int = 200) -> alt.FacetChart:
         """Train and test accuracy per epoch (``wil.charts.accuracy_curves``); classification runs only."""
         result = self._result
         _classification("accuracy", result)
-        return _inline(accuracy_curves(result.history, result.status, max_epochs=_count("max_epochs", max_epochs)))
+        max_epochs = check_int("max_epochs", max_epochs, low=2)
+        return inline_values(accuracy_curves(result.history, result.status, max_epochs=max_epochs))
 
     def final_scores(self) -> alt.LayerChart:
         """The final test score of every network, per initializer (``wil.charts.final_scores``)."""
-        return _inline(final_scores(self._result.status))
+        return inline_values(final_scores(self._result.status))
 
     # ------------------------------------------------------------ per layer
 
@@ -106,7 +82,7 @@ class PlotAccessor:
         result = self._result
         epoch = _epoch("epoch", epoch, _layer_epochs(result), "per-layer statistics")
         theory = theory_frame(result.config, result.labels) if epoch == 0 else None
-        return _inline(activation_std_by_layer(result.layers, theory, epoch=epoch))
+        return inline_values(activation_std_by_layer(result.layers, theory, epoch=epoch))
 
     def gradients(self, epoch: int = 0) -> alt.LayerChart:
         """The norm of the loss gradient with respect to each layer's weights at ``epoch`` (log scale). Over
@@ -125,8 +101,8 @@ class PlotAccessor:
         from wil.spec.activations import ACTIVATIONS
 
         if quantity is None:
-            quantity = DEAD_UNITS_BY_FAMILY[ACTIVATIONS[self._result.config.activation].family]
-        _choice("quantity", quantity, tuple(DEAD_UNITS_BY_FAMILY.values()))
+            quantity = VIEWS["dead_units"][ACTIVATIONS[self._result.config.activation].family].quantity
+        check_choice("quantity", quantity, [view.quantity for view in VIEWS["dead_units"].values()])
         return self.profile(quantity, epoch)
 
     def weight_std(self, epoch: int = 0) -> alt.LayerChart:
@@ -139,21 +115,22 @@ class PlotAccessor:
 
         Parameters
         ----------
-        quantity : a statistic of ``Result.layers``: one of ``LAYER_VIEWS`` ("act_std", "grad_norm", ...)
+        quantity : a statistic of ``Result.layers``: one of ``VIEWS["profile"]`` ("act_std", "grad_norm", ...)
         epoch : a recorded epoch (0: at initialization)
         """
         result = self._result
-        _choice("quantity", quantity, tuple(LAYER_VIEWS))
+        check_choice("quantity", quantity, VIEWS["profile"])
         epoch = _epoch("epoch", epoch, _layer_epochs(result), "per-layer statistics")
-        return _inline(layer_profile(result.layers, quantity, epoch=epoch, **LAYER_VIEWS[quantity]["profile"]))
+        return inline_values(layer_profile(result.layers, quantity, epoch=epoch,
+                                           **VIEWS["profile"][quantity].options))
 
     def heatmap(self, quantity: str) -> alt.FacetChart:
         """Per-layer statistic ``quantity`` over epochs (x) and layers (y), a panel per initializer
         (``wil.charts.layer_heatmap``), e.g. ``heatmap("grad_norm")``."""
         result = self._result
-        _choice("quantity", quantity, tuple(LAYER_VIEWS))
+        check_choice("quantity", quantity, VIEWS["heatmap"])
         _layer_epochs(result)  # a run without diagnostics has nothing to draw
-        return _inline(layer_heatmap(result.layers, quantity, **LAYER_VIEWS[quantity]["heatmap"]))
+        return inline_values(layer_heatmap(result.layers, quantity, **VIEWS["heatmap"][quantity].options))
 
     # ------------------------------------------------------------ histograms
 
@@ -169,7 +146,7 @@ class PlotAccessor:
         quantity : "activation" (f(z)) or "preactivation" (z)
         seed : the network drawn for each initializer; default the first seed
         """
-        _choice("quantity", quantity, ("activation", "preactivation"))
+        check_choice("quantity", quantity, ("activation", "preactivation"))
         return self.histograms(quantity, epoch, layers, seed=seed)
 
     def weights(self, epoch: int = 0, layers=None, *, seed: int | None = None) -> alt.HConcatChart:
@@ -187,7 +164,7 @@ class PlotAccessor:
         epoch, layers, seed : as for ``activations``
         """
         result = self._result
-        _choice("quantity", quantity, HISTOGRAM_QUANTITIES)
+        check_choice("quantity", quantity, VIEWS["histograms"])
         recorded = sorted(int(e) for e in result.histograms["epoch"].unique())
         if not recorded:
             raise ValueError("This run recorded no histograms: it was trained with diagnostics=False")
@@ -195,7 +172,8 @@ class PlotAccessor:
         depth = result.config.depth
         layers = pick_layers(depth) if layers is None else _layers("layers", layers, depth)
         seed = _seed("seed", seed, sorted(int(s) for s in result.status["seed"].unique()))
-        return _inline(histogram_grid(result.histograms, quantity=quantity, epoch=epoch, layers=layers, seed=seed))
+        return inline_values(histogram_grid(result.histograms, quantity=quantity, epoch=epoch, layers=layers,
+                                            seed=seed))
 
     # ------------------------------------------------------------ the data
 
@@ -208,20 +186,12 @@ class PlotAccessor:
             raise ValueError(f"No decision boundary: the dataset {result.config.dataset!r} does not have two "
                              "features (or the run recorded no grid); pick a 2-D dataset such as 'moons'")
         seed = _seed("seed", seed, sorted(int(s) for s in result.status["seed"].unique()))
-        return _inline(decision_boundary(result.grid, result.points, result.status, seed=seed))
+        return inline_values(decision_boundary(result.grid, result.points, result.status, seed=seed))
 
 
 # ---------------------------------------------------------------- argument checks
-
-def _shown(value: object) -> str:
-    """A short repr of a received value for a message."""
-    text = repr(value)
-    return text if len(text) <= _SHOWN else text[:_SHOWN - 3] + "..."
-
-
-def _is_integer(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
+# The wording of every message is ``wil.spec.checks``'s; what is checked here is what only a run knows:
+# the epochs it recorded, its layers and its seeds.
 
 def _spans(values: list[int]) -> str:
     """[0, 1, 2, 3, 7, 8] -> "0-3, 7, 8": a long list of epochs stays short."""
@@ -234,63 +204,53 @@ def _spans(values: list[int]) -> str:
     return ", ".join(parts)
 
 
-def _count(name: str, value: object) -> int:
-    """A positive integer argument (at least 2: a curve needs two epochs)."""
-    if not _is_integer(value):
-        raise TypeError(f"Invalid {name}: expected an integer, got {_shown(value)} ({type(value).__name__})")
-    if value < 2:
-        raise ValueError(f"Invalid {name}: got {value}, allowed an integer >= 2")
-    return int(value)
-
-
-def _choice(name: str, value: object, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"Invalid {name}: expected a string, one of {list(choices)}, got {_shown(value)} "
-                        f"({type(value).__name__})")
-    if value not in choices:
-        raise ValueError(f"Invalid {name} {_shown(value)}; choose from {list(choices)}")
-    return value
-
-
 def _epoch(name: str, value: object, recorded: list[int], what: str) -> int:
-    if not _is_integer(value):
-        raise TypeError(f"Invalid {name}: expected an integer, got {_shown(value)} ({type(value).__name__})")
-    if int(value) not in recorded:
-        raise ValueError(f"Invalid {name}: got {int(value)}, but the {what} were recorded at epochs "
+    """An integer ``value`` among the ``recorded`` epochs (of ``what``: "histograms", ...)."""
+    epoch = check_int(name, value)
+    if epoch not in recorded:
+        raise ValueError(f"Invalid {name}: got {epoch}, but the {what} were recorded at epochs "
                          f"{_spans(recorded)}; choose one of those")
-    return int(value)
+    return epoch
 
 
 def _layers(name: str, value: object, depth: int) -> list[int]:
-    """A layer or a collection of layers, each in 1..depth + 1 (the output layer)."""
-    if _is_integer(value):
+    """A layer or a collection of layers, each in 1..depth + 1 (the output layer), sorted without repeats."""
+    if _integer(value):
         value = [value]
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        raise TypeError(f"Invalid {name}: expected a list of layer numbers, got {_shown(value)} "
-                        f"({type(value).__name__})")
+        raise ArgumentTypeError(f"Invalid {name}: expected a list of layer numbers, got {shown(value)}")
     layers = list(value)
-    bad_type = [layer for layer in layers if not _is_integer(layer)]
-    if bad_type:
-        raise TypeError(f"Invalid {name}: expected integer layer numbers, got {_shown(bad_type[0])} "
-                        f"({type(bad_type[0]).__name__})")
     if not layers:
         raise ValueError(f"Invalid {name}: got an empty list; give at least one layer in 1..{depth + 1}, "
                          "or None for a spread of five")
-    outside = [int(layer) for layer in layers if not 1 <= layer <= depth + 1]
-    if outside:
-        raise ValueError(f"Invalid {name}: got layer {outside[0]}, allowed 1..{depth + 1} "
-                         f"(1..{depth} hidden, {depth + 1} the output)")
-    return sorted({int(layer) for layer in layers})
+    try:
+        return sorted({check_int(name, layer, 1, depth + 1) for layer in layers})
+    except ArgumentTypeError:
+        raise
+    except ValueError as error:  # out of range: say which layer is the output
+        raise ValueError(f"{error} (1..{depth} hidden, {depth + 1} the output)") from None
+
+
+def _integer(value: object) -> bool:
+    """Whether ``check_int`` takes ``value`` as an integer (a bool or a float is not one)."""
+    try:
+        check_int("value", value)
+    except ValueError:  # ArgumentTypeError included
+        return False
+    return True
 
 
 def _seed(name: str, value: object, seeds: list[int]) -> int | None:
+    """None (the first seed), or one of the run's ``seeds``."""
     if value is None:
         return None
-    if not _is_integer(value):
-        raise TypeError(f"Invalid {name}: expected an integer or None, got {_shown(value)} ({type(value).__name__})")
-    if int(value) not in seeds:
-        raise ValueError(f"Invalid {name}: got {int(value)}, but this run's seeds are {seeds}")
-    return int(value)
+    try:
+        seed = check_int(name, value)
+    except ArgumentTypeError:  # None is allowed too: say so
+        raise ArgumentTypeError(f"Invalid {name}: expected an integer or None, got {shown(value)}") from None
+    if seed not in seeds:
+        raise ValueError(f"Invalid {name}: got {seed}, but this run's seeds are {seeds}")
+    return seed
 
 
 def _layer_epochs(result: "Result") -> list[int]:
@@ -311,7 +271,7 @@ def _classification(what: str, result: "Result") -> None:
 
 # ---------------------------------------------------------------- data
 
-def _inline(chart):
+def inline_values(chart):
     """``chart`` with its data frames turned into inline values, so that Jupyter draws it whatever its size.
 
     Altair refuses to serialize a DataFrame of more than 5,000 rows (``MaxRowsError``) unless the user

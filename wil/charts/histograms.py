@@ -9,8 +9,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from wil.charts._common import (WIDTH, fitted, labels_of, color_of, wrapped, _color, _finish, _plain, _finite, _first_seed,
-                      _epoch_text)
+from wil.charts.frames import epoch_text, finite_rows, first_seed, labels_of, plain
+from wil.charts.style import WIDTH, color_encoding, color_of, finish, fitted, wrapped
+from wil.charts.views import VIEWS
 
 HISTOGRAMS_PER_ROW = 5  # columns of a row before wrapping: six at 1280 px leave under 70 px a histogram
 # The grid's width beyond its panels, in px, so that it fits WIDTH: each column's y axis (tick labels
@@ -62,9 +63,10 @@ LOG_DECADES = 12  # the log-magnitude axis spans at most this many decades below
 
 def _log_magnitude_bins(data: pd.DataFrame, n_bins: int = 30) -> pd.DataFrame:
     """Every histogram moved onto one axis of log10 |value| (re-binned by exact overlap, ``rebin``, the
-    negative side folded onto the positive; a bin that holds 0 goes to the first bar), so that a signal 1e-10 times smaller is ten decades to the
-    left instead of a spike at zero. The axis runs from the finest bin width recorded (values finer than
-    a bin cannot be told apart from zero) to the largest magnitude, at most ``LOG_DECADES`` decades."""
+    negative side folded onto the positive; a bin that holds 0 goes to the first bar), so that a signal
+    1e-10 times smaller is ten decades to the left instead of a spike at zero. The axis runs from the finest
+    bin width recorded (values finer than a bin cannot be told apart from zero) to the largest magnitude, at
+    most ``LOG_DECADES`` decades."""
     if data.empty:
         return data
     magnitude = float(np.maximum(data["bin_left"].abs(), data["bin_right"].abs()).max())
@@ -92,38 +94,23 @@ def _log_magnitude_bins(data: pd.DataFrame, n_bins: int = 30) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-QUANTITY_TITLES = {"activation": "Activation value", "preactivation": "Pre-activation value",
-                   "weight": "Weight value", "gradient": "Weight gradient value"}
+QUANTITY_TITLES = {quantity: view.axis_title for quantity, view in VIEWS["histograms"].items()}  # x axis titles
 
 
-def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", epoch: int = 0,
-                   layers: list[int] | None = None, seed: int | None = None, panel_width: int | None = None,
-                   panel_height: int = 70, shared_x: bool = False, log_magnitude: bool = False,
-                   fit_width: int | None = None) -> alt.HConcatChart:
-    """Small multiples in the spirit of Glorot & Bengio's Figure 6: a column per initializer, a row per layer.
-
-    The histograms are binned by the core, once, on edges its layers share (``wil.recording``): the bars
-    are the core's bins, and show the share of values in each. Layers of one initializer share the x
-    axis, so a signal that shrinks or grows with depth is seen shrinking or growing. ``shared_x`` puts
-    every initializer on one x axis, re-binning by exact overlap (``rebin``); ``log_magnitude`` puts them
-    on one axis of log10 |value| instead, where a 100x difference in scale is two decades apart.
-
-    Parameters
-    ----------
-    histograms : ``Result.histograms``
-    quantity : "activation", "preactivation", "weight" or "gradient"
-    epoch : one of the recorded epochs (0: at initialization)
-    layers : the layers shown (default all); seed : the network shown (default the first seed)
-    fit_width : the whole chart's width at most, in pixels (the panels shrink to fit it)
-    """
-    labels = labels_of(histograms)
+def histogram_frame(histograms: pd.DataFrame, *, quantity: str = "activation", epoch: int = 0,
+                    layers: list[int] | None = None, seed: int | None = None, shared_x: bool = False,
+                    log_magnitude: bool = False) -> tuple[pd.DataFrame, list[str], int | None]:
+    """The bars ``histogram_grid`` draws, for one seed (default the first): per initializer and layer
+    (``layer_name``: "layer 3", or "output"), each bin's ``count`` and ``share`` of the layer's values, on
+    the recorded bins, on edges every initializer shares (``shared_x``) or on log10 |value|
+    (``log_magnitude``). Returns the bars, the rows' order (input first) and the seed shown."""
     output_layer = int(histograms["layer"].max()) if len(histograms) else 1
     data = histograms[(histograms["quantity"] == quantity) & (histograms["epoch"] == epoch)]
     if layers:
         data = data[data["layer"].isin(list(layers))]
-    data, seed = _first_seed(data, seed)
-    data = _finite(_finite(_plain(data), "bin_left"), "bin_right")[["initializer", "layer", "bin_left", "bin_right",
-                                                                     "count"]]
+    data, seed = first_seed(data, seed)
+    data = finite_rows(finite_rows(plain(data), "bin_left"), "bin_right")[
+        ["initializer", "layer", "bin_left", "bin_right", "count"]]
     if log_magnitude:
         data = _log_magnitude_bins(data)
     elif shared_x:
@@ -133,43 +120,78 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
                        layer_name=np.where(data["layer"] == output_layer, "output",
                                            "layer " + data["layer"].astype(str)))
     row_order = [("output" if layer == output_layer else f"layer {layer}") for layer in sorted(data["layer"].unique())]
-    data = data[["initializer", "layer_name", "bin_left", "bin_right", "count", "share"]]
-    present = [label for label in labels if (data["initializer"] == label).any()]
-    missing = [label for label in labels if label not in present]
-    # columns per row: at most HISTOGRAMS_PER_ROW, balanced (six initializers: two rows of three)
+    return data[["initializer", "layer_name", "bin_left", "bin_right", "count", "share"]], row_order, seed
+
+
+def _grid_layout(present: int, panel_width: int | None, fit_width: int | None) -> tuple[int, int]:
+    """Columns per row (at most ``HISTOGRAMS_PER_ROW``, balanced: six initializers make two rows of three)
+    and the panels' width, so that the grid fits ``WIDTH`` (or ``fit_width``)."""
     most = HISTOGRAMS_PER_ROW if fit_width is None else max(1, min(HISTOGRAMS_PER_ROW, int(
         (fit_width - 26 - 60 - _ROW_LABELS) // (70 + _Y_AXIS + _SPACING))))  # panels of 70 px at least
-    per_row = math.ceil(len(present) / math.ceil(len(present) / most)) if present else 1
+    per_row = math.ceil(present / math.ceil(present / most)) if present else 1
     panel_width = panel_width or int(max(70, min(190, (WIDTH - _ROW_LABELS - per_row * (_Y_AXIS + _SPACING))
                                               / per_row)))
-    panel_width = fitted(fit_width, 26 + 60 + _ROW_LABELS + per_row * (_Y_AXIS + _SPACING), per_row, panel_width)
-    what = QUANTITY_TITLES.get(quantity, quantity)
+    return per_row, fitted(fit_width, 26 + 60 + _ROW_LABELS + per_row * (_Y_AXIS + _SPACING), per_row, panel_width)
+
+
+def _histogram_column(bars: pd.DataFrame, labels: list[str], label: str, row_order: list[str], axis_title: str, *,
+                      first: bool, panel_width: int, panel_height: int) -> alt.FacetChart:
+    """One initializer's column of histograms, a row per layer; the ``first`` of a row carries the y axis
+    title and the layers' names."""
+    return alt.Chart(bars).mark_bar(binSpacing=0).encode(
+        x=alt.X("bin_left:Q", bin="binned", title=axis_title,
+                axis=alt.Axis(format=".2~g", tickCount=3, labelOverlap=True, labelFlush=True)),
+        x2="bin_right:Q",
+        y=alt.Y("share:Q", title="Share" if first else None, axis=alt.Axis(format=".0%", tickCount=2)),
+        color=color_encoding(labels, "hide"),
+        tooltip=[alt.Tooltip("initializer:N", title="Initializer"), alt.Tooltip("layer_name:N", title="Layer"),
+                 alt.Tooltip("bin_left:Q", title="From", format=".3~g"),
+                 alt.Tooltip("bin_right:Q", title="To", format=".3~g"),
+                 alt.Tooltip("share:Q", title="Share of values", format=".1%"),
+                 alt.Tooltip("count:Q", title="Count")],
+    ).properties(width=panel_width, height=panel_height).facet(
+        row=alt.Row("layer_name:N", sort=row_order, title=None,
+                    header=alt.Header(labels=first, labelAngle=0, labelAlign="left", labelFontSize=14)),
+        title=alt.TitleParams(wrapped(label, panel_width + _Y_AXIS), color=color_of(labels, label), fontSize=15,
+                              anchor="middle"),
+    )
+
+
+def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", epoch: int = 0,
+                   layers: list[int] | None = None, seed: int | None = None, panel_width: int | None = None,
+                   panel_height: int = 70, shared_x: bool = False, log_magnitude: bool = False,
+                   fit_width: int | None = None) -> alt.HConcatChart:
+    """Small multiples in the spirit of Glorot & Bengio's Figure 6: a column per initializer, a row per layer.
+
+    The histograms are binned by the core, once, on edges its layers share (``wil.engine.record``): the bars
+    are the core's bins, and show the share of values in each. Layers of one initializer share the x
+    axis, so a signal that shrinks or grows with depth is seen shrinking or growing. ``shared_x`` puts
+    every initializer on one x axis, re-binning by exact overlap (``rebin``); ``log_magnitude`` puts them
+    on one axis of log10 |value| instead, where a 100x difference in scale is two decades apart.
+
+    Parameters
+    ----------
+    histograms : ``Result.histograms``
+    quantity : "activation", "preactivation", "weight" or "gradient" (title and axis: ``VIEWS["histograms"]``)
+    epoch : one of the recorded epochs (0: at initialization)
+    layers : the layers shown (default all); seed : the network shown (default the first seed)
+    fit_width : the whole chart's width at most, in pixels (the panels shrink to fit it)
+    """
+    labels = labels_of(histograms)
+    data, row_order, seed = histogram_frame(histograms, quantity=quantity, epoch=epoch, layers=layers, seed=seed,
+                                            shared_x=shared_x, log_magnitude=log_magnitude)
+    present = [label for label in labels if (data["initializer"] == label).any()]
+    missing = [label for label in labels if label not in present]
+    per_row, panel_width = _grid_layout(len(present), panel_width, fit_width)
+    view = VIEWS["histograms"].get(quantity)
+    what = view.axis_title if view else quantity
     axis_title = f"log10 |{what.split(' value')[0].lower()}|" if log_magnitude else what
-    columns = []
-    for index, label in enumerate(present):
-        column = alt.Chart(data[data["initializer"] == label]).mark_bar(binSpacing=0).encode(
-            x=alt.X("bin_left:Q", bin="binned", title=axis_title,
-                    axis=alt.Axis(format=".2~g", tickCount=3, labelOverlap=True, labelFlush=True)),
-            x2="bin_right:Q",
-            y=alt.Y("share:Q", title="Share" if index % per_row == 0 else None,
-                    axis=alt.Axis(format=".0%", tickCount=2)),
-            color=_color(labels, "hide"),
-            tooltip=[alt.Tooltip("initializer:N", title="Initializer"), alt.Tooltip("layer_name:N", title="Layer"),
-                     alt.Tooltip("bin_left:Q", title="From", format=".3~g"),
-                     alt.Tooltip("bin_right:Q", title="To", format=".3~g"),
-                     alt.Tooltip("share:Q", title="Share of values", format=".1%"),
-                     alt.Tooltip("count:Q", title="Count")],
-        ).properties(width=panel_width, height=panel_height).facet(
-            row=alt.Row("layer_name:N", sort=row_order, title=None,
-                        header=alt.Header(labels=index % per_row == 0, labelAngle=0, labelAlign="left",
-                                          labelFontSize=14)),
-            title=alt.TitleParams(wrapped(label, panel_width + _Y_AXIS), color=color_of(labels, label), fontSize=15,
-                                  anchor="middle"),
-        )
-        columns.append(column)
+    columns = [_histogram_column(data[data["initializer"] == label], labels, label, row_order, axis_title,
+                                 first=index % per_row == 0, panel_width=panel_width, panel_height=panel_height)
+               for index, label in enumerate(present)]
     shared = ("every column shares one x axis" if shared_x or log_magnitude
               else "the layers of one initializer share their x axis")
-    subtitle = [f"{_epoch_text(epoch).capitalize()}, seed {seed}. Bars: share of the layer's values in each bin; "
+    subtitle = [f"{epoch_text(epoch).capitalize()}, seed {seed}. Bars: share of the layer's values in each bin; "
                 f"{shared}."]
     if log_magnitude:
         subtitle.append("x: log10 of the magnitude (-3 is 0.001); the left-most bar holds the values too small to "
@@ -179,5 +201,5 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
     rows = [alt.hconcat(*columns[i:i + per_row], spacing=_SPACING) for i in range(0, len(columns), per_row)]
     chart = (rows[0] if len(rows) == 1 else alt.vconcat(*rows)) if rows else alt.hconcat(
         alt.Chart(pd.DataFrame({"text": ["no data at this epoch"]})).mark_text(fontSize=15).encode(text="text:N"))
-    title = f"{what.split(' value')[0]} histograms per layer"
-    return _finish(chart.properties(title=alt.TitleParams(title, subtitle=subtitle)), fit_width)
+    title = view.title if view else f"{what.split(' value')[0]} histograms per layer"
+    return finish(chart.properties(title=alt.TitleParams(title, subtitle=subtitle)), fit_width)

@@ -7,19 +7,48 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from wil.charts._common import (LINE_WIDTH, fitted, TOOLTIP_EPOCHS, LOG_FORMAT, labels_of, _color, _legend_pick, _faded,
-                      _finish, _plain, _finite, thin_epochs, _seed_band, _log_axis, _dash, dash_column, overlap_notes,
-                      overlaps)
+from wil.charts.frames import (dash_column, finite_rows, labels_of, overlap_notes, overlaps, plain, seed_band,
+                               thin_epochs)
+from wil.charts.style import (LINE_WIDTH, TOOLTIP_EPOCHS, color_encoding, dash_encoding, faded, finish, fitted,
+                              legend_pick, log_axis)
+from wil.charts.views import VIEWS
 
 
 def _diverged_rows(history: pd.DataFrame, status: pd.DataFrame | None) -> pd.Series:
     """Whether each history row is the row where its network blew up (its loss there is off the chart)."""
     if status is None or status.empty or not status["diverged"].any():
         return pd.Series(False, index=history.index)
-    ends = _plain(status[status["diverged"]])[["initializer", "seed", "diverged_epoch", "reason"]]
-    keys = _plain(history[["initializer", "seed", "epoch"]]).reset_index()
+    ends = plain(status[status["diverged"]])[["initializer", "seed", "diverged_epoch", "reason"]]
+    keys = plain(history[["initializer", "seed", "epoch"]]).reset_index()
     merged = keys.merge(ends, on=["initializer", "seed"], how="left").set_index("index")
     return (merged["epoch"] == merged["diverged_epoch"]).fillna(False).astype(bool).reindex(history.index)
+
+
+def curves_frame(history: pd.DataFrame, status: pd.DataFrame | None = None, *, metric: str = "loss",
+                 max_epochs: int = 200) -> tuple[pd.DataFrame, list[list[str]], float | None]:
+    """The rows ``metric_curves`` draws, by ``kind``: "curve" (per initializer, split and epoch, at most
+    ``max_epochs`` evenly spaced: the median, min and max over seeds, ``dash`` and ``tip``, whether the point
+    carries a tooltip), and for a loss whose networks diverged, "diverged" (a marker per network and split
+    at ``y``, the top of the axis) and "jump" (the dashed line from its last finite loss up to the marker).
+
+    Returns the rows, the groups of training-set lines that lie on one another (``frames.overlaps``), and
+    the top of the loss axis (None when no network diverged, or for accuracy)."""
+    is_loss = metric == "loss"
+    exploded = _diverged_rows(history, status)
+    curves = thin_epochs(finite_rows(history[~exploded], metric, positive=is_loss), max_epochs)
+    band = seed_band(curves, ["initializer", "split", "epoch"], metric).assign(kind="curve")
+    hidden = overlaps(band[band["split"] == "train"], "epoch")
+    band["dash"] = dash_column(band, hidden)
+    # the invisible points that carry the tooltips: at most TOOLTIP_EPOCHS per line are plenty to hover
+    band["tip"] = band["epoch"].isin(thin_epochs(band, TOOLTIP_EPOCHS)["epoch"].unique())
+    markers = plain(history[exploded]) if is_loss else pd.DataFrame()
+    if markers.empty:
+        return band, hidden, None
+    top = _loss_top(curves, status, metric)
+    markers = markers.merge(plain(status)[["initializer", "seed", "reason"]], on=["initializer", "seed"])
+    markers = markers.assign(kind="diverged", y=top, value=[f"{v:.3g}" for v in markers[metric]],
+                             network=markers["initializer"] + " / " + markers["seed"].astype(str))
+    return pd.concat([band, markers, _jumps(history, markers, metric)], ignore_index=True), hidden, top
 
 
 def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, metric: str = "loss",
@@ -30,6 +59,7 @@ def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, 
     The line is the median over seeds and the band spans min to max. Loss is on a log scale. A network
     that diverged is drawn up to its last finite epoch, then a dashed jump leads to a triangle at the top
     of the axis (its exploded loss, maybe inf or NaN, is in the tooltip) instead of stretching the axis.
+    Titles and scales: ``VIEWS["training"][metric]``.
 
     Parameters
     ----------
@@ -44,80 +74,69 @@ def metric_curves(history: pd.DataFrame, status: pd.DataFrame | None = None, *, 
     -------
     A chart faceted into a training-set and a test-set panel.
     """
-    labels = labels_of(history)
-    width = fitted(fit_width, 160, 2, width)
-    is_loss = metric == "loss"
+    view = VIEWS["training"][metric]
+    data, hidden, top = curves_frame(history, status, metric=metric, max_epochs=max_epochs)
     regression = not np.isfinite(pd.to_numeric(history["accuracy"], errors="coerce")).any()
-    exploded = _diverged_rows(history, status)
-    curves = thin_epochs(_finite(history[~exploded], metric, positive=is_loss), max_epochs)
-    band = _seed_band(curves, ["initializer", "split", "epoch"], metric).assign(kind="curve")
-    train = band[band["split"] == "train"]
-    hidden = overlaps(train, "epoch")
-    band["dash"] = dash_column(band, hidden)
-    # the invisible points that carry the tooltips: at most TOOLTIP_EPOCHS per line are plenty to hover
-    band["tip"] = band["epoch"].isin(thin_epochs(band, TOOLTIP_EPOCHS)["epoch"].unique())
-    several_seeds = bool((band["seeds"] > 1).any())
-    data, markers = band, pd.DataFrame()
-    if is_loss:
-        scale = alt.Scale(type="log")
-        markers = _plain(history[exploded])
-        if not markers.empty:
-            top = _loss_top(curves, status, metric)
-            markers = markers.merge(_plain(status)[["initializer", "seed", "reason"]], on=["initializer", "seed"])
-            markers = markers.assign(kind="diverged", y=top, value=[f"{v:.3g}" for v in markers[metric]],
-                                     network=markers["initializer"] + " / " + markers["seed"].astype(str))
-            data = pd.concat([band, markers, _jumps(history, markers, metric)], ignore_index=True)
-            # clamped: what lies above ``top`` (a diverging network's last losses) is drawn at the edge
-            scale = alt.Scale(type="log", domainMax=top, clamp=True)
-        y_title, fmt = ("MSE loss (log scale)" if regression else "Cross-entropy loss (log scale)"), LOG_FORMAT
+    y_title = view.value_title.replace(view.axis_title, "MSE loss") if regression and view.log else view.value_title
+    layers = _curve_layers(data, labels_of(history), metric, y_title, log=view.log, top=top)
+    band = data[data["kind"] == "curve"]
+    subtitle = ["Line: median over seeds; band: min to max. Click a legend entry to pick it out."]
+    if top is not None:
+        subtitle.append("▲ a network diverged there: its loss left the chart (hover for the value).")
+    subtitle += overlap_notes(hidden, band[band["split"] == "train"], "epoch",
+                              fmt=(lambda v: f"{v:.0%}") if view.percent else (lambda v: f"{v:.3g}"))
+    chart = alt.layer(*layers).properties(width=fitted(fit_width, 160, 2, width), height=height).facet(
+        column=alt.Column("split:N", sort=["train", "test"], title=None,
+                          header=alt.Header(labelExpr="datum.value == 'train' ? 'Training set' : 'Test set'",
+                                            labelFontSize=16, labelFontWeight="bold")))
+    return finish(chart.properties(title=alt.TitleParams(view.title, subtitle=subtitle)), fit_width)
+
+
+def _curve_layers(data: pd.DataFrame, labels: list[str], metric: str, y_title: str, *, log: bool,
+                  top: float | None) -> list:
+    """The encoding of ``metric_curves``: the lines, their bands and hover points, and the divergence
+    jumps and markers (when ``top`` is set: the rows of kind "jump" and "diverged")."""
+    band = data[data["kind"] == "curve"]
+    markers = data[data["kind"] == "diverged"]
+    tip = ".4~g" if log else ".1%"
+    if log:
+        scale = alt.Scale(type="log") if top is None else alt.Scale(type="log", domainMax=top, clamp=True)
+        # clamped: what lies above ``top`` (a diverging network's last losses) is drawn at the edge
+        tops = markers["y"] if top is not None else []
+        ceiling = float(max(tops)) if len(tops) else np.inf
+        axis = log_axis([v for v in (*band["low"], *band["high"], *tops) if v <= ceiling])
     else:
-        scale, y_title, fmt = alt.Scale(domain=[0, 1]), "Accuracy (%)", ".0%"
+        scale, axis = alt.Scale(domain=[0, 1]), alt.Axis(format=".0%")
     tooltip = [alt.Tooltip("initializer:N", title="Initializer"), alt.Tooltip("split:N", title="Split"),
-               alt.Tooltip("epoch:Q", title="Epoch"),
-               alt.Tooltip("median:Q", title=f"{metric} (median)", format=".4~g" if is_loss else ".1%"),
-               alt.Tooltip("low:Q", title="min over seeds", format=".4~g" if is_loss else ".1%"),
-               alt.Tooltip("high:Q", title="max over seeds", format=".4~g" if is_loss else ".1%"),
-               alt.Tooltip("seeds:Q", title="Seeds")]
+               alt.Tooltip("epoch:Q", title="Epoch"), alt.Tooltip("median:Q", title=f"{metric} (median)", format=tip),
+               alt.Tooltip("low:Q", title="min over seeds", format=tip),
+               alt.Tooltip("high:Q", title="max over seeds", format=tip), alt.Tooltip("seeds:Q", title="Seeds")]
     x = alt.X("epoch:Q", title="Epoch", scale=alt.Scale(nice=False))
-    if is_loss:
-        ceiling = float(markers["y"].max()) if len(markers) else np.inf
-        axis = _log_axis([v for v in (*band["low"], *band["high"], *(markers["y"] if len(markers) else []))
-                          if v <= ceiling])
-    else:
-        axis = alt.Axis(format=fmt)
     y = alt.Y("median:Q", scale=scale, title=y_title, axis=axis)
     base = alt.Chart(data)
     curve = base.transform_filter(alt.datum.kind == "curve")
-    pick = _legend_pick()
+    pick = legend_pick()
     layers = [  # the line first: the legend takes its symbols from the first layer
-        curve.mark_line(strokeWidth=LINE_WIDTH).encode(x=x, y=y, color=_color(labels), tooltip=tooltip,
-                                 strokeDash=_dash(), opacity=_faded(pick)).add_params(pick),
+        curve.mark_line(strokeWidth=LINE_WIDTH).encode(
+            x=x, y=y, color=color_encoding(labels), tooltip=tooltip, strokeDash=dash_encoding(),
+            opacity=faded(pick)).add_params(pick),
         base.transform_filter(alt.datum.tip).mark_circle(size=90, opacity=0).encode(x=x, y=y, tooltip=tooltip),
     ]
-    if several_seeds:  # with one seed the band has no width
+    if (band["seeds"] > 1).any():  # with one seed the band has no width
         layers.insert(1, curve.mark_area().encode(x=x, y=alt.Y("low:Q", scale=scale, title=y_title), y2="high:Q",
-                                                  color=_color(labels, "merge"), opacity=_faded(pick, 0.18)))
-    if not markers.empty:
+                                                  color=color_encoding(labels, "merge"), opacity=faded(pick, 0.18)))
+    if top is not None:
         marker_tooltip = [alt.Tooltip("initializer:N", title="Initializer"), alt.Tooltip("seed:Q", title="Seed"),
                           alt.Tooltip("epoch:Q", title="Diverged at epoch"), alt.Tooltip("reason:N", title="Cause"),
                           alt.Tooltip("value:N", title="Loss there")]
         layers += [
             base.transform_filter(alt.datum.kind == "jump").mark_line(strokeDash=[4, 3], strokeWidth=2).encode(
-                x=x, y=alt.Y("y:Q", scale=scale), color=_color(labels, "merge"), detail="network:N"),
+                x=x, y=alt.Y("y:Q", scale=scale), color=color_encoding(labels, "merge"), detail="network:N"),
             base.transform_filter(alt.datum.kind == "diverged").mark_point(
                 shape="triangle-up", size=260, filled=True, stroke="black", strokeWidth=1, opacity=1).encode(
-                x=x, y=alt.Y("y:Q", scale=scale), color=_color(labels, "merge"), tooltip=marker_tooltip),
+                x=x, y=alt.Y("y:Q", scale=scale), color=color_encoding(labels, "merge"), tooltip=marker_tooltip),
         ]
-    subtitle = ["Line: median over seeds; band: min to max. Click a legend entry to pick it out."]
-    if not markers.empty:
-        subtitle.append("▲ a network diverged there: its loss left the chart (hover for the value).")
-    subtitle += overlap_notes(hidden, train, "epoch", fmt=(lambda v: f"{v:.3g}") if is_loss else (lambda v: f"{v:.0%}"))
-    name = "Loss" if is_loss else "Accuracy"
-    chart = alt.layer(*layers).properties(width=width, height=height).facet(
-        column=alt.Column("split:N", sort=["train", "test"], title=None,
-                          header=alt.Header(labelExpr="datum.value == 'train' ? 'Training set' : 'Test set'",
-                                            labelFontSize=16, labelFontWeight="bold")))
-    return _finish(chart.properties(title=alt.TitleParams(f"{name} per epoch", subtitle=subtitle)), fit_width)
+    return layers
 
 
 def _loss_top(curves: pd.DataFrame, status: pd.DataFrame | None, metric: str) -> float:
@@ -125,8 +144,8 @@ def _loss_top(curves: pd.DataFrame, status: pd.DataFrame | None, metric: str) ->
     that did not (so their learning curves fill the chart), where the diverged ones' markers sit."""
     kept = curves
     if status is not None and len(status):
-        ok = _plain(status[~status["diverged"].astype(bool)])[["initializer", "seed"]]
-        kept = _plain(curves).merge(ok, on=["initializer", "seed"])
+        ok = plain(status[~status["diverged"].astype(bool)])[["initializer", "seed"]]
+        kept = plain(curves).merge(ok, on=["initializer", "seed"])
     values = pd.to_numeric(kept[metric], errors="coerce").to_numpy(dtype=float)
     values = values[np.isfinite(values) & (values > 0)]
     if not len(values):  # every network diverged: their own values
@@ -137,12 +156,12 @@ def _loss_top(curves: pd.DataFrame, status: pd.DataFrame | None, metric: str) ->
 
 def _jumps(history: pd.DataFrame, markers: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Two points per diverged network and split: its last finite value, then the marker at the top."""
-    before = _plain(history)
+    before = plain(history)
     before = before.assign(next_epoch=before["epoch"] + 1)
     start = markers[["initializer", "seed", "split", "epoch", "y", "network"]].merge(
         before[["initializer", "seed", "split", "next_epoch", metric]],
         left_on=["initializer", "seed", "split", "epoch"], right_on=["initializer", "seed", "split", "next_epoch"])
-    start = _finite(start, metric, positive=True)
+    start = finite_rows(start, metric, positive=True)
     if start.empty:
         return pd.DataFrame()
     first = start.assign(epoch=start["epoch"] - 1, y=start[metric])
@@ -170,7 +189,7 @@ def final_scores(status: pd.DataFrame, *, width: int = 520, fit_width: int | Non
     rows = []
     for label in labels:
         runs = status[status["initializer"].astype(str) == label]
-        ok = _finite(runs[~runs["diverged"]], column)
+        ok = finite_rows(runs[~runs["diverged"]], column)
         n_diverged = int(runs["diverged"].sum())
         value = float(ok[column].median()) if len(ok) else np.nan
         if len(ok) == 0:
@@ -188,18 +207,18 @@ def final_scores(status: pd.DataFrame, *, width: int = 520, fit_width: int | Non
     tooltip = [alt.Tooltip("initializer:N", title="Initializer"), alt.Tooltip("text:N", title=x_title),
                alt.Tooltip("diverged:Q", title="Seeds diverged"), alt.Tooltip("seeds:Q", title="Seeds")]
     base = alt.Chart(data).encode(y=y)
-    bars = base.mark_bar(height=22).encode(x=x, color=_color(labels, "hide"), tooltip=tooltip)
+    bars = base.mark_bar(height=22).encode(x=x, color=color_encoding(labels, "hide"), tooltip=tooltip)
     text = base.mark_text(align="left", dx=6, fontSize=15).encode(x=x, text="text:N")
     chart = alt.layer(bars, text).properties(
         width=width, height=alt.Step(34),
         title=alt.TitleParams("Final test accuracy" if accuracy else "Final test loss",
                               subtitle="Median over the seeds that did not diverge."))
-    return _finish(chart, fit_width)
+    return finish(chart, fit_width)
 
 
 def status_table(status: pd.DataFrame) -> pd.DataFrame:
     """``status`` for people: one row per network, diverged ones marked with their epoch and cause."""
-    table = _plain(status)
+    table = plain(status)
     diverged = table["diverged"].astype(bool)
     finals = {column: table[column].where(~diverged) for column in  # a diverged network has no final value
               ("final_train_loss", "final_test_loss", "final_train_accuracy", "final_test_accuracy")}

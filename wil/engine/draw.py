@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from wil.spec.activations import get_activation
-from wil.spec.initializers import get_initializer, parse_entry
+from wil.spec.labels import get_initializer, parse_entry
 from wil.engine.model import Network
 
 LSUV_BATCH = 256  # examples a data-dependent scheme measures variances on (Mishkin & Matas use one mini-batch)

@@ -1,5 +1,6 @@
 """What a run records while it trains: losses, per-layer statistics, histograms and decision boundaries,
-into arrays that ``wil.results`` turns into tidy frames.
+into arrays that ``wil.analysis.result`` turns into tidy frames. Their shapes, and which epochs are
+recorded, are ``wil.spec.layout``'s.
 
 Histograms are binned once, here, on edges chosen for the picture: at each recorded epoch, the hidden
 layers of one network share their edges (activations and pre-activations; the linear output layer has its
@@ -16,13 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wil.engine.statistics import GRAD_NORM, HISTOGRAM_QUANTITIES, LAYER_STATS, gradient_norms, histograms
-from wil.engine.model import Network, Pass, Stack, Workspace, forward, weight_runs
-
-GRID_SIZE = 40  # decision-boundary grid points per axis
-# Training examples whose activations and pre-activations the histograms bin: the first ones, a random
-# sample (the split is shuffled), the same at every epoch. Binning costs as much as a layer product.
-HISTOGRAM_ROWS = 256
+from wil.engine.model import Network, Pass, forward
+from wil.engine.statistics import gradient_norms, histograms
+from wil.engine.workspace import Stack, Workspace, weight_runs
+from wil.spec.layout import GRAD_NORM, GRID_SIZE, HISTOGRAM_QUANTITIES, LAYER_STATS
 
 
 @dataclass
@@ -66,21 +64,6 @@ class Records:
                    exploded_loss=np.full(K, np.nan))
 
 
-def histogram_epochs(epochs: int, snapshots: int | None = None) -> list[int]:
-    """The epochs whose histograms are recorded: by default epoch 0, the last, and three in between (10%,
-    30%, 60% of training); with ``snapshots``, that many evenly spaced from 0 to the last (fewer if there
-    are fewer epochs), enough to animate training."""
-    if snapshots is None:
-        return sorted({0, epochs, *(int(round(epochs * f)) for f in (0.1, 0.3, 0.6))})
-    return sorted({int(round(e)) for e in np.linspace(0, epochs, max(2, int(snapshots)))})
-
-
-def grid_epochs(epochs: int, snapshots: int | None = None) -> list[int]:
-    """The epochs whose decision boundary is recorded: 0 and the last, or the ``snapshots`` of
-    ``histogram_epochs``."""
-    return [0, epochs] if snapshots is None else histogram_epochs(epochs, snapshots)
-
-
 class Sink:
     """Histograms and decision-boundary grids from every group of networks, gathered into (K, ...) arrays;
     rows of networks that were not live stay empty (never reported). Groups run on threads: one lock."""
@@ -89,7 +72,7 @@ class Sink:
         self.n_networks, self.lock = n_networks, threading.Lock()
         self.histograms: dict[tuple, tuple] = {}
         self.grid: dict[int, tuple] = {}
-        self.done: dict[int, int] = {}  # group -> the last epoch whose records are complete (wil.loop)
+        self.done: dict[int, int] = {}  # group -> the last epoch whose records are complete (wil.engine.train)
 
     def put(self, store: dict, key, index: np.ndarray, arrays: tuple, fills: tuple) -> None:
         with self.lock:
@@ -131,7 +114,8 @@ def record_histograms(sink: Sink, net: Network, index: np.ndarray, workspace: Wo
     # each quantity's values are made when it is binned, so that only one quantity's copies exist at once
     sources = {"weight": lambda: runs(net.stack.weight_block)}
     if state is not None:
-        sources["activation"] = lambda: hidden_and_output(state.hidden[1], net.activation.bounds)  # (depth, K, n, width)
+        # (depth, K, n, width) each
+        sources["activation"] = lambda: hidden_and_output(state.hidden[1], net.activation.bounds)
         sources["preactivation"] = lambda: hidden_and_output(state.hidden[0])
     if grads is not None:
         sources["gradient"] = lambda: runs(grads.weight_block)

@@ -1,6 +1,8 @@
-"""Per-layer statistics and pre-binned histograms from one forward/backward pass of K networks.
+"""Numbers from one forward/backward pass of K networks: per-layer statistics (``LAYER_STATS``) and
+pre-binned histograms.
 
-All reductions run over arrays the pass already holds; nothing here trains.
+All reductions run over arrays the pass already holds; nothing here trains and nothing is stored (which
+epochs are recorded, and where, is ``wil.engine.record``'s job). Shapes come from ``wil.spec.layout``.
 """
 
 from __future__ import annotations
@@ -9,17 +11,16 @@ import functools
 
 import numpy as np
 
-from wil.engine.model import Network, Pass, Scratch, Stack, weight_runs
+from wil.engine.model import Network, Pass
+from wil.engine.workspace import Scratch, Stack, weight_runs
+from wil.spec.layout import GRAD_NORM, LAYER_STATS, N_BINS, STATISTICS_CHUNK
 
-LAYER_STATS = ("act_mean", "act_std", "dead_fraction", "saturated_fraction", "grad_norm", "weight_std",
-               "distinct_units")
-GRAD_NORM = LAYER_STATS.index("grad_norm")
-HISTOGRAM_QUANTITIES = ("activation", "preactivation", "weight", "gradient")
-N_BINS = 30
+# the columns of LAYER_STATS filled from the activations (act_mean to saturated_fraction) and the weights
+ACTIVATION_STATS = slice(LAYER_STATS.index("act_mean"), LAYER_STATS.index("saturated_fraction") + 1)
+WEIGHT_STD, DISTINCT_UNITS = LAYER_STATS.index("weight_std"), LAYER_STATS.index("distinct_units")
 # Two units are the same unit when their projections differ by less than this, relative to the layer's
 # largest projection: far below the spread of any random init, far above float64 rounding.
 _DISTINCT_TOLERANCE = 1e-7
-_CHUNK = 1 << 22  # elements of the largest temporary a statistic makes (32 MB in float64)
 
 
 def layer_statistics(net: Network, state: Pass, grads: list[np.ndarray] | Stack | None,
@@ -27,8 +28,8 @@ def layer_statistics(net: Network, state: Pass, grads: list[np.ndarray] | Stack 
     """Statistics of every layer of every network, shape (K, n_layers, len(LAYER_STATS)).
 
     ``grads`` holds the weight gradients: a list of (K, fan_in, fan_out), one per layer, or the
-    ``Stack`` that ``backward_into`` fills; None leaves ``grad_norm`` NaN (training fills it from the
-    next mini-batch, see ``gradient_norms``). ``projections[l]`` is a fixed random vector (fan_in + 1,)
+    ``Stack`` that ``wil.engine.model.backward`` fills; None leaves ``grad_norm`` NaN (training fills it
+    from the next mini-batch, see ``gradient_norms``). ``projections[l]`` is a fixed random vector (fan_in + 1,)
     used to count distinct units; ``scratch`` holds temporaries from call to call.
     Dead fraction is defined for the ReLU family (units whose pre-activation is <= 0 on every example),
     saturated fraction for the saturating family (share of unit-example pairs beyond the 5% slope point);
@@ -47,13 +48,14 @@ def layer_statistics(net: Network, state: Pass, grads: list[np.ndarray] | Stack 
                    True) for layer in range(L - 1)]
     groups.append((slice(L - 1, L), state.output[None], state.output[None], False))
     for layers, z, a, hidden in groups:
-        out[:, layers, :4] = _activation_statistics(z, a, hidden, net.activation, scratch).transpose(1, 0, 2)
+        values = _activation_statistics(z, a, hidden, net.activation, scratch)  # (G, K, 4)
+        out[:, layers, ACTIVATION_STATS] = values.transpose(1, 0, 2)
     weights, biases = _parameter_blocks(net)
     sizes = net.sizes
     if grads is not None:
         out[:, :, GRAD_NORM] = gradient_norms(net, grads, scratch)
-    out[:, :, 5] = _weight_std(weights, sizes, scratch)
-    out[:, :, 6] = _distinct_units(weights, biases, sizes, projections)
+    out[:, :, WEIGHT_STD] = _weight_std(weights, sizes, scratch)
+    out[:, :, DISTINCT_UNITS] = _distinct_units(weights, biases, sizes, projections)
     return out
 
 
@@ -79,13 +81,13 @@ def _activation_statistics(z: np.ndarray, a: np.ndarray, hidden: bool, activatio
     fire), the deviations from the mean, their squares summed as dot products, and one over the
     pre-activations for the saturated share. Sums run as BLAS dot products, so they accumulate in the
     run's dtype: relative error ~1e-15 in float64, ~1e-6 in float32. Layers are taken a few at a time so
-    that temporaries stay near ``_CHUNK`` elements.
+    that temporaries stay near ``STATISTICS_CHUNK`` elements.
     """
     G, K, n, units = a.shape
     count = n * units
     out = np.full((G, K, 4), np.nan)
     ones = scratch.ones(count, a.dtype)
-    step = max(1, _CHUNK // max(1, K * count))
+    step = max(1, STATISTICS_CHUNK // max(1, K * count))
     for first in range(0, G, step):
         layers = slice(first, first + step)
         a_rows = a[layers].reshape(-1, K, count)  # a view: each network's examples are contiguous rows
@@ -259,7 +261,7 @@ def _plain_counts(flat: np.ndarray, low: np.ndarray, width: np.ndarray, edges: n
     at a time into reused buffers. The arithmetic (and so each value's bin) is the general path's."""
     K, m = flat.shape
     counts = np.empty((K, n_bins + 1), np.int64)  # the extra bin: values on the top edge
-    step = max(1, _CHUNK // max(m, 1))
+    step = max(1, STATISTICS_CHUNK // max(m, 1))
     dtype = np.result_type(flat, low)
     for first in range(0, K, step):
         rows = slice(first, min(first + step, K))

@@ -16,12 +16,13 @@ Chosen per run from the shapes, not taken from the environment (measured by
   split and lose at most 14%, 2 do not and miss at most 1.21x. On a busy machine it can still lose,
   as any parallelism does.
 * A single network has nothing to split, so its passes are cut into blocks of rows instead, run by
-  parallel Python threads in the same way (``wil.engine.model.Workspace``), from ``ROW_SPLIT_WORK``: on S4
-  (depth 50, width 256) 1.5x faster than one thread, where two BLAS threads were 1.25x faster (and,
-  on a busy machine, made S2 5x slower).
-* The cut into blocks of rows (``row_parts``) is a function of one network's shapes alone, so a network
-  is cut the same way alone or among others, on one core or many: the same BLAS calls, the same numbers
-  (see ``wil.network``). Only whether the blocks run on parallel threads depends on the run.
+  parallel Python threads in the same way (``wil.engine.workspace.Workspace``), from
+  ``ROW_SPLIT_WORK`` (``wil.spec.layout``): on S4 (depth 50, width 256) 1.5x faster than one thread,
+  where two BLAS threads were 1.25x faster (and, on a busy machine, made S2 5x slower).
+* The cut into blocks of rows (``wil.spec.layout.row_parts``) is a function of one network's shapes
+  alone, so a network is cut the same way alone or among others, on one core or many: the same BLAS
+  calls, the same numbers (see ``wil.engine.workspace``). Only whether the blocks run on parallel threads
+  depends on the run.
 """
 
 from __future__ import annotations
@@ -31,10 +32,9 @@ import math
 import os
 from typing import NamedTuple
 
+from wil.spec.layout import row_parts, work_per_call
+
 SPLIT_WORK = 4e5  # multiply-adds per NumPy call (work_per_call) from which networks split over the cores
-ROW_SPLIT_WORK = 3e6  # ... from which a single network's passes are cut into blocks of rows
-ROW_PARTS = 2  # blocks of rows a single network's passes are cut into
-EPOCH_CALLS, LAYER_CALLS = 60, 5  # NumPy calls per epoch besides the layers, and per layer of a pass
 
 _controller = None
 
@@ -77,17 +77,9 @@ class Plan(NamedTuple):
     """How a run uses the cores."""
 
     groups: int  # groups of networks trained side by side, one Python thread each
-    row_parts: int  # blocks of rows each pass is cut into (see ``wil.engine.model.Workspace``)
+    row_parts: int  # blocks of rows each pass is cut into (see ``wil.engine.workspace.Workspace``)
     threads: int  # Python threads that run the row blocks (1: one after the other)
     blas: int  # BLAS threads
-
-
-def row_parts(width: int, depth: int, n_train: int, n_test: int, batch_size: int | None) -> int:
-    """Blocks of rows each pass of one network of these shapes is cut into: ``ROW_PARTS`` from
-    ``ROW_SPLIT_WORK`` multiply-adds per NumPy call (``work_per_call`` of one network), else 1. It reads
-    one network's shapes only, so a network is cut the same way alone or in any comparison."""
-    work = work_per_call(1, width, depth, n_train, n_test, batch_size)
-    return ROW_PARTS if work >= ROW_SPLIT_WORK else 1
 
 
 def plan(n_networks: int, width: int, depth: int, n_train: int, n_test: int, batch_size: int | None) -> Plan:
@@ -117,16 +109,3 @@ def blas_threads(threads: int):
     if _controller is None:
         _controller = ThreadpoolController()
     return _controller.limit(limits=threads, user_api="blas")
-
-
-def work_per_call(n_networks: int, width: int, depth: int, n_train: int, n_test: int,
-                  batch_size: int | None) -> float:
-    """Multiply-adds of the hidden layers' products per NumPy call, over one epoch: the record pass over
-    the training set (forward, and backward in full batch, where it is the step), the test pass and the
-    mini-batch steps (forward and backward), against ``EPOCH_CALLS`` calls per epoch (loss,
-    statistics, optimizer) and ``LAYER_CALLS`` per layer of each pass (product, bias, activation)."""
-    if batch_size is None or batch_size >= n_train:
-        rows, passes = 3 * n_train + n_test, 3  # a backward pass makes two products per layer
-    else:
-        rows, passes = n_train + n_test + 3 * n_train, 2 + 2 * -(-n_train // batch_size)
-    return n_networks * width * width * depth * rows / (EPOCH_CALLS + LAYER_CALLS * depth * passes)

@@ -1,9 +1,9 @@
 """The training loop: K networks trained at once, epoch after epoch, recorded as they go.
 
 ``run`` trains every network of a run (split into groups on threads when that pays, see
-``wil.threads``); ``train_group`` is the epochs of one group. The record of epoch e holds the state after
-e epochs: losses and activation statistics from a pass over the whole training set, and the gradient at
-those weights. In full-batch mode that gradient is the step's own. With mini-batches it is the gradient
+``wil.engine.threads``); ``train_group`` is the epochs of one group. The record of epoch e holds the state
+after e epochs: losses and activation statistics from a pass over the whole training set, and the gradient
+at those weights. In full-batch mode that gradient is the step's own. With mini-batches it is the gradient
 of the next step, on its mini-batch (after the last epoch, on the first mini-batch of an order drawn as
 for one more epoch): the gradient the optimizer actually uses, at no extra pass over the training set.
 """
@@ -18,13 +18,14 @@ from typing import Callable
 import numpy as np
 
 from wil.engine.divergence import blown_up, mark_diverged
-from wil.engine.statistics import layer_statistics
 from wil.engine.draw import initialize_networks
-from wil.engine.model import Network, Stack, Workspace, backward, forward, loss_and_gradient
-from wil.spec.optimizers import get_optimizer, take
-from wil.engine.record import (HISTOGRAM_ROWS, Records, Sink, grid_epochs, grid_points, histogram_epochs, predict,
-                        record_gradients, record_histograms)
+from wil.engine.model import Network, backward, forward, loss_and_gradient
+from wil.engine.record import Records, Sink, grid_points, predict, record_gradients, record_histograms
+from wil.engine.statistics import layer_statistics
 from wil.engine.threads import Plan
+from wil.engine.workspace import Stack, Workspace
+from wil.spec.layout import HISTOGRAM_ROWS, grid_epochs, histogram_epochs
+from wil.spec.optimizers import get_optimizer, take
 
 
 class StopTraining(Exception):
@@ -39,7 +40,7 @@ class _Live:
     def __init__(self, net: Network, optimizer: str, max_rows: int, index: np.ndarray, row_parts: int = 1,
                  pool=None):
         self.net, self.optimizer, self.max_rows = net, get_optimizer(optimizer), max_rows
-        self.row_parts, self.pool = row_parts, pool  # see wil.engine.model.Workspace
+        self.row_parts, self.pool = row_parts, pool  # see wil.engine.workspace.Workspace
         self.index = index  # (K_live,) positions in the records
         self.state = self.optimizer.init(net.stack.flat)
         self.workspace = Workspace(net, max_rows, row_parts, pool)
@@ -94,14 +95,29 @@ def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[f
     ``live``, if given, is called from the first group's thread with ``Records.snapshot`` (the records up
     to the epoch just trained) at most every ``live_every`` seconds, and may raise ``StopTraining`` too.
     ``snapshots``: the number of epochs whose histograms and decision boundary are recorded
-    (``histogram_epochs``; default five histograms, two boundaries)."""
-    dtype = np.dtype(config.dtype)
+    (``wil.spec.layout.histogram_epochs``; default five histograms, two boundaries)."""
     net = initialize_networks(config, data, labels, seeds)
     K, L, E = net.n_networks, net.n_layers, config.epochs
     records = Records.empty(labels, seeds, E, L, diagnostics, histogram_epochs(E, snapshots) if diagnostics else [])
     records.grid_epochs = grid_epochs(E, snapshots)
+    setting = _setting(config, data, net, records, diagnostics, live, live_every)
+    records.grid_points = setting.grid
+    sink = Sink(K)
+    parts = [part for part in np.array_split(np.arange(K), how.groups) if len(part)]
+    sink.done = {int(part[0]): -1 for part in parts}  # every group, before any starts (live snapshots)
+    _train_groups(setting, net, parts, records, sink, progress, how)
+    sink.finish(records)
+    if progress is not None and records.stopped_epoch is None:
+        progress(1.0)
+    return records
+
+
+def _setting(config, data, net: Network, records: Records, diagnostics: bool, live, live_every: float) -> _Setting:
+    """What every group trains on: the data in the run's dtype, the projections that count distinct units,
+    the decision-boundary grid (two features only) and the recorded epochs."""
+    dtype = np.dtype(config.dtype)
     classification = data.task == "classification"
-    setting = _Setting(
+    return _Setting(
         config, data.task, data.X_train.astype(dtype),
         data.y_train if classification else data.y_train.astype(dtype), data.X_test.astype(dtype),
         data.y_test if classification else data.y_test.astype(dtype),
@@ -109,118 +125,182 @@ def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[f
          for layer, W in enumerate(net.weights)],
         grid_points(data.X_train, data.X_test) if data.n_features == 2 else None, diagnostics,
         records.histogram_epochs, threading.Event(), tuple(records.grid_epochs), live, live_every)
-    sink = Sink(K)
-    records.grid_points = setting.grid
-    parts = [part for part in np.array_split(np.arange(K), how.groups) if len(part)]
-    sink.done = {int(part[0]): -1 for part in parts}  # every group, before any starts (live snapshots)
+
+
+def _train_groups(setting: _Setting, net: Network, parts: list[np.ndarray], records: Records, sink: Sink,
+                  progress: Callable[[float], None] | None, how: Plan) -> None:
+    """Train the groups ``parts`` (positions among all K): the first on this thread, which alone reports
+    ``progress``, the others on a pool; a single group's row blocks on the pool when ``how`` has threads."""
     workers = max(len(parts), how.threads) - 1
     if workers == 0:
         train_group(setting, net, parts[0], records, sink, progress, how.row_parts)
-    else:
-        from concurrent.futures import ThreadPoolExecutor  # here: it imports logging, slow for `import wil`
+        return
+    from concurrent.futures import ThreadPoolExecutor  # here: it imports logging, slow for `import wil`
 
-        with ThreadPoolExecutor(workers) as pool:
-            if len(parts) == 1:  # one group, its row blocks on the pool
-                train_group(setting, net, parts[0], records, sink, progress, how.row_parts, pool)
-            else:
-                others = [pool.submit(train_group, setting, net.take(part), part, records, sink, None,
-                                      how.row_parts) for part in parts[1:]]
-                try:
-                    train_group(setting, net.take(parts[0]), parts[0], records, sink, progress, how.row_parts)
-                finally:
-                    for other in others:
-                        other.result()
-    sink.finish(records)
-    if progress is not None and records.stopped_epoch is None:
-        progress(1.0)
-    return records
+    with ThreadPoolExecutor(workers) as pool:
+        if len(parts) == 1:  # one group, its row blocks on the pool
+            train_group(setting, net, parts[0], records, sink, progress, how.row_parts, pool)
+            return
+        others = [pool.submit(train_group, setting, net.take(part), part, records, sink, None, how.row_parts)
+                  for part in parts[1:]]
+        try:
+            train_group(setting, net.take(parts[0]), parts[0], records, sink, progress, how.row_parts)
+        finally:
+            for other in others:
+                other.result()
 
 
 def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Records, sink: Sink,
                 progress: Callable[[float], None] | None, row_parts: int = 1, pool=None) -> None:
     """The epochs of one group of networks, ``index`` their positions among all K (passes cut into
-    ``row_parts`` blocks of rows, run on ``pool``: see ``wil.engine.model.Workspace``)."""
+    ``row_parts`` blocks of rows, run on ``pool``: see ``wil.engine.workspace.Workspace``)."""
     config, E = setting.config, setting.config.epochs
-    shuffle_rng = np.random.default_rng([config.seed, 1])  # one mini-batch order for all K networks
-    report_every = max(1, E // 100)
-    live_clock = [time.perf_counter()]  # when ``live`` was last called
+    live_clock = time.perf_counter()  # when ``live`` was last called
     live = _Live(net, config.optimizer, max(setting.X_train.shape[0], setting.X_test.shape[0]), index, row_parts,
                  pool)
-    group = int(index[0])
-    sink.done.setdefault(group, -1)
+    group = _Group(setting, live, records, sink, progress, key=int(index[0]),
+                   shuffle_rng=np.random.default_rng([config.seed, 1]),  # one mini-batch order for all K networks
+                   full_batch=config.batch_size is None or config.batch_size >= setting.X_train.shape[0],
+                   report_every=max(1, E // 100), live_clock=live_clock)
+    sink.done.setdefault(group.key, -1)
     try:
-        _epochs(setting, live, group, records, sink, progress, live_clock, shuffle_rng, report_every)
+        with np.errstate(all="ignore"):  # per thread
+            for epoch in range(E + 1):
+                if not group.epoch(epoch):
+                    break
     finally:
-        sink.done[group] = E  # a group that is over never holds a snapshot back
+        sink.done[group.key] = E  # a group that is over never holds a snapshot back
 
 
-def _epochs(setting: _Setting, live: _Live, group: int, records: Records, sink: Sink, progress, live_clock: list,
-            shuffle_rng, report_every: int) -> None:
-    """The epochs of ``train_group``, recording in ``sink.done[group]`` the last epoch whose records are
-    complete (live snapshots and a stopped run end at the slowest group's)."""
-    config, X_train = setting.config, setting.X_train
-    E, n_train = config.epochs, X_train.shape[0]
-    full_batch = config.batch_size is None or config.batch_size >= n_train
-    history = records.history
-    with np.errstate(all="ignore"):  # per thread
-        for epoch in range(E + 1):
-            # the full training set: the record of this epoch, and the gradient of a full-batch step
-            state_train = forward(live.net, X_train, live.workspace)
-            loss, doutput, accuracy = loss_and_gradient(setting.task, state_train.output, setting.y_train)
-            grads = None
-            stopping = setting.stop.is_set()
-            last = epoch == E or stopping
-            if full_batch and (setting.diagnostics or not last):
-                grads = backward(live.net, X_train, state_train, doutput, live.workspace)
-            k = live.index
-            history[k, epoch, 0, 0], history[k, epoch, 0, 1] = loss, accuracy
-            if setting.diagnostics:
-                records.layers[k, epoch] = layer_statistics(
-                    live.net, state_train, grads, setting.projections, live.workspace.temporaries)
-                if epoch in setting.histogram_epochs or stopping:
-                    record_histograms(sink, live.net, k, live.workspace, state_train.rows(HISTOGRAM_ROWS), grads,
-                                      epoch)
-            # the test set, into the same buffers: the training pass is no longer needed
-            test_output = forward(live.net, setting.X_test, live.workspace).output
-            test_loss, _, test_accuracy = loss_and_gradient(setting.task, test_output, setting.y_test)
-            history[k, epoch, 1, 0], history[k, epoch, 1, 1] = test_loss, test_accuracy
-            if setting.grid is not None and (epoch in setting.grid_epochs or stopping):
-                sink.put(sink.grid, epoch, k, predict(live.net, live.workspace, setting.grid, setting.task),
-                         (0, np.nan))
-            if setting.diagnostics and not full_batch and last:  # the gradient at the final weights
-                rows = shuffle_rng.permutation(n_train)[:config.batch_size]
-                grads = _batch_gradient(setting.task, live, X_train[rows], setting.y_train[rows])[1]
-                record_gradients(records, sink, live.net, k, grads, live.workspace, epoch,
-                                 epoch in setting.histogram_epochs or stopping)
-            keep = _check_divergence(records, live, epoch, loss, None if grads is None else live.finite(grads))
-            if last or live.workspace is None:
-                if stopping:  # groups on threads stop at their own epochs: the run ends at the earliest
-                    with sink.lock:
-                        records.stopped_epoch = epoch if records.stopped_epoch is None else min(
-                            records.stopped_epoch, epoch)
+@dataclass
+class _Group:
+    """One group of networks in training, and what its epochs share. ``epoch`` records an epoch and trains
+    the next, recording in ``sink.done[key]`` the last epoch whose records are complete (live snapshots
+    and a stopped run end at the slowest group's)."""
+
+    setting: _Setting
+    live: _Live
+    records: Records
+    sink: Sink
+    progress: Callable[[float], None] | None  # only the first group's; None on the others
+    key: int  # the group's key in ``sink.done``: its first network's position among all K
+    shuffle_rng: np.random.Generator
+    full_batch: bool
+    report_every: int  # epochs between two calls of ``progress``
+    live_clock: float  # when ``setting.live`` was last called
+
+    def epoch(self, epoch: int) -> bool:
+        """Record ``epoch`` (the state after that many epochs), then train one more; False when this
+        group is done (the last epoch, a stop, or every network diverged)."""
+        setting, live = self.setting, self.live
+        # the full training set: the record of this epoch, and the gradient of a full-batch step
+        state_train = forward(live.net, setting.X_train, live.workspace)
+        loss, doutput, accuracy = loss_and_gradient(setting.task, state_train.output, setting.y_train)
+        stopping = setting.stop.is_set()
+        last = epoch == setting.config.epochs or stopping
+        grads = None
+        if self.full_batch and (setting.diagnostics or not last):
+            grads = backward(live.net, setting.X_train, state_train, doutput, live.workspace)
+        self._record_train(epoch, state_train, loss, accuracy, grads, stopping)
+        self._record_test(epoch, stopping)
+        if setting.diagnostics and not self.full_batch and last:
+            grads = self._final_gradient(epoch, stopping)
+        keep = _check_divergence(self.records, live, epoch, loss, None if grads is None else live.finite(grads))
+        if last or live.workspace is None:
+            if stopping:
+                self._record_stop(epoch)
+            return False
+        if not self._train(epoch, grads, keep):
+            return False
+        self.sink.done[self.key] = epoch
+        self._report(epoch)
+        return True
+
+    def _record_train(self, epoch: int, state, loss: np.ndarray, accuracy: np.ndarray, grads: Stack | None,
+                      stopping: bool) -> None:
+        """The training set's losses and, with diagnostics, the layer statistics and histograms of ``epoch``."""
+        setting, live, records, k = self.setting, self.live, self.records, self.live.index
+        records.history[k, epoch, 0, 0], records.history[k, epoch, 0, 1] = loss, accuracy
+        if not setting.diagnostics:
+            return
+        records.layers[k, epoch] = layer_statistics(live.net, state, grads, setting.projections,
+                                                    live.workspace.temporaries)
+        if epoch in setting.histogram_epochs or stopping:
+            record_histograms(self.sink, live.net, k, live.workspace, state.rows(HISTOGRAM_ROWS), grads, epoch)
+
+    def _record_test(self, epoch: int, stopping: bool) -> None:
+        """The test set's losses of ``epoch`` and, at the grid's epochs, the decision boundary."""
+        setting, live, k = self.setting, self.live, self.live.index
+        # the test set, into the same buffers: the training pass is no longer needed
+        test_output = forward(live.net, setting.X_test, live.workspace).output
+        test_loss, _, test_accuracy = loss_and_gradient(setting.task, test_output, setting.y_test)
+        self.records.history[k, epoch, 1, 0], self.records.history[k, epoch, 1, 1] = test_loss, test_accuracy
+        if setting.grid is not None and (epoch in setting.grid_epochs or stopping):
+            self.sink.put(self.sink.grid, epoch, k, predict(live.net, live.workspace, setting.grid, setting.task),
+                          (0, np.nan))
+
+    def _final_gradient(self, epoch: int, stopping: bool) -> Stack:
+        """With mini-batches, the gradient at the final weights: on the first batch of one more epoch's order."""
+        setting, live = self.setting, self.live
+        rows = self.shuffle_rng.permutation(setting.X_train.shape[0])[:setting.config.batch_size]
+        grads = _batch_gradient(setting.task, live, setting.X_train[rows], setting.y_train[rows])[1]
+        record_gradients(self.records, self.sink, live.net, live.index, grads, live.workspace, epoch,
+                         epoch in setting.histogram_epochs or stopping)
+        return grads
+
+    def _record_stop(self, epoch: int) -> None:
+        """Groups on threads stop at their own epochs: the run ends at the earliest."""
+        with self.sink.lock:
+            stopped = self.records.stopped_epoch
+            self.records.stopped_epoch = epoch if stopped is None else min(stopped, epoch)
+
+    def _train(self, epoch: int, grads: Stack | None, keep: np.ndarray | None) -> bool:
+        """One epoch of training: a full-batch step, or a pass over mini-batches; False if every network
+        diverged."""
+        if self.full_batch:
+            self.live.step(grads.flat if keep is None else grads.flat[keep], self.setting.config.learning_rate)
+            return True
+        self._minibatch_epoch(epoch + 1)
+        return self.live.workspace is not None
+
+    def _minibatch_epoch(self, epoch: int) -> None:
+        """One pass over shuffled mini-batches; a batch whose loss explodes stops that network at ``epoch``.
+        With diagnostics, the first batch's gradient is the record of the previous epoch's gradient."""
+        setting, live = self.setting, self.live
+        config, X, y = setting.config, setting.X_train, setting.y_train
+        order = self.shuffle_rng.permutation(X.shape[0])
+        for start in range(0, X.shape[0], config.batch_size):
+            rows = order[start:start + config.batch_size]
+            loss, grads = _batch_gradient(setting.task, live, X[rows], y[rows])
+            if start == 0 and setting.diagnostics:
+                record_gradients(self.records, self.sink, live.net, live.index, grads, live.workspace, epoch - 1,
+                                 epoch - 1 in setting.histogram_epochs)
+            keep = _check_divergence(self.records, live, epoch, loss, live.finite(grads), during_epoch=True)
+            if live.workspace is None:
                 return
-            if full_batch:
-                live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
-            else:
-                _minibatch_epoch(setting, live, shuffle_rng, records, sink, epoch + 1)
-                if live.workspace is None:
-                    return
-            sink.done[group] = epoch
-            if progress is not None and (epoch + 1) % report_every == 0:
+            live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
+
+    def _report(self, epoch: int) -> None:
+        """Progress every ``report_every`` epochs and, at most every ``live_every`` seconds, a live view:
+        only the group that reports progress, after the epoch's records are complete. Either callback may
+        raise ``StopTraining``: every group then records its next epoch as its last."""
+        setting, E = self.setting, self.setting.config.epochs
+        if self.progress is None:
+            return
+        if (epoch + 1) % self.report_every == 0:
+            try:
+                self.progress(min((epoch + 1) / E, 1.0))
+            except StopTraining:
+                setting.stop.set()
+        if setting.live is not None and epoch < E - 1 and not setting.stop.is_set() \
+                and time.perf_counter() - self.live_clock >= setting.live_every:
+            complete = min(self.sink.done.values())  # the slowest group's last complete epoch
+            if complete >= 0:
                 try:
-                    progress(min((epoch + 1) / E, 1.0))
+                    setting.live(self.records.snapshot(self.sink, complete))
                 except StopTraining:
-                    setting.stop.set()  # every group records this next epoch as its last
-            # a live view: only the group that reports progress, after the epoch's records are complete
-            if setting.live is not None and progress is not None and epoch < E - 1 and not setting.stop.is_set() \
-                    and time.perf_counter() - live_clock[0] >= setting.live_every:
-                complete = min(sink.done.values())  # the slowest group's last complete epoch
-                if complete >= 0:
-                    try:
-                        setting.live(records.snapshot(sink, complete))
-                    except StopTraining:
-                        setting.stop.set()
-                live_clock[0] = time.perf_counter()
+                    setting.stop.set()
+            self.live_clock = time.perf_counter()
 
 
 def _batch_gradient(task: str, live: _Live, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, Stack]:
@@ -228,23 +308,6 @@ def _batch_gradient(task: str, live: _Live, X: np.ndarray, y: np.ndarray) -> tup
     batch = forward(live.net, X, live.workspace)
     loss, doutput, _ = loss_and_gradient(task, batch.output, y)
     return loss, backward(live.net, X, batch, doutput, live.workspace)
-
-
-def _minibatch_epoch(setting: _Setting, live: _Live, rng, records: Records, sink: Sink, epoch: int):
-    """One pass over shuffled mini-batches; a batch whose loss explodes stops that network at ``epoch``.
-    With diagnostics, the first batch's gradient is the record of the previous epoch's gradient."""
-    config, X, y = setting.config, setting.X_train, setting.y_train
-    order = rng.permutation(X.shape[0])
-    for start in range(0, X.shape[0], config.batch_size):
-        rows = order[start:start + config.batch_size]
-        loss, grads = _batch_gradient(setting.task, live, X[rows], y[rows])
-        if start == 0 and setting.diagnostics:
-            record_gradients(records, sink, live.net, live.index, grads, live.workspace, epoch - 1,
-                             epoch - 1 in setting.histogram_epochs)
-        keep = _check_divergence(records, live, epoch, loss, live.finite(grads), during_epoch=True)
-        if live.workspace is None:
-            return
-        live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
 
 
 def _check_divergence(records: Records, live: _Live, epoch: int, loss: np.ndarray, grad_ok: np.ndarray | None,

@@ -1,53 +1,13 @@
-"""The text of the scripts ``wil.codegen`` writes: ``string.Template`` bodies with ``$name`` fields.
+"""The text of the scripts ``wil.export.codegen`` writes: ``string.Template`` bodies with ``$name`` fields.
 
-Kept apart from the logic that fills them (``wil.codegen``), so each reads as the Python it becomes.
-A template's fields are filled only with registry keys, numbers and code that ``wil.codegen`` writes.
+Kept apart from the logic that fills them (``wil.export.codegen``), so each reads as the Python it becomes.
+A template's fields are filled only with registry keys, numbers, and the code the registry entries carry
+(``export``: an initializer's lines and helpers, an activation's module, an optimizer's constructor).
 """
 
 from __future__ import annotations
 
 from string import Template
-
-KERAS_ACTIVATION_CODE = {
-    "leaky_relu": '''def leaky_relu(z):
-    """max(0.01 z, z), as wil and PyTorch: Keras' own leaky_relu defaults to a slope of 0.2."""
-    return keras.activations.leaky_relu(z, negative_slope=0.01)''',
-    "gelu": '''def gelu_tanh(z):
-    """GELU's tanh approximation, written out (keras.activations.gelu's default form differs by version)."""
-    inner = math.sqrt(2.0 / math.pi) * (z + 0.044715 * z ** 3)
-    return 0.5 * z * (1.0 + keras.ops.tanh(inner))''',
-}
-
-
-TORCH_HELPERS = {  # name -> helper function, $correction: wil.spec.initializers.TRUNCATED_STD_CORRECTION
-    "truncated": Template('''def keras_truncated_normal_(w, std):
-    """Keras' truncated normal, as wil draws it: N(0, sigma^2) cut at +-2 sigma, with sigma chosen so that
-    the cut distribution has exactly the std ``std`` (0.8796 is the std of a unit normal cut at +-2)."""
-    sigma = std / $correction
-    return nn.init.trunc_normal_(w, mean=0.0, std=sigma, a=-2.0 * sigma, b=2.0 * sigma)'''),
-}
-
-
-TORCH_LSUV = Template('''
-
-
-@torch.no_grad()
-def lsuv_(model, X, tol=$tol, max_iter=$max_iter, scale=$scale):
-    """LSUV (Mishkin & Matas, 2016) as wil finishes it: layer by layer, divide the weights by the std of the
-    layer's output on the batch ``X`` until its variance is within ``tol`` of 1; then multiply every
-    layer's weights by ``scale``."""
-    a = X
-    for layer in model:
-        linear = layer[0] if isinstance(layer, nn.Sequential) else layer
-        for _ in range(max_iter):
-            variance = linear(a).var(correction=0).item()
-            if abs(variance - 1.0) < tol or not math.isfinite(variance) or variance <= 0:
-                break
-            linear.weight /= math.sqrt(variance)
-        a = layer(a)
-    for layer in model:
-        linear = layer[0] if isinstance(layer, nn.Sequential) else layer
-        linear.weight *= scale''')
 
 TORCH = Template('''$header
 
@@ -76,7 +36,7 @@ def init_layer_(linear):
     $docstring
     w, b = linear.weight, linear.bias
     fan_out, fan_in = w.shape  # PyTorch stores a layer's weights as (fan_out, fan_in)
-$init_body$helpers$lsuv
+$init_body$helpers
 
 
 # ---------------------------------------------------------------- the network
@@ -157,57 +117,6 @@ if __name__ == "__main__":
 ''')
 
 
-KERAS_LSUV = Template('''
-
-
-def lsuv(model, X, tol=$tol, max_iter=$max_iter, scale=$scale):
-    """LSUV (Mishkin & Matas, 2016) as wil finishes it: layer by layer, divide the weights by the std of the
-    layer's output on the batch ``X`` until its variance is within ``tol`` of 1; then multiply every
-    layer's weights by ``scale``."""
-    a = X
-    for layer in model.layers:
-        W, b = layer.get_weights()
-        for _ in range(max_iter):
-            variance = float(np.var(a @ W + b))
-            if abs(variance - 1.0) < tol or not math.isfinite(variance) or variance <= 0:
-                break
-            W = W / math.sqrt(variance)
-        layer.set_weights([W, b])
-        a = keras.ops.convert_to_numpy(layer(a))
-    for layer in model.layers:
-        W, b = layer.get_weights()
-        layer.set_weights([W * scale, b])''')
-
-KERAS_ADAM = '''
-
-class WilAdam(keras.optimizers.Optimizer):
-    """Adam as wil and torch.optim.Adam: p -= lr * m_hat / (sqrt(v_hat) + 1e-8). Keras' own Adam adds its
-    epsilon (default 1e-7) to sqrt(v) before the bias correction, a slightly different step."""
-
-    def __init__(self, learning_rate):
-        super().__init__(learning_rate=learning_rate, name="wil_adam")
-
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
-        self.m = [self.add_variable_from_reference(v, name="m") for v in variables]
-        self.v = [self.add_variable_from_reference(v, name="v") for v in variables]
-
-    def update_step(self, gradient, variable, learning_rate):
-        ops = keras.ops
-        i = self._get_variable_index(variable)
-        m, v = self.m[i], self.v[i]
-        gradient = ops.cast(gradient, variable.dtype)
-        lr = ops.cast(learning_rate, variable.dtype)
-        t = ops.cast(self.iterations + 1, variable.dtype)
-        self.assign(m, ops.add(ops.multiply(m, 0.9), ops.multiply(gradient, 0.1)))
-        self.assign(v, ops.add(ops.multiply(v, 0.999), ops.multiply(ops.square(gradient), 0.001)))
-        m_hat = ops.divide(m, ops.subtract(1.0, ops.power(ops.cast(0.9, variable.dtype), t)))
-        v_hat = ops.divide(v, ops.subtract(1.0, ops.power(ops.cast(0.999, variable.dtype), t)))
-        self.assign_sub(variable, ops.divide(ops.multiply(lr, m_hat), ops.add(ops.sqrt(v_hat), 1e-8)))'''
-
-
 KERAS = Template('''$header
 
 import math
@@ -236,7 +145,7 @@ $kernel_body
 
 def bias_initializer(fan_in, fan_out):
     """The biases' initializer."""
-$bias_body$lsuv$activation_code
+$bias_body$helpers$activation_code
 
 
 # ---------------------------------------------------------------- the network

@@ -12,6 +12,8 @@ from typing import Callable
 
 import numpy as np
 
+from wil.spec.snippets import ActivationCode
+
 Array = np.ndarray
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -42,6 +44,8 @@ class Activation:
     saturation_z : for the saturating family, the |z| beyond which f'(z) < 5% of its maximum.
     bounds : the range of f for bounded activations (histograms of their activations use it, as in
         Glorot & Bengio's Figure 6), else None.
+    export : its code in the PyTorch and Keras scripts (``wil.to_pytorch``, ``wil.to_keras``); None: they
+        refuse it.
     """
 
     name: str
@@ -55,6 +59,7 @@ class Activation:
     gain_source: str = "PyTorch torch.nn.init.calculate_gain"
     saturation_z: float | None = None
     bounds: tuple[float, float] | None = None
+    export: ActivationCode | None = None
 
     def f(self, z) -> Array:
         """f(z), a new array (float64 for non-float input)."""
@@ -196,42 +201,57 @@ def _function(apply):
 
 
 _SECOND_MOMENT_SOURCE = "1/sqrt(E[f(z)^2]) for z ~ N(0,1) (PyTorch defines none)"
+_KERAS_LEAKY_RELU = f'''def leaky_relu(z):
+    """max({LEAKY_SLOPE} z, z), as wil and PyTorch: Keras' own leaky_relu defaults to a slope of 0.2."""
+    return keras.activations.leaky_relu(z, negative_slope={LEAKY_SLOPE})'''
+_KERAS_GELU = '''def gelu_tanh(z):
+    """GELU's tanh approximation, written out (keras.activations.gelu's default form differs by version)."""
+    inner = math.sqrt(2.0 / math.pi) * (z + 0.044715 * z ** 3)
+    return 0.5 * z * (1.0 + keras.ops.tanh(inner))'''
 
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in [
         Activation("linear", "Linear", _linear, _d_linear, 1.0, "smooth", r"f(z) = z",
-                   "No nonlinearity: a deep linear net is still one linear map."),
+                   "No nonlinearity: a deep linear net is still one linear map.",
+                   export=ActivationCode("nn.Identity()", '"linear"')),
         Activation("sigmoid", "Sigmoid", _sigmoid, _d_sigmoid, 1.0, "saturating",
                    r"f(z) = \frac{1}{1 + e^{-z}}",
                    "Squashes to (0, 1); its slope is at most 1/4 and vanishes for large |z|.",
-                   saturation_z=2.0 * _TANH_5PCT, bounds=(0.0, 1.0)),
+                   saturation_z=2.0 * _TANH_5PCT, bounds=(0.0, 1.0), export=ActivationCode("nn.Sigmoid()", '"sigmoid"')),
         Activation("tanh", "Tanh", _tanh, _d_tanh, 5.0 / 3.0, "saturating", r"f(z) = \tanh z",
                    "Squashes to (-1, 1), zero-centred; saturates for |z| > 2.",
-                   saturation_z=_TANH_5PCT, bounds=(-1.0, 1.0)),
+                   saturation_z=_TANH_5PCT, bounds=(-1.0, 1.0), export=ActivationCode("nn.Tanh()", '"tanh"')),
         Activation("relu", "ReLU", _relu, _d_relu, math.sqrt(2.0), "relu", r"f(z) = \max(0, z)",
-                   "Zero for negative inputs: a unit that never fires is dead and never learns."),
+                   "Zero for negative inputs: a unit that never fires is dead and never learns.",
+                   export=ActivationCode("nn.ReLU()", '"relu"')),
         Activation("leaky_relu", "Leaky ReLU", _leaky_relu, _d_leaky_relu,
                    math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)), "relu",
-                   r"f(z) = \max(0.01\,z, z)", "ReLU with a small slope for negative inputs."),
+                   r"f(z) = \max(0.01\,z, z)", "ReLU with a small slope for negative inputs.",
+                   export=ActivationCode(f"nn.LeakyReLU(negative_slope={LEAKY_SLOPE})", "leaky_relu",
+                                         _KERAS_LEAKY_RELU)),
         Activation("elu", "ELU", _elu, _d_elu, second_moment_gain(_function(_elu)), "relu",
                    r"f(z) = z \text{ if } z > 0 \text{ else } e^{z} - 1",
-                   "Smooth for negative inputs, saturating at -1.", gain_source=_SECOND_MOMENT_SOURCE),
+                   "Smooth for negative inputs, saturating at -1.", gain_source=_SECOND_MOMENT_SOURCE,
+                   export=ActivationCode(f"nn.ELU(alpha={ELU_ALPHA})", '"elu"')),
         Activation("selu", "SELU", _selu, _d_selu, 0.75, "relu",
                    r"f(z) = \lambda \,(z \text{ if } z > 0 \text{ else } \alpha (e^{z} - 1))",
-                   "Self-normalizing with LeCun-normal weights (Klambauer et al., 2017)."),
+                   "Self-normalizing with LeCun-normal weights (Klambauer et al., 2017).",
+                   export=ActivationCode("nn.SELU()", '"selu"')),
         Activation("gelu", "GELU", _gelu, _d_gelu, second_moment_gain(_function(_gelu)), "smooth",
                    r"f(z) = \tfrac{z}{2}\left(1 + \tanh\!\left(\sqrt{2/\pi}\,(z + 0.044715 z^3)\right)\right)",
                    "Smooth ReLU used by transformers (tanh approximation).",
-                   gain_source=_SECOND_MOMENT_SOURCE),
+                   gain_source=_SECOND_MOMENT_SOURCE,
+                   export=ActivationCode('nn.GELU(approximate="tanh")', "gelu_tanh", _KERAS_GELU)),
         Activation("softsign", "Softsign", _softsign, _d_softsign, 1.0, "saturating",
                    r"f(z) = \frac{z}{1 + |z|}",
                    "Like tanh but approaches its bounds polynomially (Glorot & Bengio, 2010).",
                    gain_source="PyTorch defines none; 1 as for other odd squashing functions",
-                   saturation_z=math.sqrt(20.0) - 1.0, bounds=(-1.0, 1.0)),
+                   saturation_z=math.sqrt(20.0) - 1.0, bounds=(-1.0, 1.0),
+                   export=ActivationCode("nn.Softsign()", '"softsign"')),
         Activation("swish", "Swish / SiLU", _swish, _d_swish, second_moment_gain(_function(_swish)), "smooth",
                    r"f(z) = z \, \sigma(z)", "Smooth, non-monotonic ReLU-like (Ramachandran et al., 2017).",
-                   gain_source=_SECOND_MOMENT_SOURCE),
+                   gain_source=_SECOND_MOMENT_SOURCE, export=ActivationCode("nn.SiLU()", '"silu"')),
     ]
 }
 

@@ -2,7 +2,7 @@
 
 ``Config`` checks that a run is *valid*: the types, finite numbers, and ranges with a mathematical
 reason (``RANGES``). It sets no budget: any run that fits the machine's memory trains (``wil.compare``
-checks that before allocating, see ``wil.memory``). A server that wants smaller runs applies its own
+checks that before allocating, see ``wil.spec.resources``). A server that wants smaller runs applies its own
 policy on top; the app's is ``wil_app/policy.py``.
 
 Every invalid value raises ``ValueError`` (``wil.spec.checks.ArgumentTypeError``, also a ``TypeError``, for a
@@ -18,12 +18,12 @@ from typing import Mapping
 
 from wil.spec.activations import ACTIVATIONS
 from wil.spec.checks import ArgumentTypeError, check_choice, check_float, check_int, shown
-from wil.spec.datasets import DATASETS, TEST_FRACTION, check_dataset
-from wil.spec.initializers import make_label, parse_entry
+from wil.spec.datasets import DATASETS, MAX_SEED, TEST_FRACTION, check_dataset
+from wil.spec.labels import make_label, parse_entry
+from wil.spec.layout import row_parts, run_bytes
 from wil.spec.optimizers import OPTIMIZERS
 
 DTYPES = ("float64", "float32")
-MAX_SEED = 2**32 - 1  # scikit-learn's generators take the seed as a NumPy RandomState seed, below 2**32
 MAX_SIZE = 2**63 - 1  # NumPy indexes and sizes arrays with 64-bit signed integers
 
 # field -> (low, high, why); None: no bound. Each bound has a reason other than a server's size.
@@ -40,8 +40,9 @@ RANGES: dict[str, tuple[float | None, float | None, str]] = {
     "n_seeds": (1, MAX_SIZE, "at least one network per initializer; NumPy sizes are 64-bit"),
 }
 _MAX_TEXT = 4000  # longest string a URL field may carry
-_INTEGER_FIELDS = ("n_samples", "depth", "width", "epochs", "seed", "n_seeds", "batch_size")
-_FLOAT_FIELDS = ("noise", "learning_rate")
+# the fields that make a comparison of several networks (wil.compare's initializers and seeds): one network's
+# run, as a script exports it or a sweep point trains it, leaves them out (Config.network_fields)
+COMPARISON_FIELDS = ("compare", "n_seeds")
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ class Config:
         if self.batch_size is not None and self.batch_size > n_train:
             raise ValueError(f"Invalid batch_size: got {self.batch_size}, but the training split has only "
                              f"{n_train} samples; use at most {n_train} or full batch (None)")
+
+    @classmethod
+    def network_fields(cls) -> tuple[str, ...]:
+        """The names of the fields that describe one network's run: all but ``COMPARISON_FIELDS``."""
+        return tuple(f.name for f in dataclasses.fields(cls) if f.name not in COMPARISON_FIELDS)
 
     # ------------------------------------------------------------ derived sizes
 
@@ -122,10 +128,7 @@ class Config:
                snapshots: int | None = None) -> dict[str, float]:
         """The bytes a run of ``n_networks`` networks (default ``n_networks()``) holds, by part, and its
         ``peak``, recording ``snapshots`` epochs of histograms and boundaries (see ``wil.compare``): see
-        ``wil.engine.memory.run_bytes``."""
-        from wil.engine.memory import run_bytes
-        from wil.engine.threads import row_parts
-
+        ``wil.spec.layout.run_bytes``."""
         spec = DATASETS[self.dataset]
         n_networks = self.n_networks() if n_networks is None else check_int("n_networks", n_networks, 1)
         return run_bytes(n_networks=n_networks, n_train=self.n_train(), n_test=self.n_test(),
@@ -205,6 +208,12 @@ class Config:
             return defaults, problems + [f"{clipped(error).rstrip('.')}; using the default configuration"]
 
 
+
+# Each field's kind, read from its annotation, the one source: the checks, the URL form and the command line
+# read these (batch_size, ``int | None``, is an integer field that may be None).
+INTEGER_FIELDS = tuple(f.name for f in dataclasses.fields(Config) if f.type in ("int", "int | None"))
+FLOAT_FIELDS = tuple(f.name for f in dataclasses.fields(Config) if f.type == "float")
+
 def check_field(name: str, value: object) -> object:
     """One field's value checked alone (type and range); ``ValueError`` naming the field."""
     if name == "dataset":  # a built-in name or a registered user dataset's (wil.spec.datasets.from_frame)
@@ -212,12 +221,12 @@ def check_field(name: str, value: object) -> object:
     if name in ("activation", "optimizer", "dtype"):
         choices = {"activation": ACTIVATIONS, "optimizer": OPTIMIZERS, "dtype": DTYPES}
         return check_choice(name, value, choices[name])
-    if name in _INTEGER_FIELDS:
+    if name in INTEGER_FIELDS:
         if name == "batch_size" and value is None:
             return None
         low, high, _ = RANGES[name]
         return check_int(name, value, low, high)
-    if name in _FLOAT_FIELDS:
+    if name in FLOAT_FIELDS:
         low, high, _ = RANGES[name]
         return check_float(name, value, low, high, low_open=name == "learning_rate")
     if name == "initializer":
@@ -268,14 +277,14 @@ def parse_field(name: str, raw: object):
         return tuple(part.strip() for part in text.split(";") if part.strip())
     if name == "batch_size" and text.lower() in ("full", "none", ""):
         return None
-    if name in _INTEGER_FIELDS:
+    if name in INTEGER_FIELDS:
         try:
             if not text.isascii():  # int() also reads other scripts' digits; a URL has no need of them
                 raise ValueError
             return int(text)
         except ValueError:
             raise ValueError(f"Invalid {name}: expected an integer, got {shown(text)}") from None
-    if name in _FLOAT_FIELDS:
+    if name in FLOAT_FIELDS:
         try:
             if not text.isascii():
                 raise ValueError

@@ -4,24 +4,25 @@ Formulas and defaults follow Keras (``keras.initializers``); each entry names it
 says where the two differ. Every initializer takes a ``scale`` multiplier (default 1) applied to the
 weights it draws, so "too small" and "too large" form a continuum.
 
+Each entry also carries its code for the PyTorch and Keras scripts (``export``, read by
+``wil.export.codegen``): adding an initializer is one entry here. The draws they are made of are in
+``wil.spec.samplers``; looking one up by name, and its labels (``"name(k=v)"``), in ``wil.spec.labels``.
+
 Weights have shape ``(fan_in, fan_out)``: a layer computes ``z = a @ W + b``.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import numpy as np
 
-from wil.spec.checks import ArgumentTypeError, check_choice, check_float, check_int, shown
-from wil.spec.lsuv import lsuv_finish
-
-# Keras divides the target std by this, the std of a unit normal truncated at +-2, so that the
-# truncated draw has exactly the target variance.
-TRUNCATED_STD_CORRECTION = 0.87962566103423978
+from wil.spec import lsuv
+from wil.spec.samplers import (TRUNCATED_STD_CORRECTION, fan, orthogonal, sklearn_bound, sklearn_factor,
+                               torch_truncated_normal, truncated_normal, variance_scaling)
+from wil.spec.snippets import KERAS_INIT, InitializerCode, num, scaled, times
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ class Initializer:
         (for the theory's recursions), or None for zero biases.
     finish : for a data-dependent scheme (LSUV), ``finish(weights, biases, X, activation, params, mask)``,
         which rescales the drawn weights of the stacked networks selected by ``mask`` on a batch ``X`` of
-        training data (see ``lsuv_finish``); None for the others.
+        training data (see ``wil.spec.lsuv.lsuv_finish``); None for the others.
+    export : its code in the PyTorch and Keras scripts; None: ``wil.to_pytorch`` and ``wil.to_keras``
+        refuse it.
     """
 
     name: str
@@ -71,6 +74,7 @@ class Initializer:
     bias: Callable[..., np.ndarray] | None = None
     bias_variance: Callable[..., float] | None = None
     finish: Callable[..., None] | None = None
+    export: InitializerCode | None = None
 
     @property
     def data_dependent(self) -> bool:
@@ -81,71 +85,53 @@ class Initializer:
 _SCALE = Param(1.0, 1e-4, 1e4, "multiplier applied to the drawn weights", log=True)
 
 
-# ---------------------------------------------------------------- samplers
+# ---------------------------------------------------------------- entries
 
-def truncated_normal(rng: np.random.Generator, shape: tuple[int, ...], std: float) -> np.ndarray:
-    """Normal(0, std) truncated at +-2 std by redrawing, as ``tf.random.truncated_normal``."""
-    out = rng.standard_normal(shape)
-    outside = np.abs(out) > 2.0
-    while outside.any():
-        out[outside] = rng.standard_normal(int(outside.sum()))
-        outside = np.abs(out) > 2.0
-    return out * std
-
-
-def _fan(fan_in: int, fan_out: int, mode: str) -> float:
-    return {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[mode]
-
-
-def variance_scaling(rng: np.random.Generator, fan_in: int, fan_out: int, scale: float, mode: str,
-                     distribution: str) -> np.ndarray:
-    """Keras' ``VarianceScaling``: weights with variance ``scale / n``, n chosen by ``mode``.
-
-    ``distribution`` is ``"truncated_normal"`` (rescaled so the variance is exact), ``"untruncated_normal"``
-    or ``"uniform"`` (on +-sqrt(3 scale / n)).
-    """
-    variance = scale / _fan(fan_in, fan_out, mode)
-    shape = (fan_in, fan_out)
+def _vs_entry(name, label, scale, mode, distribution, description, pytorch, kaiming=None):
+    """A Keras variance-scaling preset, Var(w) = scale / n (Keras' class: the name in CamelCase);
+    ``kaiming``: the ``nonlinearity`` of PyTorch's exact uniform, where it has one."""
+    keras_class = name.title().replace("_", "")  # glorot_uniform -> GlorotUniform
+    per = scale * (2 if mode == "fan_avg" else 1)  # Var(w) = per / fans
+    fans, var = ((r"n_{in}", f"{per:g} / fan_in") if mode == "fan_in"
+                 else (r"n_{in}+n_{out}", f"{per:g} / (fan_in + fan_out)"))
     if distribution == "uniform":
-        limit = math.sqrt(3.0 * variance)
-        return rng.uniform(-limit, limit, shape)
-    if distribution == "truncated_normal":
-        return truncated_normal(rng, shape, math.sqrt(variance) / TRUNCATED_STD_CORRECTION)
-    return rng.standard_normal(shape) * math.sqrt(variance)
+        bound = rf"\sqrt{{\tfrac{{{3 * per:g}}}{{{fans}}}}}"
+        latex = rf"W_{{ij}} \sim \mathcal{{U}}\!\left(-{bound}, {bound}\right)"
+        formula = lambda p, act: f"U(+-sqrt(3 Var)) with Var = {var}{scaled(p)}"  # noqa: E731
+    else:
+        latex = rf"W_{{ij}} \sim \mathcal{{N}}_{{\pm 2\sigma}}\!\left(0, \tfrac{{{per:g}}}{{{fans}}}\right)"
+        formula = lambda p, act: (f"normal truncated at 2 sigma and rescaled (sigma = sqrt(Var) / "  # noqa: E731
+                                  f"{TRUNCATED_STD_CORRECTION:.6f}) so that Var(w) = {var} exactly{scaled(p)}")
 
-
-def orthogonal(rng: np.random.Generator, fan_in: int, fan_out: int, gain: float = 1.0) -> np.ndarray:
-    """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one (Saxe et al., 2014).
-
-    Its columns (fan_in >= fan_out) or rows (fan_in < fan_out) are orthonormal, times ``gain``.
-    The sign correction makes the draw uniform over the orthogonal group, as Keras and PyTorch do.
-    """
-    rows, cols = max(fan_in, fan_out), min(fan_in, fan_out)
-    q, r = np.linalg.qr(rng.standard_normal((rows, cols)))  # q: (rows, cols)
-    q *= np.sign(np.diag(r))
-    if fan_in < fan_out:
-        q = q.T
-    return gain * q
-
-
-def _vs_entry(name, label, scale, mode, distribution, description, pytorch, keras, latex):
     def sample(rng, fan_in, fan_out, params, activation=None):
         return params["scale"] * variance_scaling(rng, fan_in, fan_out, scale, mode, distribution)
 
     def variance(fan_in, fan_out, params):
-        return params["scale"] ** 2 * scale / _fan(fan_in, fan_out, mode)
+        return params["scale"] ** 2 * scale / fan(fan_in, fan_out, mode)
 
-    return Initializer(name, label, description, latex, {"scale": _SCALE}, sample, variance, pytorch, keras)
+    def torch_code(p, act):
+        s = p["scale"]
+        if distribution == "uniform" and mode == "fan_avg":
+            return "nn.init.xavier_uniform_(w" + ("" if s == 1.0 else f", gain={num(s)}") + ")  # exact"
+        if distribution == "uniform":
+            return (f"nn.init.kaiming_uniform_(w, nonlinearity={kaiming!r})  # exact: U(+-sqrt({3 * per:g} / "
+                    "fan_in))" + ("" if s == 1.0 else f"\nw.mul_({num(s)})  # scale"))
+        exact = f"{num(per)} / fan_in" if mode == "fan_in" else f"{num(per)} / (fan_in + fan_out)"
+        return (f"std = {times(s, f'math.sqrt({exact})')}  # the exact target std\n"
+                "keras_truncated_normal_(w, std)  # torch's own kaiming/xavier_normal_ do not truncate")
 
+    def keras_code(p, act):
+        s = p["scale"]
+        if s == 1.0:
+            return f"return {KERAS_INIT}{keras_class}()  # exact: Keras' truncated normal is rescaled as wil's"
+        return (f"# {keras_class} with the weights times {num(s)}, so their variance times {num(s)} ** 2\n"
+                f"return {KERAS_INIT}VarianceScaling(scale={num(scale)} * {num(s)} ** 2, mode={mode!r},\n"
+                f"                                        distribution={distribution!r})")
 
-def _uniform_bias_fan_in(rng, fan_in, fan_out, params, activation=None):
-    bound = 1.0 / math.sqrt(fan_in)
-    return rng.uniform(-bound, bound, fan_out)
-
-
-def _sklearn_bound(fan_in, fan_out, activation):
-    factor = 2.0 if activation == "sigmoid" else 6.0  # scikit-learn's _init_coef
-    return math.sqrt(factor / (fan_in + fan_out))
+    code = InitializerCode(formula, torch_code, keras_code,
+                           pytorch_helper=torch_truncated_normal if distribution != "uniform" else None)
+    return Initializer(name, label, description, latex, {"scale": _SCALE}, sample, variance, pytorch,
+                       f"keras.initializers.{keras_class}", export=code)
 
 
 def _zeros_entry():
@@ -154,7 +140,9 @@ def _zeros_entry():
         r"W_{ij} = 0", {"scale": _SCALE},
         lambda rng, fan_in, fan_out, params, activation=None: np.zeros((fan_in, fan_out)),
         lambda fan_in, fan_out, params: 0.0,
-        "torch.nn.init.zeros_", "keras.initializers.Zeros")
+        "torch.nn.init.zeros_", "keras.initializers.Zeros",
+        export=InitializerCode(lambda p, act: "every weight 0", lambda p, act: "nn.init.zeros_(w)",
+                               lambda p, act: f"return {KERAS_INIT}Zeros()"))
 
 
 def _constant_entry():
@@ -165,7 +153,11 @@ def _constant_entry():
         lambda rng, fan_in, fan_out, p, activation=None: np.full((fan_in, fan_out), p["scale"] * p["value"]),
         lambda fan_in, fan_out, p: None,
         "torch.nn.init.constant_(w, c)",
-        "keras.initializers.Constant(c) (Keras' default c is 0, the same as zeros; wil's is 0.1)")
+        "keras.initializers.Constant(c) (Keras' default c is 0, the same as zeros; wil's is 0.1)",
+        export=InitializerCode(
+            lambda p, act: f"every weight {num(p['value'])}{scaled(p)}",
+            lambda p, act: f"nn.init.constant_(w, {times(p['scale'], num(p['value']))})",
+            lambda p, act: f"return {KERAS_INIT}Constant({times(p['scale'], num(p['value']))})"))
 
 
 def _random_normal_entry():
@@ -178,11 +170,18 @@ def _random_normal_entry():
             p["scale"] * (p["mean"] + p["std"] * rng.standard_normal((fan_in, fan_out))),
         lambda fan_in, fan_out, p: (p["scale"] * p["std"]) ** 2 if p["mean"] == 0 else None,
         "torch.nn.init.normal_(w, mean, std) (PyTorch's default std is 1)",
-        "keras.initializers.RandomNormal(mean=0.0, stddev=0.05)")
+        "keras.initializers.RandomNormal(mean=0.0, stddev=0.05)",
+        export=InitializerCode(
+            lambda p, act: f"N({num(p['mean'])}, {num(p['std'])}^2){scaled(p)}",
+            lambda p, act: (f"nn.init.normal_(w, mean={times(p['scale'], num(p['mean']))}, "
+                            f"std={times(p['scale'], num(p['std']))})"),
+            lambda p, act: (f"return {KERAS_INIT}RandomNormal(mean={times(p['scale'], num(p['mean']))}, "
+                            f"stddev={times(p['scale'], num(p['std']))})")))
 
 
 def _random_uniform_entry():
     params = {"limit": Param(0.05, 1e-6, 1e3, "half-width of the interval", log=True), "scale": _SCALE}
+    limit = lambda p: times(p["scale"], num(p["limit"]))  # noqa: E731
     return Initializer(
         "random_uniform", "Random uniform", "Uniform on a fixed interval, blind to the layer's size.",
         r"W_{ij} \sim \mathcal{U}(-a, a)", params,
@@ -190,7 +189,11 @@ def _random_uniform_entry():
             p["scale"] * rng.uniform(-p["limit"], p["limit"], (fan_in, fan_out)),
         lambda fan_in, fan_out, p: (p["scale"] * p["limit"]) ** 2 / 3.0,
         "torch.nn.init.uniform_(w, -a, a) (PyTorch's default interval is [0, 1))",
-        "keras.initializers.RandomUniform(minval=-0.05, maxval=0.05)")
+        "keras.initializers.RandomUniform(minval=-0.05, maxval=0.05)",
+        export=InitializerCode(
+            lambda p, act: f"U(+-{num(p['limit'])}){scaled(p)}",
+            lambda p, act: f"nn.init.uniform_(w, -{limit(p)}, {limit(p)})",
+            lambda p, act: f"return {KERAS_INIT}RandomUniform(minval=-{limit(p)}, maxval={limit(p)})"))
 
 
 def _truncated_normal_entry():
@@ -202,39 +205,62 @@ def _truncated_normal_entry():
             p["scale"] * truncated_normal(rng, (fan_in, fan_out), p["std"]),
         lambda fan_in, fan_out, p: (p["scale"] * p["std"] * TRUNCATED_STD_CORRECTION) ** 2,
         "torch.nn.init.trunc_normal_(w, std=s, a=-2s, b=2s) (PyTorch's default bounds are absolute, -2 and 2)",
-        "keras.initializers.TruncatedNormal(mean=0.0, stddev=0.05)")
+        "keras.initializers.TruncatedNormal(mean=0.0, stddev=0.05)",
+        export=InitializerCode(
+            lambda p, act: f"N(0, {num(p['std'])}^2) cut at +-2 std{scaled(p)}",
+            lambda p, act: (f"std = {times(p['scale'], num(p['std']))}\nnn.init.trunc_normal_(w, mean=0.0, "
+                            "std=std, a=-2 * std, b=2 * std)  # cut at 2 std, as Keras"),
+            lambda p, act: (f"return {KERAS_INIT}TruncatedNormal(mean=0.0, stddev={times(p['scale'], num(p['std']))})"
+                            "  # cut at 2 stddev")))
 
 
-def _orthogonal_entry(name="orthogonal", label="Orthogonal", finish=None, extra_params=None,
-                      description="A random (semi-)orthogonal matrix: preserves norms exactly in linear nets.",
-                      latex=r"W = g\,Q,\quad QR = A,\ A_{ij} \sim \mathcal{N}(0,1)",
-                      pytorch="torch.nn.init.orthogonal_(w, gain=1)",
-                      keras="keras.initializers.Orthogonal(gain=1.0)"):
-    params = {"gain": Param(1.0, 1e-3, 1e3, "multiplier of the orthogonal matrix", log=True)}
-    params.update(extra_params or {})
-    params["scale"] = _SCALE
+def _orthogonal_entry():
+    params = {"gain": Param(1.0, 1e-3, 1e3, "multiplier of the orthogonal matrix", log=True), "scale": _SCALE}
     return Initializer(
-        name, label, description, latex, params,
+        "orthogonal", "Orthogonal", "A random (semi-)orthogonal matrix: preserves norms exactly in linear nets.",
+        r"W = g\,Q,\quad QR = A,\ A_{ij} \sim \mathcal{N}(0,1)", params,
         lambda rng, fan_in, fan_out, p, activation=None: p["scale"] * orthogonal(rng, fan_in, fan_out, p["gain"]),
         lambda fan_in, fan_out, p: (p["scale"] * p["gain"]) ** 2 / max(fan_in, fan_out),
-        pytorch, keras, finish=finish)
+        "torch.nn.init.orthogonal_(w, gain=1)", "keras.initializers.Orthogonal(gain=1.0)",
+        export=InitializerCode(
+            lambda p, act: f"a random (semi-)orthogonal matrix times gain {num(p['gain'])}{scaled(p)}",
+            lambda p, act: f"nn.init.orthogonal_(w, gain={num(p['gain'] * p['scale'])})",
+            lambda p, act: f"return {KERAS_INIT}Orthogonal(gain={num(p['gain'] * p['scale'])})"))
 
 
 def _lsuv_entry():
-    extra = {"tol": Param(0.1, 1e-3, 0.5, "stop when |Var(z) - 1| is below this"),
-             "max_iter": Param(10, 1, 100, "rescaling passes per layer at most", integer=True)}
-    entry = _orthogonal_entry(
-        "lsuv", "LSUV", finish=lsuv_finish, extra_params=extra,
-        description="Orthogonal, then each layer rescaled on a data batch until its output variance is 1.",
-        latex=r"W_l \leftarrow W_l / \sqrt{\operatorname{Var}(z_l)} \text{ until } |\operatorname{Var}(z_l) - 1| < \varepsilon",
-        pytorch="no built-in; Mishkin & Matas (2016), 'All you need is a good init'",
-        keras="no built-in; Mishkin & Matas (2016)")
-    # the variance comes from the data, not a formula
-    return Initializer(**{**entry.__dict__, "variance": lambda fan_in, fan_out, p: None})
+    params = {"gain": Param(1.0, 1e-3, 1e3, "multiplier of the orthogonal matrix", log=True),
+              "tol": Param(0.1, 1e-3, 0.5, "stop when |Var(z) - 1| is below this"),
+              "max_iter": Param(10, 1, 100, "rescaling passes per layer at most", integer=True), "scale": _SCALE}
+    start = "  # LSUV starts here; {} below finishes it on data"
+    return Initializer(
+        "lsuv", "LSUV", "Orthogonal, then each layer rescaled on a data batch until its output variance is 1.",
+        r"W_l \leftarrow W_l / \sqrt{\operatorname{Var}(z_l)} \text{ until } |\operatorname{Var}(z_l) - 1| < \varepsilon",
+        params,
+        lambda rng, fan_in, fan_out, p, activation=None: p["scale"] * orthogonal(rng, fan_in, fan_out, p["gain"]),
+        lambda fan_in, fan_out, p: None,  # the variance comes from the data, not a formula
+        "no built-in; Mishkin & Matas (2016), 'All you need is a good init'",
+        "no built-in; Mishkin & Matas (2016)", finish=lsuv.lsuv_finish,
+        export=InitializerCode(
+            lambda p, act: (f"orthogonal (gain {num(p['gain'])}), then each layer divided by the std of its "
+                            f"output on {lsuv.LSUV_BATCH} training examples until |Var - 1| < {num(p['tol'])}"
+                            f" (at most {p['max_iter']} times){scaled(p)}"),
+            lambda p, act: f"nn.init.orthogonal_(w, gain={num(p['gain'])})" + start.format("lsuv_"),
+            lambda p, act: f"return {KERAS_INIT}Orthogonal(gain={num(p['gain'])})" + start.format("lsuv"),
+            pytorch_helper=lsuv.torch_lsuv, keras_helper=lsuv.keras_lsuv, pytorch_finish=lsuv.TORCH_FINISH,
+            keras_finish=lsuv.KERAS_FINISH))
 
 
-def _framework_defaults():
-    torch_default = Initializer(
+_SKLEARN_FACTOR = "# scikit-learn's _init_coef: 2 for sigmoid, else 6"
+
+
+def _torch_default_entry():
+    def torch(p, act):
+        return ("# nn.Linear's own init: kaiming_uniform_(w, a=sqrt(5)), i.e. U(+-1/sqrt(fan_in)); the bias too\n"
+                "linear.reset_parameters()" + ("" if p["scale"] == 1.0 else f"\nw.mul_({num(p['scale'])})  # scale "
+                                                                             "(the weights only)"))
+
+    return Initializer(
         "torch_default", "PyTorch default", "What nn.Linear does if you do nothing: Kaiming-uniform with "
         "a=sqrt(5), i.e. U(+-1/sqrt(fan_in)), and the same for biases.",
         r"W_{ij},\ b_j \sim \mathcal{U}\!\left(-\tfrac{1}{\sqrt{n_{in}}}, \tfrac{1}{\sqrt{n_{in}}}\right)",
@@ -244,26 +270,50 @@ def _framework_defaults():
         lambda fan_in, fan_out, p: p["scale"] ** 2 / (3.0 * fan_in),
         "torch.nn.Linear.reset_parameters (kaiming_uniform_(w, a=sqrt(5)))",
         "no equivalent; Keras' Dense default is glorot_uniform with zero biases",
-        bias=_uniform_bias_fan_in, bias_variance=lambda fan_in, fan_out, p, activation=None: 1.0 / (3.0 * fan_in))
+        bias=lambda rng, fan_in, fan_out, p, activation=None: rng.uniform(-1.0 / math.sqrt(fan_in),
+                                                                          1.0 / math.sqrt(fan_in), fan_out),
+        bias_variance=lambda fan_in, fan_out, p, activation=None: 1.0 / (3.0 * fan_in),
+        export=InitializerCode(
+            lambda p, act: f"weights and biases U(+-1/sqrt(fan_in)), as nn.Linear{scaled(p)} (weights only)",
+            torch,
+            lambda p, act: ("bound = 1.0 / math.sqrt(fan_in)  # PyTorch's nn.Linear: no Keras equivalent\n"
+                            f"return {KERAS_INIT}RandomUniform(minval=-{times(p['scale'], 'bound')}, "
+                            f"maxval={times(p['scale'], 'bound')})"),
+            pytorch_bias=lambda p, act: "",
+            keras_bias=lambda p, act: ("bound = 1.0 / math.sqrt(fan_in)\n"
+                                       f"return {KERAS_INIT}RandomUniform(minval=-bound, maxval=bound)")))
 
-    def sklearn_sample(rng, fan_in, fan_out, p, activation=None):
-        bound = _sklearn_bound(fan_in, fan_out, activation)
+
+def _sklearn_default_entry():
+    def sample(rng, fan_in, fan_out, p, activation=None):
+        bound = sklearn_bound(fan_in, fan_out, activation)
         return p["scale"] * rng.uniform(-bound, bound, (fan_in, fan_out))
 
-    def sklearn_bias(rng, fan_in, fan_out, p, activation=None):
-        bound = _sklearn_bound(fan_in, fan_out, activation)
+    def bias(rng, fan_in, fan_out, p, activation=None):
+        bound = sklearn_bound(fan_in, fan_out, activation)
         return rng.uniform(-bound, bound, fan_out)
 
-    sklearn_default = Initializer(
+    def bound(act):
+        return f"bound = math.sqrt({num(sklearn_factor(act))} / (fan_in + fan_out))"
+
+    return Initializer(
         "sklearn_default", "scikit-learn default", "What MLPClassifier does: Glorot-uniform "
         "U(+-sqrt(6/(fan_in+fan_out))), sqrt(2/...) for the logistic activation, and the same for biases.",
         r"W_{ij},\ b_j \sim \mathcal{U}\!\left(-\sqrt{\tfrac{6}{n_{in}+n_{out}}}, \sqrt{\tfrac{6}{n_{in}+n_{out}}}\right)",
-        {"scale": _SCALE}, sklearn_sample,
+        {"scale": _SCALE}, sample,
         lambda fan_in, fan_out, p: p["scale"] ** 2 * 2.0 / (fan_in + fan_out),
         "close to torch.nn.init.xavier_uniform_ for weights; biases drawn too",
-        "close to keras.initializers.GlorotUniform; biases drawn too", bias=sklearn_bias,
-        bias_variance=lambda fan_in, fan_out, p, activation=None: _sklearn_bound(fan_in, fan_out, activation) ** 2 / 3.0)
-    return [torch_default, sklearn_default]
+        "close to keras.initializers.GlorotUniform; biases drawn too", bias=bias,
+        bias_variance=lambda fan_in, fan_out, p, activation=None: sklearn_bound(fan_in, fan_out, activation) ** 2 / 3.0,
+        export=InitializerCode(
+            lambda p, act: (f"weights and biases U(+-sqrt({sklearn_factor(act):g} / (fan_in + fan_out))), "
+                            f"weights{scaled(p) or ' times scale 1'}"),
+            lambda p, act: (f"{bound(act)}  {_SKLEARN_FACTOR}\nnn.init.uniform_(w, -{times(p['scale'], 'bound')}, "
+                            f"{times(p['scale'], 'bound')})"),
+            lambda p, act: (f"{bound(act)}  {_SKLEARN_FACTOR}\nreturn {KERAS_INIT}RandomUniform("
+                            f"minval=-{times(p['scale'], 'bound')}, maxval={times(p['scale'], 'bound')})"),
+            pytorch_bias=lambda p, act: "nn.init.uniform_(b, -bound, bound)  # biases too",
+            keras_bias=lambda p, act: f"{bound(act)}\nreturn {KERAS_INIT}RandomUniform(minval=-bound, maxval=bound)"))
 
 
 def _mean_field_entry():
@@ -277,6 +327,9 @@ def _mean_field_entry():
         # drawn even when sigma_b2 = 0, so that the next layer's weights do not depend on sigma_b2
         return math.sqrt(p["sigma_b2"]) * rng.standard_normal(fan_out)
 
+    def std(p):
+        return times(p["scale"], f"math.sqrt({num(p['sigma_w2'])} / fan_in)")
+
     return Initializer(
         "mean_field", "Mean field (sigma_w^2, sigma_b^2)",
         "The signal-propagation papers' parameterization (Poole et al., 2016; Schoenholz et al., 2017): "
@@ -289,10 +342,17 @@ def _mean_field_entry():
         "(PyTorch's weight is (fan_out, fan_in))",
         "keras.initializers.VarianceScaling(scale=sigma_w2, mode='fan_in', distribution='untruncated_normal') "
         "with bias_initializer=keras.initializers.RandomNormal(stddev=sqrt(sigma_b2))",
-        bias=bias, bias_variance=lambda fan_in, fan_out, p, activation=None: p["sigma_b2"])
+        bias=bias, bias_variance=lambda fan_in, fan_out, p, activation=None: p["sigma_b2"],
+        export=InitializerCode(
+            lambda p, act: (f"weights N(0, {num(p['sigma_w2'])} / fan_in), biases N(0, {num(p['sigma_b2'])}) "
+                            f"(Poole et al. 2016){scaled(p)} (weights only)"),
+            lambda p, act: f"nn.init.normal_(w, mean=0.0, std={std(p)})  # sigma_w^2 / fan_in, untruncated",
+            lambda p, act: f"return {KERAS_INIT}RandomNormal(mean=0.0, stddev={std(p)})  # sigma_w^2 / fan_in, untruncated",
+            pytorch_bias=lambda p, act: (f"nn.init.normal_(b, mean=0.0, std=math.sqrt({num(p['sigma_b2'])}))"
+                                         "  # sigma_b^2"),
+            keras_bias=lambda p, act: (f"return {KERAS_INIT}RandomNormal(mean=0.0, "
+                                       f"stddev=math.sqrt({num(p['sigma_b2'])}))  # sigma_b^2")))
 
-
-_N_IN, _N_OUT = r"n_{in}", r"n_{out}"
 
 INITIALIZERS: dict[str, Initializer] = {
     entry.name: entry
@@ -304,163 +364,27 @@ INITIALIZERS: dict[str, Initializer] = {
         _truncated_normal_entry(),
         _vs_entry("glorot_uniform", "Glorot / Xavier uniform", 1.0, "fan_avg", "uniform",
                   "Keeps forward and backward variance balanced for tanh-like units (Glorot & Bengio, 2010).",
-                  "torch.nn.init.xavier_uniform_ (same)", "keras.initializers.GlorotUniform",
-                  rf"W_{{ij}} \sim \mathcal{{U}}\!\left(-\sqrt{{\tfrac{{6}}{{{_N_IN}+{_N_OUT}}}}}, \sqrt{{\tfrac{{6}}{{{_N_IN}+{_N_OUT}}}}}\right)"),
+                  "torch.nn.init.xavier_uniform_ (same)"),
         _vs_entry("glorot_normal", "Glorot / Xavier normal", 1.0, "fan_avg", "truncated_normal",
                   "Glorot's variance 2/(fan_in+fan_out), from a truncated normal.",
-                  "torch.nn.init.xavier_normal_ (PyTorch does not truncate)", "keras.initializers.GlorotNormal",
-                  rf"W_{{ij}} \sim \mathcal{{N}}_{{\pm 2\sigma}}\!\left(0, \tfrac{{2}}{{{_N_IN}+{_N_OUT}}}\right)"),
+                  "torch.nn.init.xavier_normal_ (PyTorch does not truncate)"),
         _vs_entry("he_uniform", "He / Kaiming uniform", 2.0, "fan_in", "uniform",
                   "Variance 2/fan_in: compensates ReLU zeroing half its inputs (He et al., 2015).",
                   "torch.nn.init.kaiming_uniform_(w, nonlinearity='relu') (same; note PyTorch's weight is "
-                  "(fan_out, fan_in))", "keras.initializers.HeUniform",
-                  rf"W_{{ij}} \sim \mathcal{{U}}\!\left(-\sqrt{{\tfrac{{6}}{{{_N_IN}}}}}, \sqrt{{\tfrac{{6}}{{{_N_IN}}}}}\right)"),
+                  "(fan_out, fan_in))", kaiming="relu"),
         _vs_entry("he_normal", "He / Kaiming normal", 2.0, "fan_in", "truncated_normal",
                   "He's variance 2/fan_in, from a truncated normal.",
-                  "torch.nn.init.kaiming_normal_(w, nonlinearity='relu') (PyTorch does not truncate)",
-                  "keras.initializers.HeNormal",
-                  rf"W_{{ij}} \sim \mathcal{{N}}_{{\pm 2\sigma}}\!\left(0, \tfrac{{2}}{{{_N_IN}}}\right)"),
+                  "torch.nn.init.kaiming_normal_(w, nonlinearity='relu') (PyTorch does not truncate)"),
         _vs_entry("lecun_uniform", "LeCun uniform", 1.0, "fan_in", "uniform",
                   "Variance 1/fan_in (LeCun et al., 1998); the SELU companion.",
-                  "torch.nn.init.kaiming_uniform_(w, nonlinearity='linear')", "keras.initializers.LecunUniform",
-                  rf"W_{{ij}} \sim \mathcal{{U}}\!\left(-\sqrt{{\tfrac{{3}}{{{_N_IN}}}}}, \sqrt{{\tfrac{{3}}{{{_N_IN}}}}}\right)"),
+                  "torch.nn.init.kaiming_uniform_(w, nonlinearity='linear')", kaiming="linear"),
         _vs_entry("lecun_normal", "LeCun normal", 1.0, "fan_in", "truncated_normal",
                   "Variance 1/fan_in from a truncated normal; with SELU the net self-normalizes.",
-                  "torch.nn.init.kaiming_normal_(w, nonlinearity='linear') (PyTorch does not truncate)",
-                  "keras.initializers.LecunNormal",
-                  rf"W_{{ij}} \sim \mathcal{{N}}_{{\pm 2\sigma}}\!\left(0, \tfrac{{1}}{{{_N_IN}}}\right)"),
+                  "torch.nn.init.kaiming_normal_(w, nonlinearity='linear') (PyTorch does not truncate)"),
         _orthogonal_entry(),
         _lsuv_entry(),
         _mean_field_entry(),
-        *_framework_defaults(),
+        _torch_default_entry(),
+        _sklearn_default_entry(),
     ]
 }
-
-
-# ---------------------------------------------------------------- names, parameters, labels
-
-def get_initializer(name: str) -> Initializer:
-    """Return the registry entry for ``name``; raise ``ValueError`` listing the valid names."""
-    if not isinstance(name, str):
-        raise ArgumentTypeError(f"Invalid initializer: expected a name, one of {sorted(INITIALIZERS)}, "
-                                f"got {shown(name)}")
-    try:
-        return INITIALIZERS[name]
-    except KeyError:
-        raise ValueError(f"Invalid initializer {shown(name)}; choose from {sorted(INITIALIZERS)}") from None
-
-
-def resolve_params(name: str, params: Mapping[str, object] | None = None) -> dict[str, float]:
-    """All parameters of initializer ``name``: defaults overridden by ``params``, each validated."""
-    spec = get_initializer(name)
-    if params is not None and not isinstance(params, Mapping):
-        raise ArgumentTypeError(f"Invalid parameters of initializer {name!r}: expected a dict such as "
-                                f"{{'scale': 2.0}}, got {shown(params)}")
-    params = dict(params or {})
-    unknown = sorted((key for key in params if key not in spec.params), key=str)
-    if unknown:
-        raise ValueError(f"Invalid parameter {shown(unknown[0])} for initializer {name!r}; "
-                         f"it takes {sorted(spec.params)}")
-    resolved = {}
-    for key, param in spec.params.items():
-        value = params.get(key, param.default)
-        resolved[key] = _check_param(name, key, value, param)
-    return resolved
-
-
-def _check_param(name: str, key: str, value: object, param: Param) -> float:
-    """One parameter value as a number within its range, or ValueError."""
-    where = f"parameter {key!r} of initializer {name!r}"
-    value = check_float(where, value, param.low, param.high)
-    if param.integer:
-        if value != int(value):
-            raise ValueError(f"Invalid {where}: expected an integer, got {shown(value)}")
-        return int(value)
-    return value
-
-
-def _format_number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
-
-
-def make_label(name: str, params: Mapping[str, object] | None = None) -> str:
-    """The label of an initializer entry: the name alone at defaults, else ``name(key=value, ...)``.
-
-    The label is also its canonical text form: ``parse_entry(make_label(n, p))`` gives back ``(n, p)``.
-    """
-    spec = get_initializer(name)
-    resolved = resolve_params(name, params)
-    changed = [f"{k}={_format_number(v)}" for k, v in resolved.items() if v != spec.params[k].default]
-    return f"{name}({', '.join(changed)})" if changed else name
-
-
-_LABEL_RE = re.compile(r"^\s*([a-z_]+)\s*(?:\((.*)\))?\s*$")
-
-
-def parse_entry(entry: object) -> tuple[str, dict[str, float]]:
-    """Read one initializer entry: a name, a ``(name, params)`` pair, or a label ``"name(k=v, ...)"``.
-
-    Returns the name and its full, validated parameters. Raises ``ValueError`` with the reason.
-    """
-    if isinstance(entry, (tuple, list)):
-        if len(entry) != 2 or not isinstance(entry[1], Mapping):
-            raise ArgumentTypeError(f"Invalid initializer entry {shown(entry)}; expected a name or (name, params)")
-        return get_initializer(entry[0]).name, resolve_params(entry[0], entry[1])
-    if not isinstance(entry, str):
-        raise ArgumentTypeError(f"Invalid initializer entry {shown(entry)}; expected a name or (name, params)")
-    match = _LABEL_RE.match(entry)
-    if not match:
-        raise ValueError(f"Invalid initializer {shown(entry)}; expected a name such as 'he_normal' "
-                         f"or 'random_normal(std=0.01)'")
-    name, arguments = match.group(1), match.group(2)
-    params = {}
-    for part in filter(None, (p.strip() for p in (arguments or "").split(","))):
-        key, sep, text = part.partition("=")
-        key = key.strip()
-        try:
-            if not sep:
-                raise ValueError
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"Invalid initializer {shown(entry)}: {shown(part)} is not key=number") from None
-        if key in params:
-            raise ValueError(f"Invalid initializer {shown(entry)}: {key!r} is given twice")
-        params[key] = value
-    return name, resolve_params(name, params)
-
-
-def initialize(name: str, fan_in: int, fan_out: int, seed: int | None = None, *,
-               rng: np.random.Generator | None = None, activation: str | None = None,
-               **params: float) -> np.ndarray:
-    """Draw a weight matrix from initializer ``name``.
-
-    Parameters
-    ----------
-    name : a key of ``INITIALIZERS``.
-    fan_in, fan_out : the layer's input and output sizes.
-    seed : seed of a fresh ``np.random.default_rng``; ignored when ``rng`` is given.
-    rng : a generator to draw from.
-    activation : the layer's activation (only ``sklearn_default`` reads it).
-    **params : the initializer's parameters (see ``INITIALIZERS[name].params``), e.g. ``std=0.01``.
-
-    Returns
-    -------
-    ndarray of shape (fan_in, fan_out), float64. For ``lsuv`` this is the orthogonal start; the
-    data-dependent rescaling happens in training.
-    """
-    from wil.spec.activations import ACTIVATIONS
-    from wil.engine.memory import check_fits
-
-    spec = get_initializer(name)
-    fan_in, fan_out = check_int("fan_in", fan_in, 1), check_int("fan_out", fan_out, 1)
-    if seed is not None:
-        seed = check_int("seed", seed, 0)
-    if rng is not None and not isinstance(rng, np.random.Generator):
-        raise ArgumentTypeError(f"Invalid rng: expected a numpy.random.Generator, got {shown(rng)}")
-    if activation is not None:
-        check_choice("activation", activation, ACTIVATIONS)
-    resolved = resolve_params(name, params)
-    # the matrix, and the draws and temporaries a sampler makes beside it (QR for orthogonal: ~4 copies)
-    check_fits(f"A {fan_in:,} x {fan_out:,} weight matrix", 8.0 * fan_in * fan_out * 5, "use smaller fans")
-    rng = rng if rng is not None else np.random.default_rng(seed)
-    return spec.sample(rng, fan_in, fan_out, resolved, activation)

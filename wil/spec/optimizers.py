@@ -17,6 +17,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from wil.spec.snippets import OptimizerCode
+
 MOMENTUM = 0.9
 ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON = 0.9, 0.999, 1e-8  # Kingma & Ba's defaults
 
@@ -34,13 +36,17 @@ Update = Callable[[np.ndarray, np.ndarray, OptimizerState, float, np.ndarray], O
 
 @dataclass(frozen=True)
 class Optimizer:
-    """One optimizer: its state's ``init``, its ``update``, and what to call it."""
+    """One optimizer: its state's ``init``, its ``update``, what to call it (``label``, shown in the app),
+    ``buffers``, the per-parameter arrays its state holds (memory estimates count them), and ``export``,
+    its code in the PyTorch and Keras scripts."""
 
     name: str
     label: str
     init: Init
     update: Update
     description: str
+    buffers: int  # (K, P) arrays in OptimizerState.buffers: 0 for SGD, the velocity, Adam's two moments
+    export: OptimizerCode | None = None  # None: wil.to_pytorch and wil.to_keras refuse it
 
 
 def _sgd_init(params: np.ndarray) -> OptimizerState:
@@ -95,13 +101,60 @@ def _adam_update(params, grads, state, learning_rate, scratch) -> OptimizerState
     return OptimizerState(t, state.buffers)
 
 
+_EPSILON = f"{ADAM_EPSILON:.0e}".replace("e-0", "e-")  # 1e-8, as the scripts write it
+# Adam for the Keras script, written out: Keras' own places epsilon differently
+_KERAS_ADAM = '''
+
+class WilAdam(keras.optimizers.Optimizer):
+    """Adam as wil and torch.optim.Adam: p -= lr * m_hat / (sqrt(v_hat) + 1e-8). Keras' own Adam adds its
+    epsilon (default 1e-7) to sqrt(v) before the bias correction, a slightly different step."""
+
+    def __init__(self, learning_rate):
+        super().__init__(learning_rate=learning_rate, name="wil_adam")
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.m = [self.add_variable_from_reference(v, name="m") for v in variables]
+        self.v = [self.add_variable_from_reference(v, name="v") for v in variables]
+
+    def update_step(self, gradient, variable, learning_rate):
+        ops = keras.ops
+        i = self._get_variable_index(variable)
+        m, v = self.m[i], self.v[i]
+        gradient = ops.cast(gradient, variable.dtype)
+        lr = ops.cast(learning_rate, variable.dtype)
+        t = ops.cast(self.iterations + 1, variable.dtype)
+        self.assign(m, ops.add(ops.multiply(m, 0.9), ops.multiply(gradient, 0.1)))
+        self.assign(v, ops.add(ops.multiply(v, 0.999), ops.multiply(ops.square(gradient), 0.001)))
+        m_hat = ops.divide(m, ops.subtract(1.0, ops.power(ops.cast(0.9, variable.dtype), t)))
+        v_hat = ops.divide(v, ops.subtract(1.0, ops.power(ops.cast(0.999, variable.dtype), t)))
+        self.assign_sub(variable, ops.divide(ops.multiply(lr, m_hat), ops.add(ops.sqrt(v_hat), 1e-8)))'''
+
 OPTIMIZERS: dict[str, Optimizer] = {
     spec.name: spec
     for spec in [
-        Optimizer("sgd", "SGD", _sgd_init, _sgd_update, "plain gradient descent"),
+        Optimizer("sgd", "SGD", _sgd_init, _sgd_update, "plain gradient descent", buffers=0,
+                  export=OptimizerCode(
+                      "plain SGD", "torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)", "    # p -= lr g",
+                      "keras.optimizers.SGD(learning_rate=LEARNING_RATE)", "    # p -= lr g")),
         Optimizer("momentum", "SGD + momentum (0.9)", _momentum_init, _momentum_update,
-                  "heavy-ball momentum 0.9, as torch.optim.SGD(momentum=0.9)"),
-        Optimizer("adam", "Adam", _adam_init, _adam_update, "Kingma & Ba (2015), betas 0.9 and 0.999"),
+                  "heavy-ball momentum 0.9, as torch.optim.SGD(momentum=0.9)", buffers=1,
+                  export=OptimizerCode(
+                      f"SGD with momentum {MOMENTUM} (v = {MOMENTUM} v + g; p -= lr v)",
+                      f"torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum={MOMENTUM})",
+                      f"    # v = {MOMENTUM} v + g; p -= lr v: wil's rule",
+                      f"keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum={MOMENTUM})",
+                      f"    # Keras keeps u = {MOMENTUM} u - lr g; p += u. With a constant learning rate u = -lr v, "
+                      f"for wil's\n    # v = {MOMENTUM} v + g; p -= lr v: the same steps, up to rounding.")),
+        Optimizer("adam", "Adam", _adam_init, _adam_update, "Kingma & Ba (2015), betas 0.9 and 0.999", buffers=2,
+                  export=OptimizerCode(
+                      f"Adam ({ADAM_BETA1}, {ADAM_BETA2}, eps {_EPSILON} outside the square root)",
+                      f"torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, betas=({ADAM_BETA1}, {ADAM_BETA2}), "
+                      f"eps={_EPSILON})", "    # p -= lr m_hat / (sqrt(v_hat) + eps): wil's rule",
+                      "WilAdam(LEARNING_RATE)", "    # written out above: Keras' own Adam places epsilon differently",
+                      keras_helper=_KERAS_ADAM)),
     ]
 }
 

@@ -19,6 +19,8 @@ import itertools
 import os
 from typing import Callable, Iterator, Sequence
 
+BACKENDS = ("loky", "dask", "ray")  # besides None: in this process
+
 
 @dataclasses.dataclass
 class Runner:

@@ -7,6 +7,7 @@ import streamlit as st
 
 import wil
 
+TITLE = "Take it home"
 # flavour -> (tab label, code writer, file name, what it needs)
 FLAVOURS = {
     "pytorch": ("Reproduce in PyTorch", wil.to_pytorch, "wil_take_home_pytorch.py", "numpy, scikit-learn, torch"),
@@ -22,6 +23,7 @@ def script(flavour: str, config: wil.Config, initializer: str) -> str:
 
 
 def takehome_tab(result: wil.Result) -> None:
+    """Draw the tab for ``result``."""
     config = result.config
     st.markdown("**Take it home.** One network of this comparison as a script you can run: the same "
                 "scikit-learn data, network, initializer formula (the framework's own where one matches, "

@@ -1,6 +1,6 @@
-"""What every chart shares: the palette and projector-sized theme, one colour per initializer with a
-clickable legend, and the pandas steps before charting (finite values, seed bands, thinned epochs,
-log axes, an even spread of layers)."""
+"""What every chart looks like: the palette and projector-sized theme, one colour per initializer with a
+clickable legend, log axes, text that fits a width, and the finishing touches (``finish``, ``presenter``).
+The pandas steps before charting are in ``frames``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import textwrap
 
 import altair as alt
 import numpy as np
-import pandas as pd
 
 # Colours for labels no name below fixes (and a repeated one), in order. Colour-blind safe first (Okabe-Ito
 # without its yellow, which vanishes on a projector), then distinct darker tones.
@@ -55,7 +54,7 @@ PRESENTER_CONFIG = {
 LEGEND_COLUMNS, PRESENTER_LEGEND_COLUMNS = 5, 3  # initializers per legend row (presenter text is larger)
 LINE_WIDTH = 3
 # A chart's whole width, axes and legends included: the main area of a 1280 px projector beside the sidebar.
-WIDTH = 810  # 850 before the left padding of 26 px (``_finish``), less a margin
+WIDTH = 810  # 850 before the left padding of 26 px (``finish``), less a margin
 PER_ROW = 6  # small multiples per row before wrapping
 
 
@@ -67,6 +66,8 @@ def fitted(fit_width: int | None, overhead: float, panels: int, default: float, 
     if fit_width is None:
         return int(default)
     return int(max(floor, min(default, (fit_width - overhead) / max(1, panels))))
+
+
 TOOLTIP_EPOCHS = 60  # hover points per training curve
 LOG_FORMAT = "~g"  # 0.001, 0.1, 10, 1e+4
 
@@ -102,15 +103,7 @@ def theme() -> alt.theme.ThemeConfig:
     return alt.theme.ThemeConfig(config=CONFIG)
 
 
-# ---------------------------------------------------------------- shared pieces
-
-def labels_of(frame: pd.DataFrame) -> list[str]:
-    """The initializer labels of a frame in comparison order (all categories, even ones without rows)."""
-    column = frame["initializer"]
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return [str(label) for label in column.cat.categories]
-    return [str(label) for label in pd.unique(column)]
-
+# ---------------------------------------------------------------- colours and legends
 
 def named_color(label: str) -> str | None:
     """The colour ``NAMED_COLORS`` gives an initializer label ("he_normal", "random_normal(std=0.01)"), by
@@ -151,7 +144,7 @@ def color_of(labels: list[str], label: str) -> str:
     return initializer_colors(labels)[labels.index(label)]
 
 
-def _color(labels: list[str], legend: str = "show") -> alt.Color:
+def color_encoding(labels: list[str], legend: str = "show") -> alt.Color:
     """The initializer colour. ``legend``: "show" it, "merge" into another layer's, or "hide" it."""
     kwargs = {}
     if legend == "show":
@@ -162,12 +155,13 @@ def _color(labels: list[str], legend: str = "show") -> alt.Color:
     return alt.Color("initializer:N", scale=color_scale(labels), sort=list(labels), **kwargs)
 
 
-def _legend_pick() -> alt.Parameter:
+def legend_pick() -> alt.Parameter:
     """Click a legend entry to bring that initializer forward and fade the others (shift-click: several)."""
     return alt.selection_point(fields=["initializer"], bind="legend")
 
 
-def _faded(pick: alt.Parameter, opacity: float = 1.0) -> alt.OpacityValue:
+def faded(pick: alt.Parameter, opacity: float = 1.0) -> alt.OpacityValue:
+    """Full ``opacity`` for the initializers ``pick`` selects (all when none is), faint for the others."""
     return alt.condition(pick, alt.value(opacity), alt.value(0.12 * opacity))
 
 
@@ -182,7 +176,7 @@ def wrapped_labels(labels: list[str], width: float, font_size: float) -> str:
     return expression
 
 
-def _finish(chart, fit_width: int | None = None):
+def finish(chart, fit_width: int | None = None):
     """Apply the projector-sized configuration (top-level charts only); with ``fit_width``, also fit the
     chart's text to that many pixels (``_fit_text``).
 
@@ -244,45 +238,7 @@ def _cap_legend_columns(node, columns: int) -> None:
             _cap_legend_columns(value, columns)
 
 
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Categoricals to strings, so every chart's data serializes the same way."""
-    out = frame.copy()
-    for name in out.columns:
-        if isinstance(out[name].dtype, pd.CategoricalDtype):
-            out[name] = out[name].astype(str)
-    return out
-
-
-def _finite(frame: pd.DataFrame, column: str, positive: bool = False) -> pd.DataFrame:
-    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-    keep = np.isfinite(values) & ((values > 0) if positive else True)
-    return frame[keep]
-
-
-def _first_seed(frame: pd.DataFrame, seed: int | None) -> tuple[pd.DataFrame, int | None]:
-    if frame.empty:
-        return frame, seed
-    seed = int(frame["seed"].min()) if seed is None else int(seed)
-    return frame[frame["seed"] == seed], seed
-
-
-def thin_epochs(frame: pd.DataFrame, max_epochs: int) -> pd.DataFrame:
-    """Keep at most ``max_epochs`` evenly spaced epochs (always the first and the last)."""
-    epochs = np.sort(frame["epoch"].unique())
-    if len(epochs) <= max_epochs:
-        return frame
-    keep = epochs[np.unique(np.linspace(0, len(epochs) - 1, max_epochs).round().astype(int))]
-    return frame[frame["epoch"].isin(keep)]
-
-
-def _seed_band(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
-    """Median, min and max over seeds of ``column`` per ``keys``."""
-    grouped = frame.groupby(keys, observed=True)[column]
-    out = grouped.agg(median="median", low="min", high="max", seeds="count").reset_index()
-    return _plain(out)
-
-
-def _log_axis(values, fmt: str = LOG_FORMAT) -> alt.Axis:
+def log_axis(values, fmt: str = LOG_FORMAT) -> alt.Axis:
     """Ticks and grid lines at powers of ten only (every other one beyond ten decades), for a log scale."""
     values = np.asarray([v for v in values if np.isfinite(v) and v > 0], dtype=float)
     if not len(values):
@@ -292,80 +248,6 @@ def _log_axis(values, fmt: str = LOG_FORMAT) -> alt.Axis:
     return alt.Axis(format=fmt, values=[float(10.0 ** k) for k in range(low, high + 1, step)])
 
 
-def _epoch_text(epoch: int) -> str:
-    return "at initialization (epoch 0)" if epoch == 0 else f"after {epoch} epochs"
-
-
-def pick_layers(n_layers: int, count: int = 5) -> list[int]:
-    """``count`` layers spread evenly over 1..n_layers (first and last included)."""
-    if n_layers <= count:
-        return list(range(1, n_layers + 1))
-    return sorted({int(round(x)) for x in np.linspace(1, n_layers, count)})
-
-
-# ---------------------------------------------------------------- lines that hide each other
-
-NOTE_CHARACTERS = 95  # a subtitle line of 14 px text within a chart's ~700 px
-OVERLAP_RTOL = 0.02  # two lines within 2% of each other everywhere look like one at any projector size
-
-
-def overlaps(frame: pd.DataFrame, x: str, value: str = "median", rtol: float = OVERLAP_RTOL) -> list[list[str]]:
-    """Groups of initializers whose lines lie on one another: at every ``x`` both have, their ``value``s
-    agree within ``rtol`` (relative to the larger, or both exactly zero). Groups in comparison order; a
-    line is in at most one group (the first it joins)."""
-    if frame.empty:
-        return []
-    wide = frame.pivot_table(index=x, columns="initializer", values=value, aggfunc="first", observed=True)
-    labels = [label for label in labels_of(frame) if label in wide.columns]
-    groups, grouped = [], set()
-    for i, first in enumerate(labels):
-        if first in grouped:
-            continue
-        group = [first]
-        for other in labels[i + 1:]:
-            if other in grouped:
-                continue
-            both = wide[[first, other]].dropna().to_numpy(dtype=float)  # (x values, 2)
-            if len(both) < max(2, 0.8 * min(wide[first].notna().sum(), wide[other].notna().sum())):
-                continue
-            scale = np.abs(both).max(axis=1)
-            if np.all(np.abs(both[:, 0] - both[:, 1]) <= rtol * scale):
-                group.append(other)
-        if len(group) > 1:
-            groups.append(group)
-            grouped.update(group)
-    return groups
-
-
-def overlap_notes(groups: list[list[str]], frame: pd.DataFrame, x: str, value: str = "median",
-                  fmt=lambda v: f"{v:.3g}") -> list[str]:
-    """A subtitle line per group of ``overlaps``: "zeros and random_normal(std=0.01) lie on one another
-    (dashed), ending at 0.693"."""
-    notes = []
-    for group in groups:
-        rows = frame[frame["initializer"].astype(str) == group[0]].sort_values(x)
-        end = f", ending at {fmt(float(rows[value].iloc[-1]))}" if len(rows) else ""
-        names = ", ".join(group[:-1]) + " and " + group[-1]
-        notes += _lines(f"{names} lie on one another (dashed){end}.")
-    return notes
-
-
-def _lines(text: str, limit: int = NOTE_CHARACTERS) -> list[str]:
-    """``text`` broken at spaces into subtitle lines of at most ``limit`` characters."""
-    lines = [""]
-    for word in text.split(" "):
-        if lines[-1] and len(lines[-1]) + 1 + len(word) > limit:
-            lines.append("")
-        lines[-1] = f"{lines[-1]} {word}".strip()
-    return lines
-
-
-def dash_column(frame: pd.DataFrame, groups: list[list[str]]) -> pd.Series:
-    """"dashed" for the second and later lines of each group of ``overlaps``, so that the line under them
-    shows through their gaps; "solid" otherwise."""
-    dashed = {label for group in groups for label in group[1:]}
-    return pd.Series(np.where(frame["initializer"].astype(str).isin(dashed), "dashed", "solid"), index=frame.index)
-
-
-def _dash() -> alt.StrokeDash:
+def dash_encoding() -> alt.StrokeDash:
+    """Solid or dashed by the "dash" column (``frames.dash_column``): a line lying on another shows its gaps."""
     return alt.StrokeDash("dash:N", scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [8, 6]]), legend=None)

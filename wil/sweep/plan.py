@@ -1,0 +1,210 @@
+"""The plan of a sweep: its grid checked and cut into tasks, one batched run per architecture, and those
+tasks cut into pieces of about equal cost for parallel workers.
+
+A grid maps ``Config`` fields and parameters of ``config.initializer`` to lists of values. Networks that
+differ only in initializer parameters and seed share an architecture, so each combination of the
+``Config`` fields is one task: one batched ``wil.compare`` trains its column of the grid. For parallel
+workers a costly column is cut into pieces (runs of its initializer labels, with every seed) when that
+shortens the schedule (``split_tasks``), and the costliest pieces go first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+import math
+import typing
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from wil.spec.config import Config
+from wil.spec.labels import make_label, parse_entry
+from wil.spec.resources import check_fits
+
+EXCLUDED_FIELDS = ("compare", "n_seeds")  # what a sweep's own arguments (initializer axes, seeds) replace
+# a task's cost beyond its networks' (its dataset, diagnostics run and frames), in networks of its column
+PIECE_OVERHEAD = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One batched run: a config, the initializer labels it trains (one per point of the parameter
+    axes) and the seeds; ``points`` are the grid values of each label's networks."""
+
+    config: Config
+    labels: tuple[str, ...]
+    seeds: tuple[int, ...]
+    points: tuple[tuple, ...]  # per label: the values of every grid axis, in the grid's order
+
+    @property
+    def n_networks(self) -> int:
+        return len(self.labels) * len(self.seeds)
+
+    def keys(self) -> list[tuple]:
+        """The (grid values..., seed) of every row this task makes."""
+        return [(*point, seed) for point in self.points for seed in self.seeds]
+
+    def cost(self) -> float:
+        """Relative cost: (networks + ``PIECE_OVERHEAD``) x epochs x parameters (for the order and the cut)."""
+        return (self.n_networks + PIECE_OVERHEAD) * self.config.epochs * self.config.n_parameters()
+
+    def subset(self, indices: Sequence[int]) -> Task:
+        """The task of the labels at ``indices`` (with every seed)."""
+        return Task(self.config, tuple(self.labels[i] for i in indices), self.seeds,
+                    tuple(self.points[i] for i in indices))
+
+    def split(self, pieces: int) -> list[Task]:
+        """This task cut into ``pieces`` runs of consecutive labels of sizes within one (at most one per label)."""
+        parts = np.array_split(np.arange(len(self.labels)), min(pieces, len(self.labels)))
+        return [self.subset(part) for part in parts]
+
+
+def split_tasks(tasks: Sequence[Task], workers: int) -> list[Task]:
+    """``tasks`` for ``workers`` workers, costliest first, each cut into pieces of about equal cost when
+    that pays: of the cuts into about 1 to 8 pieces a worker, the one whose longest-processing-time-first
+    schedule ends earliest by ``Task.cost`` (which charges each piece ``PIECE_OVERHEAD``), unless it gains
+    under 3% on a cut into fewer pieces. Balances a grid of few columns of unequal depths."""
+    def ordered(pieces):
+        return sorted(pieces, key=lambda t: -t.cost())
+
+    best = columns = ordered(tasks)
+    if workers < 2 or not columns:
+        return best
+    total, span = sum(t.cost() for t in columns), makespan(columns, workers)
+    for per_worker in range(1, 9):
+        target = total / (workers * per_worker)
+        pieces = ordered([piece for t in columns for piece in t.split(math.ceil(t.cost() / target))])
+        if makespan(pieces, workers) < 0.97 * span:
+            best, span = pieces, makespan(pieces, workers)
+    return best
+
+
+def makespan(tasks: list[Task], workers: int) -> float:
+    """When the last worker finishes ``tasks``, given in this order to the first worker free, by ``Task.cost``."""
+    ends = [0.0] * workers
+    for task in tasks:
+        ends[ends.index(min(ends))] += task.cost()
+    return max(ends)
+
+
+def plan_tasks(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int]) -> list[Task]:
+    """The tasks of a sweep, in the grid's order, each validated (a ``Config`` that refuses a grid point
+    raises its ``ValueError`` here, before anything trains).
+
+    Parameters
+    ----------
+    config, grid, seeds : as ``wil.sweep`` takes them.
+
+    Returns
+    -------
+    list of Task : one per combination of the ``Config`` axes' values, training every combination of the
+        initializer-parameter axes' values (its labels) with every seed.
+
+    Raises
+    ------
+    ValueError : an axis that is neither a ``Config`` field nor a parameter of ``config.initializer``, an
+        empty or repeated list of values, or a grid point the ``Config`` refuses.
+    """
+    if not isinstance(config, Config):
+        raise TypeError(f"Invalid config: expected a wil.Config, got {type(config).__name__}")
+    if not isinstance(grid, Mapping) or not grid:
+        raise ValueError(f"Invalid grid: expected a non-empty mapping of name -> list of values, got {grid!r}")
+    seeds = tuple(int(s) for s in seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"Invalid seeds {list(seeds)!r}: expected distinct integers, at least one")
+    axes = checked_axes(config, grid)
+    fields = sweepable_fields()
+    config_axes = [a for a in axes if a in fields]
+    param_axes = [a for a in axes if a not in config_axes]
+    return [_task(config, axes, dict(zip(config_axes, config_values)), param_axes, seeds)
+            for config_values in itertools.product(*(axes[a] for a in config_axes))]
+
+
+def sweepable_fields() -> list[str]:
+    """The ``Config`` fields a grid axis may vary."""
+    return [f.name for f in dataclasses.fields(Config) if f.name not in EXCLUDED_FIELDS]
+
+
+def checked_axes(config: Config, grid: Mapping[str, Sequence]) -> dict[str, list]:
+    """``grid`` (a non-empty mapping) with its values as plain Python values (initializer labels
+    canonical), or ValueError."""
+    fields = sweepable_fields()
+    name, base_params = parse_entry(config.initializer)
+    axes = {}
+    for axis, values in grid.items():
+        if axis not in fields and axis not in base_params:
+            raise ValueError(f"Invalid grid axis {axis!r}; choose a Config field {sorted(fields)} or a parameter "
+                             f"of initializer {name!r} {sorted(base_params)}")
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise ValueError(f"Invalid grid axis {axis!r}: expected a list of values, got {values!r}")
+        values = [plain_value(v) for v in values]
+        if axis == "initializer":  # labels, as the frame's initializer column writes them
+            values = [make_label(*parse_entry(v)) for v in values]
+        if not values or len(set(map(repr, values))) != len(values):
+            raise ValueError(f"Invalid grid axis {axis!r}: expected distinct values, at least one, got {values!r}")
+        axes[axis] = values
+    if "initializer" in axes and set(axes) & set(base_params):
+        raise ValueError("Invalid grid: an initializer axis and initializer-parameter axes cannot be combined")
+    return axes
+
+
+def _task(config: Config, axes: dict[str, list], config_values: dict, param_axes: list[str],
+          seeds: tuple[int, ...]) -> Task:
+    """The task of one combination of the ``Config`` axes' values, checked to fit this machine's memory."""
+    where = ", ".join(f"{a}={v!r}" for a, v in config_values.items())
+    try:
+        task_config = dataclasses.replace(config, compare=(), n_seeds=1, **config_values)
+    except ValueError as error:
+        raise ValueError(f"Invalid grid point {where}: {error}") from None
+    task_name, task_params = parse_entry(task_config.initializer)
+    labels, points = [], []
+    for param_values in itertools.product(*(axes[a] for a in param_axes)):
+        labels.append(make_label(task_name, {**task_params, **dict(zip(param_axes, param_values))}))
+        values = {**config_values, **dict(zip(param_axes, param_values))}
+        points.append(tuple(values[a] for a in axes))
+    task = Task(task_config, tuple(labels), seeds, tuple(points))
+    try:  # a task that cannot fit this machine's memory is refused before anything trains
+        check_fits(f"This batched run ({task.n_networks} networks)", task_config.memory(task.n_networks)["peak"],
+                   "a smaller grid column, or fewer seeds")
+    except ValueError as error:
+        raise ValueError(f"Invalid grid point {where or 'of the base config'}: {error}") from None
+    return task
+
+
+def axis_kind(axis: str) -> str:
+    """How an axis's values are stored, from the ``Config`` field's type: ``"int"``, ``"nullable_int"``
+    (``int | None``: ``batch_size``), ``"str"`` or ``"float"`` (the float fields and initializer parameters)."""
+    hint = _config_types().get(axis, float)
+    if hint is int:
+        return "int"
+    if hint == (int | None):
+        return "nullable_int"
+    return "str" if hint is str else "float"
+
+
+@functools.lru_cache(maxsize=1)
+def _config_types() -> dict[str, type]:
+    """``Config``'s field name -> its type (evaluated once: the annotations are strings)."""
+    return typing.get_type_hints(Config)
+
+
+def plain_value(value):
+    """A grid value as a plain Python number or string (NumPy scalars from ``np.linspace`` included)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def row_order(tasks: list[Task], axes: list[str]) -> list[tuple]:
+    """The (grid values..., seed) of every row of the sweep, in the grid's order: the product of the axes
+    as given, then the seeds."""
+    seen = [dict() for _ in axes]
+    for task in tasks:
+        for point in task.points:
+            for index, value in zip(seen, point):
+                index.setdefault(value, len(index))
+    position = lambda point: tuple(index[value] for index, value in zip(seen, point))  # noqa: E731
+    points = sorted({p: None for t in tasks for p in t.points}, key=position)
+    return [(*point, seed) for point in points for seed in tasks[0].seeds]

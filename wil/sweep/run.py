@@ -1,0 +1,134 @@
+"""``wil.sweep``: a grid of runs on local processes, Dask or Ray (``wil.sweep.backends``), streamed to
+parquet, resumable.
+
+The pieces live beside it: ``plan`` (the grid's tasks and their cut for the workers), ``worker`` (one
+task's rows), ``backends`` (where tasks run) and ``store`` (the rows' types, ``out`` and resume). Each
+network is seeded on its own and the engine's numbers depend on one network's shapes only, so the frame
+is the same whatever the backend, the workers and the cut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
+
+from wil.spec.config import Config
+from wil.sweep.backends import BACKENDS, opened
+from wil.sweep.plan import Task, plan_tasks, row_order, split_tasks
+from wil.sweep.store import Store, empty_frame, in_grid_order, normalized, row_keys
+from wil.sweep.worker import run_task
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: it takes longer to import than the rest of wil
+
+
+def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (0,), *,
+          backend: str | None = "loky", n_jobs: int | None = None, scheduler: str | None = None, client=None,
+          progress: bool | Callable[[int, int], None] = False, out: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Train a grid of networks, one batched run per architecture (or piece of one), on parallel workers.
+
+    Parameters
+    ----------
+    config : the base run; ``config.initializer`` is the initializer whose parameters axes may vary.
+    grid : axis -> list of values; an axis is a ``Config`` field (``depth``, ``learning_rate``, ...;
+        not ``compare`` or ``n_seeds``) or a parameter of ``config.initializer`` (``sigma_w2``, ``scale``...).
+        ``{"sigma_w2": [1, 2, 3], "depth": [10, 20]}`` is 2 tasks of 3 initializers x seeds networks.
+    seeds : the networks' seeds at every grid point (the data and mini-batch order use ``config.seed``).
+    backend : ``"loky"`` (local processes), ``"dask"`` (a ``dask.distributed`` cluster: ``client``, else
+        ``Client(scheduler)``, else a ``LocalCluster`` of ``n_jobs`` single-threaded worker processes
+        started and closed here), ``"ray"`` (needs ``ray``; the Ray this process has initialized, else
+        ``ray.init(address=scheduler)``: a cluster, or with no scheduler a local Ray of ``n_jobs`` CPUs
+        without dashboard, shut down at the end), or None (in this process, one task after another,
+        columns uncut). See ``wil.sweep.backends``.
+    n_jobs : tasks at once (default: the cores for loky, every worker thread for Dask, every CPU for Ray).
+    scheduler : a cluster's address: a Dask scheduler's, e.g. ``"tcp://10.0.0.5:8786"``, or Ray's
+        (``ray.init``'s ``address``: ``"10.0.0.5:6379"``, ``"ray://..."``, ``"auto"``).
+    client : a ``dask.distributed.Client`` to use (backend ``"dask"``).
+    progress : True for a tqdm bar (networks done, time left), or ``callback(tasks_done, tasks_total)``
+        called after each task (a column, or a piece of one) is stored; an exception it raises stops the
+        sweep (what is stored stays).
+    out : a parquet file. Each finished task is written at once to ``<out>.parts/``; at the end the parts
+        are combined into ``out`` and removed. Networks whose rows are already in ``out`` or its parts
+        are not trained again, so an interrupted sweep resumes where it stopped.
+
+    Returns
+    -------
+    DataFrame, one row per (grid point, seed) in the grid's order: the grid's axes, ``initializer`` (the
+    label), ``seed``, ``final_train_loss``, ``final_test_loss``, ``final_train_accuracy``,
+    ``final_test_accuracy``, ``diverged``, ``diverged_epoch``, ``trainable`` (``wil.criteria.TRAINABLE``:
+    not diverged and final train accuracy at least halfway from 1/classes to 1; regression: final train
+    loss at most half the initial one), ``act_std_last`` (the last hidden layer's activation std at initialization),
+    ``chi1_measured`` (see ``wil.sweep.worker.measured_chi1``) and ``seconds`` (the task's wall time over its networks).
+    Every column but ``seconds`` is the same whatever the backend, the workers and the tasks' cut.
+
+    Memory: each worker holds one task's run; this process holds only the rows.
+    """
+    import pandas as pd
+
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"Invalid backend {backend!r}; choose from {list(BACKENDS)} or None")
+    tasks = plan_tasks(config, grid, seeds)
+    axes = list(grid)
+    store = Store(out, config, axes) if out is not None else None
+    done = store.load() if store is not None else empty_frame(axes)
+    done_keys = set(row_keys(done, axes))
+    todo = [t.subset([i for i, point in enumerate(t.points) if any((*point, s) not in done_keys for s in t.seeds)])
+            for t in tasks]  # each column's labels with a row missing
+    todo = [t for t in todo if t.labels]
+    frames = [done, *_stream(tasks, todo, axes, store, progress, (backend, n_jobs, scheduler, client))]
+    result = in_grid_order(pd.concat(frames, ignore_index=True), row_order(tasks, axes), axes)
+    if store is not None:
+        store.finish(result)
+    return result
+
+
+def _stream(tasks: list[Task], todo: list[Task], axes: list[str], store: Store | None, progress,
+            where: tuple) -> list[pd.DataFrame]:
+    """Run ``todo`` (of the sweep's ``tasks``) on the backend ``where`` = (backend, n_jobs, scheduler,
+    client); store each task's rows as it finishes and report progress. Returns the rows, normalized."""
+    frames = []
+    bar = _progress_bar(progress, tasks, todo)
+    callback = progress if callable(progress) else None
+    runs = _execute(todo, axes, *where)
+    try:
+        with contextlib.closing(runs):  # an exception here (a callback's, Ctrl-C) stops the workers at once
+            finished = len(tasks) - len(todo)
+            total = finished + next(runs)
+            for frame in runs:
+                frame = normalized(frame, axes)
+                if store is not None:
+                    store.put(frame)
+                frames.append(frame)
+                finished += 1
+                if bar is not None:
+                    bar.update(len(frame))
+                if callback is not None:
+                    callback(finished, total)
+    finally:
+        if bar is not None:
+            bar.close()
+    return frames
+
+
+def _execute(tasks: list[Task], axes: list[str], backend, n_jobs, scheduler, client):
+    """Yield how many tasks ``tasks`` are cut into for the backend's workers (``split_tasks``), then each
+    one's rows as it finishes."""
+    if not tasks:
+        yield 0
+        return
+    with opened(backend, n_jobs, scheduler, client) as runner:
+        pieces = split_tasks(tasks, runner.workers)
+        yield len(pieces)
+        yield from runner.imap(run_task, pieces, (axes,) if backend is None else (axes, True))
+
+
+def _progress_bar(progress, tasks: list[Task], todo: list[Task]):
+    """A tqdm bar over networks (time left from their rate), or None."""
+    if progress is not True:
+        return None
+    from tqdm.auto import tqdm
+
+    total = sum(t.n_networks for t in tasks)
+    return tqdm(total=total, initial=total - sum(t.n_networks for t in todo), unit="networks", desc="sweep",
+                smoothing=0.1)

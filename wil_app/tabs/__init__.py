@@ -1,0 +1,80 @@
+"""The result tabs, one module per tab, and this table of them (``PAGES``: title -> what draws it).
+
+``result_tabs`` draws the tabs (only the open one), ``presenter_view`` one chart per screen instead.
+The view (epoch, layers, quantity, the histograms' axis, the tab, presenter mode and slide) is kept in
+the URL (``wil_app/state.py``). Beside the tabs: ``drawing`` (the cached drawing of their charts, a
+``wil.charts`` builder each) and ``controls`` (the view-only controls and the play control).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import wil
+from wil import charts
+
+from ..state import SLIDE, TAB_KEY, sync_view
+from . import activations, boundary, dead, gradients, learn, share, takehome, training, weights
+from .drawing import chart, view_chart
+
+PAGES = {
+    training.TITLE: training.training_tab, activations.TITLE: activations.activations_tab,
+    gradients.TITLE: gradients.gradients_tab, dead.TITLE: dead.dead_units_tab,
+    boundary.TITLE: boundary.boundary_tab, weights.TITLE: weights.weights_tab, learn.TITLE: learn.learn_tab,
+    share.TITLE: share.share_tab,
+    takehome.TITLE: takehome.takehome_tab,  # issue 13 hook
+}
+
+
+@st.fragment
+def result_tabs(result: wil.Result) -> None:
+    """The tabs. A fragment: switching tabs or moving a view-only control reruns only this part of the
+    page (the configuration cannot change there), so the sidebar and the header are not sent again."""
+    # Lazy tabs: only the open one is drawn. The open tab is part of the link (?tab=...), so a shared
+    # link opens on the same view; so are the epoch, the layers and the other view-only choices.
+    if st.session_state.get(TAB_KEY) not in (None, *PAGES):  # a loaded configuration's unknown tab
+        del st.session_state[TAB_KEY]
+    tabs = st.tabs(list(PAGES), key=TAB_KEY, bind="query-params")
+    for tab, draw in zip(tabs, PAGES.values()):
+        if tab.open:
+            with tab:
+                draw(result)
+    sync_view(charts.pick_layers(result.config.depth))
+
+
+# ---------------------------------------------------------------- presenter mode
+
+def slides(result: wil.Result) -> dict:
+    """Presenter mode's screens: a title and what draws it, one chart each."""
+    config = result.config
+    # narrower than the tabs' charts: presenter text is larger, and a 1024 px projector has ~940 px
+    screens = {"Loss": lambda: chart(result, "loss", width=300)}
+    if wil.DATASETS[config.dataset].task == "classification":
+        screens["Final test accuracy"] = lambda: chart(result, "final_scores")
+    screens["Signal per layer"] = lambda: chart(result, "activation_std", epoch=0, width=580)
+    screens["Activation histograms"] = lambda: chart(result, "histograms", quantity="activation", epoch=0,
+                                                     layers=charts.pick_layers(config.depth, 4), log_magnitude=True)
+    screens["Gradients per layer"] = lambda: view_chart(result, "profile", "grad_norm", epoch=0, width=580)
+    if not result.grid.empty:
+        screens["Decision boundary"] = lambda: chart(result, "boundary")
+    return screens
+
+
+def step_slide(step: int, count: int) -> None:
+    """Callback of the previous/next chart buttons."""
+    st.session_state[SLIDE] = (int(st.session_state.get(SLIDE, 0)) + step) % count
+
+
+@st.fragment
+def presenter_view(result: wil.Result) -> None:
+    """One chart per screen, with previous and next (the verdicts are above, the lessons' buttons too)."""
+    screens = slides(result)
+    names = list(screens)
+    index = int(st.session_state.get(SLIDE, 0)) % len(names)
+    st.session_state[SLIDE] = index
+    back, title, forward = st.columns([1, 4, 1], vertical_alignment="center")
+    back.button("◀ Chart", key="slide_back", on_click=step_slide, args=(-1, len(names)), width="stretch")
+    title.markdown(f"**{index + 1} / {len(names)} · {names[index]}**")
+    forward.button("Chart ▶", key="slide_next", on_click=step_slide, args=(1, len(names)), width="stretch")
+    screens[names[index]]()
+    sync_view(charts.pick_layers(result.config.depth))
