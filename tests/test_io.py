@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 import wil
+from wil.analysis.result import FRAMES
 from wil.export import io as wil_io
-
-FRAMES = ("history", "layers", "histograms", "status", "grid", "points")
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +25,7 @@ def result():
 
 
 def assert_same(loaded: wil.Result, original: wil.Result) -> None:
-    assert loaded.config == original.config
+    assert loaded.config == original.config and loaded.stopped_epoch == original.stopped_epoch
     for name in FRAMES:
         # exact: floats are written with the shortest text that reads back to the same double
         pd.testing.assert_frame_equal(getattr(loaded, name), getattr(original, name), check_exact=True,
@@ -54,6 +53,32 @@ def test_a_run_reads_back_with_the_same_frames_and_dtypes(result, tmp_path):
     hidden_zeros = (loaded.layers["initializer"] == "zeros") & (loaded.layers["layer"] <= 6)
     assert loaded.layers.loc[hidden_zeros, "distinct_units"].eq(1).all()
     assert loaded.labels == labels and len(loaded.diverged) == 2
+
+
+def test_the_frames_are_the_results_and_a_stopped_run_stays_stopped(tmp_path):
+    assert FRAMES == ("history", "layers", "histograms", "status", "grid", "points")
+
+    def stop_at_half(fraction):
+        if fraction >= 0.5:
+            raise wil.StopTraining
+
+    config = wil.Config(dataset="moons", n_samples=100, depth=2, width=4, epochs=20)
+    stopped = wil.compare(config, progress=stop_at_half)
+    assert stopped.stopped_epoch == 10
+    stopped.save(tmp_path / "stopped.zip")
+    loaded = wil.load(tmp_path / "stopped.zip")
+    assert_same(loaded, stopped)
+    assert loaded.verdicts()["epochs"].tolist() == [10]  # the sentences say how far it trained
+    with zipfile.ZipFile(tmp_path / "stopped.zip") as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    older = tmp_path / "older.zip"  # a file written before stopped_epoch was recorded: not stopped
+    _rewrite(tmp_path / "stopped.zip", older, replace={"manifest.json": json.dumps(
+        {key: value for key, value in manifest.items() if key != "stopped_epoch"})})
+    assert wil.load(older).stopped_epoch is None
+    bad = tmp_path / "bad.zip"
+    _rewrite(tmp_path / "stopped.zip", bad, replace={"manifest.json": json.dumps({**manifest, "stopped_epoch": "x"})})
+    with pytest.raises(ValueError, match="stopped_epoch 'x'"):
+        wil.load(bad)
 
 
 def test_infinite_and_awkward_floats_survive(result, tmp_path):

@@ -15,10 +15,10 @@ import sys
 
 from wil.spec.config import Config
 from wil.sweep.backends import BACKENDS
-from wil.sweep.plan import axis_kind, sweepable_fields
+from wil.sweep.plan import axis_kind
 
-# Config fields the command line offers (compare and n_seeds are the sweep's own: --grid, --seeds)
-_FIELDS = [f for f in dataclasses.fields(Config) if f.name in sweepable_fields()]
+# Config fields the command line offers: one network's (a sweep's own --grid and --seeds replace the others)
+_FIELDS = [f for f in dataclasses.fields(Config) if f.name in Config.network_fields()]
 
 
 def parse_values(axis: str, text: str) -> list:

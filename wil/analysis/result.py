@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -76,6 +76,9 @@ class Result:
 
         return verdicts(self, by=by)
 
+
+# the frames of a Result, in their order: its fields of type DataFrame (what ``Result.save`` writes)
+FRAMES = tuple(f.name for f in fields(Result) if f.type == "pd.DataFrame")
 
 def _network_columns(records: Records, index: np.ndarray) -> dict:
     """initializer (ordered categorical) and seed columns for network indices ``index``."""

@@ -5,8 +5,9 @@ The file is a zip archive anyone can open without wil:
 - ``history.csv``, ``layers.csv``, ``histograms.csv``, ``status.csv``, ``grid.csv``, ``points.csv``: the
   frames, one row per observation, exactly as ``Result`` holds them;
 - ``config.json``: the run's ``Config`` as a dict of its fields;
-- ``manifest.json``: the format's name and version, the wil version that wrote it, and each frame's
-  columns with their dtypes (categories in their order), so that ``load`` restores the same frames.
+- ``manifest.json``: the format's name and version, the wil version that wrote it, each frame's
+  columns with their dtypes (categories in their order), so that ``load`` restores the same frames,
+  and ``stopped_epoch`` (a run stopped early: the last epoch trained; else null).
 
 Floats are written with the shortest text that reads back to the same double, so a loaded frame equals
 the saved one exactly, dtypes included.
@@ -23,12 +24,11 @@ import tempfile
 import zipfile
 
 from wil.spec.config import Config
-from wil.analysis.result import Result, register_accessor
+from wil.analysis.result import FRAMES, Result, register_accessor
 from wil.spec.version import __version__
 
 FORMAT = "wil-result"
 FORMAT_VERSION = 1
-FRAMES = ("history", "layers", "histograms", "status", "grid", "points")
 MANIFEST = "manifest.json"
 CONFIG = "config.json"
 # dtypes a frame column may have, by ``str(dtype)``: how a CSV column is read back into each
@@ -59,7 +59,8 @@ def save(result: Result, path: str | os.PathLike) -> None:
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"Invalid path: the folder {folder!r} does not exist")
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "wil_version": _wil_version(),
-                "frames": {name: _schema(getattr(result, name)) for name in FRAMES}}
+                "frames": {name: _schema(getattr(result, name)) for name in FRAMES},
+                "stopped_epoch": result.stopped_epoch}
     # written beside the target and renamed over it: a failed save never leaves a half-written file
     handle, temporary = tempfile.mkstemp(prefix=".wil-save-", suffix=".zip", dir=folder)
     try:
@@ -106,7 +107,7 @@ def load(path: str | os.PathLike) -> Result:
             frames = {name: _frame(archive, name, manifest["frames"][name], path) for name in FRAMES}
     except zipfile.BadZipFile as error:
         raise ValueError(f"Invalid file {path!r}: a damaged zip archive ({error})") from None
-    return Result(config, **frames)
+    return Result(config, **frames, stopped_epoch=_stopped_epoch(manifest, path))
 
 
 # ---------------------------------------------------------------- writing
@@ -176,6 +177,16 @@ def _manifest(archive: zipfile.ZipFile, path: str) -> dict:
     if not isinstance(frames, dict) or not all(isinstance(frames.get(name), list) for name in FRAMES):
         raise ValueError(f"Invalid file {path!r}: {MANIFEST} should list the columns of the frames {list(FRAMES)}")
     return manifest
+
+
+def _stopped_epoch(manifest: dict, path: str) -> int | None:
+    """The last epoch of a run stopped early (``wil.StopTraining``), else None (files written before it
+    was recorded have none)."""
+    stopped = manifest.get("stopped_epoch")
+    if stopped is not None and (isinstance(stopped, bool) or not isinstance(stopped, int) or stopped < 0):
+        raise ValueError(f"Invalid file {path!r}: {MANIFEST} gives stopped_epoch {stopped!r}, expected an "
+                         f"epoch (an integer >= 0) or null")
+    return stopped
 
 
 def _config(fields: dict, path: str) -> Config:

@@ -11,19 +11,16 @@ shortens the schedule (``split_tasks``), and the costliest pieces go first.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
 import math
-import typing
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from wil.spec.config import Config
+from wil.spec.config import FLOAT_FIELDS, INTEGER_FIELDS, Config
 from wil.spec.labels import make_label, parse_entry
 from wil.spec.resources import check_fits
 
-EXCLUDED_FIELDS = ("compare", "n_seeds")  # what a sweep's own arguments (initializer axes, seeds) replace
 # a task's cost beyond its networks' (its dataset, diagnostics run and frames), in networks of its column
 PIECE_OVERHEAD = 1.0
 
@@ -115,22 +112,17 @@ def plan_tasks(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"Invalid seeds {list(seeds)!r}: expected distinct integers, at least one")
     axes = checked_axes(config, grid)
-    fields = sweepable_fields()
+    fields = Config.network_fields()
     config_axes = [a for a in axes if a in fields]
     param_axes = [a for a in axes if a not in config_axes]
     return [_task(config, axes, dict(zip(config_axes, config_values)), param_axes, seeds)
             for config_values in itertools.product(*(axes[a] for a in config_axes))]
 
 
-def sweepable_fields() -> list[str]:
-    """The ``Config`` fields a grid axis may vary."""
-    return [f.name for f in dataclasses.fields(Config) if f.name not in EXCLUDED_FIELDS]
-
-
 def checked_axes(config: Config, grid: Mapping[str, Sequence]) -> dict[str, list]:
     """``grid`` (a non-empty mapping) with its values as plain Python values (initializer labels
     canonical), or ValueError."""
-    fields = sweepable_fields()
+    fields = Config.network_fields()
     name, base_params = parse_entry(config.initializer)
     axes = {}
     for axis, values in grid.items():
@@ -174,20 +166,15 @@ def _task(config: Config, axes: dict[str, list], config_values: dict, param_axes
 
 
 def axis_kind(axis: str) -> str:
-    """How an axis's values are stored, from the ``Config`` field's type: ``"int"``, ``"nullable_int"``
-    (``int | None``: ``batch_size``), ``"str"`` or ``"float"`` (the float fields and initializer parameters)."""
-    hint = _config_types().get(axis, float)
-    if hint is int:
-        return "int"
-    if hint == (int | None):
-        return "nullable_int"
-    return "str" if hint is str else "float"
+    """How an axis's values are read and stored, from the ``Config`` field's annotation: ``"int"``,
+    ``"nullable_int"`` (``int | None``: ``batch_size``), ``"float"`` (the float fields and initializer
+    parameters) or ``"str"``."""
+    if axis in INTEGER_FIELDS:
+        return "nullable_int" if "None" in _FIELD_TYPES[axis] else "int"
+    return "float" if axis in FLOAT_FIELDS or axis not in _FIELD_TYPES else "str"
 
 
-@functools.lru_cache(maxsize=1)
-def _config_types() -> dict[str, type]:
-    """``Config``'s field name -> its type (evaluated once: the annotations are strings)."""
-    return typing.get_type_hints(Config)
+_FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(Config)}  # the annotations, as written
 
 
 def plain_value(value):
