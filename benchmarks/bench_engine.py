@@ -109,7 +109,7 @@ def scenarios() -> dict[str, Scenario]:
         Scenario("S4", "K=1, depth 50, width 256, 500 samples (375 train), full batch, ReLU",
                  dict(n_samples=500, depth=50, width=256, epochs=20, activation="relu", learning_rate=0.01),
                  ("he_normal",), 1),
-        Scenario("demo", "the app's default comparison, wil_app.policy.DEMO (K=5)", demo_fields,
+        Scenario("demo", "the app's default comparison, wil_app.lessons.DEMO (K=5)", demo_fields,
                  demo.labels, demo.n_seeds, compare_default=True),
     ]
     return {s.name: s for s in found}

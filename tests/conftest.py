@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 import subprocess
@@ -38,8 +37,8 @@ def free_port() -> int:
 
 def pytest_runtest_setup(item):
     """A browser test skips, saying why, where Playwright is missing (its modules check for Chromium)."""
-    if item.get_closest_marker("browser") and importlib.util.find_spec("playwright") is None:
-        pytest.skip("playwright is not installed: pip install -r requirements-dev.txt")
+    if item.get_closest_marker("browser"):
+        pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -r requirements-dev.txt")
 
 
 @pytest.fixture(scope="module")

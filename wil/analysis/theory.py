@@ -22,6 +22,7 @@ from wil.spec.activations import get_activation
 from wil.spec.config import Config, checked_labels
 from wil.spec.datasets import DATASETS
 from wil.spec.labels import get_initializer, parse_entry
+from wil.spec.checks import check_float, check_items
 from wil.spec.resources import check_fits
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 # E[g(t)] for t ~ N(0, 1) as a dense trapezoid sum: exact enough for kinked g (ReLU), where
 # Gauss-Hermite quadrature converges slowly.
+MAX_VARIANCE = 1e100  # a variance's bound: the fixed-point searches square it, and 1e200 stays a float
+MAX_PHASE_POINTS = 100_000  # sigma_w2 values in one phase_frame (each costs ~1 ms of integration)
 _NODES = np.linspace(-12.0, 12.0, 24001)
 _WEIGHTS = np.exp(-0.5 * _NODES**2) / math.sqrt(2.0 * math.pi) * (_NODES[1] - _NODES[0])
 
@@ -222,13 +225,8 @@ def _fixed_length(activation, sigma_w2: float, sigma_b2: float, q0: float = 1.0)
 
 
 def _check_variance(name: str, value: object) -> float:
-    """A variance argument as a finite non-negative float, or ValueError/TypeError naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"Invalid {name}: expected a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"Invalid {name}: got {value!r}, allowed a finite number >= 0")
-    return value
+    """A variance argument as a finite float in [0, ``MAX_VARIANCE``], or ValueError/TypeError naming it."""
+    return check_float(name, value, 0.0, MAX_VARIANCE)
 
 
 def mean_field(activation: str, sigma_w2: float, sigma_b2: float) -> MeanField:
@@ -352,5 +350,9 @@ def phase_frame(activation: str, sigma_b2: float, sigma_w2_values) -> pd.DataFra
     """
     import pandas as pd
 
-    rows = [(float(v), *mean_field(activation, float(v), sigma_b2)) for v in sigma_w2_values]
+    get_activation(activation)
+    sigma_b2 = _check_variance("sigma_b2", sigma_b2)
+    values = [_check_variance(f"sigma_w2_values[{i}]", v)
+              for i, v in enumerate(check_items("sigma_w2_values", sigma_w2_values, MAX_PHASE_POINTS))]
+    rows = [(v, *mean_field(activation, v, sigma_b2)) for v in values]
     return pd.DataFrame(rows, columns=["sigma_w2", *MeanField._fields])

@@ -11,9 +11,12 @@ quotes a short ASCII form of what was received and says what is allowed, e.g.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
-from typing import Iterable
+import os
+import re
+from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -101,3 +104,90 @@ def check_bool(name: str, value: object) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ArgumentTypeError(f"Invalid {name}: expected True or False, got {shown(value)}")
     return bool(value)
+
+
+MAX_NUMBER_TEXT = 100  # longest text read as one number: more is a typo or an attack, never a value
+# a plain ASCII decimal: digits, one optional point, an optional exponent. float() and int() also read
+# other scripts' digits ("١"), underscores ("1_0"), "nan", "inf" and surrounding whitespace: not numbers here
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def parse_decimal(name: str, text: object, low: float | None = None, high: float | None = None) -> float:
+    """``text`` read as a plain ASCII decimal (``0.01``, ``-1e-3``), finite and within [low, high].
+
+    Raises ``ValueError`` naming ``name`` for anything else: other scripts' digits, underscores, NaN,
+    infinity, a number beyond float's range, text over ``MAX_NUMBER_TEXT`` characters.
+    """
+    if not isinstance(text, str):
+        raise ArgumentTypeError(f"Invalid {name}: expected a number written as text, got {shown(text)}")
+    text = text.strip(" ")
+    if len(text) > MAX_NUMBER_TEXT or not text.isascii() or not _DECIMAL.fullmatch(text):
+        raise ValueError(f"Invalid {name}: expected a plain decimal number such as 0.01 or 1e-3, got {shown(text)}")
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"Invalid {name}: {shown(text)} is beyond the range of a float (about 1.8e308)")
+    return check_float(name, number, low, high)
+
+
+def parse_integer(name: str, text: object, low: int | None = None, high: int | None = None) -> int:
+    """``text`` read as a plain ASCII integer (``12``, ``-3``) within [low, high]; ``ValueError`` naming
+    ``name`` otherwise (as ``parse_decimal``)."""
+    if not isinstance(text, str):
+        raise ArgumentTypeError(f"Invalid {name}: expected an integer written as text, got {shown(text)}")
+    text = text.strip(" ")
+    if len(text) > MAX_NUMBER_TEXT or not text.isascii() or not _INTEGER.fullmatch(text):
+        raise ValueError(f"Invalid {name}: expected a plain integer such as 12, got {shown(text)}")
+    return check_int(name, int(text), low, high)
+
+
+def check_items(name: str, values: object, limit: int) -> list:
+    """``values`` (a list, tuple, range, array or other iterable, not a string or a mapping) as a list of
+    at most ``limit`` items, read no further than that, so a huge range or generator is refused at once."""
+    if isinstance(values, (str, bytes, bytearray, Mapping)) or not isinstance(values, Iterable):
+        raise ArgumentTypeError(f"Invalid {name}: expected a list of values, got {shown(values)}")
+    if isinstance(values, np.ndarray) and values.ndim != 1:
+        raise ValueError(f"Invalid {name}: expected a list (one dimension), got an array of shape {values.shape}")
+    try:
+        count = len(values)  # type: ignore[arg-type]
+    except TypeError:
+        count = None
+    if count is not None and count > limit:
+        raise ValueError(f"Invalid {name}: {count:,} values, more than the {limit:,} allowed")
+    items = list(itertools.islice(iter(values), limit + 1))
+    if len(items) > limit:
+        raise ValueError(f"Invalid {name}: more than the {limit:,} values allowed")
+    return items
+
+
+def check_seeds(name: str, seeds: object, high: int, limit: int) -> list[int]:
+    """Distinct integer seeds in [0, high], at least one and at most ``limit``, as a list."""
+    items = check_items(name, seeds, limit)
+    checked = [check_int(f"{name}[{i}]", seed, 0, high) for i, seed in enumerate(items)]
+    if not checked:
+        raise ValueError(f"Invalid {name}: expected at least one seed, got an empty list")
+    if len(set(checked)) < len(checked):
+        seen = set()
+        repeated = next(s for s in checked if s in seen or seen.add(s))
+        raise ValueError(f"Invalid {name}: {repeated} is listed twice")
+    return checked
+
+
+def check_path(name: str, value: object) -> str:
+    """A file path given as a string or ``os.PathLike`` of text: non-empty, no NUL character."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise ArgumentTypeError(f"Invalid {name}: expected a file name (a string or pathlib.Path), got {shown(value)}")
+    path = os.fspath(value)
+    if not isinstance(path, str):
+        raise ArgumentTypeError(f"Invalid {name}: expected a file name as text, got {shown(path)}")
+    if not path.strip() or "\x00" in path:
+        raise ValueError(f"Invalid {name}: expected a file name such as 'sweep.parquet', got {shown(path)}")
+    return path
+
+
+def check_finite_features(name: str, values: np.ndarray, why: str) -> None:
+    """Refuse ``values`` (features, after standardization) holding NaN or infinity, saying ``why``."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise ValueError(f"Invalid {name}: {int(bad.sum()):,} values are NaN or infinite after standardizing "
+                         f"({why})")

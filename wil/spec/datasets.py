@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from wil.spec.checks import ArgumentTypeError, check_float, check_int, shown
+from wil.spec.checks import ArgumentTypeError, check_finite_features, check_float, check_int, shown
 from wil.spec.resources import check_fits
 
 TEST_FRACTION = 0.25
@@ -205,14 +205,20 @@ def load_dataset(name: str, n_samples: int = 500, noise: float = 0.2, seed: int 
         _, y = np.unique(y, return_inverse=True)  # classes 0..C-1
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=TEST_FRACTION, random_state=seed, stratify=y if classification else None)
-    scaler = StandardScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-    if classification:
-        n_classes = int(y.max()) + 1
-        y_train, y_test = y_train.astype(np.int64), y_test.astype(np.int64)
-    else:
-        n_classes = 0
-        mean, std = y_train.mean(), y_train.std()
-        y_train, y_test = (y_train - mean) / std, (y_test - mean) / std
+    with np.errstate(all="ignore"):  # an overflow is reported below, with its cause
+        scaler = StandardScaler().fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+        if classification:
+            n_classes = int(y.max()) + 1
+            y_train, y_test = y_train.astype(np.int64), y_test.astype(np.int64)
+        else:
+            n_classes = 0
+            mean, std = y_train.mean(), y_train.std()
+            std = std if 0 < std < np.inf else np.nan  # an overflowed spread: reported below
+            y_train, y_test = (y_train - mean) / std, (y_test - mean) / std
+    why = (f"noise={noise:g} is too large: the data's variance overflows a float"
+           if spec.uses_noise else "the dataset's values overflow a float")
+    for values in (X_train, X_test, *(() if classification else (y_train, y_test))):
+        check_finite_features("noise" if spec.uses_noise else "dataset", values, why)
     names = spec.feature_names or tuple(f"x{i + 1}" for i in range(X.shape[1]))
     return Dataset(name, spec.task, X_train, y_train, X_test, y_test, n_classes, names)

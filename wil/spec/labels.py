@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
-from wil.spec.checks import ArgumentTypeError, check_float, shown
+from wil.spec.checks import ArgumentTypeError, check_float, parse_decimal, shown
 from wil.spec.initializers import INITIALIZERS, Initializer, Param
 from wil.spec.text import format_number
 
@@ -92,7 +92,7 @@ def parse_entry(entry: object) -> tuple[str, dict[str, float]]:
         try:
             if not sep:
                 raise ValueError
-            value = float(text)
+            value = parse_decimal(key, text.strip())  # ASCII digits only: float() reads "١" and "1_0" too
         except ValueError:
             raise ValueError(f"Invalid initializer {shown(entry)}: {shown(part)} is not key=number") from None
         if key in params:

@@ -123,7 +123,8 @@ def detect_task(column) -> str:
     """
     import pandas as pd
 
-    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+    if (not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+            or pd.api.types.is_complex_dtype(column)):
         return "classification"
     values = column.to_numpy(dtype=np.float64)  # (n,)
     whole = np.isfinite(values).all() and np.array_equal(values, np.round(values))
@@ -143,17 +144,30 @@ def _features(frame, features: list) -> np.ndarray:
                          f"{'are' if len(text) > 1 else 'is'} not numeric (e.g. {shown(example)}); "
                          f"encode {'them' if len(text) > 1 else 'it'} as numbers or drop "
                          f"{'them' if len(text) > 1 else 'it'}")
+    complex_columns = [c for c in features if pd.api.types.is_complex_dtype(frame[c])]
+    if complex_columns:
+        raise ValueError(f"Invalid frame: feature column{'s' if len(complex_columns) > 1 else ''} "
+                         f"{_names(complex_columns)} hold{'' if len(complex_columns) > 1 else 's'} complex numbers; "
+                         f"a network here takes real numbers: split them into real and imaginary columns")
     X = frame.to_numpy(dtype=np.float64, na_value=np.nan)  # (n, d)
     missing = ~np.isfinite(X)  # (n, d)
     if missing.any():
         bad = [features[j] for j in np.flatnonzero(missing.any(axis=0))]
         raise ValueError(f"Invalid frame: {int(missing.sum()):,} missing or infinite values in "
                          f"{_names(bad)}; drop those rows or fill them in")
-    constant = [features[j] for j in np.flatnonzero(np.ptp(X, axis=0) == 0)]
+    with np.errstate(all="ignore"):  # a range that overflows is not 0: such columns are refused below
+        constant = [features[j] for j in np.flatnonzero(np.ptp(X, axis=0) == 0)]
     if constant:
         raise ValueError(f"Invalid frame: constant feature column{'s' if len(constant) > 1 else ''} "
                          f"{_names(constant)} (one value in every row: nothing to learn from); drop "
                          f"{'them' if len(constant) > 1 else 'it'}")
+    with np.errstate(all="ignore"):
+        spread = np.std(X, axis=0)  # (d,) what standardizing divides by: inf if the squares overflow
+    huge = [features[j] for j in np.flatnonzero(~np.isfinite(spread))]
+    if huge:
+        raise ValueError(f"Invalid frame: feature column{'s' if len(huge) > 1 else ''} {_names(huge)} would "
+                         f"standardize to NaN (values so large, e.g. {shown(float(np.abs(X).max()))}, that their "
+                         f"variance overflows a float); rescale {'them' if len(huge) > 1 else 'it'}")
     return np.ascontiguousarray(X)
 
 
@@ -184,14 +198,20 @@ def _regression_target(column, target) -> np.ndarray:
     """A numeric, finite, non-constant target as float64 (n,), or a ``ValueError``."""
     import pandas as pd
 
-    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-        raise ValueError(f"Invalid target {shown(target)}: task='regression' needs numbers, got values such "
+    if (not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+            or pd.api.types.is_complex_dtype(column)):
+        raise ValueError(f"Invalid target {shown(target)}: task='regression' needs real numbers, got values such "
                          f"as {shown(column.iloc[0])}; use task='classification'")
     y = column.to_numpy(dtype=np.float64)  # (n,)
     if not np.isfinite(y).all():
         raise ValueError(f"Invalid target {shown(target)}: infinite values")
-    if np.ptp(y) == 0:
+    with np.errstate(all="ignore"):
+        spread, constant = np.std(y), np.ptp(y) == 0
+    if constant:
         raise ValueError(f"Invalid target {shown(target)}: the same value in every row; nothing to predict")
+    if not np.isfinite(spread):
+        raise ValueError(f"Invalid target {shown(target)}: values so large that their variance overflows a "
+                         f"float, so they would standardize to NaN; rescale it")
     return y
 
 

@@ -17,10 +17,14 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from wil.spec.checks import ArgumentTypeError, check_items, check_seeds, shown
 from wil.spec.config import FLOAT_FIELDS, INTEGER_FIELDS, Config
+from wil.spec.datasets import MAX_SEED
 from wil.spec.labels import make_label, parse_entry
 from wil.spec.resources import check_fits
 
+MAX_NETWORKS = 100_000  # networks in one sweep (grid points x seeds): rows, not a guess at time
+MAX_CPU_SECONDS = 365 * 86400.0  # a sweep estimated to need more than a year of one core is refused
 # a task's cost beyond its networks' (its dataset, diagnostics run and frames), in networks of its column
 PIECE_OVERHEAD = 1.0
 
@@ -102,21 +106,54 @@ def plan_tasks(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int
     Raises
     ------
     ValueError : an axis that is neither a ``Config`` field nor a parameter of ``config.initializer``, an
-        empty or repeated list of values, or a grid point the ``Config`` refuses.
+        empty or repeated list of values, a grid point the ``Config`` refuses, bad seeds, more than
+        ``MAX_NETWORKS`` networks, or more than ``MAX_CPU_SECONDS`` of estimated work (checked before any
+        task is made or trains).
     """
     if not isinstance(config, Config):
-        raise TypeError(f"Invalid config: expected a wil.Config, got {type(config).__name__}")
+        raise ArgumentTypeError(f"Invalid config: expected a wil.Config, got {shown(config)}")
     if not isinstance(grid, Mapping) or not grid:
-        raise ValueError(f"Invalid grid: expected a non-empty mapping of name -> list of values, got {grid!r}")
-    seeds = tuple(int(s) for s in seeds)
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"Invalid seeds {list(seeds)!r}: expected distinct integers, at least one")
+        raise ArgumentTypeError(f"Invalid grid: expected a non-empty mapping of name -> list of values, "
+                                f"got {shown(grid)}")
+    seeds = tuple(check_seeds("seeds", seeds, MAX_SEED, MAX_NETWORKS))
     axes = checked_axes(config, grid)
+    check_size(axes, seeds)
     fields = Config.network_fields()
     config_axes = [a for a in axes if a in fields]
     param_axes = [a for a in axes if a not in config_axes]
-    return [_task(config, axes, dict(zip(config_axes, config_values)), param_axes, seeds)
-            for config_values in itertools.product(*(axes[a] for a in config_axes))]
+    tasks = [_task(config, axes, dict(zip(config_axes, config_values)), param_axes, seeds)
+             for config_values in itertools.product(*(axes[a] for a in config_axes))]
+    check_cost(tasks)
+    return tasks
+
+
+def check_size(axes: dict[str, list], seeds: tuple[int, ...]) -> None:
+    """Refuse a grid of more than ``MAX_NETWORKS`` networks at once, before any task is made."""
+    networks = math.prod(len(values) for values in axes.values()) * len(seeds)
+    if networks > MAX_NETWORKS:
+        sizes = " x ".join(f"{len(values):,} {axis}" for axis, values in axes.items())
+        raise ValueError(f"Invalid grid: {sizes} x {len(seeds):,} seeds = {networks:,} networks, more than the "
+                         f"{MAX_NETWORKS:,} a sweep takes; sweep a coarser grid, or split it over several files")
+
+
+def estimated_seconds(task: Task) -> float:
+    """The CPU time of ``task``, from the work the app's budget counts (networks x epochs x (samples + 8) x
+    (parameters + 16 hidden units), ~1 ns each: docs/RELIABILITY.md) plus Python's ~0.07 ms a step."""
+    config = task.config
+    work = (task.n_networks * config.epochs * (config.n_train() + 8)
+            * (config.n_parameters() + 16 * config.depth * config.width))
+    steps = config.epochs * (config.n_batches() + 2) * (config.depth + 1)
+    return work * 1e-9 + steps * 7e-5
+
+
+def check_cost(tasks: list[Task]) -> None:
+    """Refuse a sweep whose estimated CPU time (``estimated_seconds``) is beyond ``MAX_CPU_SECONDS``."""
+    seconds = sum(estimated_seconds(task) for task in tasks)
+    if seconds > MAX_CPU_SECONDS:
+        raise ValueError(f"Invalid grid: its {sum(t.n_networks for t in tasks):,} networks would take about "
+                         f"{seconds / 86400:,.0f} days of one core (estimated), beyond the "
+                         f"{MAX_CPU_SECONDS / 86400:,.0f} days a sweep takes; reduce the grid, epochs, samples, "
+                         f"width or depth")
 
 
 def checked_axes(config: Config, grid: Mapping[str, Sequence]) -> dict[str, list]:
@@ -126,16 +163,16 @@ def checked_axes(config: Config, grid: Mapping[str, Sequence]) -> dict[str, list
     name, base_params = parse_entry(config.initializer)
     axes = {}
     for axis, values in grid.items():
-        if axis not in fields and axis not in base_params:
-            raise ValueError(f"Invalid grid axis {axis!r}; choose a Config field {sorted(fields)} or a parameter "
+        if not isinstance(axis, str) or (axis not in fields and axis not in base_params):
+            raise ValueError(f"Invalid grid axis {shown(axis)}; choose a Config field {sorted(fields)} or a parameter "
                              f"of initializer {name!r} {sorted(base_params)}")
-        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-            raise ValueError(f"Invalid grid axis {axis!r}: expected a list of values, got {values!r}")
-        values = [plain_value(v) for v in values]
+        values = [_scalar(axis, i, plain_value(v))
+                  for i, v in enumerate(check_items(f"grid axis {axis!r}", values, MAX_NETWORKS))]
         if axis == "initializer":  # labels, as the frame's initializer column writes them
             values = [make_label(*parse_entry(v)) for v in values]
         if not values or len(set(map(repr, values))) != len(values):
-            raise ValueError(f"Invalid grid axis {axis!r}: expected distinct values, at least one, got {values!r}")
+            raise ValueError(f"Invalid grid axis {axis!r}: expected distinct values, at least one, "
+                             f"got {shown(values)}")
         axes[axis] = values
     if "initializer" in axes and set(axes) & set(base_params):
         raise ValueError("Invalid grid: an initializer axis and initializer-parameter axes cannot be combined")
@@ -175,6 +212,16 @@ def axis_kind(axis: str) -> str:
 
 
 _FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(Config)}  # the annotations, as written
+
+
+def _scalar(axis: str, index: int, value):
+    """A grid value that is one number, string or None (``batch_size``), else an error naming it."""
+    if value is None or isinstance(value, (int, float, str)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"Invalid grid axis {axis!r}: value {index} is {shown(value)}, not a finite number")
+        return value
+    raise ArgumentTypeError(f"Invalid grid axis {axis!r}: value {index} is {shown(value)}; expected a number "
+                            f"or a name")
 
 
 def plain_value(value):
