@@ -407,3 +407,25 @@ def test_the_page_shows_an_ignored_setting(monkeypatch):
     app.run()
     assert not app.exception
     assert any("depth" in warning.value and "is not a budget" in warning.value for warning in app.warning)
+
+
+def test_every_default_budget_lies_in_the_range_an_operator_may_set():
+    defaults = policy_module.ServerPolicy()
+    for name, (low, high) in policy_module.TUNABLE.items():
+        assert low <= getattr(defaults, name) <= high, name
+
+
+@pytest.mark.parametrize("text, says", [
+    ("[" * 5000 + "]" * 5000, "nests 5,000 levels deep"),
+    ('{"max_upload_mb": 1e300}', "using 200"),
+    ('{"live_every": 1e-300}', "using 0.1"),
+    ('{"max_work": ' + "9" * 5000 + "}", "5,000 digits"),
+    ("\ufeff{\"max_work\": 2e10}", None),  # a byte-order mark before valid JSON is accepted
+])
+def test_an_operators_setting_of_any_shape_is_read_or_said_so(text, says):
+    policy, problems = policy_module.from_environment({"WIL_POLICY": text})
+    if says is None:
+        assert problems == [] and policy.max_work == 2e10
+    else:
+        assert len(problems) == 1 and says in problems[0], problems
+    assert 0.1 <= policy.live_every and policy.max_upload_mb <= 200

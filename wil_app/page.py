@@ -23,9 +23,9 @@ from wil_app.lessons import DEMO
 from wil_app.policy import POLICY
 from wil_app.run import forget_kept, kept_result, summary, train_live
 from wil_app.sidebar import sidebar_config
-from wil_app.state import PRESENTER, init_from_url, lesson_step, presenter_requested
+from wil_app.state import LOADED_NOTE, PRESENTER, init_from_url, lesson_step, presenter_requested
 from wil_app.story import live_drawer, show_verdicts
-from wil_app.tabs import presenter_view, result_tabs
+from wil_app.tabs import open_asked_tab, presenter_view, result_tabs
 from wil_app.text import plain_text
 from wil_app.upload import data_notes, sync_url_with_data  # issue 13 hook: uploaded data stays out of the URL
 from wil_app.viewport import STYLE, measure
@@ -36,9 +36,11 @@ st.set_page_config(page_title="wil · the weight-initialization lab", page_icon=
 
 
 
-def choose_run(config: wil.Config | None, errors: list[str]) -> tuple[wil.Config, wil.Config, str | None, str | None]:
+def choose_run(config: wil.Config | None, errors: list[str]) -> tuple[wil.Config, wil.Config | None, str | None,
+                                                                    str | None]:
     """What to train for the sidebar's ``config``: (the configuration asked for, the one trained, a note
-    on how it was adapted, a problem that kept the last results on screen instead)."""
+    on how it was adapted, a problem that kept the last results on screen instead). The one trained is
+    None when nothing fits the server's budgets, not even the demo (an operator's ``WIL_POLICY``)."""
     last = st.session_state.get("last_config", DEMO)
     problem = "; ".join(errors) if config is None else None
     if config is not None:
@@ -48,14 +50,46 @@ def choose_run(config: wil.Config | None, errors: list[str]) -> tuple[wil.Config
             return config, fitted, note, None
         problem = note
     fitted, note = POLICY.fit(last)
-    if fitted is None:  # cannot happen for a configuration that fitted before; the demo fits
-        last, fitted, note = DEMO, DEMO, None
+    if fitted is None and last != DEMO:  # the demo, if the server's budgets let it train
+        last = DEMO
+        fitted, note = POLICY.fit(DEMO)
     return last, fitted, note, problem
+
+
+def show_messages(config: wil.Config | None, problem: str | None, notes: list[str], fit_note: str | None) -> None:
+    """Above the results: a loaded file, the link's problems, why the last results stay, the notes."""
+    loaded = st.session_state.pop(LOADED_NOTE, None)
+    if loaded:
+        st.success(plain_text(loaded), icon=":material/upload_file:")
+    # the link's problems stay on screen until the visitor changes the configuration the link opened
+    # (compared with what the widgets made of it, which may normalize it, e.g. an empty compare=); shown as
+    # plain text (st.code): nothing from a URL is rendered as Markdown or as a Streamlit directive
+    st.session_state.setdefault("url_opened_config", config)
+    link_problems = st.session_state.get("url_problems", [])
+    if link_problems and config is not None and config == st.session_state["url_opened_config"]:
+        count = len(link_problems)
+        st.warning(f"The link had {count} problem{'s' if count > 1 else ''}, quoted below; the rest of it is "
+                   "applied.", icon=":material/link_off:")
+        st.code("\n".join(link_problems), language=None, wrap_lines=True)
+    if problem:
+        st.warning("Showing the last results that trained. This configuration cannot: " + plain_text(problem),
+                   icon=":material/undo:")
+    for note in notes:
+        st.info(note)
+    if fit_note:
+        st.info(fit_note, icon=":material/tune:")
+
+
+def stop_with(message: str) -> None:
+    """End the page with ``message`` (plain text) where the results would be."""
+    st.error(plain_text(message, limit=600), icon=":material/block:")
+    st.stop()
 
 
 def main() -> None:
     init_from_url()
     workshop_init()  # issue 13 hook: ?quiz= or ?tour= loads its configuration
+    st.session_state["url_problems"] = st.session_state.get("url_problems", []) + open_asked_tab()
     config, errors, notes = sidebar_config()
     with st.sidebar:
         measure()  # the main column's width in the visitor's browser: the charts are built to fit it
@@ -69,23 +103,10 @@ def main() -> None:
     st.caption(wil.criteria.LEARNED.definition)  # what the verdicts' "learned" means (the phase page's differs)
 
     asked, trained, fit_note, problem = choose_run(config, errors)
-    # the link's problems stay on screen until the visitor changes the configuration the link opened
-    # (compared with what the widgets made of it, which may normalize it, e.g. an empty compare=); shown as
-    # plain text (st.code): nothing from a URL is rendered as Markdown or as a Streamlit directive
-    st.session_state.setdefault("url_opened_config", config)
-    link_problems = st.session_state["url_problems"]
-    if link_problems and config is not None and config == st.session_state["url_opened_config"]:
-        count = len(link_problems)
-        st.warning(f"The link had {count} problem{'s' if count > 1 else ''}, quoted below; the rest of it is "
-                   "applied.", icon=":material/link_off:")
-        st.code("\n".join(link_problems), language=None, wrap_lines=True)
-    if problem:
-        st.warning("Showing the last results that trained. This configuration cannot: " + plain_text(problem),
-                   icon=":material/undo:")
-    for note in notes:
-        st.info(note)
-    if fit_note:
-        st.info(fit_note, icon=":material/tune:")
+    show_messages(config, problem, notes, fit_note)
+    if trained is None:  # an operator's budgets so small that not even the demo fits: say so, train nothing
+        stop_with("This server's budgets (its WIL_POLICY setting) are too small for any run, even the demo's: "
+                  f"{POLICY.problem(DEMO) or problem} The server's operator can raise them.")
     sync_url_with_data(asked)  # issue 13 hook: sync_url of the config a link may carry
     data_notes(trained)  # issue 13 hook
     workshop_before(trained)  # issue 13 hook: the mode, the question (stops here until Reveal) or the tour step
@@ -95,8 +116,12 @@ def main() -> None:
 
     progress = st.empty()  # while the run trains: the epoch running, the time left, and Stop
     live_chart = st.empty()  # and the loss curves growing
-    result = kept_result(trained) or train_live(trained, on_live=live_drawer(verdicts, live_chart, presenter),
-                                                line=progress)
+    try:
+        result = kept_result(trained) or train_live(trained, on_live=live_drawer(verdicts, live_chart, presenter),
+                                                    line=progress)
+    except (ValueError, MemoryError) as error:  # e.g. the library's memory refusal under an operator's budgets
+        live_chart.empty()
+        stop_with(f"This run cannot train on this server: {error or type(error).__name__}")
     live_chart.empty()
     show_verdicts(verdicts, result, big=presenter)
     if result.stopped_epoch is not None:

@@ -36,8 +36,9 @@ from typing import Mapping
 
 import wil
 
+from .inputs import InputError, never_raises, read_json_object
 from .lessons import DEMO
-from .text import number
+from .text import number, quoted
 
 # field -> (low, high, why): the ranges the server offers, inside the library's valid ones.
 CAPS: dict[str, tuple[float, float, str]] = {
@@ -314,35 +315,50 @@ class ServerPolicy:
         return config, problems
 
 
-# the fields ``WIL_POLICY`` may set: the budgets, not the caps (the widgets' ranges) nor the machinery
-TUNABLE = ("max_work", "max_activations", "max_parameters", "max_rows", "max_steps", "live_every",
-           "max_upload_mb", "max_upload_rows", "max_upload_columns", "max_upload_classes", "max_user_datasets")
+# the fields ``WIL_POLICY`` may set: the budgets, not the caps (the widgets' ranges) nor the machinery; each
+# with the range an operator may choose from (a value outside is clamped to it, with a message)
+TUNABLE: dict[str, tuple[float, float]] = {
+    "max_work": (1, 1e16), "max_activations": (1, 1e12), "max_parameters": (1, 1e12), "max_rows": (1, 1e9),
+    "max_steps": (1, 1e9),
+    "live_every": (0.1, 60.0),  # more often than 10 a second the page only draws: 300 epochs took 188 s at 1e-300
+    "max_upload_mb": (1, 200),  # Streamlit's own upload limit (server.maxUploadSize) is 200 MB by default
+    "max_upload_rows": (10, 100_000), "max_upload_columns": (2, 1_000), "max_upload_classes": (2, 100),
+    "max_user_datasets": (1, 1_000)}
 ENVIRONMENT_VARIABLE = "WIL_POLICY"
+MAX_SETTING_BYTES = 10_000  # an object of eleven numbers is under 500 bytes
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> tuple[ServerPolicy, list[str]]:
     """The default policy with the budgets ``environ["WIL_POLICY"]`` sets (a JSON object; see the module),
-    and a message per entry ignored. Never raises: a server with a mistyped setting still serves."""
-    text = environ.get(ENVIRONMENT_VARIABLE, "").strip()
+    and a message per entry ignored or clamped. Never raises: a server with a mistyped setting still serves."""
+    return never_raises(lambda: _read_environment(environ), ServerPolicy, ENVIRONMENT_VARIABLE)
+
+
+def _read_environment(environ: Mapping[str, str]) -> tuple[ServerPolicy, list[str]]:
+    text = str(environ.get(ENVIRONMENT_VARIABLE, "")).strip()
     if not text:
         return ServerPolicy(), []
-    try:
-        settings = json.loads(text)
-    except ValueError as error:
-        return ServerPolicy(), [f"{ENVIRONMENT_VARIABLE} is not JSON ({error}); using the default budgets"]
-    if not isinstance(settings, dict):
-        return ServerPolicy(), [f"{ENVIRONMENT_VARIABLE} must be a JSON object of budgets; using the defaults"]
+    try:  # refused by its size and nesting before it is parsed (wil_app/inputs.py)
+        settings = read_json_object(text, ENVIRONMENT_VARIABLE, MAX_SETTING_BYTES, max_depth=1)
+    except InputError as error:
+        return ServerPolicy(), [f"{error}; using the default budgets"]
     defaults, changes, problems = ServerPolicy(), {}, []
     for name, value in settings.items():
         if name not in TUNABLE:
-            problems.append(f"{ENVIRONMENT_VARIABLE}: {name!r} is not a budget the server lets you set "
+            problems.append(f"{ENVIRONMENT_VARIABLE}: {quoted(name)} is not a budget the server lets you set "
                             f"(one of {', '.join(TUNABLE)}); ignored")
         elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                 or value <= 0:
-            problems.append(f"{ENVIRONMENT_VARIABLE}: {name} must be a positive number, got {value!r}; ignored")
+            problems.append(f"{ENVIRONMENT_VARIABLE}: {name} must be a positive number, got {quoted(value)}; "
+                            "ignored")
         elif isinstance(getattr(defaults, name), int) and value != int(value):
-            problems.append(f"{ENVIRONMENT_VARIABLE}: {name} must be a whole number, got {value!r}; ignored")
+            problems.append(f"{ENVIRONMENT_VARIABLE}: {name} must be a whole number, got {quoted(value)}; ignored")
         else:
+            low, high = TUNABLE[name]
+            if not low <= value <= high:
+                problems.append(f"{ENVIRONMENT_VARIABLE}: {name} {number(value)} is outside [{number(low)}, "
+                                f"{number(high)}]; using {number(min(max(value, low), high))}")
+                value = min(max(value, low), high)
             changes[name] = type(getattr(defaults, name))(value)
     return dataclasses.replace(defaults, **changes), problems
 

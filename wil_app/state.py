@@ -25,6 +25,7 @@ import streamlit as st
 import wil
 
 from .lessons import DEMO, LESSONS
+from .inputs import never_raises, whole_number
 from .policy import POLICY
 from .text import quoted
 
@@ -39,6 +40,8 @@ HISTOGRAM_AXES = {"shared": "one x axis for all", "log": "log magnitude |x|", "o
 DEFAULTS = {EPOCH: 0, QUANTITY: "activation", HISTOGRAM_X: "shared", PRESENTER: False, SLIDE: 0}
 MAX_LAYERS_SHOWN = 51  # layers are numbered 1..depth + 1, depth <= 50
 TAB_KEY = "tab"  # the open tab (st.tabs binds it to the URL itself)
+ASKED_TAB = "_tab_asked"  # session: a tab a loaded configuration names, opened (or refused) on the next run
+LOADED_NOTE = "_loaded_note"  # session: the line that says a configuration file was loaded, shown once
 QUIZ_PARAM, TOUR_PARAM = "quiz", "tour"  # the workshop modes' keys (1-based question or step)
 DATA_FLAG, DATA_FLAG_VALUE = "data", "uploaded"  # this page showed uploaded data, which a link does not carry
 URL_KEYS_NOT_CONFIG = (TAB_KEY, "embed", "embed_options", *VIEW_KEYS,  # the view, Streamlit's own
@@ -64,8 +67,12 @@ def init_from_url() -> None:
     if "url_config" in st.session_state:
         return
     params = url_params()
-    config, problems = config_from_url(params)
-    problems += read_view(params, config.depth)
+
+    def read() -> tuple[wil.Config, list[str]]:
+        config, problems = config_from_url(params)
+        return config, problems + read_view(params, config.depth)
+
+    config, problems = never_raises(read, lambda: DEMO, "The link")  # a config or a message, never an error
     st.session_state["url_config"] = config
     st.session_state["url_problems"] = problems
     load_config(config)
@@ -176,10 +183,10 @@ def parse_view_value(key: str, raw: str, depth: int):
     """The session value of a view key's URL text, or None if it is invalid."""
     raw = raw.strip()
     if key in (EPOCH, SLIDE):
-        return int(raw) if raw.isdigit() and len(raw) <= 6 else None
+        return whole_number(raw, 0, 999_999)
     if key == LAYERS:
         parts = [part.strip() for part in raw.split(",") if part.strip()]
-        if not parts or len(parts) > MAX_LAYERS_SHOWN or not all(p.isdigit() and len(p) <= 3 for p in parts):
+        if not parts or len(parts) > MAX_LAYERS_SHOWN or not all(p.isascii() and p.isdigit() and len(p) <= 3 for p in parts):
             return None
         layers = sorted({int(p) for p in parts})
         return layers if all(1 <= layer <= depth + 1 for layer in layers) else None

@@ -24,6 +24,7 @@ import streamlit as st
 
 import wil
 
+from .inputs import never_raises
 from .lessons import DEMO
 from .policy import POLICY
 from .state import DATA_FLAG, DATA_FLAG_VALUE, sync_url
@@ -60,14 +61,9 @@ def read_csv(content: bytes) -> tuple[pd.DataFrame | None, str | None]:
             text = content.decode("cp1252")  # what spreadsheets on Windows save as "CSV"
         except UnicodeDecodeError:
             return None, "The file is not text in UTF-8 or Windows encoding. Save it as CSV UTF-8."
-    header = next(csv.reader([text.split("\n", 1)[0]]), [])
-    if len(header) > POLICY.max_upload_columns:
-        return None, (f"The file has {len(header):,} columns; this server takes at most "
-                      f"{POLICY.max_upload_columns} (the features and the target).")
-    lines = sum(1 for line in text.splitlines() if line.strip())
-    if lines - 1 > POLICY.max_upload_rows:
-        return None, (f"The file has {lines - 1:,} rows; this server takes at most {POLICY.max_upload_rows:,}. "
-                      "Use a sample of them.")
+    problem = shape_problem(text)
+    if problem:
+        return None, problem
     try:
         frame = pd.read_csv(io.StringIO(text), skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as error:
@@ -83,6 +79,36 @@ def read_csv(content: bytes) -> tuple[pd.DataFrame | None, str | None]:
                       "separated by commas, with a header row.")
     frame.columns = [str(column) for column in frame.columns]
     return frame, None
+
+
+def shape_problem(text: str) -> str | None:
+    """Why the CSV ``text`` is over the server's limits or malformed, from one pass of the C csv reader
+    before pandas sees it, or None: more columns than ``max_upload_columns`` (in the header or any row:
+    a row of 100,000 fields kept pandas busy for minutes), a row wider than the header (pandas would
+    silently make its first fields the index), more rows than ``max_upload_rows``, or no rows at all."""
+    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+    try:
+        width, rows = len(next(reader, [])), 0
+        if width > POLICY.max_upload_columns:
+            return (f"The file has {width:,} columns; this server takes at most {POLICY.max_upload_columns} "
+                    "(the features and the target).")
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue  # a blank line
+            rows += 1
+            if len(row) > width:
+                fields = f"{len(row):,} fields" if len(row) <= POLICY.max_upload_columns else \
+                    f"{len(row):,} columns; this server takes at most {POLICY.max_upload_columns}"
+                return (f"Row {rows:,} (line {reader.line_num:,}) has {fields}, more than the header's "
+                        f"{width}. Every row needs one value per column of the header.")
+            if rows > POLICY.max_upload_rows:
+                return (f"The file has more than {POLICY.max_upload_rows:,} rows; this server takes at most "
+                        f"{POLICY.max_upload_rows:,}. Use a sample of them.")
+    except csv.Error as error:
+        return f"The file could not be read as CSV: line {reader.line_num:,}: {str(error)[:200]}"
+    if rows == 0:
+        return "The file has a header row but no data rows: nothing to train on."
+    return None
 
 
 def safe_label(file_name: str) -> str:
@@ -175,8 +201,10 @@ def _parsed(uploaded) -> pd.DataFrame | None:
         if size is not None and size > POLICY.max_upload_bytes:  # never read a huge file at all
             frame, error = None, (f"The file is {size / 1024 / 1024:.1f} MB; this server takes CSV files of at "
                                   f"most {POLICY.max_upload_mb} MB.")
-        else:
-            frame, error = read_csv(uploaded.getvalue())
+        else:  # a frame or a reason; anything unforeseen becomes a reason too (wil_app/inputs.py)
+            (frame, error), problems = never_raises(lambda: (read_csv(uploaded.getvalue()), []),
+                                                    lambda: (None, None), "The file")
+            error = error or (problems[0] if problems else None)
         st.session_state[PARSED] = cached = (uploaded.file_id, frame, error)
         st.session_state.pop("upload_error", None)
         st.session_state.pop("upload_target", None)

@@ -29,7 +29,8 @@ from wil import charts
 from .lessons import DEMO, LESSONS
 from .state import QUIZ_PARAM, TOUR_PARAM, start_from
 from .tabs.drawing import CHARTS
-from .text import literal
+from .inputs import last_value, whole_number
+from .text import literal, quoted
 
 MODE_KEY = "workshop_mode"
 MODES = {"explore": "Explore", "quiz": "Predict, then reveal", "tour": "Guided tour"}
@@ -98,15 +99,17 @@ def workshop_init() -> None:
         return
     st.session_state["_workshop_init"] = True
     st.session_state.setdefault(MODE_KEY, "explore")
+    problems = st.session_state.setdefault("url_problems", [])
     for param, count, go in ((QUIZ_PARAM, len(QUESTIONS), _go_question), (TOUR_PARAM, len(TOUR), _go_step)):
-        raw = st.query_params.get(param)
+        values = st.query_params.get_all(param)
+        raw = last_value(param, values if len(values) > 1 else (values[0] if values else None), problems)
         if raw is None:
             continue
-        if raw.strip().isascii() and raw.strip().isdigit() and 1 <= int(raw) <= count:
-            go(int(raw) - 1)
+        number = whole_number(raw, 1, count)  # ASCII digits, never more than the count has (wil_app/inputs.py)
+        if number is not None:
+            go(number - 1)
             return
-        st.session_state.setdefault("url_problems", []).append(
-            f"Invalid {param}: expected a number from 1 to {count}; ignored")
+        problems.append(f"Invalid {param}: got {quoted(raw)}; expected a number from 1 to {count}; ignored")
         del st.query_params[param]
 
 

@@ -146,6 +146,7 @@ CONTROLS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind, key, value, field, expected", CONTROLS, ids=[c[1] for c in CONTROLS])
 def test_every_sidebar_control_reruns_cleanly(kind, key, value, field, expected):
     at = run(open_app(SMALL.to_query_params()))
@@ -157,6 +158,7 @@ def test_every_sidebar_control_reruns_cleanly(kind, key, value, field, expected)
     assert chart_titles(at) == TITLES[:3]
 
 
+@pytest.mark.slow
 def test_dataset_without_a_plane_and_without_noise():
     at = run(open_app(SMALL.to_query_params()))
     at.sidebar.selectbox(key="dataset").set_value("wine")
@@ -168,6 +170,7 @@ def test_dataset_without_a_plane_and_without_noise():
     assert any("no plane" in info.value for info in at.info)
 
 
+@pytest.mark.slow
 def test_reset_button_restores_the_demo():
     at = run(open_app(SMALL.to_query_params()))
     at.sidebar.button(key="reset").click()
@@ -191,6 +194,7 @@ def test_a_lesson_loads_its_comparison():
     assert at.sidebar.selectbox(key="lesson").value is None  # ready for the next one
 
 
+@pytest.mark.slow
 def test_a_repeated_initializer_is_compared_once():
     at = run(open_app(SMALL.to_query_params()))
     at.sidebar.selectbox(key="init2_name").set_value("zeros")
@@ -199,6 +203,7 @@ def test_a_repeated_initializer_is_compared_once():
     assert any("repeats zeros" in info.value for info in at.info)
 
 
+@pytest.mark.slow
 def test_each_initializer_offers_its_parameters():
     at = run(open_app(SMALL.to_query_params()))
     for name, spec in wil.INITIALIZERS.items():
@@ -212,6 +217,7 @@ def test_each_initializer_offers_its_parameters():
     assert url_config(at).compare[0] == "sklearn_default(scale=0.5)"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("activation", ["relu", "tanh", "gelu"])  # one per family: relu, saturating, smooth
 def test_every_initializer_renders_with_every_activation_family(activation):
     names = list(wil.INITIALIZERS)
@@ -285,12 +291,14 @@ def test_garbage_url_parameters_warn_and_fall_back_to_defaults():
     assert dict(at.query_params) == config.to_query_params()
 
 
+@pytest.mark.slow
 def test_url_over_the_budget_warns_and_shows_the_demo():
     at = run(open_app({"depth": "50", "width": "512", "n_seeds": "10", "epochs": "2000"}))
     assert url_config(at) == DEMO
     assert any("too much memory" in problem for problem in link_problems(at))
 
 
+@pytest.mark.slow
 def test_a_url_over_a_budget_that_fewer_epochs_fix_trains_what_fits():
     at = run(open_app({**DEMO.to_query_params(), "depth": "30"}))
     assert url_config(at).depth == 30 and url_config(at).epochs == DEMO.epochs  # the link as asked
@@ -299,6 +307,7 @@ def test_a_url_over_a_budget_that_fewer_epochs_fix_trains_what_fits():
     assert chart_titles(at) == TITLES[:3] and len(verdicts(at)) == len(DEMO.compare)
 
 
+@pytest.mark.slow
 def test_a_combination_that_cannot_train_keeps_the_last_results_beside_the_reason():
     at = run(open_app(SMALL.to_query_params()))
     at.sidebar.select_slider(key="width").set_value(512)
@@ -312,6 +321,7 @@ def test_a_combination_that_cannot_train_keeps_the_last_results_beside_the_reaso
     assert chart_titles(at) == TITLES[:3] and set(verdicts(at)) == set(SMALL.compare)
 
 
+@pytest.mark.slow
 def test_a_batch_larger_than_the_new_dataset_becomes_the_full_batch_with_a_note():
     at = run(open_app(SMALL.to_query_params()))
     at.sidebar.select_slider(key="n_samples").set_value(400)
@@ -326,6 +336,7 @@ def test_a_batch_larger_than_the_new_dataset_becomes_the_full_batch_with_a_note(
     assert chart_titles(at) == TITLES[:3] and verdicts(at)
 
 
+@pytest.mark.slow
 def test_a_diverging_configuration_shows_as_diverged():
     at = run(open_app(DIVERGING.to_query_params()))
     assert verdicts(at)["random_normal(std=1)"][0] == "exploding"
@@ -340,6 +351,7 @@ def test_a_diverging_configuration_shows_as_diverged():
     assert every_chart_title(at) == TITLES
 
 
+@pytest.mark.slow
 def test_view_only_controls_never_retrain(monkeypatch):
     calls = []
     compare = wil.compare
@@ -372,6 +384,7 @@ def test_view_only_controls_never_retrain(monkeypatch):
     assert len(calls) == 2
 
 
+@pytest.mark.slow
 def test_view_controls_follow_the_configuration_and_survive_tab_switches():
     at = open_tab(run(open_app(SMALL.to_query_params())), "Activations")
     assert at.multiselect(key="view_layers").value == [1, 2, 3]
@@ -404,6 +417,7 @@ def test_a_link_opens_on_its_tab():
     assert url_config(at) == SMALL
 
 
+@pytest.mark.slow
 def test_a_rerun_or_another_session_with_the_same_configuration_builds_no_chart(monkeypatch):
     built = []
     for name in ("loss_curves", "accuracy_curves", "final_scores", "layer_profile", "layer_heatmap",
@@ -452,6 +466,7 @@ def trained(monkeypatch):
     return calls
 
 
+@pytest.mark.slow
 def test_the_warm_up_trains_what_the_default_page_asks_for(trained):
     """After ``warm_up`` (what ``app.py`` runs at server start), the default page is served from the
     cache: its first run trains nothing, so the warm-up's key is the page's."""
@@ -469,6 +484,7 @@ def test_the_warm_up_trains_what_the_default_page_asks_for(trained):
     assert len(trained) == 1 and trained[0][0].n_seeds == 2
 
 
+@pytest.mark.slow
 def test_the_lessons_warmed_up_ahead_start_without_training(trained):
     """After ``warm_up_lessons`` (the second half of the server's warm-up), picking any prepared lesson
     in the sidebar is served from the cache: the lesson's key is the one the page asks for."""
@@ -487,6 +503,7 @@ def test_the_lessons_warmed_up_ahead_start_without_training(trained):
     assert trained == []
 
 
+@pytest.mark.slow
 def test_the_server_warm_up_trains_the_lessons_after_the_default_page(monkeypatch):
     import wil_app.warm as warm
 
@@ -516,6 +533,7 @@ def test_a_failed_warm_up_is_reported_and_leaves_the_page_to_train(monkeypatch, 
     assert not at.exception and len(at.get("vega_lite_chart")) == 3
 
 
+@pytest.mark.slow
 def test_the_charts_are_built_for_the_column_the_browser_reports():
     """``wil_app/viewport.py``: the browser reports a main column narrower than the full 880 px (a 1024 px
     screen beside the open sidebar leaves 620); the page's charts are then built to fit it, and cached

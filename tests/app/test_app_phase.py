@@ -32,6 +32,7 @@ def test_the_theory_and_the_shipped_sweep_show_at_once():
     assert any("What it shows" in block.value and "disagree" in block.value for block in at.markdown)
 
 
+@pytest.mark.slow
 def test_the_theory_follows_the_activation():
     at = AppTest.from_file(PHASE, default_timeout=120).run()
     at.sidebar.selectbox(key="phase_activation").select("relu")
@@ -52,6 +53,7 @@ def coarse_sweep() -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_a_live_sweep_runs_and_refines():
     at = coarse_sweep()
     first = [t for t in chart_titles(at) if t.startswith("Your sweep")]
@@ -62,6 +64,7 @@ def test_a_live_sweep_runs_and_refines():
     assert [t for t in chart_titles(at) if t.startswith("Your sweep")] == ["Your sweep: 42 networks"]
 
 
+@pytest.mark.slow
 def test_a_second_visitor_gets_the_same_live_sweep_from_the_cache():
     """The sweep's progress bar is drawn from the caller's context: a cache hit in another session must not
     replay it onto a block of the first session (Streamlit's CacheReplayClosureError, seen in Chromium)."""

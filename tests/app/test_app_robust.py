@@ -111,6 +111,7 @@ HOSTILE = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_a_hostile_url_shows_warnings_never_an_exception(name):
     query = HOSTILE[name]
@@ -121,6 +122,7 @@ def test_a_hostile_url_shows_warnings_never_an_exception(name):
     assert (url_warnings(at) and url_problems(at)) or adapted, "a bad URL must be said so"
 
 
+@pytest.mark.slow
 def test_a_url_over_the_budget_names_the_knob_and_shows_the_default_page():
     at = run_app({"depth": "50", "width": "512"})
     messages = " ".join(url_problems(at))
@@ -128,6 +130,7 @@ def test_a_url_over_the_budget_names_the_knob_and_shows_the_default_page():
     assert at.session_state["depth"] == DEMO.depth  # not clamped: the demo, untouched
 
 
+@pytest.mark.slow
 def test_the_valid_part_of_a_url_is_applied():
     at = run_app({"epochs": "20", "depth": "nan", "activation": "tanh"})
     assert not at.exception
@@ -136,12 +139,14 @@ def test_the_valid_part_of_a_url_is_applied():
     assert any("Invalid depth" in problem for problem in url_problems(at))
 
 
+@pytest.mark.slow
 def test_warnings_survive_a_url_the_widgets_normalize():
     at = run_app({"compare": ";;;", "depth": "deep"})
     assert not at.exception
     assert any("Invalid depth" in problem for problem in url_problems(at))
 
 
+@pytest.mark.slow
 def test_repeated_keys_warn_and_the_last_value_is_used():
     at = run_app({"depth": ["3", "4"], "epochs": ["5", "7"], "layers": ["1", "2"]})
     problems = url_problems(at)
@@ -167,6 +172,7 @@ QUERY_TEXT = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(query=st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(min_size=1, max_size=12)),
                              st.one_of(QUERY_TEXT, st.lists(QUERY_TEXT, min_size=1, max_size=3)),
@@ -197,6 +203,7 @@ st.session_state["seen"] = {{name: getattr(result, name).copy() for name in ("hi
 """
 
 
+@pytest.mark.slow
 def test_one_session_cannot_change_what_another_is_served():
     vandal = AppTest.from_string(VANDAL, default_timeout=120)
     vandal.session_state["vandal"] = True

@@ -21,6 +21,8 @@ from wil_app.lessons import LESSONS
 from wil_app.lessons import DEMO
 from wil_app.policy import POLICY
 
+pytestmark = pytest.mark.slow  # many AppTest runs: the slow tier
+
 APP = str(pathlib.Path(__file__).resolve().parents[2] / "wil_app" / "page.py")
 SMALL = wil.Config(dataset="moons", n_samples=100, noise=0.2, depth=3, width=8, epochs=10,
                    compare=("zeros", "random_normal(std=1)", "he_normal"))

@@ -24,7 +24,7 @@ INJECTION = "=cmd|' /C calc'!A0"
 MARKUP = ("<", ">", "](", "![", "://", "`", "$", "\n")
 
 
-pytestmark = pytest.mark.usefixtures("forget_user_datasets")  # conftest: uploads leave no trace
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("forget_user_datasets")]  # conftest: uploads leave no trace
 
 
 def open_app() -> AppTest:

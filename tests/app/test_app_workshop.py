@@ -16,6 +16,8 @@ import wil
 from wil.analysis.verdicts import short_name
 from wil_app.workshop import PREDICTIONS, QUESTIONS, TOUR, qr_png
 
+pytestmark = pytest.mark.slow  # many AppTest runs: the slow tier
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 APP = str(ROOT / "wil_app" / "page.py")
 SMALL = wil.Config(dataset="moons", n_samples=100, noise=0.2, depth=3, width=8, epochs=5,

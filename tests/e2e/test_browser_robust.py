@@ -71,3 +71,61 @@ def test_a_hostile_link_renders_as_plain_text(server):
         assert f"Invalid {field}" in text, (field, warnings)  # each refusal is visible, as text
     assert "unknown parameter" in text
     assert "Traceback" not in log.read_text()
+
+
+# ---------------------------------------------------------------- the worst inputs of issue 18
+
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def open_idle(browser, url: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url, timeout=TIMEOUT_MS)
+    page.wait_for_selector('[data-testid="stMain"] [data-testid="stTab"]', timeout=TIMEOUT_MS)
+    page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
+    return page
+
+
+def shown_text(page) -> str:
+    return " ".join(page.locator('[data-testid="stAlert"], [data-testid="stCode"]').all_inner_texts())
+
+
+def test_a_5000_digit_tour_and_a_repeated_quiz_are_messages(server, browser):
+    url, log = server
+    page = open_idle(browser, f"{url}/?tour={'2' * 5000}&quiz=1&quiz={'9' * 4400}")
+    try:
+        page.wait_for_selector('[data-testid="stVegaLiteChart"] :is(svg, canvas)', timeout=TIMEOUT_MS)
+        text = shown_text(page)
+        assert "quiz was given 2 times" in text and "Invalid quiz" in text, text
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        page.close()
+    assert "Traceback" not in log.read_text()
+
+
+def test_a_link_with_an_unencoded_ampersand_opens_the_tab_it_meant(server, browser):
+    url, _ = server
+    page = open_idle(browser, f"{url}/?tab=Share & export")  # the browser sends tab=Share%20 and %20export=
+    try:
+        selected = page.locator('[data-testid="stMain"] [data-testid="stTab"][aria-selected="true"]')
+        assert selected.first.inner_text().strip() == "Share & export"
+        assert page.get_by_text("Share this view.").count() == 1
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        page.close()
+
+
+def test_a_configuration_file_nested_50000_deep_is_refused_with_a_message(server, browser, tmp_path):
+    url, log = server
+    deep = tmp_path / "deep.json"
+    deep.write_bytes(b"[" * 50_000 + b"]" * 50_000)
+    page = open_idle(browser, f"{url}/?tab=Share%20%26%20export")
+    try:
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').last.set_input_files(str(deep))
+        page.get_by_text("nests 50,000 levels deep").first.wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert "Not a configuration" in shown_text(page)
+    finally:
+        page.close()
+    assert "Traceback" not in log.read_text()

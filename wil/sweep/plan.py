@@ -19,11 +19,12 @@ import numpy as np
 
 from wil.spec.checks import ArgumentTypeError, check_items, check_seeds, shown
 from wil.spec.config import FLOAT_FIELDS, INTEGER_FIELDS, Config
-from wil.spec.datasets import MAX_SEED
+from wil.spec.datasets import DATASETS, MAX_SEED
 from wil.spec.labels import make_label, parse_entry
 from wil.spec.resources import check_fits
 
 MAX_NETWORKS = 100_000  # networks in one sweep (grid points x seeds): rows, not a guess at time
+MAX_TASKS = 10_000  # architectures (batched runs): each is sized and checked while planning
 MAX_CPU_SECONDS = 365 * 86400.0  # a sweep estimated to need more than a year of one core is refused
 # a task's cost beyond its networks' (its dataset, diagnostics run and frames), in networks of its column
 PIECE_OVERHEAD = 1.0
@@ -121,39 +122,49 @@ def plan_tasks(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int
     fields = Config.network_fields()
     config_axes = [a for a in axes if a in fields]
     param_axes = [a for a in axes if a not in config_axes]
-    tasks = [_task(config, axes, dict(zip(config_axes, config_values)), param_axes, seeds)
-             for config_values in itertools.product(*(axes[a] for a in config_axes))]
-    check_cost(tasks)
+    tasks, seconds = [], 0.0
+    for config_values in itertools.product(*(axes[a] for a in config_axes)):
+        task = _task(config, axes, dict(zip(config_axes, config_values)), param_axes, seeds)
+        seconds += estimated_seconds(task)
+        check_cost(seconds, math.prod(len(v) for v in axes.values()) * len(seeds))  # before its memory check
+        tasks.append(task)
+        _check_memory(task, ", ".join(f"{a}={v!r}" for a, v in zip(config_axes, config_values)))
     return tasks
 
 
 def check_size(axes: dict[str, list], seeds: tuple[int, ...]) -> None:
-    """Refuse a grid of more than ``MAX_NETWORKS`` networks at once, before any task is made."""
+    """Refuse a grid of more than ``MAX_NETWORKS`` networks or ``MAX_TASKS`` architectures, before any task
+    is made."""
     networks = math.prod(len(values) for values in axes.values()) * len(seeds)
+    sizes = " x ".join(f"{len(values):,} {axis}" for axis, values in axes.items())
     if networks > MAX_NETWORKS:
-        sizes = " x ".join(f"{len(values):,} {axis}" for axis, values in axes.items())
         raise ValueError(f"Invalid grid: {sizes} x {len(seeds):,} seeds = {networks:,} networks, more than the "
                          f"{MAX_NETWORKS:,} a sweep takes; sweep a coarser grid, or split it over several files")
+    fields = Config.network_fields()
+    tasks = math.prod(len(values) for axis, values in axes.items() if axis in fields)
+    if tasks > MAX_TASKS:
+        raise ValueError(f"Invalid grid: {sizes} make {tasks:,} architectures (batched runs), more than the "
+                         f"{MAX_TASKS:,} a sweep takes; sweep a coarser grid, or split it over several files")
 
 
 def estimated_seconds(task: Task) -> float:
     """The CPU time of ``task``, from the work the app's budget counts (networks x epochs x (samples + 8) x
-    (parameters + 16 hidden units), ~1 ns each: docs/RELIABILITY.md) plus Python's ~0.07 ms a step."""
-    config = task.config
-    work = (task.n_networks * config.epochs * (config.n_train() + 8)
-            * (config.n_parameters() + 16 * config.depth * config.width))
-    steps = config.epochs * (config.n_batches() + 2) * (config.depth + 1)
+    (parameters + 16 hidden units), ~1 ns each: docs/RELIABILITY.md) plus Python's ~0.07 ms a step. In
+    closed form (O(1), whatever the depth), so that a grid beyond reason is refused before it is sized."""
+    config, spec = task.config, DATASETS[task.config.dataset]
+    width, depth = config.width, config.depth
+    parameters = (spec.n_features + 1) * width + (depth - 1) * (width + 1) * width + (width + 1) * spec.n_outputs
+    work = task.n_networks * config.epochs * (config.n_train() + 8) * (parameters + 16 * depth * width)
+    steps = config.epochs * (config.n_batches() + 2) * (depth + 1)
     return work * 1e-9 + steps * 7e-5
 
 
-def check_cost(tasks: list[Task]) -> None:
-    """Refuse a sweep whose estimated CPU time (``estimated_seconds``) is beyond ``MAX_CPU_SECONDS``."""
-    seconds = sum(estimated_seconds(task) for task in tasks)
+def check_cost(seconds: float, networks: int) -> None:
+    """Refuse a sweep whose estimated CPU time (``estimated_seconds``, summed) is beyond ``MAX_CPU_SECONDS``."""
     if seconds > MAX_CPU_SECONDS:
-        raise ValueError(f"Invalid grid: its {sum(t.n_networks for t in tasks):,} networks would take about "
-                         f"{seconds / 86400:,.0f} days of one core (estimated), beyond the "
-                         f"{MAX_CPU_SECONDS / 86400:,.0f} days a sweep takes; reduce the grid, epochs, samples, "
-                         f"width or depth")
+        raise ValueError(f"Invalid grid: its {networks:,} networks would take more than {seconds / 86400:,.0f} days "
+                         f"of one core (estimated), beyond the {MAX_CPU_SECONDS / 86400:,.0f} days a sweep "
+                         f"takes; reduce the grid, epochs, samples, width or depth")
 
 
 def checked_axes(config: Config, grid: Mapping[str, Sequence]) -> dict[str, list]:
@@ -193,13 +204,16 @@ def _task(config: Config, axes: dict[str, list], config_values: dict, param_axes
         labels.append(make_label(task_name, {**task_params, **dict(zip(param_axes, param_values))}))
         values = {**config_values, **dict(zip(param_axes, param_values))}
         points.append(tuple(values[a] for a in axes))
-    task = Task(task_config, tuple(labels), seeds, tuple(points))
-    try:  # a task that cannot fit this machine's memory is refused before anything trains
-        check_fits(f"This batched run ({task.n_networks} networks)", task_config.memory(task.n_networks)["peak"],
+    return Task(task_config, tuple(labels), seeds, tuple(points))
+
+
+def _check_memory(task: Task, where: str) -> None:
+    """Refuse a task that cannot fit this machine's memory, before anything trains."""
+    try:
+        check_fits(f"This batched run ({task.n_networks} networks)", task.config.memory(task.n_networks)["peak"],
                    "a smaller grid column, or fewer seeds")
     except ValueError as error:
         raise ValueError(f"Invalid grid point {where or 'of the base config'}: {error}") from None
-    return task
 
 
 def axis_kind(axis: str) -> str:

@@ -13,7 +13,9 @@ import streamlit as st
 import wil
 from wil import charts
 
-from ..state import SLIDE, TAB_KEY, sync_view
+from ..inputs import last_value, pick_name
+from ..state import ASKED_TAB, SLIDE, TAB_KEY, sync_view
+from ..text import quoted
 from . import activations, boundary, dead, gradients, learn, share, takehome, training, weights
 from .drawing import chart, view_chart
 
@@ -24,6 +26,28 @@ PAGES = {
     share.TITLE: share.share_tab,
     takehome.TITLE: takehome.takehome_tab,  # issue 13 hook
 }
+
+
+def open_asked_tab() -> list[str]:
+    """The tab a link (``?tab=``, on a session's first run) or a loaded configuration (its view's tab)
+    asks for: opened, its title matched leniently (``Share`` from a link whose ``&`` was not encoded), or
+    the first tab with a message saying why. Returns the messages."""
+    if "_tab_checked" not in st.session_state:
+        st.session_state["_tab_checked"] = True
+        values = st.query_params.get_all(TAB_KEY)
+        asked = values if len(values) > 1 else (values[0] if values else None)
+    else:
+        asked = st.session_state.pop(ASKED_TAB, None)
+    problems = []
+    text = last_value(TAB_KEY, asked, problems)
+    if text is None:
+        return problems
+    title = pick_name(text, list(PAGES))
+    if title is None:
+        first = next(iter(PAGES))
+        problems.append(f"Invalid tab: got {quoted(text)}; allowed {', '.join(PAGES)}; showing {first}")
+    st.session_state[TAB_KEY] = title or next(iter(PAGES))
+    return problems
 
 
 @st.fragment

@@ -17,12 +17,15 @@ from wil import charts
 
 from ..lessons import DEMO
 from ..policy import POLICY
-from ..state import TAB_KEY, read_view, start_from, view_params
+from ..inputs import InputError, json_kind, never_raises, read_json_object
+from ..state import ASKED_TAB, LAYERS, LOADED_NOTE, TAB_KEY, read_view, start_from, view_params
+from ..text import quoted
 from ..upload import NO_DATA_IN_LINK, public_query_params  # issue 13 hook: uploaded data is not in the link
 from .training import TITLE as FIRST_TAB
 
 TITLE = "Share & export"
 MAX_JSON_BYTES = 100_000  # a configuration is under 1 kB; anything much larger is not one
+MAX_JSON_DEPTH = 3  # {..., "compare": [...], "view": {...}}: two levels; a third is refused when read
 FRAMES = ("history", "layers", "histograms", "status", "grid", "points")
 
 
@@ -56,32 +59,58 @@ def share_tab(result: wil.Result) -> None:
 
 def read_config_json(data: bytes) -> tuple[wil.Config, dict[str, str], list[str]]:
     """The configuration and view a downloaded JSON describes, read as leniently as a link (through
-    ``POLICY.parse_url``), and a message per problem. Never raises."""
-    try:
-        if len(data) > MAX_JSON_BYTES:
-            raise ValueError(f"the file has {len(data):,} bytes, more than a configuration's {MAX_JSON_BYTES:,}")
-        document = json.loads(data.decode("utf-8"))
-        if not isinstance(document, dict):
-            raise ValueError(f"expected a JSON object, got {type(document).__name__}")
-    except (ValueError, UnicodeDecodeError) as error:
-        return DEMO, {}, [f"the file is not a configuration ({str(error)[:200]}); using the default"]
-    view = document.pop("view", {})
-    params = {}
-    for key, value in document.items():
-        if isinstance(value, (list, tuple)):
-            value = ";".join(str(v) for v in value)
-        elif value is None and key == "batch_size":
-            value = "full"
-        params[str(key)] = str(value)
-    config, problems = POLICY.parse_url(params, base=DEMO)
-    view = {str(k): str(v) for k, v in view.items()} if isinstance(view, dict) else {}
+    ``POLICY.parse_url``), and a message per problem. Never raises: a file that is not a configuration
+    gives the default and says why."""
+    (config, view), problems = never_raises(lambda: _read_config_json(data), lambda: (DEMO, {}), "The file")
     return config, view, problems
+
+
+def _read_config_json(data: bytes) -> tuple[tuple[wil.Config, dict[str, str]], list[str]]:
+    try:  # refused by its size and nesting before it is parsed (wil_app/inputs.py)
+        document = read_json_object(data, "the file", MAX_JSON_BYTES, MAX_JSON_DEPTH)
+    except InputError as error:
+        return (DEMO, {}), [f"Not a configuration: {error}; using the default"]
+    view = document.pop("view", {})
+    problems, params = [], {}
+    for key, value in document.items():
+        text = json_text(value, key == "batch_size")
+        if text is None:
+            problems.append(f"Invalid {quoted(key)}: expected a number, a word or a list of them, got "
+                            f"{json_kind(value)}; using the default")
+        else:
+            params[key] = text
+    config, more = POLICY.parse_url(params, base=DEMO)
+    problems += more
+    if not isinstance(view, dict):
+        problems.append(f"Invalid view: expected an object of view settings, got {json_kind(view)}; ignored")
+        view = {}
+    view_params = {}
+    for key, value in view.items():
+        text = json_text(value) if key == LAYERS or not isinstance(value, list) else None
+        if text is None:
+            problems.append(f"Invalid view {quoted(key)}: expected a number or a word, got {json_kind(value)}; "
+                            "ignored")
+        else:
+            view_params[key] = text.replace(";", ",") if key == LAYERS else text
+    return (config, view_params), problems
+
+
+def json_text(value: object, none_is_full: bool = False) -> str | None:
+    """A JSON value as a link's text: a number or a word as it is, a list of them joined by ``;``, null as
+    ``full`` (the batch size's); None for anything else (an object, a nested list)."""
+    if value is None:
+        return "full" if none_is_full else ""
+    if isinstance(value, list):
+        parts = [json_text(item) for item in value]
+        return None if any(part is None or isinstance(item, list) for part, item in zip(parts, value)) \
+            else ";".join(parts)
+    return None if isinstance(value, dict) else str(value)
 
 
 def load_uploaded() -> None:
     """Callback of the file uploader: show the uploaded configuration and view (before the widgets are
-    drawn), its problems quoted as a link's are. The view's tab is kept as it is: the tabs drop a name
-    that is not theirs."""
+    drawn), its problems quoted as a link's are, and the tab it names (checked by ``open_asked_tab`` on
+    the next run, with the link's)."""
     uploaded = st.session_state.get("upload_config")
     if uploaded is None:
         return
@@ -89,9 +118,11 @@ def load_uploaded() -> None:
     start_from(config)
     problems += read_view(view, config.depth)
     if view.get(TAB_KEY):
-        st.session_state[TAB_KEY] = view[TAB_KEY]
+        st.session_state[ASKED_TAB] = view[TAB_KEY]
     st.session_state["url_problems"] = problems
-    st.session_state["url_opened_config"] = config
+    st.session_state.pop("url_opened_config", None)  # the page sets it from what the widgets make of it
+    st.session_state[LOADED_NOTE] = (f"Loaded the configuration of {quoted(getattr(uploaded, 'name', 'the file'))}"
+                                     + (" (with problems, quoted below)." if problems else "."))
     st.session_state["_loaded_upload"] = True
 
 
