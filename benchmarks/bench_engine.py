@@ -40,6 +40,7 @@ from wil_app.lessons import DEMO  # noqa: E402
 from wil_app.policy import POLICY  # noqa: E402
 import wil.engine.threads  # noqa: E402
 import wil.spec.layout  # noqa: E402
+from wil.spec.layout import ROW_PARTS  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 from wil.engine.threads import Plan  # noqa: E402
 
@@ -521,7 +522,7 @@ def _peak_rss_mb() -> float:
 
 THREAD_MODES = {"1 thread": lambda cores: Plan(1, 1, 1, 1),
                 "networks split": lambda cores: Plan(cores, 1, 1, 1),
-                "row blocks": lambda cores: Plan(1, wil.spec.layout.ROW_PARTS, min(cores, wil.spec.layout.ROW_PARTS), 1),
+                "row blocks": lambda cores: Plan(1, ROW_PARTS, min(cores, ROW_PARTS), 1),
                 "BLAS threads": lambda cores: Plan(1, 1, 1, cores)}
 
 

@@ -426,6 +426,7 @@ def rendered_width(chart) -> float:
     return float(re.search(r'<svg[^>]*\swidth="([0-9.]+)"', svg).group(1))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(FITTED))
 def test_a_chart_fits_a_narrow_column_and_keeps_its_size_otherwise(twelve, name):
     build = FITTED[name]

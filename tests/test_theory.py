@@ -26,6 +26,7 @@ def test_he_relu_recursion_is_constant_and_glorot_halves():
     assert ratios == pytest.approx([0.5] * len(ratios))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, activation", [("glorot_normal", "tanh"), ("he_uniform", "relu"),
                                               ("lecun_normal", "selu"), ("orthogonal", "sigmoid"),
                                               ("random_normal", "gelu")])
@@ -164,6 +165,7 @@ def test_q_star_is_the_limit_of_the_variance_recursion(activation, sigma_w2, sig
     assert layers[-2][0] == pytest.approx(q_star, rel=1e-6)  # the trapezoid's error is ~1e-8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("activation, sigma_w2, sigma_b2", [("tanh", 1.2, 0.05), ("tanh", 3.0, 0.05),
                                                             ("relu", 2.0, 0.0), ("relu", 1.5, 0.2)])
 def test_chi1_is_the_measured_growth_of_gradients_in_a_wide_random_network(activation, sigma_w2, sigma_b2):

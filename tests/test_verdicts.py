@@ -276,6 +276,7 @@ def test_every_lesson_has_its_claims_written_here():
     assert set(LESSON_CLAIMS) == set(LESSONS) and LESSONS["The classic: ReLU, 8 layers (the demo)"] == DEMO
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("title", LESSON_CLAIMS)
 def test_each_lessons_title_holds_over_five_seeds(title):
     # Every one of 5 seeds (issue #11): the demo's learning rate is 0.05 for that; at 0.1, Glorot blew up
