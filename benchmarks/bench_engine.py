@@ -8,6 +8,7 @@
     python benchmarks/bench_engine.py --scaling        # time against depth, width, K, samples -> chart
     python benchmarks/bench_engine.py --scenario S1 --repeats 5
     python benchmarks/bench_engine.py --quick          # only the README's figures: wil float32, diagnostics on
+    python benchmarks/bench_engine.py --cures          # normalization/residual networks vs PyTorch eager
 
 Every run goes through the public API, ``wil.compare(config, initializers, seeds, diagnostics=...)``,
 and is timed from the call to the returned ``Result`` (data, initialization, training and the frames),
@@ -715,6 +716,8 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", action="store_true", help="1 vs all BLAS threads over shapes")
     parser.add_argument("--scaling", action="store_true", help="time against depth, width, K, samples")
     parser.add_argument("--quick", action="store_true", help="only the README's figures (f32, diagnostics on)")
+    parser.add_argument("--cures", action="store_true",
+                        help="normalization and residual networks against PyTorch eager (benchmarks/bench_cures.py)")
     parser.add_argument("--child-memory", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_memory:
@@ -730,6 +733,11 @@ def main(argv=None) -> None:
         return
     if args.memory_only:
         memory_rows(args.scenario or list(scenarios()), args.vs_torch)
+        return
+    if args.cures:
+        import bench_cures
+
+        bench_cures.main(["--repeats", str(args.repeats)])
         return
     if args.quick:
         bench_quick(args.scenario or list(scenarios()), args.repeats)

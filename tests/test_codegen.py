@@ -352,3 +352,116 @@ def test_the_pytorch_script_runs_alone(tmp_path):
     ours = _last_value(out, "final test accuracy")
     theirs = wil.train(config).status["final_test_accuracy"].iloc[0]
     assert ours > 0.8 and theirs > 0.8  # both learn; other weights, so not the same number
+
+
+# ---------------------------------------------------------------- the other cures: normalization, residual blocks
+
+CURE_SETUPS = [dict(normalization=normalization, residual=residual) for normalization in (None, "batch", "layer")
+               for residual in (False, True) if normalization is not None or residual]
+CURE_ENTRIES = ["he_normal", "glorot_uniform(scale=2)", "fixup", "fixup(scale=0.5)", "skipinit", "skipinit(alpha=0.3)",
+                "rezero"]
+
+
+def _cure_entries(setup: dict) -> list[str]:
+    """The entries ``CURE_ENTRIES`` that ``setup`` allows (Fixup: residual, no normalization; the others made for
+    residual networks: residual)."""
+    allowed = []
+    for entry in CURE_ENTRIES:
+        try:
+            _config(**setup, compare=(entry,))
+        except ValueError:
+            continue
+        allowed.append(entry)
+    return allowed
+
+
+@pytest.mark.parametrize("setup", CURE_SETUPS, ids=lambda s: f"{s['normalization']}-{s['residual']}")
+def test_the_cure_scripts_parse_and_name_nothing_undefined(setup):
+    for entry in _cure_entries(setup):
+        for optimizer, batch_size in (("sgd", None), ("adam", 32)):
+            config = _config(**setup, depth=6, optimizer=optimizer, batch_size=batch_size)
+            for flavour, to_code in FLAVOURS.items():
+                source = to_code(config, entry)
+                ast.parse(source)
+                assert not _undefined_names(source), (flavour, setup, entry)
+                assert max(len(line) for line in source.splitlines()) <= 120, (flavour, setup, entry)
+
+
+def test_the_cure_scripts_write_the_architecture_and_the_rules():
+    torch_bn = wil.to_pytorch(_config(normalization="batch", residual=True, depth=6))
+    assert "nn.BatchNorm1d(WIDTH, eps=1e-05, momentum=0.1, dtype=DTYPE)" in torch_bn
+    assert "model.eval()  # BatchNorm" in torch_bn and "model.train()  # BatchNorm" in torch_bn
+    assert "requires_grad=False" in torch_bn  # a plain residual network: alpha 1, fixed
+    assert "nn.LayerNorm(WIDTH, eps=1e-05" in wil.to_pytorch(_config(normalization="layer"))
+    fixup = wil.to_pytorch(_config(residual=True, depth=7), "fixup")
+    assert f"w.mul_({3 ** -0.5!r})" in fixup  # L^(-1/(2m-2)) = L^(-1/2) with L = 3 blocks of m = 2
+    assert fixup.count("nn.init.zeros_(w)  #") == 2 and "requires_grad=True" in fixup  # branch ends, output
+    rezero = wil.to_pytorch(_config(residual=True, depth=7), "rezero")
+    assert "torch.full((blocks,), 0.0, dtype=DTYPE), requires_grad=True" in rezero
+    assert "def init_role_" not in rezero  # every factor is 1
+    keras_fixup = wil.to_keras(_config(residual=True, depth=7), "fixup")
+    assert f"VarianceScaling(scale=2.0 * {3 ** -0.5!r} ** 2" in keras_fixup
+    assert "keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-05" in wil.to_keras(
+        _config(normalization="batch", residual=True))
+    assert set(re.findall(r"keras\.initializers\.(\w+)", keras_fixup)) <= KERAS_INITIALIZERS | {"Constant"}
+    for source in (torch_bn, fixup, keras_fixup):  # wil.Config(...) in the header names the new fields
+        assert "residual=True" in source
+
+
+def test_a_plain_scripts_config_call_leaves_the_cure_fields_out():
+    """A plain MLP's scripts are what they were before normalization and residual blocks existed."""
+    for to_code in FLAVOURS.values():
+        source = to_code(_config())
+        assert "normalization" not in source and "residual" not in source.lower()
+
+
+CURE_CASES = [("he_normal", "batch", True, "relu"), ("he_normal", "batch", False, "relu"),
+              ("he_normal", None, True, "relu"), ("glorot_uniform", "layer", False, "tanh"),
+              ("fixup", None, True, "relu"), ("fixup(scale=2)", None, True, "gelu"), ("rezero", None, True, "tanh"),
+              ("skipinit(alpha=0.5)", "layer", True, "relu")]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("entry, normalization, residual, activation", CURE_CASES,
+                         ids=["-".join(map(str, case)) for case in CURE_CASES])
+def test_the_pytorch_cure_networks_have_wils_activation_std_at_epoch_0(entry, normalization, residual, activation):
+    """As the plain networks above; layers that start at exactly zero (Fixup's output) must be zero on both
+    sides, and the rest agree within ``Z_BOUND`` standard errors."""
+    config = _config(activation=activation, depth=6, width=32, n_samples=400, normalization=normalization,
+                     residual=residual)
+    seeds = list(range(N_SEEDS))
+    torch_stds = _torch_epoch0_stds(wil.to_pytorch(config, entry), seeds)
+    wil_stds = _wil_epoch0_stds(config, entry, seeds)
+    assert torch_stds.shape == wil_stds.shape == (N_SEEDS, config.depth + 1)
+    zero = np.all(wil_stds == 0, axis=0)
+    assert np.all(torch_stds[:, zero] == 0)
+    z = _discrepancy(torch_stds[:, ~zero], wil_stds[:, ~zero])
+    assert np.all(z < Z_BOUND), (z, torch_stds.mean(axis=0), wil_stds.mean(axis=0))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("exported, trained", [("skipinit(alpha=0.5)", "skipinit(alpha=0.25)"),
+                                               ("fixup", "he_normal")])
+def test_the_comparison_catches_a_wrong_cure(exported, trained):
+    config = _config(depth=6, width=32, n_samples=400, residual=True)
+    seeds = list(range(N_SEEDS))
+    torch_stds = _torch_epoch0_stds(wil.to_pytorch(config, exported), seeds)
+    wil_stds = _wil_epoch0_stds(config, trained, seeds)
+    keep = ~np.all(torch_stds == 0, axis=0) & ~np.all(wil_stds == 0, axis=0)
+    assert _discrepancy(torch_stds[:, keep], wil_stds[:, keep]).max() > Z_BOUND or not keep.all()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("entry, normalization, batch_size", [("he_normal", "batch", None), ("he_normal", "batch", 50),
+                                                              ("rezero", "layer", 50), ("fixup", None, None)])
+def test_the_pytorch_cure_script_runs_alone_and_learns(entry, normalization, batch_size, tmp_path):
+    """A residual network as a file, in a fresh interpreter: BatchNorm's train and eval modes, the trained
+    scalars; it learns the moons as wil does."""
+    _import_torch()
+    config = _config(n_samples=400, depth=8, width=32, epochs=60, optimizer="momentum", batch_size=batch_size,
+                     learning_rate=0.05, normalization=normalization, residual=True)
+    out = _run_script(wil.to_pytorch(config, entry), tmp_path, "take_home_cure")
+    assert len(_layer_stds(out)) == config.depth + 1
+    ours = _last_value(out, "final test accuracy")
+    theirs = wil.train(dataclasses.replace(config, initializer=entry)).status["final_test_accuracy"].iloc[0]
+    assert ours > 0.8 and theirs > 0.8, (ours, theirs)

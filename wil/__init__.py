@@ -28,7 +28,8 @@ from wil.spec.optimizers import OPTIMIZERS, Optimizer
 from wil.analysis.result import Result
 from wil.analysis.names import short_name
 from wil.sweep import sweep
-from wil.analysis import criteria, theory
+from wil.analysis import criteria, isometry, theory
+from wil.analysis.spectrum import jacobian_spectrum
 from wil.analysis.theory import theory_frame
 from wil.analysis.compare import compare, train
 from wil.spec.version import __version__
@@ -38,8 +39,8 @@ from wil import charts  # registers Result.plot; its builders load on first use
 __all__ = [
     "ACTIVATIONS", "Activation", "ArgumentTypeError", "Config", "DATASETS", "Dataset", "INITIALIZERS",
     "Initializer", "LOSS_BOUND", "OPTIMIZERS", "Optimizer", "RANGES", "Result", "StopTraining", "TASKS",
-    "USER_PREFIX", "compare", "criteria", "detect_task", "from_frame", "initialize", "load", "load_dataset",
-    "make_label", "parse_entry", "short_name", "sweep", "theory", "theory_frame", "to_keras", "to_pytorch",
-    "to_wil", "train",
+    "USER_PREFIX", "compare", "criteria", "detect_task", "from_frame", "initialize", "isometry",
+    "jacobian_spectrum", "load", "load_dataset", "make_label", "parse_entry", "short_name", "sweep", "theory",
+    "theory_frame", "to_keras", "to_pytorch", "to_wil", "train",
 ]
 

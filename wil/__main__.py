@@ -13,9 +13,10 @@ import argparse
 import dataclasses
 import sys
 
-from wil.spec.config import Config
+from wil.spec.checks import parse_decimal, parse_integer, shown
+from wil.spec.config import Config, clipped
 from wil.sweep.backends import BACKENDS
-from wil.sweep.plan import axis_kind
+from wil.sweep.plan import MAX_NETWORKS, axis_kind
 
 # Config fields the command line offers: one network's (a sweep's own --grid and --seeds replace the others)
 _FIELDS = [f for f in dataclasses.fields(Config) if f.name in Config.network_fields()]
@@ -44,12 +45,13 @@ def _value(axis: str, kind: str, part: str):
     if kind == "nullable_int" and part.lower() in ("full", "none"):
         return None
     try:
-        value = float(part)
+        value = parse_decimal(f"--grid {axis}", part)  # ASCII digits only: float() reads "١" and "1_0" too
     except ValueError:
-        raise ValueError(f"Invalid --grid {axis}: {part!r} is not a number") from None
+        raise ValueError(f"Invalid --grid {axis}: {shown(part)} is not a number (a plain decimal such as "
+                         f"0.5 or 1e-3)") from None
     if kind in ("int", "nullable_int"):
-        if value != int(value):
-            raise ValueError(f"Invalid --grid {axis}: expected integers, got {part!r}")
+        if value != int(value) or abs(value) > 2**63:
+            raise ValueError(f"Invalid --grid {axis}: expected integers, got {shown(part)}")
         return int(value)
     return float(f"{value:.10g}")
 
@@ -60,14 +62,16 @@ def _value_range(axis: str, kind: str, text: str) -> list:
 
     parts = text.split(":")
     if len(parts) != 3:
-        raise ValueError(f"Invalid --grid {axis}={text}: a range is start:stop:count")
+        raise ValueError(f"Invalid --grid {axis}={shown(text)}: a range is start:stop:count")
     start, stop = _value(axis, kind, parts[0]), _value(axis, kind, parts[1])
     try:
-        count = int(parts[2])
+        count = parse_integer("count", parts[2], 1)
     except ValueError:
-        count = 0
-    if count < 1:
-        raise ValueError(f"Invalid --grid {axis}={text}: count must be a positive integer, got {parts[2]!r}")
+        raise ValueError(f"Invalid --grid {axis}={shown(text)}: count must be a positive integer, "
+                         f"got {shown(parts[2])}") from None
+    if count > MAX_NETWORKS:  # refused before NumPy makes the values
+        raise ValueError(f"Invalid --grid {axis}={shown(text)}: {count:,} values, more than the {MAX_NETWORKS:,} "
+                         f"networks a sweep takes")
     values = np.linspace(float(start), float(stop), count)
     if kind in ("int", "nullable_int"):
         return list(dict.fromkeys(int(round(v)) for v in values))
@@ -81,9 +85,9 @@ def _grid(items: list[str]) -> dict:
         axis, sep, text = item.partition("=")
         axis = axis.strip()
         if not sep or not axis:
-            raise ValueError(f"Invalid --grid {item!r}: expected name=v1,v2,... or name=start:stop:count")
+            raise ValueError(f"Invalid --grid {shown(item)}: expected name=v1,v2,... or name=start:stop:count")
         if axis in grid:
-            raise ValueError(f"Invalid --grid: {axis!r} is given twice")
+            raise ValueError(f"Invalid --grid: {shown(axis)} is given twice")
         grid[axis] = parse_values(axis, text)
     return grid
 
@@ -92,11 +96,16 @@ def _seeds(text: str) -> list[int]:
     """``0,1,2`` or ``0:4`` (0, 1, 2, 3)."""
     try:
         if ":" in text:
-            start, stop = (int(p) for p in text.split(":"))
+            start, stop = (parse_integer("--seeds", p, 0) for p in text.split(":"))
+            if stop - start > MAX_NETWORKS:
+                raise ValueError(f"Invalid --seeds {shown(text)}: {stop - start:,} seeds, more than the "
+                                 f"{MAX_NETWORKS:,} networks a sweep takes")
             return list(range(start, stop))
-        return [int(p) for p in text.split(",") if p.strip()]
-    except ValueError:
-        raise ValueError(f"Invalid --seeds {text!r}: expected 0,1,2 or start:stop") from None
+        return [parse_integer("--seeds", p, 0) for p in text.split(",") if p.strip()]
+    except ValueError as error:
+        if "networks a sweep takes" in str(error):
+            raise
+        raise ValueError(f"Invalid --seeds {shown(text)}: expected 0,1,2 or start:stop") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="loky: local processes (default); dask: a Dask cluster (--scheduler, else a local "
                             "one); ray: a Ray cluster (--scheduler, else RAY_ADDRESS's, else a local one); none: "
                             "this process")
-    sweep.add_argument("--n-jobs", type=int, default=None, help="tasks at once (default: every core or worker)")
+    sweep.add_argument("--n-jobs", type=_integer, default=None, help="tasks at once (default: every core or worker)")
     sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="a cluster's address: a Dask scheduler's, e.g. tcp://10.0.0.5:8786 (--backend dask), "
                             "or Ray's, e.g. 10.0.0.5:6379 (--backend ray)")
@@ -128,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write the rows here as tasks finish; an interrupted sweep resumes from it")
     sweep.add_argument("--plot", default=None, metavar="FILE.html|FILE.png",
                        help="save the phase diagram (the first two axes) as HTML or PNG")
-    sweep.add_argument("--c", type=float, default=6.0, help="draw c x xi_c on the plot (default 6)")
+    sweep.add_argument("--c", type=_number, default=6.0, help="draw c x xi_c on the plot (default 6)")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -187,14 +196,36 @@ def run_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _integer(text: str) -> int:
+    """An argparse type: a plain ASCII integer (argparse reports a ``ValueError`` as an invalid value)."""
+    return parse_integer("value", text, 1)
+
+
+def _number(text: str) -> float:
+    """An argparse type: a plain ASCII decimal."""
+    return parse_decimal("value", text)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; bad input exits with status 2 and the reason."""
+    """Run the command line. Bad input exits with status 2 and the reason; Ctrl-C or SIGTERM with 130 or 143
+    and one line saying what was saved (``wil.sweep``'s ``SweepStopped``); workers that kept dying with 1."""
+    from wil.sweep.backends import WorkerLost
+    from wil.sweep.run import SweepStopped
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return run_sweep(args)
-    except ValueError as error:
-        parser.exit(2, f"python -m wil sweep: error: {error}\n")
+    except (ValueError, TypeError) as error:
+        parser.exit(2, f"python -m wil sweep: error: {clipped(error, 1000)}\n")
+    except SweepStopped as stopped:
+        parser.exit(143 if "SIGTERM" in repr(stopped.__context__) else 130, f"python -m wil sweep: {stopped}\n")
+    except WorkerLost as lost:
+        parser.exit(1, f"python -m wil sweep: {lost}\n")
+    except KeyboardInterrupt:  # before the sweep started: nothing to save
+        parser.exit(130, "python -m wil sweep: stopped before any network trained\n")
+    except OSError as error:  # e.g. the plot's file cannot be written
+        parser.exit(1, f"python -m wil sweep: error: {clipped(error, 1000)}\n")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The app's pages (Streamlit multipage): the explorer, the default, and the trainability phase diagram.
+"""The app's pages (Streamlit multipage): the explorer, the default, the trainability phase diagram and
+dynamical isometry.
 ``app.py`` serves this script; each page is its own script beside it."""
 
 import streamlit as st
@@ -14,4 +15,5 @@ st.navigation([
     # shows as an empty box on a machine without an emoji font (a projector's laptop may be one)
     st.Page("page.py", title="Explorer", default=True),
     st.Page("phase.py", title="Phase diagram", url_path="phase"),
+    st.Page("isometry.py", title="Dynamical isometry", url_path="isometry"),
 ]).run()

@@ -21,6 +21,7 @@ server's ``POLICY.concurrent_runs`` slots (``run_slot``), and hands the memory i
 from __future__ import annotations
 
 import contextvars
+import copy
 import threading
 import time
 
@@ -30,73 +31,60 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 
 import wil
 
-from .memory import cap_malloc_arenas, release_free_memory
+from . import runs
+from .memory import cap_malloc_arenas
 from .policy import POLICY
 
 STOP_KEY = "stop_run"
 KEPT = "kept_runs"  # session key: config -> a stopped run's Result, at most KEPT_RUNS of them
 KEPT_RUNS = 3
-# session id -> (config, Result) of the run a rerun interrupted. Not in session state: Streamlit starts the
-# rerun at once on a new thread and disconnects the old one's session state, so the old run hands over here.
+# session id -> (config, SharedRun) of the run a rerun interrupted. Not in session state: Streamlit starts
+# the rerun at once on a new thread and disconnects the old one's session state, so the old run hands over here.
 _INTERRUPTED: dict[str, tuple] = {}
 _INTERRUPTED_LOCK = threading.Lock()
 STOP_WAIT = 60.0  # seconds a Stop's rerun waits for the interrupted run to hand over what it trained
-RUN_SLOTS = threading.BoundedSemaphore(POLICY.concurrent_runs)  # held while a run trains
+WATCH_EVERY = 0.2  # s between two looks at a run this session follows (its queue place, epoch, live curves)
 cap_malloc_arenas()  # at import, before the visitors' threads allocate (see wil_app/memory.py)
 
 
-def run_slot() -> threading.BoundedSemaphore:
-    """One of the server's run slots, as a context: held by ``run_within_policy`` while it trains, and by
-    any other training the app does (the phase diagram's sweeps), so that ``POLICY.concurrent_runs`` is
-    the limit."""
-    return RUN_SLOTS
-
-
-def run_within_policy(config: wil.Config, progress=None, live=None) -> wil.Result:
-    """``wil.compare(config)`` once a run slot is free (``progress(0.0)`` first, so a caller can show that
-    its run is queued), recording ``POLICY.snapshots(config)`` epochs for the play control and calling
-    ``live`` with partial results every ``POLICY.live_every`` seconds, then hand the memory freed
-    meanwhile back to the system. Raises ``ValueError`` if ``config`` is outside the policy."""
-    POLICY.check(config)
-    if progress is not None:
-        progress(0.0)
-    with RUN_SLOTS:
-        try:
-            return wil.compare(config, progress=progress, live=live, live_every=POLICY.live_every,
-                               snapshots=POLICY.snapshots(config))
-        finally:
-            release_free_memory()
+def run_slot():
+    """One of the server's run slots, in queue order, as a context: for any training the app does besides
+    a page's run (the phase diagram's sweeps), so that ``POLICY.concurrent_runs`` is the limit."""
+    return runs.slots()
 
 
 class Interrupted(Exception):
-    """A run stopped by a rerun request: carries what it trained and the request to raise again."""
+    """A session's wait on a run ended by a rerun request: carries the run and the request to raise again."""
 
-    def __init__(self, result: wil.Result, control: ScriptControlException):
+    def __init__(self, run: runs.SharedRun, control: ScriptControlException):
         super().__init__("interrupted")
-        self.result, self.control = result, control
+        self.run, self.control = run, control
+
+
+def follow(run: runs.SharedRun, watch=None) -> wil.Result:
+    """Wait for ``run`` (already followed), calling ``watch(run)`` every ``WATCH_EVERY`` s; its result, or
+    ``Interrupted`` if ``watch`` met a rerun request (the run goes on for any other follower)."""
+    try:
+        while not run.done.wait(WATCH_EVERY if watch is not None else None):
+            try:
+                watch(run)
+            except ScriptControlException as control:
+                raise Interrupted(run, control) from None
+    finally:
+        run.leave()
+    if run.error is not None:
+        raise run.error
+    return run.result
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
-def run_comparison(config: wil.Config, _progress=None, _live=None) -> wil.Result:
-    """All of ``config.compare`` x ``config.n_seeds`` networks, trained at once; cached on the config. A
-    run interrupted by the visitor raises ``Interrupted`` (never cached: it is not the whole run)."""
-    pending = []
-
-    def guarded(callback):
-        if callback is None:
-            return None
-
-        def call(value):
-            try:
-                callback(value)
-            except ScriptControlException as control:  # a rerun or stop request: end after this epoch
-                pending.append(control)
-                raise wil.StopTraining from None
-        return call
-
-    result = run_within_policy(config, progress=guarded(_progress), live=guarded(_live))
-    if pending:
-        raise Interrupted(result, pending[0])
+def run_comparison(config: wil.Config, _watch=None) -> wil.Result:
+    """All of ``config.compare`` x ``config.n_seeds`` networks, trained at once in the server's queue
+    (``runs``); cached on the config, each caller served a copy. A stopped run is never cached."""
+    POLICY.check(config)
+    result = follow(runs.start_or_follow(config), _watch)
+    if result.stopped_epoch is not None:  # stopped while this caller waited: not the whole run
+        raise Interrupted(runs.SharedRun(config, None), ScriptControlException())
     return result
 
 
@@ -106,22 +94,27 @@ def request_stop() -> None:
 
 
 def kept_result(config: wil.Config) -> wil.Result | None:
-    """The stopped run of ``config`` this session keeps, if any. A rerun started by the Stop button keeps
-    the run it interrupted; any other interruption drops it (that run trains again)."""
+    """The stopped run of ``config`` this session keeps, if any. A rerun started by the Stop button stops
+    the run it interrupted (or, if other sessions follow it, keeps its latest epochs); any other
+    interruption leaves the run to train on for whoever follows it."""
     stop = st.session_state.pop("stop_requested", False)
-    if stop:
-        # Streamlit starts this rerun at once, on a new thread, while the interrupted run is still finishing
-        # its epoch on the old one: wait for what it trained (a second or so; longer only for a huge epoch)
+    if stop:  # the old thread hands over at its next look at the run (WATCH_EVERY)
         deadline = time.monotonic() + STOP_WAIT
         while _session() not in _INTERRUPTED and time.monotonic() < deadline:
             time.sleep(0.05)
     with _INTERRUPTED_LOCK:
         interrupted = _INTERRUPTED.pop(_session(), None)
     if stop and interrupted is not None:
-        kept = st.session_state.setdefault(KEPT, {})
-        kept[interrupted[0]] = interrupted[1]
-        while len(kept) > KEPT_RUNS:
-            kept.pop(next(iter(kept)))
+        run = interrupted[1]
+        if run.followers <= 0:
+            run.stop.set()
+            run.done.wait(STOP_WAIT)
+        stopped = run.result if run.result is not None else run.partial
+        if stopped is not None:
+            kept = st.session_state.setdefault(KEPT, {})
+            kept[interrupted[0]] = stopped
+            while len(kept) > KEPT_RUNS:
+                kept.pop(next(iter(kept)))
     return st.session_state.get(KEPT, {}).get(config)
 
 
@@ -137,45 +130,52 @@ def forget_kept(config: wil.Config) -> None:
 
 
 def train_live(config: wil.Config, on_live=None, line=None) -> wil.Result:
-    """``run_comparison`` with a progress line and a Stop button (in ``line``, an ``st.empty``; default
-    here) and ``on_live(partial_result)`` (drawing the charts so far), all of which appear only when it
-    actually trains."""
+    """The result of ``config``: from the cache at once; else following its run (one already training for
+    another session, or a new one), with a progress line (its place in the queue, then its epoch, and the
+    time left) and a Stop button in ``line`` (an ``st.empty``), and ``on_live(partial_result)`` drawing
+    the charts so far."""
     line = st.empty() if line is None else line
-    # updates come from inside the cached function; running them in the caller's context keeps them out
-    # of the cache's element replay, so a cache hit draws nothing
+    # the watch runs in the caller's context, outside the cached function: a cache hit draws nothing
     outside = contextvars.copy_context()
     n_networks = len(config.labels) * config.n_seeds
-    start, shown, slots = time.perf_counter(), [-1.0], {}
+    slots, seen = {}, [-1]
 
-    def report(fraction: float) -> None:
-        now = time.perf_counter()
-        if fraction < 1 and now - shown[0] < 0.2:  # a few updates a second are plenty
-            return
-        shown[0] = now
-        outside.run(_progress_line, line, slots, config, n_networks, fraction, now - start)
-
-    def live(partial: wil.Result) -> None:
-        if on_live is not None:
-            outside.run(on_live, partial)
+    def watch(run: runs.SharedRun) -> None:
+        outside.run(_progress_line, line, slots, run, n_networks)
+        if on_live is not None and run.partial is not None and run.version != seen[0]:
+            seen[0] = run.version
+            outside.run(on_live, run.partial)
 
     try:
-        return run_comparison(config, _progress=report, _live=live)
+        shared = runs.in_flight(config)
+        if shared is not None:  # another session's run of the same configuration: follow it, do not wait
+            shared.follow()     # on the cache's lock (a blank page until it ends)
+            watch(shared)
+            return copy.deepcopy(follow(shared, watch))
+        return run_comparison(config, _watch=watch)
     except Interrupted as interrupted:
         with _INTERRUPTED_LOCK:
-            _INTERRUPTED[_session()] = (config, interrupted.result)
+            _INTERRUPTED[_session()] = (config, interrupted.run)
         raise interrupted.control from None
     finally:
         line.empty()
 
 
-def _progress_line(line, slots: dict, config: wil.Config, n_networks: int, fraction: float, elapsed: float) -> None:
-    """The progress bar, the epoch running and the time left, and the Stop button (drawn once: ``slots``
-    keeps the bar's place)."""
-    epoch = min(config.epochs, int(round(fraction * config.epochs)))
-    if fraction <= 0:
-        text = f"Training {n_networks} networks: waiting for the server's previous run…"
+def _progress_line(line, slots: dict, run: runs.SharedRun, n_networks: int) -> None:
+    """The progress bar (its place in the queue, or the epoch running) and the time left, and the Stop
+    button (drawn once: ``slots`` keeps the bar's place)."""
+    config = run.config
+    position = run.position()
+    if position:
+        wait = run.seconds_to_start()
+        when = "" if wait is None else f", about {wait:.0f} s before it starts" if wait >= 1.5 else ", next"
+        text = (f"Queued for the server's cores: {_ordinal(position)} in line{when} "
+                f"({n_networks} networks to train).")
+        fraction = 0.0
     else:
-        left = elapsed / fraction * (1 - fraction) if fraction > 0.02 else None
+        fraction = run.fraction
+        epoch = min(config.epochs, int(round(fraction * config.epochs)))
+        left = run.seconds_left()
         eta = "" if left is None else f" · about {left:.0f} s left" if left >= 1.5 else " · almost done"
         text = f"Training {n_networks} networks: epoch {epoch} of {config.epochs}{eta}"
     if "bar" not in slots:
@@ -184,6 +184,10 @@ def _progress_line(line, slots: dict, config: wil.Config, n_networks: int, fract
         right_column.button("■ Stop", key=STOP_KEY, on_click=request_stop, width="stretch",
                             help="End the run after this epoch and keep what it trained.")
     slots["bar"].progress(min(max(fraction, 0.0), 1.0), text=text)
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def summary(config: wil.Config) -> str:

@@ -35,9 +35,11 @@ SESSION_KEYS = {EPOCH: "_view_epoch", LAYERS: "_view_layers", QUANTITY: "act_qua
                 PRESENTER: "presenter", SLIDE: "slide"}
 VIEW_KEYS = tuple(SESSION_KEYS)
 QUANTITIES = ("activation", "preactivation")
-# the histograms' x axis: one per initializer, one shared by all, or log10 of the magnitude
-HISTOGRAM_AXES = {"shared": "one x axis for all", "log": "log magnitude |x|", "own": "each its own x axis"}
-DEFAULTS = {EPOCH: 0, QUANTITY: "activation", HISTOGRAM_X: "shared", PRESENTER: False, SLIDE: 0}
+# the histograms' x axis: log10 of the magnitude (the default: a signal 1e-10 times smaller is ten decades to
+# the left, where a shared linear axis draws every small initializer as one bar at 0), one per initializer,
+# or one shared by all (a click away)
+HISTOGRAM_AXES = {"log": "log magnitude |x|", "own": "each its own x axis", "shared": "one x axis for all"}
+DEFAULTS = {EPOCH: 0, QUANTITY: "activation", HISTOGRAM_X: "log", PRESENTER: False, SLIDE: 0}
 MAX_LAYERS_SHOWN = 51  # layers are numbered 1..depth + 1, depth <= 50
 TAB_KEY = "tab"  # the open tab (st.tabs binds it to the URL itself)
 ASKED_TAB = "_tab_asked"  # session: a tab a loaded configuration names, opened (or refused) on the next run

@@ -39,6 +39,8 @@ def evidence(result) -> pd.DataFrame:
     frame["activation"] = config.activation
     frame["width"] = config.width
     frame["depth"] = config.depth
+    frame["normalization"] = config.normalization or "none"
+    frame["residual"] = config.residual
     frame["diverged_epoch"] = status["diverged_epoch"].array
     frame["reason"] = status["reason"].to_numpy()
     frame["final_test_accuracy"] = status["final_test_accuracy"].to_numpy(dtype=float)
@@ -83,9 +85,11 @@ def _one_network(net: pd.DataFrame, depth: int) -> dict:
     hidden_start = start.loc[start.index <= depth]
     dead = hidden_end["dead_fraction"].to_numpy(dtype=float)  # (depth,) NaN outside the ReLU family
     recorded = dead.size and not np.isnan(dead).all()
+    # an output layer that starts at zero (Fixup) passes no gradient down at epoch 0: by design, not vanishing
+    zero_output = depth + 1 in start.index and start.at[depth + 1, "weight_std"] == 0
     return {"distinct_units": _max_or_nan(hidden_end["distinct_units"]),
             "signal_ratio": _ratio(start, "act_std", depth, 1),
-            "gradient_ratio": _ratio(start, "grad_norm", 1, depth + 1),
+            "gradient_ratio": np.nan if zero_output else _ratio(start, "grad_norm", 1, depth + 1),
             "dead_fraction": float(np.mean(dead)) if recorded else np.nan,
             "dead_layers": int(np.sum(dead >= 1.0)) if recorded else np.nan,
             "saturated_fraction": _mean_or_nan(hidden_start["saturated_fraction"])}

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import pandas as pd  # imported where used: it takes longer to import than the rest of wil
 from wil.spec.datasets import Dataset
 from wil.spec.layout import LAYER_STATS
+from wil.spec.residual import block_layers
 from wil.engine.record import Records
 
 
@@ -42,6 +43,9 @@ class Result:
     points : x1, x2, target, split (2-D datasets), the data the grid is drawn over
     config : the Config of the run
     stopped_epoch : the last epoch trained when the run was stopped early (``wil.StopTraining``), else None
+    scalars : residual networks (``Config.residual``): initializer, seed, epoch, block, layer (the hidden layer
+        that closes the block), alpha (the block's branch scalar; fixed at 1 but for fixup, skipinit and
+        rezero); None otherwise. Not saved by ``Result.save``.
 
     ``verdicts()`` names what happened to each network, from these frames (see ``wil.verdicts``).
 
@@ -57,6 +61,7 @@ class Result:
     grid: pd.DataFrame
     points: pd.DataFrame
     stopped_epoch: int | None = None
+    scalars: pd.DataFrame | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -109,7 +114,23 @@ def build_result(config: Config, data: Dataset, records: Records) -> Result:
     history = _history_frame(records)
     layers = _layers_frame(records, last_valid)
     return Result(config, history, layers, _histograms_frame(records, last_valid), _status_frame(records),
-                  _grid_frame(records, last_valid), _points_frame(data), records.stopped_epoch)
+                  _grid_frame(records, last_valid), _points_frame(data), records.stopped_epoch,
+                  _scalars_frame(config, records, last_valid))
+
+
+def _scalars_frame(config: Config, records: Records, last_valid: np.ndarray) -> pd.DataFrame | None:
+    """The residual blocks' scalars epoch by epoch (None without residual blocks)."""
+    import pandas as pd
+
+    if records.scalars is None:
+        return None
+    closing = np.array([last + 1 for last, _ in block_layers(config.depth)])
+    K, n_epochs, blocks = records.scalars.shape
+    k, epoch, block = (a.ravel() for a in np.indices((K, n_epochs, blocks)))
+    frame = pd.DataFrame({**_network_columns(records, k), "epoch": epoch, "block": block + 1,
+                          "layer": closing[block], "alpha": records.scalars.ravel()})
+    final = np.maximum(last_valid, np.where(records.diverged_epoch >= 0, records.diverged_epoch, last_valid))
+    return frame[epoch <= final[k]].reset_index(drop=True)
 
 
 def _history_frame(records: Records) -> pd.DataFrame:

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from wil.analysis.criteria import is_missing
-from wil.analysis.rules import (GRADIENT_VANISHED, LOSS_BLOWUP, SIGNAL_EXPLODED, SIGNAL_VANISHED, classify,
-                                diverged, filled)
+from wil.analysis.rules import (GRADIENT_EXPLODED, GRADIENT_VANISHED, LOSS_BLOWUP, SIGNAL_EXPLODED,
+                                SIGNAL_VANISHED, classify, diverged, filled)
 from wil.spec.text import format_scientific
 
 # verb of each verdict, for sentences: "<name>: <verb>, <evidence>" (a vanishing gradient says so instead)
@@ -41,11 +41,19 @@ def _symmetric(e: dict, verb: str, accuracy: str) -> str:
 
 
 def _exploding(e: dict, verb: str, accuracy: str) -> str:
+    # a residual network without normalization: each block adds its branch's variance to the stream's
+    why = ("; the residual branches' variances add up, block after block"
+           if e.get("residual") is True and e.get("normalization") == "none" else "")
     if diverged(e):
-        return f"{verb}, {_reason(e)}"
+        return f"{verb}, {_reason(e)}{why}"
     if e["signal_ratio"] > SIGNAL_EXPLODED:
         return (f"{verb}, layer {e['depth']}'s activations are {format_scientific(e['signal_ratio'])} times "
-                f"layer 1's at the start, {accuracy}")
+                f"layer 1's at the start{why}, {accuracy}")
+    if e["gradient_ratio"] > GRADIENT_EXPLODED:
+        why = (" (BatchNorm without skip connections makes gradients explode with depth)"
+               if e.get("normalization") == "batch" and e.get("residual") is False else "")
+        return (f"{verb} backwards, layer 1's gradient is {format_scientific(e['gradient_ratio'])} times the "
+                f"output layer's at the start{why}, {accuracy}")
     return (f"{verb}, the loss rose from {measured(e['lowest_loss'])} at epoch {_whole(e['lowest_loss_epoch'])} "
             f"to {measured(e['final_loss'])} at the end, {accuracy}")
 

@@ -18,12 +18,15 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from wil.analysis.compare import check_config
+from wil.analysis.residual_theory import (NO_PREDICTION, PLAIN_PREDICTION, RESIDUAL_PREDICTION,
+                                         residual_variances)
 from wil.spec.activations import get_activation
 from wil.spec.config import Config, checked_labels
 from wil.spec.datasets import DATASETS
 from wil.spec.labels import get_initializer, parse_entry
 from wil.spec.checks import check_float, check_items
 from wil.spec.resources import check_fits
+from wil.spec.residual import layer_roles, n_blocks
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where used: it takes longer to import than the rest of wil
@@ -74,8 +77,11 @@ def expected_variances(layer_sizes: list[int], weight_variances: list[float], ac
 def theory_frame(config: Config, initializers=None) -> pd.DataFrame:
     """The predicted ``preact_var``, ``act_var`` and ``act_std`` of every layer for each initializer.
 
-    Columns: initializer, layer, preact_var, act_mean, act_var, act_std. Initializers with no variance formula
-    (constant, non-zero mean, LSUV) are left out.
+    Columns: initializer, layer, preact_var, act_mean, act_var, act_std, prediction. Initializers with no
+    variance formula (constant, non-zero mean, LSUV) are left out. ``prediction`` says which recursion
+    gave the numbers: a plain network's, a residual network's (``wil.analysis.residual_theory``: the
+    branches' variances add to the stream's), or, with ``config.normalization``, none: those rows are NaN
+    and say "no prediction".
     """
     import pandas as pd
 
@@ -87,20 +93,39 @@ def theory_frame(config: Config, initializers=None) -> pd.DataFrame:
     sizes = [spec.n_features] + [config.width] * config.depth + [spec.n_outputs]
     rows = []
     for label in labels:
-        name, params = parse_entry(label)
-        entry = get_initializer(name)
-        variances = [entry.variance(fan_in, fan_out, params) for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
-        if any(v is None for v in variances):
+        predicted = _predicted_layers(config, label, sizes)
+        if predicted is None:
             continue
-        biases = [0.0 if entry.bias_variance is None else entry.bias_variance(fan_in, fan_out, params, config.activation)
-                  for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
-        for layer, (preact_var, act_mean, act_var) in enumerate(
-                expected_variances(sizes, variances, config.activation, biases), start=1):
-            rows.append((label, layer, preact_var, act_mean, act_var, math.sqrt(max(act_var, 0.0))))
-    columns = ["initializer", "layer", "preact_var", "act_mean", "act_var", "act_std"]
+        kind, layers = predicted
+        for layer, (preact_var, act_mean, act_var) in enumerate(layers, start=1):
+            rows.append((label, layer, preact_var, act_mean, act_var, math.sqrt(max(act_var, 0.0)), kind))
+    columns = ["initializer", "layer", "preact_var", "act_mean", "act_var", "act_std", "prediction"]
     frame = pd.DataFrame(rows, columns=columns)
     frame["initializer"] = pd.Categorical(frame["initializer"], categories=labels, ordered=True)
     return frame
+
+
+def _predicted_layers(config: Config, label: str, sizes: list[int]):
+    """(which recursion, [(preact_var, act_mean, act_var) per layer]) for one initializer, or None when it
+    has no variance formula."""
+    name, params = parse_entry(label)
+    entry = get_initializer(name)
+    variances = [entry.variance(fan_in, fan_out, params) for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
+    if any(v is None for v in variances):
+        return None
+    if config.normalization is not None:
+        return NO_PREDICTION, [(math.nan, math.nan, math.nan)] * (len(sizes) - 1)
+    biases = [0.0 if entry.bias_variance is None else entry.bias_variance(fan_in, fan_out, params, config.activation)
+              for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
+    if not config.residual:
+        return PLAIN_PREDICTION, expected_variances(sizes, variances, config.activation, biases)
+    roles, rule = layer_roles(config.depth, True), entry.residual
+    if rule is not None:  # the role's factor on the draw: its variance times the factor squared
+        variances = [v * rule.layer_factor(role, n_blocks(config.depth), params) ** 2
+                     for v, role in zip(variances, roles)]
+    alpha = 1.0 if rule is None else rule.branch_scalar(params)
+    return RESIDUAL_PREDICTION, residual_variances(sizes, variances, config.activation, biases, roles, alpha,
+                                                   gaussian_moments)
 
 
 # ---------------------------------------------------------------- mean-field signal propagation

@@ -24,13 +24,14 @@ import pandas as pd
 from wil.analysis.criteria import chance_accuracy
 from wil.analysis.evidence import evidence, guess_loss
 from wil.analysis.names import short_name
-from wil.analysis.rules import (DEAD_SHARE, GRADIENT_VANISHED, LOSS_BLOWUP, PRECEDENCE, SATURATED_SHARE,
+from wil.analysis.rules import (DEAD_SHARE, GRADIENT_EXPLODED, GRADIENT_VANISHED, LOSS_BLOWUP, PRECEDENCE, SATURATED_SHARE,
                                 SIGNAL_EXPLODED, SIGNAL_VANISHED, WORSE_THAN_GUESSING, classify)
 from wil.analysis.sentences import VERBS, describe, over_seeds
 from wil.spec.checks import check_choice
 
 __all__ = [
-    "DEAD_SHARE", "GRADIENT_VANISHED", "INITIALIZER_COLUMNS", "LOSS_BLOWUP", "NETWORK_COLUMNS", "PRECEDENCE",
+    "DEAD_SHARE", "GRADIENT_EXPLODED", "GRADIENT_VANISHED", "INITIALIZER_COLUMNS", "LOSS_BLOWUP", "NETWORK_COLUMNS",
+    "PRECEDENCE",
     "SATURATED_SHARE", "SIGNAL_EXPLODED", "SIGNAL_VANISHED", "VERBS", "WORSE_THAN_GUESSING", "chance_accuracy",
     "classify", "describe", "guess_loss", "network_verdicts", "short_name", "summarize", "verdicts"]
 
@@ -38,7 +39,7 @@ NETWORK_COLUMNS = [
     "initializer", "seed", "name", "verdict", "sentence", "activation", "width", "distinct_units", "depth",
     "signal_ratio", "gradient_ratio", "diverged_epoch", "reason", "initial_loss", "lowest_loss", "lowest_loss_epoch",
     "final_loss", "dead_fraction", "dead_layers", "saturated_fraction", "final_test_accuracy",
-    "final_test_loss", "chance_accuracy", "guess_loss", "epochs"]
+    "final_test_loss", "chance_accuracy", "guess_loss", "epochs", "normalization", "residual"]
 INITIALIZER_COLUMNS = [
     "initializer", "name", "verdict", "sentence", "n_seeds", "n_agree", "counts", "final_test_accuracy",
     "min_test_accuracy", "max_test_accuracy", "final_test_loss", "chance_accuracy"]

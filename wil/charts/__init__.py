@@ -11,7 +11,7 @@ No Streamlit here; the app lays these out, notebooks can display them directly. 
 - titles its axes with units, carries tooltips, and uses fonts large enough for a projector (``CONFIG``).
 
 The builders live in one module per kind of chart (``training``, ``layers``, ``histograms``,
-``boundary``, ``phase``), each a pandas step that prepares the data (``*_frame``) and an Altair step
+``boundary``, ``phase``, ``spectrum``), each a pandas step that prepares the data (``*_frame``) and an Altair step
 that encodes it, over the shared pieces: ``views`` (the one table of titles and scales, ``VIEWS``),
 ``style`` (colours, theme, legends, fitting a width) and ``frames`` (the pandas steps every chart takes).
 This package exposes all of them, so
@@ -32,20 +32,23 @@ _HOME = {  # public name -> the module that defines it
                      "named_color", "presenter", "PRESENTER_CONFIG", "theme"], "wil.charts.style"),
     **dict.fromkeys(["labels_of", "pick_layers", "thin_epochs"], "wil.charts.frames"),
     "decision_boundary": "wil.charts.boundary",
+    "at_epoch": "wil.charts.playable", "over_epochs": "wil.charts.playable",
     "QUANTITY_TITLES": "wil.charts.histograms", "histogram_grid": "wil.charts.histograms",
     "activation_std_by_layer": "wil.charts.layers", "layer_heatmap": "wil.charts.layers",
     "layer_profile": "wil.charts.layers",
     "phase_diagram": "wil.charts.phase", "trainable_depth": "wil.charts.phase",
+    "singular_value_spectrum": "wil.charts.spectrum", "spectrum_frame": "wil.charts.spectrum",
     "View": "wil.charts.views", "VIEWS": "wil.charts.views",
     **dict.fromkeys(["accuracy_curves", "final_scores", "loss_curves", "metric_curves", "status_table"],
                     "wil.charts.training"),
 }
 __all__ = [
     "CLASS_PALETTE", "CONFIG", "FONT", "INK", "LINE_WIDTH", "LOG_FORMAT", "NAMED_COLORS", "PALETTE", "PER_ROW",
-    "QUANTITY_TITLES", "TOOLTIP_EPOCHS", "WIDTH", "accuracy_curves", "activation_std_by_layer", "color_of",
+    "QUANTITY_TITLES", "TOOLTIP_EPOCHS", "WIDTH", "accuracy_curves", "at_epoch", "activation_std_by_layer", "color_of",
     "color_scale", "decision_boundary", "final_scores", "histogram_grid", "initializer_colors", "labels_of",
-    "layer_heatmap", "layer_profile", "loss_curves", "metric_curves", "named_color", "phase_diagram", "pick_layers",
-    "presenter", "PRESENTER_CONFIG", "status_table", "theme", "thin_epochs", "trainable_depth", "View", "VIEWS",
+    "layer_heatmap", "layer_profile", "loss_curves", "metric_curves", "named_color", "over_epochs", "phase_diagram", "pick_layers",
+    "presenter", "PRESENTER_CONFIG", "singular_value_spectrum", "spectrum_frame", "status_table", "theme",
+    "thin_epochs", "trainable_depth", "View", "VIEWS",
 ]
 
 

@@ -33,7 +33,8 @@ class BoundaryFrame:
 
 
 def boundary_frame(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataFrame | None = None, *,
-                   seed: int | None = None, epochs: list[int] | None = None) -> BoundaryFrame:
+                   seed: int | None = None, epochs: list[int] | None = None,
+                   later: str | None = None) -> BoundaryFrame:
     """The cells, points and notes of ``decision_boundary`` for one seed (default the first) at ``epochs``
     (default the first and the last recorded)."""
     labels = labels_of(grid)
@@ -48,7 +49,7 @@ def boundary_frame(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataFram
     dx = float(np.diff(xs).min()) if len(xs) > 1 else 1.0
     dy = float(np.diff(ys).min()) if len(ys) > 1 else 1.0
     epochs = sorted(int(e) for e in grid["epoch"].unique())
-    stages = {e: "at initialization" if e == 0 else f"after {e} epochs" for e in epochs}
+    stages = {e: "at initialization" if e == 0 else later or f"after {e} epochs" for e in epochs}
     n_classes = int(max(grid["prediction"].max() if len(grid) else 0,
                         points["target"].max() if len(points) else 0)) + 1
 
@@ -74,7 +75,8 @@ def boundary_frame(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataFram
 
 def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataFrame | None = None, *,
                       seed: int | None = None, panel_size: int | None = None,
-                      epochs: list[int] | None = None, fit_width: int | None = None) -> alt.FacetChart:
+                      epochs: list[int] | None = None, fit_width: int | None = None,
+                      later: str | None = None) -> alt.FacetChart:
     """Predicted class on a grid with the data on top: a row at initialization and a row after training,
     a column per initializer.
 
@@ -89,8 +91,10 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, status: pd.DataF
     seed : the network shown (default the first seed); panel_size : pixels per panel
     fit_width : the whole chart's width at most, in pixels (the panels shrink to fit it)
     epochs : the recorded epochs shown, a row each (default the first and the last recorded)
+    later : the name of the rows after initialization (default "after 150 epochs"; a chart that plays
+        through training names its epoch in the title instead)
     """
-    frame = boundary_frame(grid, points, status, seed=seed, epochs=epochs)
+    frame = boundary_frame(grid, points, status, seed=seed, epochs=epochs, later=later)
     labels = frame.labels
     # panels, the space between them and the y axis and row labels on the left fit WIDTH
     per_row = PER_ROW if fit_width is None else max(1, min(PER_ROW, int(

@@ -21,6 +21,10 @@
     the training curves (``metric_curves``) of "loss" and "accuracy": title and y axis title (a regression's
     loss says "MSE loss" instead of ``axis_title``).
 
+``VIEWS["spectrum"]["singular_value"]``
+    the sorted singular values of the Jacobian at initialization (``singular_value_spectrum``, from
+    ``wil.jacobian_spectrum``): its title and y axis.
+
 A ``View`` holds ``chart``, ``quantity``, ``title``, ``axis_title`` (the value axis without its unit
 suffix: y of a profile or curve, the colour of a heatmap, x of a histogram), ``log``, ``percent``,
 ``scheme`` (a heatmap's Vega colour scheme); ``value_title`` adds the scale's suffix
@@ -42,7 +46,7 @@ from wil.spec.layout import HISTOGRAM_QUANTITIES
 class View:
     """How one chart is drawn (see the module): its title, the value axis and its scale."""
 
-    chart: str  # "profile", "heatmap", "histograms" or "training"
+    chart: str  # "profile", "heatmap", "histograms", "training" or "spectrum"
     quantity: str  # the column or quantity drawn
     title: str
     axis_title: str  # the value axis, without the scale's suffix
@@ -101,4 +105,6 @@ VIEWS: dict[str, dict[str, View]] = {
                                   f"{_HISTOGRAM_NAMES[quantity]} value") for quantity in HISTOGRAM_QUANTITIES},
     "training": {"loss": View("training", "loss", "Loss per epoch", "Cross-entropy loss", log=True),
                  "accuracy": View("training", "accuracy", "Accuracy per epoch", "Accuracy", percent=True)},
+    "spectrum": {"singular_value": View("spectrum", "singular_value", "Singular values of the Jacobian at "
+                                        "initialization", "Singular value", log=True)},
 }

@@ -7,7 +7,9 @@ import numpy as np
 
 from wil.spec.activations import get_activation
 from wil.spec.labels import get_initializer, parse_entry
+from wil.engine.cures import CureNetwork
 from wil.engine.model import Network
+from wil.spec.residual import layer_roles, n_blocks
 
 LSUV_BATCH = 256  # examples a data-dependent scheme measures variances on (Mishkin & Matas use one mini-batch)
 
@@ -23,6 +25,8 @@ def initialize_networks(config, data, labels: list[str], seeds: list[int]) -> Ne
     sizes = [data.n_features] + [config.width] * config.depth + [data.n_outputs]
     entries = [(parse_entry(label), seed) for label in labels for seed in seeds]  # (K,) label-major
     dtype = np.dtype(config.dtype)
+    if config.normalization is not None or config.residual:
+        return _cure_network(config, entries, sizes, activation, dtype)
     net = Network.stacked(*_draw(entries, sizes, config.activation), activation, dtype=dtype)
     X = data.X_train[:LSUV_BATCH].astype(dtype)
     specs = [get_initializer(name) for (name, _), _ in entries]
@@ -32,16 +36,35 @@ def initialize_networks(config, data, labels: list[str], seeds: list[int]) -> Ne
     return net
 
 
-def _draw(entries, sizes: list[int], activation: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _cure_network(config, entries, sizes: list[int], activation, dtype) -> CureNetwork:
+    """The K networks of a run with normalization or residual blocks (``wil.spec.residual``): the layers drawn
+    as on a plain network, times their role's factor for schemes made for residual networks, and the blocks'
+    scalars as each scheme sets them (1 and fixed for the others)."""
+    roles = layer_roles(config.depth, config.residual)
+    weights, biases = _draw(entries, sizes, config.activation, roles, n_blocks(config.depth))
+    rules = [get_initializer(name).residual for (name, _), _ in entries]
+    alphas = np.array([[1.0 if rule is None else rule.branch_scalar(params)] for rule, ((_, params), _)
+                       in zip(rules, entries)])  # (K, 1): every block alike
+    trained = np.array([rule is not None and rule.scalar_trained for rule in rules])
+    return CureNetwork.build(weights, biases, activation, config.normalization, config.residual, alphas, trained,
+                             dtype)
+
+
+def _draw(entries, sizes: list[int], activation: str, roles=None, blocks: int = 0
+          ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Every network's weights and biases in float64, stacked per layer: (K, fan_in, fan_out) and
-    (K, 1, fan_out)."""
+    (K, 1, fan_out). A scheme made for residual networks multiplies each layer by its factor for the
+    layer's role in ``roles``."""
     weights = [[] for _ in sizes[1:]]
     biases = [[] for _ in sizes[1:]]
     for (name, params), seed in entries:
         spec = get_initializer(name)
         rng = np.random.default_rng(seed)
         for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            weights[layer].append(spec.sample(rng, fan_in, fan_out, params, activation))
+            W = spec.sample(rng, fan_in, fan_out, params, activation)
+            if spec.residual is not None:
+                W = W * spec.residual.layer_factor(roles[layer], blocks, params)
+            weights[layer].append(W)
             bias = np.zeros(fan_out) if spec.bias is None else spec.bias(rng, fan_in, fan_out, params, activation)
             biases[layer].append(bias[None, :])
     return [np.stack(w) for w in weights], [np.stack(b) for b in biases]

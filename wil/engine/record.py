@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wil.engine.model import Network, Pass, forward
+from wil.engine.cures import EVAL, run_forward
+from wil.engine.model import Network, Pass
 from wil.engine.statistics import gradient_norms, histograms
 from wil.engine.workspace import Stack, Workspace, weight_runs
 from wil.spec.layout import GRAD_NORM, GRID_SIZE, HISTOGRAM_QUANTITIES, LAYER_STATS
@@ -41,6 +42,7 @@ class Records:
     exploded_loss: np.ndarray = None  # (K,) the mini-batch loss that exploded
     stopped_epoch: int | None = None  # the last epoch trained when the caller stopped the run early
     grid_epochs: list[int] = field(default_factory=list)  # the epochs whose decision boundary is recorded
+    scalars: np.ndarray | None = None  # (K, epochs + 1, blocks) residual blocks' alpha; None without residual
 
     def snapshot(self, sink: "Sink", epoch: int) -> "Records":
         """A copy of these records as if the run had stopped after ``epoch``, with the histograms and grids
@@ -177,7 +179,7 @@ def predict(net: Network, workspace: Workspace, points: np.ndarray, task: str) -
     rows = workspace.output.shape[1]
     output = np.empty((net.n_networks, points.shape[0], net.sizes[-1]), points.dtype)  # (K, m, n_outputs)
     for start in range(0, points.shape[0], rows):
-        output[:, start:start + rows] = forward(net, points[start:start + rows], workspace).output
+        output[:, start:start + rows] = run_forward(net, points[start:start + rows], workspace, EVAL).output
     if task != "classification":
         return output[:, :, 0], np.full(output.shape[:2], np.nan)
     shifted = output - output.max(axis=2, keepdims=True)

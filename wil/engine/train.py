@@ -19,11 +19,12 @@ import numpy as np
 
 from wil.engine.divergence import blown_up, mark_diverged
 from wil.engine.draw import initialize_networks
-from wil.engine.model import Network, backward, forward, loss_and_gradient
+from wil.engine.cures import EVAL, TRAIN, UPDATE, make_workspace, run_backward, run_forward
+from wil.engine.model import Network, loss_and_gradient
 from wil.engine.record import Records, Sink, grid_points, predict, record_gradients, record_histograms
 from wil.engine.statistics import layer_statistics
 from wil.engine.threads import Plan
-from wil.engine.workspace import Stack, Workspace
+from wil.engine.workspace import Stack
 from wil.spec.layout import HISTOGRAM_ROWS, grid_epochs, histogram_epochs
 from wil.spec.optimizers import get_optimizer, take
 
@@ -43,14 +44,14 @@ class _Live:
         self.row_parts, self.pool = row_parts, pool  # see wil.engine.workspace.Workspace
         self.index = index  # (K_live,) positions in the records
         self.state = self.optimizer.init(net.stack.flat)
-        self.workspace = Workspace(net, max_rows, row_parts, pool)
+        self.workspace = make_workspace(net, max_rows, row_parts, pool)
 
     def drop(self, keep: np.ndarray) -> None:
         """Keep only the networks selected by the boolean mask ``keep`` (K_live,)."""
         self.net = self.net.take(keep)
         self.index = self.index[keep]
         self.state = take(self.state, keep)
-        self.workspace = Workspace(self.net, self.max_rows, self.row_parts, self.pool) if keep.any() else None
+        self.workspace = make_workspace(self.net, self.max_rows, self.row_parts, self.pool) if keep.any() else None
 
     def step(self, grads: np.ndarray, learning_rate: float) -> None:
         """One optimizer update from the (K_live, P) gradient, which it overwrites."""
@@ -100,6 +101,8 @@ def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[f
     K, L, E = net.n_networks, net.n_layers, config.epochs
     records = Records.empty(labels, seeds, E, L, diagnostics, histogram_epochs(E, snapshots) if diagnostics else [])
     records.grid_epochs = grid_epochs(E, snapshots)
+    if getattr(net.stack, "alphas", None) is not None:  # residual blocks: their scalars, epoch by epoch
+        records.scalars = np.full((K, E + 1, net.stack.alphas.shape[1]), np.nan)
     setting = _setting(config, data, net, records, diagnostics, live, live_every)
     records.grid_points = setting.grid
     sink = Sink(K)
@@ -193,14 +196,15 @@ class _Group:
         """Record ``epoch`` (the state after that many epochs), then train one more; False when this
         group is done (the last epoch, a stop, or every network diverged)."""
         setting, live = self.setting, self.live
-        # the full training set: the record of this epoch, and the gradient of a full-batch step
-        state_train = forward(live.net, setting.X_train, live.workspace)
+        # the full training set: the record of this epoch, and the gradient of a full-batch step (whose pass
+        # updates BatchNorm's running statistics; the record pass between mini-batch epochs does not)
+        state_train = run_forward(live.net, setting.X_train, live.workspace, UPDATE if self.full_batch else TRAIN)
         loss, doutput, accuracy = loss_and_gradient(setting.task, state_train.output, setting.y_train)
         stopping = setting.stop.is_set()
         last = epoch == setting.config.epochs or stopping
         grads = None
         if self.full_batch and (setting.diagnostics or not last):
-            grads = backward(live.net, setting.X_train, state_train, doutput, live.workspace)
+            grads = run_backward(live.net, setting.X_train, state_train, doutput, live.workspace)
         self._record_train(epoch, state_train, loss, accuracy, grads, stopping)
         self._record_test(epoch, stopping)
         if setting.diagnostics and not self.full_batch and last:
@@ -221,6 +225,8 @@ class _Group:
         """The training set's losses and, with diagnostics, the layer statistics and histograms of ``epoch``."""
         setting, live, records, k = self.setting, self.live, self.records, self.live.index
         records.history[k, epoch, 0, 0], records.history[k, epoch, 0, 1] = loss, accuracy
+        if records.scalars is not None:
+            records.scalars[k, epoch] = live.net.stack.alphas  # (K_live, blocks)
         if not setting.diagnostics:
             return
         records.layers[k, epoch] = layer_statistics(live.net, state, grads, setting.projections,
@@ -232,7 +238,7 @@ class _Group:
         """The test set's losses of ``epoch`` and, at the grid's epochs, the decision boundary."""
         setting, live, k = self.setting, self.live, self.live.index
         # the test set, into the same buffers: the training pass is no longer needed
-        test_output = forward(live.net, setting.X_test, live.workspace).output
+        test_output = run_forward(live.net, setting.X_test, live.workspace, EVAL).output
         test_loss, _, test_accuracy = loss_and_gradient(setting.task, test_output, setting.y_test)
         self.records.history[k, epoch, 1, 0], self.records.history[k, epoch, 1, 1] = test_loss, test_accuracy
         if setting.grid is not None and (epoch in setting.grid_epochs or stopping):
@@ -243,7 +249,7 @@ class _Group:
         """With mini-batches, the gradient at the final weights: on the first batch of one more epoch's order."""
         setting, live = self.setting, self.live
         rows = self.shuffle_rng.permutation(setting.X_train.shape[0])[:setting.config.batch_size]
-        grads = _batch_gradient(setting.task, live, setting.X_train[rows], setting.y_train[rows])[1]
+        grads = _batch_gradient(setting.task, live, setting.X_train[rows], setting.y_train[rows], TRAIN)[1]
         record_gradients(self.records, self.sink, live.net, live.index, grads, live.workspace, epoch,
                          epoch in setting.histogram_epochs or stopping)
         return grads
@@ -303,11 +309,13 @@ class _Group:
             self.live_clock = time.perf_counter()
 
 
-def _batch_gradient(task: str, live: _Live, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, Stack]:
-    """The loss (K_live,) and the gradient of the live networks on one batch (in the pass buffers)."""
-    batch = forward(live.net, X, live.workspace)
+def _batch_gradient(task: str, live: _Live, X: np.ndarray, y: np.ndarray, mode: str = UPDATE
+                    ) -> tuple[np.ndarray, Stack]:
+    """The loss (K_live,) and the gradient of the live networks on one batch (in the pass buffers); ``mode``
+    TRAIN for a gradient that makes no step (BatchNorm's running statistics stay)."""
+    batch = run_forward(live.net, X, live.workspace, mode)
     loss, doutput, _ = loss_and_gradient(task, batch.output, y)
-    return loss, backward(live.net, X, batch, doutput, live.workspace)
+    return loss, run_backward(live.net, X, batch, doutput, live.workspace)
 
 
 def _check_divergence(records: Records, live: _Live, epoch: int, loss: np.ndarray, grad_ok: np.ndarray | None,

@@ -23,7 +23,7 @@ import dataclasses
 import textwrap
 
 from wil.engine.divergence import LOSS_BOUND
-from wil.export import templates
+from wil.export import cures, templates
 from wil.spec.activations import get_activation
 from wil.spec.config import Config
 from wil.spec.datasets import TEST_FRACTION, get_dataset_spec
@@ -105,7 +105,8 @@ def _config_call(config: Config, indent: int, source: dict[str, str] | None = No
     """``wil.Config(...)`` for this network, wrapped at about 100 columns; ``source`` gives some fields'
     values as code instead of literals."""
     source = source or {}
-    fields = [f"{name}={source.get(name, repr(getattr(config, name)))}" for name in Config.network_fields()]
+    fields = [f"{name}={source.get(name, repr(getattr(config, name)))}" for name in Config.network_fields()
+              if not cures.omitted(config, name)]
     lines, line = [], "wil.Config("
     for i, field in enumerate(fields):
         piece = field + (", " if i < len(fields) - 1 else ")")
@@ -139,7 +140,8 @@ def _header(flavour: str, config: Config, label: str) -> str:
     data = "your data" if get_dataset_spec(config.dataset).target is not None else config.dataset
     return (f'"""Reproduce in {_FRAMEWORK[flavour]}: {label} weights, {layers}, on {data}.\n\n'
             f"Made by wil, the weight-initialization lab, for\n    {_config_call(config, 4)}\n"
-            f"{optimizer[0].upper()}{optimizer[1:]}, {batches}, {config.epochs} epochs.\n\n{how}\n"
+            f"{cures.architecture(config)}{optimizer[0].upper()}{optimizer[1:]}, {batches}, {config.epochs} "
+            f"epochs.\n\n{how}\n"
             f'Needs {_NEEDS[flavour]}. Run: python this_file.py\n"""')
 
 
@@ -309,9 +311,9 @@ def _pytorch(config: Config, name: str, params: dict, values: dict) -> str:
         loss, accuracy = "nn.MSELoss()  # mean squared error", 'float("nan")'
     targets = _targets(values, "    y_train, y_test = y_train.to(DTYPE)[:, None], y_test.to(DTYPE)[:, None]")
     body = _lines(code.pytorch(params, activation), code.pytorch_bias(params, activation))
+    network = cures.torch_sections(config, name, params, _finish_call(code.pytorch_finish))
     return templates.TORCH.substitute(
-        values, init_body=_indent(body, 4), helpers=_helper(code.pytorch_helper, params),
-        lsuv_call=_finish_call(code.pytorch_finish), activation_module=_activation_code(activation).pytorch,
+        values, init_body=_indent(body, 4), helpers=_helper(code.pytorch_helper, params), **network,
         loss=loss, accuracy=accuracy, targets=targets, optimizer=optimizer.pytorch,
         optimizer_note=optimizer.pytorch_note, optimizer_text=optimizer.text)
 
@@ -333,9 +335,9 @@ def _keras(config: Config, name: str, params: dict, values: dict) -> str:
     return templates.KERAS.substitute(
         values, kernel_body=_indent(code.keras(params, config.activation), 4),
         bias_body=_indent(code.keras_bias(params, config.activation), 4),
-        helpers=_helper(code.keras_helper, params), lsuv_call=_finish_call(code.keras_finish),
-        activation_code="\n\n\n" + activation.keras_helper if activation.keras_helper else "",
-        activation_keras=activation.keras, loss=loss, accuracy=accuracy, targets=targets,
+        helpers=_helper(code.keras_helper, params),
+        **cures.keras_sections(config, name, params, _finish_call(code.keras_finish)),
+        activation_code="\n\n\n" + activation.keras_helper if activation.keras_helper else "", loss=loss, accuracy=accuracy, targets=targets,
         adam=optimizer.keras_helper + "\n" if optimizer.keras_helper else "", optimizer=optimizer.keras,
         optimizer_note=optimizer.keras_note, optimizer_text=optimizer.text)
 

@@ -22,8 +22,10 @@ import os
 import sys
 import tempfile
 import zipfile
+import zlib
 
-from wil.spec.config import Config
+from wil.spec.config import Config, clipped
+from wil.spec.resources import check_fits
 from wil.analysis.result import FRAMES, Result, register_accessor
 from wil.spec.version import __version__
 
@@ -34,6 +36,10 @@ CONFIG = "config.json"
 # dtypes a frame column may have, by ``str(dtype)``: how a CSV column is read back into each
 _NUMERIC = ("float64", "float32", "int64", "int32")
 _SUPPORTED = (*_NUMERIC, "Int64", "bool", "str", "object", "category")
+MAX_MEMBERS = 64  # a result has 8; a central directory of millions is an attack
+MAX_JSON_BYTES = 1 << 20  # manifest.json and config.json are a few kB
+MAX_RATIO = 200  # inflated / stored size of a member over 10 MB: saved frames measure 2-15x, a zip bomb ~1000x
+PARSED_PER_TEXT_BYTE = 4  # the inflated text, pandas' parse of it and the frame, per byte of text (measured ~2-3)
 
 
 def save(result: Result, path: str | os.PathLike) -> None:
@@ -102,12 +108,16 @@ def load(path: str | os.PathLike) -> Result:
         raise ValueError(f"Invalid file {path!r}: not a zip archive, so not a file written by Result.save")
     try:
         with zipfile.ZipFile(path) as archive:
+            _check_sizes(archive, path)
             manifest = _manifest(archive, path)
             config = _config(_json(archive, CONFIG, path), path)
             frames = {name: _frame(archive, name, manifest["frames"][name], path) for name in FRAMES}
-    except zipfile.BadZipFile as error:
-        raise ValueError(f"Invalid file {path!r}: a damaged zip archive ({error})") from None
-    return Result(config, **frames, stopped_epoch=_stopped_epoch(manifest, path))
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as error:
+        raise ValueError(f"Invalid file {path!r}: a damaged zip archive ({_short(error)})") from None
+    try:
+        return Result(config, **frames, stopped_epoch=_stopped_epoch(manifest, path))
+    except (TypeError, KeyError, IndexError) as error:
+        raise ValueError(f"Invalid file {path!r}: its frames do not make a Result ({_short(error)})") from None
 
 
 # ---------------------------------------------------------------- writing
@@ -145,19 +155,49 @@ def _schema(frame) -> list[dict]:
 
 # ---------------------------------------------------------------- reading
 
+def _short(error: BaseException) -> str:
+    """An error's message for ours: printable ASCII, at most 200 characters."""
+    return clipped(f"{type(error).__name__}: {error}", 200)
+
+
+def _check_sizes(archive: zipfile.ZipFile, path: str) -> None:
+    """Refuse, before inflating anything, an archive of too many members, a JSON member over
+    ``MAX_JSON_BYTES``, or frames whose declared sizes (text, then parsed) cannot fit this machine's memory:
+    a zip bomb is refused by the sizes it declares, and no member is read past its declared size."""
+    members = archive.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise ValueError(f"Invalid file {path!r}: {len(members):,} members, not a file written by Result.save")
+    sizes = {member.filename: member.file_size for member in members}
+    for name in (MANIFEST, CONFIG):
+        if sizes.get(name, 0) > MAX_JSON_BYTES:
+            raise ValueError(f"Invalid file {path!r}: the member {name} declares {sizes[name]:,} bytes, more than "
+                             f"the {MAX_JSON_BYTES:,} a manifest or configuration needs")
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > 10 * MAX_JSON_BYTES and ratio > MAX_RATIO:
+            raise ValueError(f"Invalid file {path!r}: the member {clipped(member.filename, 60)} declares "
+                             f"{member.file_size:,} bytes from {member.compress_size:,} stored ({ratio:,.0f} times: "
+                             f"the frames Result.save writes inflate under {MAX_RATIO}x); refused unread")
+    text = sum(sizes.get(f"{name}.csv", 0) for name in FRAMES)
+    check_fits(f"Loading {path!r} ({text:,} bytes of frames once inflated)", text * PARSED_PER_TEXT_BYTE,
+               "load it on a machine with more memory")
+
+
 def _member(archive: zipfile.ZipFile, name: str, path: str) -> bytes:
     try:
         return archive.read(name)
     except KeyError:
         raise ValueError(f"Invalid file {path!r}: the member {name!r} is missing, so it is not a complete file "
-                         f"written by Result.save (members: {archive.namelist()[:10]})") from None
+                         f"written by Result.save (members: {clipped(str(archive.namelist()[:10]), 200)})") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
+        raise ValueError(f"Invalid file {path!r}: the member {name} is damaged ({_short(error)})") from None
 
 
 def _json(archive: zipfile.ZipFile, name: str, path: str) -> dict:
     try:
         value = json.loads(_member(archive, name, path))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"Invalid file {path!r}: {name} is not valid JSON ({error})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+        raise ValueError(f"Invalid file {path!r}: {name} is not valid JSON of a sane depth ({_short(error)})") from None
     if not isinstance(value, dict):
         raise ValueError(f"Invalid file {path!r}: {name} should hold a JSON object, got a {type(value).__name__}")
     return value
@@ -176,7 +216,28 @@ def _manifest(archive: zipfile.ZipFile, path: str) -> dict:
     frames = manifest.get("frames")
     if not isinstance(frames, dict) or not all(isinstance(frames.get(name), list) for name in FRAMES):
         raise ValueError(f"Invalid file {path!r}: {MANIFEST} should list the columns of the frames {list(FRAMES)}")
+    for name in FRAMES:
+        for column in frames[name]:
+            _check_column(column, f"{MANIFEST}, frame {name}", path)
     return manifest
+
+
+def _check_column(column: object, where: str, path: str) -> None:
+    """One column of the manifest: its name, a dtype this module reads, a categorical's categories."""
+    def bad(what: str):
+        return ValueError(f"Invalid file {path!r}: {where} has a column {what}")
+
+    if not isinstance(column, dict) or not isinstance(column.get("name"), str):
+        raise bad(f"without a name: {clipped(str(column), 80)}")
+    if column.get("dtype") not in _SUPPORTED:
+        raise bad(f"{column['name']!r} of dtype {clipped(str(column.get('dtype')), 40)}; this wil reads "
+                  f"{list(_SUPPORTED)}")
+    if column["dtype"] == "category":
+        categories = column.get("categories")
+        if not isinstance(categories, list) or not all(isinstance(c, (str, int, float)) for c in categories):
+            raise bad(f"{column['name']!r} whose categories are not a list of values")
+        if column.get("categories_dtype", "str") not in _SUPPORTED or not isinstance(column.get("ordered", False), bool):
+            raise bad(f"{column['name']!r} whose categories' dtype or order is not readable")
 
 
 def _stopped_epoch(manifest: dict, path: str) -> int | None:
@@ -227,16 +288,20 @@ def _frame(archive: zipfile.ZipFile, name: str, columns: list[dict], path: str):
     try:
         # pandas >= 3 parses floats correctly rounded by default (tests/test_io.py checks random doubles)
         frame = pd.read_csv(io.BytesIO(text), dtype=dtypes, keep_default_na=False, na_values=missing)
-    except (ValueError, TypeError, pd.errors.ParserError) as error:
+    except (ValueError, TypeError, OverflowError, KeyError, IndexError, pd.errors.ParserError) as error:
         raise ValueError(f"Invalid file {path!r}: {member} cannot be read with its manifest's dtypes "
-                         f"({str(error)[:200]})") from None
+                         f"({_short(error)})") from None
     if list(frame.columns) != names:
         raise ValueError(f"Invalid file {path!r}: {member} has the columns {list(frame.columns)[:12]}, its manifest "
                          f"{names[:12]}")
     for column in columns:
         if column["dtype"] == "category":
             values = frame[column["name"]]
-            dtype = pd.CategoricalDtype(column["categories"], ordered=bool(column.get("ordered", False)))
+            try:
+                dtype = pd.CategoricalDtype(column["categories"], ordered=bool(column.get("ordered", False)))
+            except (ValueError, TypeError) as error:  # repeated or mixed categories
+                raise ValueError(f"Invalid file {path!r}: {MANIFEST} gives {name}'s column {column['name']!r} "
+                                 f"categories pandas refuses ({_short(error)})") from None
             unknown = set(values.unique()) - set(dtype.categories)
             if unknown:
                 raise ValueError(f"Invalid file {path!r}: {member} column {column['name']!r} holds "

@@ -11,7 +11,7 @@ from string import Template
 
 TORCH = Template('''$header
 
-import math
+${more_imports}import math
 
 import numpy as np
 $data_imports
@@ -39,37 +39,13 @@ def init_layer_(linear):
 $init_body$helpers
 
 
-# ---------------------------------------------------------------- the network
-def build_network(X_train, n_outputs, seed=SEED):
-    """DEPTH hidden layers of WIDTH $activation units and a linear output layer, initialized as above."""
-    torch.manual_seed(seed)
-    sizes = [X_train.shape[1]] + [WIDTH] * DEPTH + [n_outputs]
-    layers = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        linear = nn.Linear(fan_in, fan_out, dtype=DTYPE)
-        init_layer_(linear)
-        layers.append(nn.Sequential(linear, $activation_module) if i < DEPTH else linear)
-    model = nn.Sequential(*layers)$lsuv_call
-    return model
-
-
-@torch.no_grad()
-def activation_stds(model, X):
-    """Each layer's output std over all examples and units (wil's act_std); the last is the output layer."""
-    stds, a = [], X
-    for layer in model:
-        a = layer(a)
-        stds.append(a.std(correction=0).item())
-    return stds
-
-
-LOSS = $loss
+${network}LOSS = $loss
 
 
 @torch.no_grad()
 def evaluate(model, X, y):
     """Loss and accuracy (NaN for regression) of ``model`` on ``(X, y)``."""
-    output = model(X)
+${eval_mode}    output = model(X)
     return LOSS(output, y).item(), $accuracy
 
 
@@ -85,7 +61,7 @@ $optimizer_note
         else:
             order = torch.from_numpy(shuffle.permutation(n_train))
             batches = [order[start:start + BATCH_SIZE] for start in range(0, n_train, BATCH_SIZE)]
-        for rows in batches:
+${train_mode}        for rows in batches:
             optimizer.zero_grad()
             loss = LOSS(model(X_train[rows]), y_train[rows])
             if not loss.item() <= $loss_bound:  # wil stops a network whose loss passes $loss_bound or is NaN
@@ -148,29 +124,7 @@ def bias_initializer(fan_in, fan_out):
 $bias_body$helpers$activation_code
 
 
-# ---------------------------------------------------------------- the network
-def build_network(X_train, n_outputs, seed=SEED):
-    """DEPTH hidden layers of WIDTH $activation units and a linear output layer, initialized as above."""
-    keras.utils.set_random_seed(seed)
-    sizes = [X_train.shape[1]] + [WIDTH] * DEPTH + [n_outputs]
-    model = keras.Sequential([keras.Input((sizes[0],))])
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        model.add(keras.layers.Dense(fan_out, activation=$activation_keras if i < DEPTH else None,
-                                     kernel_initializer=kernel_initializer(fan_in, fan_out),
-                                     bias_initializer=bias_initializer(fan_in, fan_out)))$lsuv_call
-    return model
-
-
-def activation_stds(model, X):
-    """Each layer's output std over all examples and units (wil's act_std); the last is the output layer."""
-    stds, a = [], X
-    for layer in model.layers:
-        a = keras.ops.convert_to_numpy(layer(a))
-        stds.append(float(np.std(a)))
-    return stds
-
-
-LOSS = $loss
+${network}LOSS = $loss
 
 
 def evaluate(model, X, y):
@@ -260,4 +214,58 @@ $formula
 
 if __name__ == "__main__":
     main()
+''')
+
+
+# The network sections of the scripts for a plain MLP (``$network`` above); a network with normalization or
+# residual blocks has its own (``wil.export.cure_templates``).
+TORCH_PLAIN_NETWORK = Template('''# ---------------------------------------------------------------- the network
+def build_network(X_train, n_outputs, seed=SEED):
+    """DEPTH hidden layers of WIDTH $activation units and a linear output layer, initialized as above."""
+    torch.manual_seed(seed)
+    sizes = [X_train.shape[1]] + [WIDTH] * DEPTH + [n_outputs]
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        linear = nn.Linear(fan_in, fan_out, dtype=DTYPE)
+        init_layer_(linear)
+        layers.append(nn.Sequential(linear, $activation_module) if i < DEPTH else linear)
+    model = nn.Sequential(*layers)$lsuv_call
+    return model
+
+
+@torch.no_grad()
+def activation_stds(model, X):
+    """Each layer's output std over all examples and units (wil's act_std); the last is the output layer."""
+    stds, a = [], X
+    for layer in model:
+        a = layer(a)
+        stds.append(a.std(correction=0).item())
+    return stds
+
+
+''')
+
+
+KERAS_PLAIN_NETWORK = Template('''# ---------------------------------------------------------------- the network
+def build_network(X_train, n_outputs, seed=SEED):
+    """DEPTH hidden layers of WIDTH $activation units and a linear output layer, initialized as above."""
+    keras.utils.set_random_seed(seed)
+    sizes = [X_train.shape[1]] + [WIDTH] * DEPTH + [n_outputs]
+    model = keras.Sequential([keras.Input((sizes[0],))])
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        model.add(keras.layers.Dense(fan_out, activation=$activation_keras if i < DEPTH else None,
+                                     kernel_initializer=kernel_initializer(fan_in, fan_out),
+                                     bias_initializer=bias_initializer(fan_in, fan_out)))$lsuv_call
+    return model
+
+
+def activation_stds(model, X):
+    """Each layer's output std over all examples and units (wil's act_std); the last is the output layer."""
+    stds, a = [], X
+    for layer in model.layers:
+        a = keras.ops.convert_to_numpy(layer(a))
+        stds.append(float(np.std(a)))
+    return stds
+
+
 ''')

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from wil.spec.activations import ACTIVATIONS
-from wil.spec.checks import ArgumentTypeError, check_choice, check_float, check_int, shown
+from wil.spec.checks import ArgumentTypeError, check_bool, check_choice, check_float, check_int, shown
 from wil.spec.datasets import DATASETS, MAX_SEED, TEST_FRACTION, check_dataset
-from wil.spec.labels import make_label, parse_entry
+from wil.spec.labels import get_initializer, make_label, parse_entry
 from wil.spec.layout import row_parts, run_bytes
 from wil.spec.optimizers import OPTIMIZERS
+from wil.spec.residual import NORMALIZATIONS, n_blocks
 
 DTYPES = ("float64", "float32")
 MAX_SIZE = 2**63 - 1  # NumPy indexes and sizes arrays with 64-bit signed integers
@@ -70,6 +71,8 @@ class Config:
     seed: int = 0  # data, split, mini-batch order, and the first network's weights
     n_seeds: int = 1  # networks per initializer, seeded seed, seed + 1, ...
     dtype: str = "float64"  # float32 trains faster, float64 is exact to test against
+    normalization: str | None = None  # None, "batch" (BatchNorm) or "layer" (LayerNorm): before each activation
+    residual: bool = False  # a projection layer, then residual blocks of two layers (wil.spec.residual)
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
@@ -78,6 +81,7 @@ class Config:
         if last_seed > MAX_SEED:
             raise ValueError(f"Invalid seed: networks are seeded {self.seed}..{last_seed}, above {MAX_SEED}; "
                              f"lower seed or n_seeds")
+        check_cures(self)
         n_train = self.n_train()
         if self.batch_size is not None and self.batch_size > n_train:
             raise ValueError(f"Invalid batch_size: got {self.batch_size}, but the training split has only "
@@ -114,7 +118,8 @@ class Config:
         """Weights and biases of one network."""
         spec = DATASETS[self.dataset]
         sizes = [spec.n_features] + [self.width] * self.depth + [spec.n_outputs]
-        return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+        plain = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+        return plain + extra_parameters(self.depth, self.width, self.normalization, self.residual)
 
     def n_networks(self) -> int:
         """Networks ``wil.compare`` trains by default: initializers x seeds."""
@@ -136,7 +141,8 @@ class Config:
                          width=self.width, epochs=self.epochs, itemsize=8 if self.dtype == "float64" else 4,
                          optimizer=self.optimizer, diagnostics=diagnostics, grid=spec.n_features == 2,
                          row_parts=row_parts(self.width, self.depth, self.n_train(), self.n_test(),
-                                             self.batch_size), snapshots=snapshots)
+                                             self.batch_size), snapshots=snapshots,
+                         cures=self.normalization is not None or self.residual)
 
     # ------------------------------------------------------------ URL form
 
@@ -147,6 +153,8 @@ class Config:
             value = getattr(self, f.name)
             if f.name == "compare":
                 out[f.name] = ";".join(value)
+            elif f.name in ("normalization", "residual"):
+                out[f.name] = str(value).lower()
             elif f.name == "batch_size":
                 out[f.name] = "full" if value is None else str(value)
             elif isinstance(value, float):
@@ -221,6 +229,14 @@ def check_field(name: str, value: object) -> object:
     if name in ("activation", "optimizer", "dtype"):
         choices = {"activation": ACTIVATIONS, "optimizer": OPTIMIZERS, "dtype": DTYPES}
         return check_choice(name, value, choices[name])
+    if name == "normalization":
+        if value is None:
+            return None
+        if value not in NORMALIZATIONS[1:]:
+            raise ValueError(f"Invalid normalization {shown(value)}; choose from {list(NORMALIZATIONS)}")
+        return value
+    if name == "residual":
+        return check_bool(name, value)
     if name in INTEGER_FIELDS:
         if name == "batch_size" and value is None:
             return None
@@ -277,6 +293,12 @@ def parse_field(name: str, raw: object):
         return tuple(part.strip() for part in text.split(";") if part.strip())
     if name == "batch_size" and text.lower() in ("full", "none", ""):
         return None
+    if name == "normalization":
+        return None if text.lower() in ("none", "") else text
+    if name == "residual":
+        if text.lower() not in ("true", "false", "1", "0"):
+            raise ValueError(f"Invalid residual: expected true or false, got {shown(text)}")
+        return text.lower() in ("true", "1")
     if name in INTEGER_FIELDS:
         try:
             if not text.isascii():  # int() also reads other scripts' digits; a URL has no need of them
@@ -292,3 +314,32 @@ def parse_field(name: str, raw: object):
         except ValueError:
             raise ValueError(f"Invalid {name}: expected a number, got {shown(text)}") from None
     return text
+
+
+def extra_parameters(depth: int, width: int, normalization: str | None, residual: bool) -> int:
+    """One network's parameters beside its weights and biases: a scale and a shift per normalized unit,
+    a scalar per residual block."""
+    return (2 * depth * width if normalization is not None else 0) + (n_blocks(depth) if residual else 0)
+
+
+def check_cures(config: Config) -> None:
+    """The combinations of ``normalization``, ``residual``, ``depth`` and the initializers that make no
+    network: ``ValueError`` naming the fields."""
+    if config.residual and config.depth < 2:
+        raise ValueError(f"Invalid depth: residual=True needs depth >= 2 (layer 1 is the projection, the "
+                         f"residual blocks come after it); got depth={config.depth}")
+    for field_name, labels in (("initializer", (config.initializer,)), ("compare", config.compare)):
+        for label in labels:
+            name, _ = parse_entry(label)
+            entry = get_initializer(name)
+            if entry.residual is not None and not config.residual:
+                raise ValueError(f"Invalid {field_name}: {name!r} needs residual=True (it initializes residual "
+                                 f"branches); got residual=False")
+            if entry.residual is not None and config.normalization is not None \
+                    and not entry.residual.allows_normalization:
+                raise ValueError(f"Invalid {field_name}: {name!r} is for networks without normalization; got "
+                                 f"normalization={config.normalization!r} (use normalization=None)")
+            if entry.data_dependent and (config.residual or config.normalization is not None):
+                raise ValueError(f"Invalid {field_name}: {name!r} rescales the layers of a plain network on "
+                                 f"data; it is not defined with normalization={config.normalization!r}, "
+                                 f"residual={config.residual}")

@@ -20,6 +20,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from wil.spec import lsuv
+from wil.spec.residual import ENTRIES as RESIDUAL_ENTRIES, ResidualRule
 from wil.spec.samplers import (TRUNCATED_STD_CORRECTION, fan, orthogonal, sklearn_bound, sklearn_factor,
                                torch_truncated_normal, truncated_normal, variance_scaling)
 from wil.spec.snippets import KERAS_INIT, InitializerCode, num, scaled, times
@@ -60,6 +61,10 @@ class Initializer:
         training data (see ``wil.spec.lsuv.lsuv_finish``); None for the others.
     export : its code in the PyTorch and Keras scripts; None: ``wil.to_pytorch`` and ``wil.to_keras``
         refuse it.
+    weight_ensemble : the random-matrix ensemble of its weight matrices, for the free-probability theory of
+        the Jacobian (``wil.analysis.isometry``): "iid" (independent entries, Gaussian or not) or "orthogonal"
+        (a scaled orthogonal matrix).
+    residual : a scheme made for residual networks: its rule (``wil.spec.residual``); None for the others.
     """
 
     name: str
@@ -75,6 +80,8 @@ class Initializer:
     bias_variance: Callable[..., float] | None = None
     finish: Callable[..., None] | None = None
     export: InitializerCode | None = None
+    weight_ensemble: str = "iid"
+    residual: ResidualRule | None = None
 
     @property
     def data_dependent(self) -> bool:
@@ -225,7 +232,8 @@ def _orthogonal_entry():
         export=InitializerCode(
             lambda p, act: f"a random (semi-)orthogonal matrix times gain {num(p['gain'])}{scaled(p)}",
             lambda p, act: f"nn.init.orthogonal_(w, gain={num(p['gain'] * p['scale'])})",
-            lambda p, act: f"return {KERAS_INIT}Orthogonal(gain={num(p['gain'] * p['scale'])})"))
+            lambda p, act: f"return {KERAS_INIT}Orthogonal(gain={num(p['gain'] * p['scale'])})"),
+        weight_ensemble="orthogonal")
 
 
 def _lsuv_entry():
@@ -248,7 +256,7 @@ def _lsuv_entry():
             lambda p, act: f"nn.init.orthogonal_(w, gain={num(p['gain'])})" + start.format("lsuv_"),
             lambda p, act: f"return {KERAS_INIT}Orthogonal(gain={num(p['gain'])})" + start.format("lsuv"),
             pytorch_helper=lsuv.torch_lsuv, keras_helper=lsuv.keras_lsuv, pytorch_finish=lsuv.TORCH_FINISH,
-            keras_finish=lsuv.KERAS_FINISH))
+            keras_finish=lsuv.KERAS_FINISH), weight_ensemble="orthogonal")
 
 
 _SKLEARN_FACTOR = "# scikit-learn's _init_coef: 2 for sigmoid, else 6"
@@ -386,5 +394,7 @@ INITIALIZERS: dict[str, Initializer] = {
         _mean_field_entry(),
         _torch_default_entry(),
         _sklearn_default_entry(),
+        *(Initializer(**{**fields, "params": {k: Param(*v) for k, v in fields["params"].items()},
+                         "residual": ResidualRule(**fields["residual"])}) for fields in RESIDUAL_ENTRIES),
     ]
 }

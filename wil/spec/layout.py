@@ -102,7 +102,7 @@ MARGIN = 1.15
 
 def run_bytes(*, n_networks: int, n_train: int, n_test: int, n_features: int, n_outputs: int, depth: int,
               width: int, epochs: int, itemsize: int, optimizer: str, diagnostics: bool, row_parts: int = 1,
-              grid: bool = False, snapshots: int | None = None) -> dict[str, float]:
+              grid: bool = False, snapshots: int | None = None, cures: bool = False) -> dict[str, float]:
     """The arrays a run holds, in bytes, by what they are for; ``peak`` is the largest total at one time.
 
     Training holds the parameters (and their float64 draws while they are stacked), the optimizer's
@@ -111,9 +111,10 @@ def run_bytes(*, n_networks: int, n_train: int, n_test: int, n_features: int, n_
     """
     K, rows = float(n_networks), float(max(n_train, n_test, 1))
     histogram_count, grid_count = snapshot_counts(snapshots)
-    sizes = [n_features] + [width] * depth + [n_outputs]
-    parameters = K * sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
-    weights = K * sum(fan_in * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+    # one network's weights (and biases) over layers of sizes n_features, width x depth, n_outputs: in
+    # closed form, so that a deep network (depth 10**6 is valid) is sized at once
+    weights_one = n_features * width + (depth - 1) * width * width + width * n_outputs
+    weights, parameters = K * weights_one, K * (weights_one + depth * width + n_outputs)
     layers, recorded, quantities = depth + 1, epochs + 1, len(HISTOGRAM_QUANTITIES)
     hidden = K * rows * width  # one hidden layer's activations for every network
     # one quantity's copies at a time
@@ -129,7 +130,9 @@ def run_bytes(*, n_networks: int, n_train: int, n_test: int, n_features: int, n_
         "optimizer": parameters * (itemsize * (buffers + 1) + 1),
         # pre-activations and activations of every layer, two deltas, a scratch, the output, gradients
         # (one stack per block of rows) and the transposed weights
-        "passes": itemsize * (hidden * (2 * depth + 3) + K * rows * n_outputs + parameters * (row_parts + 1)),
+        # (``cures``: normalization or residual blocks keep three more arrays per layer, wil.engine.cures)
+        "passes": itemsize * (hidden * (2 * depth + 3 + (3 * depth if cures else 0)) + K * rows * n_outputs
+                              + parameters * (row_parts + 1)),
         # statistics' temporaries (a layer or a chunk of layers, the squared weights), the histograms'
         # copies of one quantity and their binning's temporaries (positions, bins, edge tests)
         "diagnostics": (itemsize * (min(depth * hidden, max(STATISTICS_CHUNK, hidden)) + weights

@@ -20,6 +20,24 @@ import os
 from typing import Callable, Iterator, Sequence
 
 BACKENDS = ("loky", "dask", "ray")  # besides None: in this process
+# exceptions that mean a worker process died under a task (loky, concurrent.futures, Dask, Ray), by name:
+# the backends are imported only when used
+_WORKER_LOST = {"TerminatedWorkerError", "BrokenProcessPool", "KilledWorker", "WorkerCrashedError",
+                "NodeDiedError", "ActorDiedError", "CommClosedError", "FutureCancelledError"}
+
+
+class WorkerLost(RuntimeError):
+    """A sweep's worker died again and again under its tasks; the message says what was saved."""
+
+
+def is_worker_lost(error: BaseException) -> bool:
+    """True if ``error`` (or what it wraps) says a worker process died, rather than a task failing."""
+    seen = 0
+    while error is not None and seen < 5:
+        if any(kind.__name__ in _WORKER_LOST for kind in type(error).__mro__):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
 
 
 @dataclasses.dataclass
@@ -54,11 +72,31 @@ def opened(backend: str | None, n_jobs: int | None, scheduler: str | None, clien
             yield _ray_runner(max(1, min(wanted or cpus, cpus)))
 
 
+def worker_setup(parent: int) -> None:
+    """Run in each local worker process as it starts: ignore Ctrl-C (the sweep's process stops the workers)
+    and exit as soon as ``parent`` (the sweep's process) is gone, even SIGKILLed, busy or idle."""
+    import signal
+    import threading
+    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="wil-exit-with-parent", daemon=True).start()
+
+
 def _joblib_runner(backend: str, workers: int, **params) -> Runner:
     def imap(function, tasks, extra):
         import joblib
 
-        with joblib.parallel_config(backend=backend, n_jobs=min(workers, len(tasks)), **params):
+        options = dict(params)
+        if backend == "loky":  # each worker ignores Ctrl-C (this process stops it) and exits with this process
+            options.update(initializer=worker_setup, initargs=(os.getpid(),))
+        with joblib.parallel_config(backend=backend, n_jobs=min(workers, len(tasks)), **options):
             parallel = joblib.Parallel(return_as="generator_unordered", pre_dispatch="n_jobs", batch_size=1)
             yield from parallel(joblib.delayed(function)(task, *extra) for task in tasks)
 

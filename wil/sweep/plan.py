@@ -50,7 +50,7 @@ class Task:
 
     def cost(self) -> float:
         """Relative cost: (networks + ``PIECE_OVERHEAD``) x epochs x parameters (for the order and the cut)."""
-        return (self.n_networks + PIECE_OVERHEAD) * self.config.epochs * self.config.n_parameters()
+        return (self.n_networks + PIECE_OVERHEAD) * self.config.epochs * n_parameters(self.config)
 
     def subset(self, indices: Sequence[int]) -> Task:
         """The task of the labels at ``indices`` (with every seed)."""
@@ -151,12 +151,17 @@ def estimated_seconds(task: Task) -> float:
     """The CPU time of ``task``, from the work the app's budget counts (networks x epochs x (samples + 8) x
     (parameters + 16 hidden units), ~1 ns each: docs/RELIABILITY.md) plus Python's ~0.07 ms a step. In
     closed form (O(1), whatever the depth), so that a grid beyond reason is refused before it is sized."""
-    config, spec = task.config, DATASETS[task.config.dataset]
+    config = task.config
     width, depth = config.width, config.depth
-    parameters = (spec.n_features + 1) * width + (depth - 1) * (width + 1) * width + (width + 1) * spec.n_outputs
-    work = task.n_networks * config.epochs * (config.n_train() + 8) * (parameters + 16 * depth * width)
+    work = task.n_networks * config.epochs * (config.n_train() + 8) * (n_parameters(config) + 16 * depth * width)
     steps = config.epochs * (config.n_batches() + 2) * (depth + 1)
     return work * 1e-9 + steps * 7e-5
+
+
+def n_parameters(config: Config) -> int:
+    """``config.n_parameters()`` in closed form: O(1) whatever the depth (``Config``'s sums over layers)."""
+    spec, width = DATASETS[config.dataset], config.width
+    return (spec.n_features + 1) * width + (config.depth - 1) * (width + 1) * width + (width + 1) * spec.n_outputs
 
 
 def check_cost(seconds: float, networks: int) -> None:
@@ -230,6 +235,8 @@ _FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(Config)}  # the 
 
 def _scalar(axis: str, index: int, value):
     """A grid value that is one number, string or None (``batch_size``), else an error naming it."""
+    if axis == "initializer":  # a name, a label or (name, params): parse_entry checks it
+        return value
     if value is None or isinstance(value, (int, float, str)):
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"Invalid grid axis {axis!r}: value {index} is {shown(value)}, not a finite number")

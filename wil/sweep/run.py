@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
+from wil.spec.checks import ArgumentTypeError, check_bool, check_int, check_path, shown
 from wil.spec.config import Config
-from wil.sweep.backends import BACKENDS, opened
+from wil.sweep.backends import BACKENDS, WorkerLost, is_worker_lost, opened
 from wil.sweep.plan import Task, plan_tasks, row_order, split_tasks
 from wil.sweep.store import Store, empty_frame, in_grid_order, normalized, row_keys
 from wil.sweep.worker import run_task
+
+WORKER_RETRIES = 2  # a piece whose worker died is given again this many times before the sweep stops
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where used: it takes longer to import than the rest of wil
@@ -50,7 +55,16 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
         sweep (what is stored stays).
     out : a parquet file. Each finished task is written at once to ``<out>.parts/``; at the end the parts
         are combined into ``out`` and removed. Networks whose rows are already in ``out`` or its parts
-        are not trained again, so an interrupted sweep resumes where it stopped.
+        are not trained again, so an interrupted sweep resumes where it stopped. ``out`` never shrinks: a
+        sweep of another grid (same base config and axes) adds its networks to those already there, each
+        network once; a file of another sweep is refused. Checked writable before anything trains.
+
+    Ctrl-C and SIGTERM (in the main thread, with Python's default handlers) stop the workers and raise
+    ``SweepStopped`` (a ``KeyboardInterrupt``) whose message is one line: ``stopped; N of M networks saved
+    to <out>; run the same command to resume``. A worker process that dies is replaced and its piece given
+    again (``WORKER_RETRIES``); after that ``WorkerLost`` (a ``RuntimeError``), one line in the same form.
+    A grid of more than ``plan.MAX_NETWORKS`` networks or ``plan.MAX_CPU_SECONDS`` of estimated work is
+    refused at once, with its size or estimate.
 
     Returns
     -------
@@ -66,31 +80,94 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
     """
     import pandas as pd
 
-    if backend is not None and backend not in BACKENDS:
-        raise ValueError(f"Invalid backend {backend!r}; choose from {list(BACKENDS)} or None")
+    n_jobs, progress, out = _checked_options(backend, n_jobs, scheduler, progress, out)
     tasks = plan_tasks(config, grid, seeds)
     axes = list(grid)
-    store = Store(out, config, axes) if out is not None else None
+    store = Store(out, config, axes) if out is not None else None  # checks that out can be written
     done = store.load() if store is not None else empty_frame(axes)
     done_keys = set(row_keys(done, axes))
     todo = [t.subset([i for i, point in enumerate(t.points) if any((*point, s) not in done_keys for s in t.seeds)])
             for t in tasks]  # each column's labels with a row missing
     todo = [t for t in todo if t.labels]
-    frames = [done, *_stream(tasks, todo, axes, store, progress, (backend, n_jobs, scheduler, client))]
+    frames = [done]
+    try:
+        with stop_on_signals():
+            _stream(tasks, todo, axes, store, progress, (backend, n_jobs, scheduler, client), frames)
+    except KeyboardInterrupt:
+        raise SweepStopped(_saved(tasks, frames, axes, out, "stopped")) from None
+    except WorkerLost as lost:
+        raise WorkerLost(_saved(tasks, frames, axes, out, f"stopped: {lost}")) from None
     result = in_grid_order(pd.concat(frames, ignore_index=True), row_order(tasks, axes), axes)
     if store is not None:
-        store.finish(result)
+        store.finish(result, done)
     return result
 
 
+class SweepStopped(KeyboardInterrupt):
+    """A sweep stopped by Ctrl-C or SIGTERM; its message says what was saved and how to resume."""
+
+
+def _checked_options(backend, n_jobs, scheduler, progress, out):
+    """The sweep's options other than the plan's, checked: ``(n_jobs, progress, out)``."""
+    if backend is not None and (not isinstance(backend, str) or backend not in BACKENDS):
+        raise ValueError(f"Invalid backend {shown(backend)}; choose from {list(BACKENDS)} or None")
+    if n_jobs is not None:
+        n_jobs = check_int("n_jobs", n_jobs, -1, 100_000)
+        if n_jobs == 0:
+            raise ValueError("Invalid n_jobs: expected a number of tasks at once >= 1 (or -1, None: all), got 0")
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise ArgumentTypeError(f"Invalid scheduler: expected an address such as 'tcp://10.0.0.5:8786', "
+                                f"got {shown(scheduler)}")
+    if not callable(progress):
+        progress = check_bool("progress", progress)
+    return n_jobs, progress, None if out is None else check_path("out", out)
+
+
+def _saved(tasks: list[Task], frames: list[pd.DataFrame], axes: list[str], out, what: str) -> str:
+    """One line: what stopped, how many of the sweep's networks are saved where, and how to resume."""
+    wanted = {key for task in tasks for key in task.keys()}
+    have = {key for frame in frames for key in row_keys(frame, axes)} & wanted
+    if out is None:
+        return (f"{what}; {len(have)} of {len(wanted)} networks trained, none saved (give out= to keep "
+                f"them and resume)")
+    return f"{what}; {len(have)} of {len(wanted)} networks saved to {out}; run the same command to resume"
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """While a sweep runs in the main thread: Ctrl-C (SIGINT) and SIGTERM, where they have Python's default
+    handling, raise ``KeyboardInterrupt`` once; further ones are ignored while the sweep stops its workers
+    and says what it saved. Elsewhere (another thread, handlers of your own) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    previous = {number: signal.getsignal(number) for number in defaults}
+    ours = [number for number, handler in previous.items() if handler is defaults[number]]
+
+    def stop(number, frame):
+        for each in ours:
+            signal.signal(each, signal.SIG_IGN)
+        raise KeyboardInterrupt(signal.Signals(number).name)
+
+    for number in ours:
+        signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number in ours:
+            signal.signal(number, previous[number])
+
+
 def _stream(tasks: list[Task], todo: list[Task], axes: list[str], store: Store | None, progress,
-            where: tuple) -> list[pd.DataFrame]:
+            where: tuple, frames: list[pd.DataFrame]) -> None:
     """Run ``todo`` (of the sweep's ``tasks``) on the backend ``where`` = (backend, n_jobs, scheduler,
-    client); store each task's rows as it finishes and report progress. Returns the rows, normalized."""
-    frames = []
+    client); store each task's rows as it finishes, append them to ``frames`` (normalized) and report
+    progress."""
     bar = _progress_bar(progress, tasks, todo)
     callback = progress if callable(progress) else None
-    runs = _execute(todo, axes, *where)
+    finished_keys: set = set()
+    runs = _execute(todo, axes, *where, finished_keys)
     try:
         with contextlib.closing(runs):  # an exception here (a callback's, Ctrl-C) stops the workers at once
             finished = len(tasks) - len(todo)
@@ -100,6 +177,7 @@ def _stream(tasks: list[Task], todo: list[Task], axes: list[str], store: Store |
                 if store is not None:
                     store.put(frame)
                 frames.append(frame)
+                finished_keys.update(row_keys(frame, axes))
                 finished += 1
                 if bar is not None:
                     bar.update(len(frame))
@@ -108,19 +186,29 @@ def _stream(tasks: list[Task], todo: list[Task], axes: list[str], store: Store |
     finally:
         if bar is not None:
             bar.close()
-    return frames
 
 
-def _execute(tasks: list[Task], axes: list[str], backend, n_jobs, scheduler, client):
+def _execute(tasks: list[Task], axes: list[str], backend, n_jobs, scheduler, client, finished: set):
     """Yield how many tasks ``tasks`` are cut into for the backend's workers (``split_tasks``), then each
-    one's rows as it finishes."""
+    one's rows as it finishes. A piece whose worker died (``is_worker_lost``) is given again, up to
+    ``WORKER_RETRIES`` times in all; then ``WorkerLost``. ``finished``: the row keys the caller has stored."""
     if not tasks:
         yield 0
         return
     with opened(backend, n_jobs, scheduler, client) as runner:
         pieces = split_tasks(tasks, runner.workers)
         yield len(pieces)
-        yield from runner.imap(run_task, pieces, (axes,) if backend is None else (axes, True))
+        extra = (axes,) if backend is None else (axes, True)
+        for attempt in range(WORKER_RETRIES + 1):
+            remaining = [piece for piece in pieces if not set(piece.keys()) <= finished]
+            try:
+                yield from runner.imap(run_task, remaining, extra)
+                return
+            except Exception as error:
+                if not is_worker_lost(error):
+                    raise
+                lost = f"a worker process died ({type(error).__name__}) {attempt + 1} times"
+        raise WorkerLost(lost)
 
 
 def _progress_bar(progress, tasks: list[Task], todo: list[Task]):

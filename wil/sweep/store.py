@@ -12,6 +12,7 @@ import os
 from typing import TYPE_CHECKING
 
 from wil.analysis.criteria import TRAINABLE
+from wil.spec.checks import check_path
 from wil.spec.config import Config
 from wil.sweep.plan import axis_kind
 from wil.sweep.worker import RESULT_COLUMNS
@@ -82,8 +83,9 @@ class Store:
     another sweep is refused rather than mixed."""
 
     def __init__(self, out, config: Config, axes: list[str]):
-        self.path = os.fspath(out)
+        self.path = check_path("out", out)
         self.parts = self.path + ".parts"
+        check_writable(self.path, self.parts)
         base = {k: v for k, v in config.to_query_params().items() if k not in axes}
         self.identity = json.dumps({"config": base, "axes": axes, "trainable_share": TRAINABLE.share},
                                    sort_keys=True)
@@ -102,9 +104,14 @@ class Store:
         return normalized(pd.concat(frames, ignore_index=True), self.axes)
 
     def _read(self, path: str) -> pd.DataFrame:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pq.read_table(path)
+        try:
+            table = pq.read_table(path)
+        except (OSError, ValueError, pa.ArrowException) as error:  # pyarrow's errors: not a parquet file
+            raise ValueError(f"Invalid out {self.path!r}: {path!r} is not a parquet file written by wil.sweep "
+                             f"({str(error)[:120]}); choose another file or delete it") from None
         identity = (table.schema.metadata or {}).get(METADATA_KEY, b"").decode()
         if identity != self.identity:
             raise ValueError(f"Invalid out {self.path!r}: {path!r} holds another sweep (other base config, axes "
@@ -129,11 +136,47 @@ class Store:
         name = hashlib.sha1(keys.encode()).hexdigest()[:16]
         self._write(frame, os.path.join(self.parts, f"{name}.parquet"))
 
-    def finish(self, frame: pd.DataFrame) -> None:
-        """Write the whole sweep to ``out`` and remove the parts."""
+    def finish(self, frame: pd.DataFrame, stored: pd.DataFrame) -> None:
+        """Write the sweep's rows ``frame`` to ``out`` with the rows of ``stored`` (what ``out`` and the parts
+        held) outside it, and remove the parts: ``out`` only grows, each network once (see ``union``)."""
         import shutil
 
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
-        self._write(frame, self.path)
+        self._write(union(frame, stored, self.axes), self.path)
         shutil.rmtree(self.parts, ignore_errors=True)
+
+
+def union(frame: pd.DataFrame, stored: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
+    """``frame``'s rows, then those of ``stored`` whose networks it does not hold (in their order), normalized."""
+    import pandas as pd
+
+    keys = set(row_keys(frame, axes))
+    others = [key not in keys for key in row_keys(stored, axes)]
+    return normalized(pd.concat([frame, stored[others]], ignore_index=True), axes)
+
+
+def check_writable(path: str, parts: str) -> None:
+    """Refuse, before any work, an ``out`` that cannot be written: a folder, a file under a file, a folder
+    without write permission (probed by creating a file in it), or parts that are not a folder."""
+    import tempfile
+
+    if os.path.isdir(path):
+        raise ValueError(f"Invalid out {path!r}: it is a folder; give a file name such as 'sweep.parquet'")
+    if os.path.exists(parts) and not os.path.isdir(parts):
+        raise ValueError(f"Invalid out {path!r}: {parts!r} (where finished tasks are kept) is a file; move it away")
+    directory = os.path.dirname(os.path.abspath(path))
+    existing = directory
+    while not os.path.exists(existing) and os.path.dirname(existing) != existing:
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ValueError(f"Invalid out {path!r}: {existing!r} is a file, not a folder")
+    try:
+        os.makedirs(directory, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".wil-probe-", dir=directory)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise ValueError(f"Invalid out {path!r}: cannot write in {directory!r} ({error.strerror or error})") from None
+    if os.path.exists(path) and not os.access(path, os.R_OK):
+        raise ValueError(f"Invalid out {path!r}: the file exists and cannot be read, so it cannot be resumed")

@@ -1,5 +1,5 @@
 """The Decision boundary tab: the network's prediction over the plane, at initialization and at the epoch
-chosen, playable through training (2-D datasets only)."""
+chosen, playable through training in the browser (2-D datasets only)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import streamlit as st
 
 import wil
 
-from .controls import epoch_control, play, play_button
-from .drawing import chart
+from .controls import epoch_control, play_control, recorded_epochs
+from .drawing import played
 
 TITLE = "Decision boundary"
 
@@ -20,13 +20,7 @@ def boundary_tab(result: wil.Result) -> None:
                 "plane to draw a decision boundary on. Pick a 2-D dataset such as two moons.")
         return
     epoch = epoch_control(result)
-    st.markdown("The network's prediction over the plane at initialization and at the epoch chosen above; "
-                "the colour fades where it is unsure.")
-    playing = play_button("play_boundary")
-    boundary = st.empty()
-
-    def frame(at: int) -> None:
-        with boundary.container():
-            chart(result, "boundary", epochs=[0, at] if at else [0])
-
-    play(result, frame) if playing else frame(epoch)
+    st.markdown("The network's prediction over the plane at initialization and at the epoch chosen; "
+                "the colour fades where it is unsure. The chart's own slider (under it) moves at once.")
+    play_control("play_boundary", result)
+    played(result, "boundary", recorded_epochs(result), epoch)

@@ -4,17 +4,14 @@ None of them retrains."""
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 import wil
 from wil import charts
 
 from ..state import HISTOGRAM_AXES, SESSION_KEYS, HISTOGRAM_X
 
-PLAY_STEP = 0.7  # seconds per frame of the play control (16 frames: about 11 s)
+PLAY_STEP = 0.5  # seconds per frame of the play control (16 frames: 8 s); each frame draws in the browser
 
 
 def recorded_epochs(result: wil.Result) -> list[int]:
@@ -45,27 +42,96 @@ def epoch_control(result: wil.Result) -> int:
     return int(epoch)
 
 
-def play_button(key: str) -> bool:
-    """A button that plays the epoch-dependent charts through training; True in the run it was clicked."""
-    return st.button("▶ Play through training", key=key, help="Step through the recorded epochs (about "
-                     f"{PLAY_STEP:g} s each); any click stops it.")
+# The play control runs in the visitor's browser: it steps the epoch slider of the charts beside it
+# (``drawing.played``: every frame is in the chart already), so no frame waits on the server and nothing
+# runs there while it plays. Any click or key press stops it; where it stopped is reported back, and the
+# page's epoch slider (and the link) moves there. ``document.body.dataset.wilPlay`` records each frame's
+# drawing time in ms for the browser tests.
+_PLAY_JS = """
+export default function({ parentElement, data, setStateValue }) {
+  const button = parentElement.querySelector('button');
+  if (button.textContent === '' || document.body.dataset.wilPlaying !== '1') button.textContent = data.label;
+  const scope = () => {
+    let node = parentElement.host || parentElement;
+    while (node && !(node.querySelector && node.querySelector('.vega-bindings input, .vega-bindings select'))) {
+      node = node.parentElement || (node.getRootNode && node.getRootNode().host);
+    }
+    return node;
+  };
+  let timer = null, last = null;
+  const stop = (report) => {
+    if (timer === null) return;
+    clearInterval(timer); timer = null;
+    document.removeEventListener('pointerdown', onClick, true);
+    document.removeEventListener('keydown', onClick, true);
+    button.textContent = data.label; document.body.dataset.wilPlaying = '0';
+    if (report && last !== null) setStateValue('epoch', last);
+  };
+  const onClick = () => stop(true);
+  const show = (inputs, value) => {
+    const start = performance.now();
+    for (const input of inputs) {
+      input.value = String(value);
+      input.dispatchEvent(new Event(input.tagName === 'SELECT' ? 'change' : 'input', { bubbles: true }));
+    }
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      const times = JSON.parse(document.body.dataset.wilPlay || '[]');
+      times.push(Math.round(performance.now() - start));
+      document.body.dataset.wilPlay = JSON.stringify(times);
+    }));
+  };
+  button.onclick = () => {
+    if (timer !== null) return;
+    const root = scope();
+    if (!root) return;
+    const inputs = [...root.querySelectorAll('.vega-bindings input[type=range], .vega-bindings select')];
+    if (!inputs.length) return;
+    document.body.dataset.wilPlay = '[]'; document.body.dataset.wilPlaying = '1';
+    button.textContent = data.playing;
+    let index = 0;
+    const step = () => {
+      if (index >= data.epochs.length) { stop(true); return; }
+      last = data.epochs[index++];
+      show(inputs, last);
+    };
+    step();
+    timer = setInterval(step, data.step_ms);
+    // after this click has gone by: the next one anywhere stops the play
+    setTimeout(() => {
+      document.addEventListener('pointerdown', onClick, true);
+      document.addEventListener('keydown', onClick, true);
+    }, 0);
+  };
+  return () => stop(false);
+}
+"""
+_PLAY_CSS = """
+button { font: inherit; padding: .35rem .9rem; border-radius: .5rem; border: 1px solid rgba(49,51,63,.2);
+         background: white; cursor: pointer; }
+button:hover { border-color: #ff4b4b; color: #ff4b4b; }
+"""
+_play = st.components.v2.component("wil_play", html="<button type='button'></button>", css=_PLAY_CSS,
+                                   js=_PLAY_JS)
 
 
-def play(result: wil.Result, draw_frame) -> None:
-    """Call ``draw_frame(epoch)`` for every recorded epoch, ``PLAY_STEP`` seconds apart, then leave the
-    view at the last one. Any click stops it (Streamlit interrupts the script to rerun)."""
+def play_control(key: str, result: wil.Result) -> None:
+    """A ▶ Play button that steps the charts beside it through the recorded epochs in the browser,
+    ``PLAY_STEP`` seconds a frame; any click stops it, and the page's epoch follows where it stopped."""
     epochs = recorded_epochs(result)
-    caption = st.empty()
-    for epoch in epochs:
-        caption.caption(f"▶ epoch {epoch} of {epochs[-1]}")
-        draw_frame(epoch)
-        time.sleep(PLAY_STEP)
-    caption.empty()
-    st.session_state["_play_to"] = st.session_state["_view_epoch"] = epochs[-1]
-    try:  # the slider to the last frame: only the tabs again when this run is a fragment's, else the page
-        st.rerun(scope="fragment")
-    except StreamlitAPIException:
-        st.rerun()
+    label = f"▶ Play through training ({len(epochs)} frames, any click stops it)"
+    _play(key=key, data={"epochs": epochs, "step_ms": int(PLAY_STEP * 1000), "label": label,
+                         "playing": "■ Playing… click anywhere to stop"},
+          default={"epoch": None}, on_epoch_change=lambda: _played_to(key), height=44)
+
+
+def _played_to(key: str) -> None:
+    """Callback of the play control: the page's epoch goes where play stopped."""
+    state = st.session_state.get(key)
+    epoch = getattr(state, "epoch", None) if state is not None else None
+    if epoch is None and isinstance(state, dict):
+        epoch = state.get("epoch")
+    if isinstance(epoch, (int, float)) and not isinstance(epoch, bool):
+        st.session_state["_play_to"] = st.session_state["_view_epoch"] = int(epoch)
 
 
 def layers_control(result: wil.Result) -> list[int]:
@@ -85,8 +151,9 @@ def layers_control(result: wil.Result) -> list[int]:
 
 
 def histogram_axis() -> dict:
-    """The histograms' x axis: shared by every initializer by default, since the lesson is scale; log
-    magnitude; or each its own. Returns the options of ``charts.histogram_grid``."""
+    """The histograms' x axis: log magnitude by default (every initializer's scale shows, ten decades
+    apart if need be); each its own; or one shared linear axis. Returns the options of
+    ``charts.histogram_grid``."""
     axis = st.radio("Histogram x axis", options=list(HISTOGRAM_AXES), key=SESSION_KEYS[HISTOGRAM_X],
                     horizontal=True, format_func=HISTOGRAM_AXES.get)
     return {"shared_x": axis == "shared", "log_magnitude": axis == "log"}

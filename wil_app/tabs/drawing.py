@@ -62,6 +62,50 @@ def chart(result: wil.Result, name: str, **options) -> None:
     draw(run_key(result), name, result, presenter=bool(st.session_state.get("presenter")), **options)
 
 
+# What changes from frame to frame of a chart that plays through training: the epoch (or the epochs shown).
+FRAME_OPTIONS = {"boundary": lambda epoch: {"epochs": [0, epoch] if epoch else [0], "later": "at the epoch shown"}}
+
+
+_DRAWN: set = set()  # the played charts this server has drawn (in draw_played's cache, if not evicted since)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def played_chart(key: tuple, name: str, _result: wil.Result, epochs: tuple, **options):
+    """Chart ``name`` at every one of ``epochs``, in one chart with its own epoch slider
+    (``charts.over_epochs``): built once per run and view, shared by every session (never changed)."""
+    frame = FRAME_OPTIONS.get(name, lambda epoch: {"epoch": epoch})
+    return charts.over_epochs(lambda epoch: CHARTS[name](_result, **frame(epoch), **options), list(epochs))
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def draw_played(key: tuple, name: str, _result: wil.Result, epochs: tuple, value: int, presenter: bool = False,
+                **options) -> None:
+    """Draw ``played_chart`` with its slider at epoch ``value`` (the drawn element is replayed from the cache)."""
+    chart = charts.at_epoch(played_chart(key, name, _result, epochs, **options), value)
+    st.altair_chart(charts.presenter(chart) if presenter else chart, width="content")
+
+
+def played(result: wil.Result, name: str, epochs: list[int], value: int, **options) -> None:
+    """Chart ``name`` of ``CHARTS`` through every recorded epoch, its slider at ``value``: the play control
+    (``controls.play_control``) steps that slider in the browser, without a rerun per frame."""
+    fit = fit_width()
+    if fit is not None:
+        options["fit_width"] = fit
+    presenter, key = bool(st.session_state.get("presenter")), run_key(result)
+    if (key, name, tuple(epochs), value, presenter, repr(sorted(options.items()))) in _DRAWN:
+        draw_played(key, name, result, tuple(epochs), int(value), presenter=presenter, **options)
+        return
+    # the first time: the epoch shown at once, then every frame (a few seconds for a decision boundary)
+    slot = st.empty()
+    with slot.container():
+        chart(result, name, **FRAME_OPTIONS.get(name, lambda epoch: {"epoch": epoch})(value), **options)
+    with slot.container():
+        draw_played(key, name, result, tuple(epochs), int(value), presenter=presenter, **options)
+    _DRAWN.add((key, name, tuple(epochs), value, presenter, repr(sorted(options.items()))))
+    while len(_DRAWN) > 256:
+        _DRAWN.pop()
+
+
 def view_chart(result: wil.Result, chart_name: str, quantity: str, **options) -> None:
     """A per-layer chart (``"profile"`` or ``"heatmap"``) of ``quantity`` as ``charts.VIEWS`` titles and
     scales it, with view ``options`` (the epoch, a width)."""

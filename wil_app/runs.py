@@ -1,0 +1,202 @@
+"""How the server shares its cores between the sessions' runs (no Streamlit here; ``run.py`` draws them).
+
+- **One queue, first come first served.** Every training (a page's run, the phase diagram's sweeps) holds
+  one of ``POLICY.concurrent_runs`` slots (``SLOTS``), handed out in the order asked for, so the last of
+  a room of thirty is done after the sum of the runs' training times: NumPy already uses both cores for
+  one run, and two runs at once would each take twice as long, with nobody's results sooner.
+- **A run belongs to the server, not to a session.** It trains on a thread of its own (``SharedRun``),
+  and any session asking for the same configuration while it trains follows it (its queue position, then
+  its live curves) instead of waiting on a lock or training it twice. A run nobody follows any more (its
+  visitors moved on) is stopped after ``ORPHAN_GRACE`` seconds.
+- **Time left from the server's own pace.** Each finished run updates the seconds per unit of
+  ``POLICY.work`` (``PACE``); a run's time left is that pace's estimate, blended into its own elapsed time
+  per fraction done as it progresses; a queued run's wait is the time left of the runs ahead of it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import wil
+
+from .memory import release_free_memory
+from .policy import POLICY
+
+ORPHAN_GRACE = 3.0  # s: a run with no session following it for this long stops (a rerun re-follows at once)
+_LOCK = threading.Condition()
+_INFLIGHT: dict[wil.Config, "SharedRun"] = {}
+_QUEUE: list["SharedRun"] = []  # waiting for a slot, in the order asked
+_RUNNING: list["SharedRun"] = []
+
+
+class Pace:
+    """Seconds per unit of ``POLICY.work``, from the runs this server finished (an average weighted to
+    the latest; None before the first)."""
+
+    def __init__(self):
+        self.seconds_per_work: float | None = None
+
+    def record(self, config: wil.Config, seconds: float) -> None:
+        rate = seconds / max(POLICY.work(config), 1.0)
+        self.seconds_per_work = rate if self.seconds_per_work is None else 0.5 * self.seconds_per_work + 0.5 * rate
+
+    def expected(self, config: wil.Config) -> float | None:
+        return None if self.seconds_per_work is None else self.seconds_per_work * POLICY.work(config)
+
+
+PACE = Pace()
+
+
+class SharedRun:
+    """One configuration's training, followed by every session that asks for it while it trains."""
+
+    def __init__(self, config: wil.Config, snapshots: int | None):
+        self.config, self.snapshots = config, snapshots
+        self.fraction, self.partial, self.version = 0.0, None, 0  # version: bumped at each live update
+        self.result: wil.Result | None = None
+        self.error: BaseException | None = None
+        self.done, self.stop = threading.Event(), threading.Event()
+        self.followers, self.alone_since = 0, None
+        self.started: float | None = None  # when it got a slot
+        self.expected = PACE.expected(config)
+
+    # ---- what a follower reads
+    def position(self) -> int:
+        """0 while training; else its place in the queue (1: next)."""
+        with _LOCK:
+            return _QUEUE.index(self) + 1 if self in _QUEUE else 0
+
+    def seconds_left(self) -> float | None:
+        """Time left of this run alone (see the module's docstring), or None when nothing says yet."""
+        fraction = self.fraction
+        elapsed = time.perf_counter() - self.started if self.started is not None else 0.0
+        measured = elapsed / fraction * (1 - fraction) if fraction > 0.02 else None
+        planned = None if self.expected is None else max(self.expected - elapsed, self.expected * (1 - fraction))
+        if measured is None or planned is None:
+            return planned if measured is None else measured if fraction > 0.1 else None
+        weight = min(1.0, fraction / 0.3)
+        return (1 - weight) * planned + weight * measured
+
+    def seconds_to_start(self) -> float | None:
+        """The time left of the runs ahead (training, then queued before this one), or None if unknown."""
+        with _LOCK:
+            ahead = [*_RUNNING, *_QUEUE[:_QUEUE.index(self)]] if self in _QUEUE else []
+        total = 0.0
+        for run in ahead:
+            left = run.seconds_left() if run.started is not None else run.expected
+            if left is None:
+                return None
+            total += left
+        return total / max(1, POLICY.concurrent_runs)
+
+    # ---- following
+    def follow(self) -> None:
+        with _LOCK:
+            self.followers += 1
+            self.alone_since = None
+
+    def leave(self) -> None:
+        with _LOCK:
+            self.followers -= 1
+            if self.followers <= 0:
+                self.alone_since = time.perf_counter()
+
+
+def start_or_follow(config: wil.Config) -> SharedRun:
+    """The run of ``config`` in flight (followed), or a new one queued for a slot and followed."""
+    with _LOCK:
+        run = _INFLIGHT.get(config)
+        if run is None or run.stop.is_set():
+            run = SharedRun(config, POLICY.snapshots(config))
+            _INFLIGHT[config] = run
+            _QUEUE.append(run)
+            threading.Thread(target=_train, args=(run,), name=f"wil-run-{id(run)}", daemon=True).start()
+        run.follow()
+    return run
+
+
+def in_flight(config: wil.Config) -> SharedRun | None:
+    with _LOCK:
+        run = _INFLIGHT.get(config)
+        return None if run is None or run.stop.is_set() else run
+
+
+def _train(run: SharedRun) -> None:
+    """The run's thread: wait for a slot in turn, train, hand the result to its followers."""
+    try:
+        with _LOCK:
+            _LOCK.wait_for(lambda: _QUEUE[0] is run and len(_RUNNING) < POLICY.concurrent_runs or run.stop.is_set())
+            _QUEUE.remove(run)
+            if run.stop.is_set():
+                raise wil.StopTraining
+            _RUNNING.append(run)
+        run.started = time.perf_counter()
+        run.result = wil.compare(run.config, progress=lambda f: _progress(run, f), live=lambda p: _live(run, p),
+                                 live_every=POLICY.live_every, snapshots=run.snapshots)
+        if run.result.stopped_epoch is None:
+            PACE.record(run.config, time.perf_counter() - run.started)
+    except BaseException as error:  # handed to the followers, who raise it in their sessions
+        run.error = error
+    finally:
+        with _LOCK:
+            if run in _RUNNING:
+                _RUNNING.remove(run)
+            if run in _QUEUE:
+                _QUEUE.remove(run)
+            if _INFLIGHT.get(run.config) is run:
+                del _INFLIGHT[run.config]
+            _LOCK.notify_all()
+        run.done.set()
+        release_free_memory()
+
+
+def _check(run: SharedRun) -> None:
+    """Stop a run asked to stop, or one nobody has followed for ``ORPHAN_GRACE`` seconds."""
+    alone = run.alone_since
+    if run.stop.is_set() or (alone is not None and time.perf_counter() - alone > ORPHAN_GRACE):
+        run.stop.set()
+        raise wil.StopTraining
+
+
+def _progress(run: SharedRun, fraction: float) -> None:
+    run.fraction = float(fraction)
+    _check(run)
+
+
+def _live(run: SharedRun, partial: wil.Result) -> None:
+    run.partial, run.version = partial, run.version + 1
+    _check(run)
+
+
+def slots():
+    """A context holding one of the server's run slots in queue order, for trainings that are not a page's
+    run (the phase diagram's sweeps)."""
+    return _Slot()
+
+
+class _Ticket:
+    """A place in the queue for a training that is not a page's run (its time left is unknown)."""
+    started = expected = None
+
+    def seconds_left(self) -> None:
+        return None
+
+
+class _Slot:
+    def __enter__(self):
+        ticket = _Ticket()
+        with _LOCK:
+            _QUEUE.append(ticket)
+            _LOCK.wait_for(lambda: _QUEUE[0] is ticket and len(_RUNNING) < POLICY.concurrent_runs)
+            _QUEUE.remove(ticket)
+            _RUNNING.append(ticket)
+        self.ticket = ticket
+        return self
+
+    def __exit__(self, *exc):
+        with _LOCK:
+            _RUNNING.remove(self.ticket)
+            _LOCK.notify_all()
+        release_free_memory()
+        return False
