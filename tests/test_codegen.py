@@ -47,6 +47,12 @@ def _config(**changes) -> wil.Config:
     return wil.Config(**{**base, **changes})
 
 
+def _config_for(entry: str, **changes) -> wil.Config:
+    """``_config`` with residual blocks when ``entry`` is a scheme made for them (Fixup, SkipInit, ReZero)."""
+    needs_blocks = wil.INITIALIZERS[entry.split("(")[0]].residual is not None
+    return _config(**changes, **({"residual": True} if needs_blocks else {}))
+
+
 def _last_value(text: str, key: str) -> float:
     """The number printed after ``key:`` on the last line that has it."""
     return float(re.findall(rf"^{re.escape(key)}: (\S+)$", text, flags=re.M)[-1])
@@ -108,7 +114,7 @@ def test_every_flavour_parses_for_every_initializer_activation_and_dataset():
     for dataset in wil.DATASETS:
         for entry in ENTRIES:
             for activation in ACTIVATIONS_SAMPLED:
-                config = _config(dataset=dataset, activation=activation)
+                config = _config_for(entry, dataset=dataset, activation=activation)
                 for flavour, to_code in FLAVOURS.items():
                     source = to_code(config, entry)
                     ast.parse(source, filename=f"{flavour}-{dataset}-{entry}-{activation}")
@@ -140,9 +146,10 @@ def test_the_keras_scripts_use_only_keras_3_names():
     """Keras is not installed here: at least every initializer class and activation name must exist."""
     for entry in ENTRIES:
         for activation in wil.ACTIVATIONS:
-            source = wil.to_keras(_config(activation=activation), entry)
+            source = wil.to_keras(_config_for(entry, activation=activation), entry)
             assert set(re.findall(r"keras\.initializers\.(\w+)", source)) <= KERAS_INITIALIZERS, entry
-            used = re.search(r"activation=(\S+) if i < DEPTH", source).group(1)
+            plain = re.search(r"activation=(\S+) if i < DEPTH", source)  # else a residual network's layer
+            used = (plain or re.search(r"keras\.layers\.Activation\((\S+), name=", source)).group(1)
             assert used.strip('"') in KERAS_ACTIVATION_STRINGS | {"leaky_relu", "gelu_tanh"}, activation
             if used in ("leaky_relu", "gelu_tanh"):
                 assert f"def {used}(z):" in source

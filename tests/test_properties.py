@@ -73,6 +73,21 @@ def small_configs(draw) -> Config:
         n_seeds=n_seeds, dtype=draw(st.sampled_from(("float64", "float32"))),
     )
     fields["learning_rate"] = min(fields["learning_rate"], LIMITS["learning_rate"][1])
+    # the architecture: normalization and residual blocks anywhere, made valid for the schemes drawn
+    # (Fixup, SkipInit and ReZero need residual blocks; Fixup is for networks without normalization)
+    entries = [fields["initializer"], *fields["compare"]]
+    schemes = [wil.INITIALIZERS[entry.split("(")[0]].residual for entry in entries]
+    fields["residual"] = draw(st.booleans()) or any(rule is not None for rule in schemes)
+    fields["normalization"] = draw(st.sampled_from((None, None, "batch", "layer")))
+    if any(rule is not None and not rule.allows_normalization for rule in schemes):
+        fields["normalization"] = None
+    if fields["residual"]:
+        fields["depth"] = max(fields["depth"], 2)
+    if fields["residual"] or fields["normalization"]:  # LSUV rescales the layers of a plain network only
+        is_lsuv = lambda entry: entry.split("(")[0] == "lsuv"  # noqa: E731
+        fields["compare"] = tuple(entry for entry in fields["compare"] if not is_lsuv(entry))
+        if is_lsuv(fields["initializer"]):
+            fields["initializer"] = "he_normal"
     n_train = Config(**{**fields, "batch_size": None}).n_train()
     fields["batch_size"] = draw(st.one_of(st.none(), st.integers(max(1, n_train // 4), n_train)))
     return Config(**fields)
@@ -179,6 +194,10 @@ def test_every_config_the_policy_passes_is_inside_every_budget(fields):
     try:
         config = Config(**fields)
     except ValueError as error:
+        schemes = [wil.INITIALIZERS[name].residual for name in fields["compare"]]
+        if any(rule is not None for rule in schemes):  # Fixup, SkipInit, ReZero: residual blocks only
+            assert "needs residual=True" in str(error), error
+            return
         assert str(error).startswith("Invalid batch_size"), error
         return
     message = POLICY.problem(config)

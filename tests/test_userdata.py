@@ -126,7 +126,7 @@ def test_the_task_can_be_overridden():
     assert wil.DATASETS[from_frame(data, "score", task="regression")].task == "regression"
     with pytest.raises(ValueError, match=r"Invalid task 'clustering'; choose from \['classification', 'regression'\]"):
         from_frame(data, "score", task="clustering")
-    with pytest.raises(ValueError, match=r"task='regression' needs numbers"):
+    with pytest.raises(ValueError, match=r"task='regression' needs real numbers"):
         from_frame(frame(), "kind", task="regression")
 
 

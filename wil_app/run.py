@@ -7,15 +7,12 @@ while training is drawn from the caller's context, outside the cached function, 
 none of it.
 
 Stop: clicking the button (or any widget) asks Streamlit for a rerun, which interrupts the script at its
-next Streamlit call, here one of the progress or live updates (Streamlit starts the new run at once on
-another thread; a Stop's run waits for the old one to hand over what it trained). That call turns the interruption into
-``wil.StopTraining``: the run ends after the epoch in progress and keeps what it trained. The partial
-result is not put in the cache of full runs; it is handed over to the session's next run (``kept``), and
-the interruption is raised again so that Streamlit reruns. If the rerun is the Stop button's, the page shows the stopped
-result, marked as such, until the visitor asks for the whole run again.
-
-One run at a time: every training the app does (a page's run, the phase diagram's sweeps) holds one of the
-server's ``POLICY.concurrent_runs`` slots (``run_slot``), and hands the memory it freed back afterwards.
+next Streamlit call, here one of the looks at the run it follows (``watch``). The run itself trains on a
+thread of the server's (``wil_app/runs.py``: one queue for the server's cores, a run per configuration
+followed by every session that asks for it), so an interruption only stops following it; the session's
+next run takes it up again at once. If the rerun is the Stop button's, it stops the run (when no other
+session follows it; else it keeps the latest epochs) and the page shows the stopped result, marked as
+such, until the visitor asks for the whole run again. A stopped run is never put in the cache of full runs.
 """
 
 from __future__ import annotations
@@ -32,7 +29,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 import wil
 
 from . import runs
-from .memory import cap_malloc_arenas
+from .memory import cap_malloc_arenas, release_free_memory
 from .policy import POLICY
 
 STOP_KEY = "stop_run"
@@ -47,10 +44,35 @@ WATCH_EVERY = 0.2  # s between two looks at a run this session follows (its queu
 cap_malloc_arenas()  # at import, before the visitors' threads allocate (see wil_app/memory.py)
 
 
-def run_slot():
+RUN_SLOTS = runs.SLOTS
+
+
+def run_slot() -> runs.Gate:
     """One of the server's run slots, in queue order, as a context: for any training the app does besides
     a page's run (the phase diagram's sweeps), so that ``POLICY.concurrent_runs`` is the limit."""
-    return runs.slots()
+    return RUN_SLOTS
+
+
+def run_within_policy(config: wil.Config, progress=None, live=None) -> wil.Result:
+    """``config``'s run in the server's queue (``progress(0.0)`` first, so a caller can show that its run
+    is queued; then ``progress(fraction)`` and ``live(partial)`` as it trains), then hand the memory freed
+    meanwhile back to the system. Raises ``ValueError`` if ``config`` is outside the policy."""
+    POLICY.check(config)
+    if progress is not None:
+        progress(0.0)
+    seen = [-1]
+
+    def watch(run: runs.SharedRun) -> None:
+        if progress is not None and run.started is not None:
+            progress(run.fraction)
+        if live is not None and run.partial is not None and run.version != seen[0]:
+            seen[0] = run.version
+            live(run.partial)
+
+    try:
+        return follow(runs.start_or_follow(config), watch)
+    finally:
+        release_free_memory()
 
 
 class Interrupted(Exception):
@@ -82,10 +104,10 @@ def run_comparison(config: wil.Config, _watch=None) -> wil.Result:
     """All of ``config.compare`` x ``config.n_seeds`` networks, trained at once in the server's queue
     (``runs``); cached on the config, each caller served a copy. A stopped run is never cached."""
     POLICY.check(config)
-    result = follow(runs.start_or_follow(config), _watch)
-    if result.stopped_epoch is not None:  # stopped while this caller waited: not the whole run
-        raise Interrupted(runs.SharedRun(config, None), ScriptControlException())
-    return result
+    while True:
+        result = follow(runs.start_or_follow(config), _watch)
+        if result.stopped_epoch is None:  # else another session stopped it while this one waited: again
+            return result
 
 
 def request_stop() -> None:

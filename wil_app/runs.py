@@ -169,12 +169,6 @@ def _live(run: SharedRun, partial: wil.Result) -> None:
     _check(run)
 
 
-def slots():
-    """A context holding one of the server's run slots in queue order, for trainings that are not a page's
-    run (the phase diagram's sweeps)."""
-    return _Slot()
-
-
 class _Ticket:
     """A place in the queue for a training that is not a page's run (its time left is unknown)."""
     started = expected = None
@@ -183,20 +177,39 @@ class _Ticket:
         return None
 
 
-class _Slot:
-    def __enter__(self):
+class Gate:
+    """The server's run slots for trainings that are not a page's run (the phase diagram's sweeps): taken
+    in queue order with the page's runs, as a context or by ``acquire``/``release``."""
+
+    def __init__(self):
+        self._held: list[_Ticket] = []
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         ticket = _Ticket()
         with _LOCK:
             _QUEUE.append(ticket)
-            _LOCK.wait_for(lambda: _QUEUE[0] is ticket and len(_RUNNING) < POLICY.concurrent_runs)
+            ready = _LOCK.wait_for(lambda: _QUEUE[0] is ticket and len(_RUNNING) < POLICY.concurrent_runs,
+                                   timeout if blocking else 0)
             _QUEUE.remove(ticket)
-            _RUNNING.append(ticket)
-        self.ticket = ticket
+            if ready:
+                _RUNNING.append(ticket)
+                self._held.append(ticket)
+            _LOCK.notify_all()
+        return bool(ready)
+
+    def release(self) -> None:
+        with _LOCK:
+            _RUNNING.remove(self._held.pop())
+            _LOCK.notify_all()
+        release_free_memory()
+
+    def __enter__(self):
+        self.acquire()
         return self
 
     def __exit__(self, *exc):
-        with _LOCK:
-            _RUNNING.remove(self.ticket)
-            _LOCK.notify_all()
-        release_free_memory()
+        self.release()
         return False
+
+
+SLOTS = Gate()

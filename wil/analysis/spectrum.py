@@ -68,7 +68,8 @@ def jacobian_spectrum(config, initializers=None, seeds=None, *, inputs: str = "d
 
     Raises
     ------
-    ValueError : an invalid argument; depth 1 (no square layer); ``inputs="fixed_point"`` for an
+    ValueError : an invalid argument; depth 1 (no square layer); normalization or residual blocks (the
+        product above is a plain network's); ``inputs="fixed_point"`` for an
         initializer without a variance formula (LSUV); a computation that does not fit in memory.
     """
     import pandas as pd
@@ -80,6 +81,9 @@ def jacobian_spectrum(config, initializers=None, seeds=None, *, inputs: str = "d
     n_inputs = check_int("n_inputs", n_inputs, 1, MAX_INPUTS)
     if config.depth < 2:
         raise ValueError(f"Invalid depth: the Jacobian between hidden layers needs depth >= 2, got {config.depth}")
+    if getattr(config, "normalization", None) is not None or getattr(config, "residual", False):
+        raise ValueError("Invalid config: the Jacobian spectrum covers plain networks (normalization=None, "
+                         f"residual=False), got normalization={config.normalization!r}, residual={config.residual!r}")
     n_networks, width = len(labels) * len(seeds), config.width
     weights_bytes = 8.0 * n_networks * (config.depth + 2) * width * (width + 64)
     check_fits(f"The Jacobians of {n_networks} networks of {config.depth} x {width}",

@@ -25,6 +25,7 @@ NAMED_COLORS = {
     "glorot_normal": "#393B79", "he_normal": "#009E73", "he_uniform": "#66A61E", "lecun_normal": "#9467BD",
     "lecun_uniform": "#6A3D9A", "orthogonal": "#E69F00", "lsuv": "#CC79A7", "torch_default": "#A6761D",
     "sklearn_default": "#1B4F72", "mean_field": "#7570B3",
+    "fixup": "#E41A1C", "skipinit": "#F781BF", "rezero": "#A50026",
 }
 _SCALE_PARAM = re.compile(r"(?:std|limit)=([0-9.eE+-]+)")
 CLASS_PALETTE = ("#3366CC", "#DC3912", "#109618", "#990099", "#FF9900", "#0099C6", "#DD4477", "#66AA00",

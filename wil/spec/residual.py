@@ -107,36 +107,48 @@ class ResidualRule:
             return ""
         if factor == 0.0:
             return f"return {KERAS_INIT}Zeros()  # {role}: starts at zero"
-        return (f"return {KERAS_INIT}VarianceScaling(scale=2.0 * {num(factor)} ** 2, mode='fan_in', "
-                f"distribution='truncated_normal')  # {role}: He times {num(factor)}")
+        total = factor * params.get("scale", 1.0)  # the role's Keras initializer replaces the draw: scale too
+        return (f"return {KERAS_INIT}VarianceScaling(scale=2.0 * {num(total)} ** 2, mode='fan_in', "
+                f"distribution='truncated_normal')  # {role}: He times {num(total)}")
 
 
 def fixup_factor(role: str, blocks: int, params: dict) -> float:
     """Fixup's rules 1-2: the output layer and each branch's last layer 0; a branch's other layers He times
-    L^(-1/(2m-2)), m = ``BRANCH_LAYERS``, L = ``blocks``; the projection He; times ``scale`` where drawn."""
+    L^(-1/(2m-2)), m = ``BRANCH_LAYERS``, L = ``blocks``; the projection He (``scale`` is in the draw)."""
     if role in (BRANCH_LAST, OUTPUT):
         return 0.0
     if role == BRANCH_FIRST:
-        return params["scale"] * fixup_scale(blocks)
-    return params["scale"]
+        return fixup_scale(blocks)
+    return 1.0
 
 
 def _he_sample(rng, fan_in, fan_out, params, activation=None):
-    """``he_normal``'s draw (times ``scale`` in ``layer_factor``)."""
-    return variance_scaling(rng, fan_in, fan_out, 2.0, "fan_in", "truncated_normal")
+    """``he_normal``'s draw times ``scale``, as every initializer's (the role's factor applies on top)."""
+    return params["scale"] * variance_scaling(rng, fan_in, fan_out, 2.0, "fan_in", "truncated_normal")
 
 
 def _he_variance(fan_in, fan_out, params):
-    return 2.0 / fan_in  # of the draw; the roles' factors apply on top (wil.analysis.theory)
+    return params["scale"] ** 2 * 2.0 / fan_in  # of the draw; the roles' factors apply on top (analysis.theory)
 
 
 _HE_TORCH = "std = math.sqrt(2.0 / fan_in)  # He\nkeras_truncated_normal_(w, std)"
+
+
+def _he_torch(params: dict) -> str:
+    return _HE_TORCH + ("" if params["scale"] == 1.0 else f"\nw.mul_({num(params['scale'])})  # scale")
+
+
+def _he_keras(params: dict) -> str:
+    if params["scale"] == 1.0:
+        return _HE_KERAS
+    return (f"# He times scale\nreturn {KERAS_INIT}VarianceScaling(scale=2.0 * {num(params['scale'])} ** 2,\n"
+            "    mode='fan_in', distribution='truncated_normal')")
 _HE_KERAS = f"return {KERAS_INIT}HeNormal()"
 _HE_TEXT = (f"He normal (Var 2/fan_in, truncated at 2 sigma, sigma = sqrt(Var) / {TRUNCATED_STD_CORRECTION:.6f})")
 
 
 def _code(formula: Callable[[dict], str]) -> InitializerCode:
-    return InitializerCode(lambda p, act: formula(p), lambda p, act: _HE_TORCH, lambda p, act: _HE_KERAS,
+    return InitializerCode(lambda p, act: formula(p), lambda p, act: _he_torch(p), lambda p, act: _he_keras(p),
                            pytorch_helper=torch_truncated_normal)
 
 
@@ -187,7 +199,7 @@ ENTRIES = [
         keras="HeNormal on every layer and a trainable scalar weight (init alpha) on each branch",
         export=_code(lambda p: f"SkipInit: {_HE_TEXT}{scaled(p)}; branch scalar {num(p['alpha'])}, trained"),
         residual=dict(
-            allows_normalization=True, layer_factor=lambda role, blocks, p: p["scale"],
+            allows_normalization=True, layer_factor=lambda role, blocks, p: 1.0,
             branch_scalar=lambda p: p["alpha"], scalar_trained=True,
             formula="SkipInit: He init, a trained scalar (init alpha) at the end of each branch",
             pytorch_scalar="self.alpha = nn.Parameter(torch.full((), ALPHA))  # SkipInit's scalar, trained",
@@ -203,7 +215,7 @@ ENTRIES = [
         keras="HeNormal on every layer and a trainable scalar weight (init 0) on each branch",
         export=_code(lambda p: f"ReZero: {_HE_TEXT}{scaled(p)}; branch scalar 0, trained"),
         residual=dict(
-            allows_normalization=True, layer_factor=lambda role, blocks, p: p["scale"],
+            allows_normalization=True, layer_factor=lambda role, blocks, p: 1.0,
             branch_scalar=lambda p: 0.0, scalar_trained=True,
             formula="ReZero: x + alpha F(x), alpha = 0 and trained, He init",
             pytorch_scalar="self.alpha = nn.Parameter(torch.zeros(()))  # ReZero's alpha, trained",
