@@ -35,6 +35,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def pytest_configure(config):
+    """The fast tier by default. Every marker declared in pyproject.toml is an opt-in tier (browser, cluster,
+    torch, notebook, slow): deselected unless the command gives a marker expression of its own; ``-m ""``
+    selects every tier, ``-m slow`` one of them."""
+    if any(arg.startswith("-m") for arg in config.invocation_params.args):
+        return
+    tiers = [line.split(":")[0].strip() for line in config.getini("markers")]
+    config.option.markexpr = " and ".join(f"not {tier}" for tier in tiers)
+
+
 def pytest_runtest_setup(item):
     """A browser test skips, saying why, where Playwright is missing (its modules check for Chromium)."""
     if item.get_closest_marker("browser"):

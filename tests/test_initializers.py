@@ -200,3 +200,12 @@ def test_mean_field_labels_round_trip():
     assert make_label("mean_field", {"sigma_w2": 1.5}) == "mean_field(sigma_w2=1.5)"
     assert parse_entry("mean_field(sigma_w2=1.5, sigma_b2=0.05)")[1] == {
         "sigma_w2": 1.5, "sigma_b2": 0.05, "scale": 1.0}
+
+
+def test_every_registered_initializer_has_a_short_name_of_its_own():
+    """Legends and sentences name each scheme in words: a new registry entry must get its short name."""
+    from wil.analysis.names import SHORT_NAMES
+
+    assert set(SHORT_NAMES) == set(wil.INITIALIZERS)
+    assert len(set(SHORT_NAMES.values())) == len(SHORT_NAMES)
+    assert wil.short_name("fixup") == "Fixup" and wil.short_name("he_normal(scale=2)").startswith("He normal")

@@ -12,7 +12,8 @@ SHORT_NAMES = {
     "truncated_normal": "truncated normal", "glorot_uniform": "Glorot uniform", "glorot_normal": "Glorot normal",
     "he_uniform": "He uniform", "he_normal": "He normal", "lecun_uniform": "LeCun uniform",
     "lecun_normal": "LeCun normal", "orthogonal": "orthogonal", "lsuv": "LSUV", "torch_default": "PyTorch default",
-    "sklearn_default": "scikit-learn default"}
+    "sklearn_default": "scikit-learn default", "mean_field": "mean field", "fixup": "Fixup",
+    "skipinit": "SkipInit", "rezero": "ReZero"}
 
 
 def short_name(label: str) -> str:

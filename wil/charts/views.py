@@ -30,7 +30,7 @@ suffix: y of a profile or curve, the colour of a heatmap, x of a histogram), ``l
 ``scheme`` (a heatmap's Vega colour scheme); ``value_title`` adds the scale's suffix
 ("(log scale)", "(%)"), and ``options`` gives the keyword arguments of its builder.
 
-Where the app (``wil_app/tabs.py``) and ``res.plot`` used to differ, the choice here: distinct units are on
+Where the app (``wil_app/tabs/``) and ``res.plot`` used to differ, the choice here: distinct units are on
 a log scale (as the app drew them; ``res.plot`` drew them linear), because the lesson is "1 unit left of
 many" and a log axis shows 1 of 32 or of 512 as plainly as 16 of 32.
 """

@@ -9,9 +9,8 @@ from wil.spec.activations import get_activation
 from wil.spec.labels import get_initializer, parse_entry
 from wil.engine.cures import CureNetwork
 from wil.engine.model import Network
+from wil.spec.lsuv import LSUV_BATCH
 from wil.spec.residual import layer_roles, n_blocks
-
-LSUV_BATCH = 256  # examples a data-dependent scheme measures variances on (Mishkin & Matas use one mini-batch)
 
 
 def initialize_networks(config, data, labels: list[str], seeds: list[int]) -> Network:

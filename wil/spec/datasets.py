@@ -4,7 +4,7 @@ in the registry ``DATASETS``, and ``load_dataset``, the one path every dataset t
 Every loader returns a ``Dataset`` already split (stratified for classification) with features
 standardized on the training split only. scikit-learn is imported only when a dataset is loaded,
 so ``import wil`` stays fast. Your own data joins the same registry from a DataFrame
-(``wil.spec.user_data.from_frame``).
+(``wil.from_frame``, in ``wil.spec.user_data``).
 """
 
 from __future__ import annotations
