@@ -19,6 +19,7 @@ import pytest
 
 import wil
 from wil import Config
+from wil.spec.config import FLOAT_FIELDS, INTEGER_FIELDS
 from wil_app import policy as policy_module
 from wil_app import run as run_module
 from wil_app.lessons import DEMO
@@ -43,8 +44,8 @@ TWELVE = ("zeros", "constant", "random_normal", "random_uniform", "truncated_nor
 # a run small enough that any single field may go to its limit without breaking a budget
 TINY = dict(dataset="moons", n_samples=20, depth=1, width=1, epochs=1)
 
-INT_FIELDS = ("n_samples", "depth", "width", "epochs", "seed", "n_seeds")
-FLOAT_FIELDS = ("noise", "learning_rate")
+# the Config's numeric fields (one source: wil.spec.config); batch_size is bounded by the split (tested below)
+INT_FIELDS = tuple(name for name in INTEGER_FIELDS if name != "batch_size")
 
 
 # ---------------------------------------------------------------- field ranges
