@@ -34,6 +34,7 @@ data rows.
 own machine (by default they share both cores, and each slows the other).
 
     python benchmarks/bench_app.py [--repeat 3] [--server] [--pin] [--root OTHER_CHECKOUT]
+    python benchmarks/bench_app.py --moves     # issue 17's moves: the page's whole work vs the library's
 """
 
 from __future__ import annotations
@@ -271,6 +272,47 @@ def server_side(root: pathlib.Path = ROOT) -> None:
         print(f"    {tab:<18} {title:<42} {spec:>8,} {data:>10,} {rows:>7,}")
 
 
+# issue 17's moves from the opening page: the link's changes to the demo's configuration
+MOVES = {"depth 30": {"depth": 30}, "depth 50": {"depth": 50}, "digits": {"dataset": "digits"},
+         "tanh": {"activation": "tanh"}, "sigmoid": {"activation": "sigmoid"}, "12 initializers": "twelve",
+         "10 seeds": {"n_seeds": 10}, "width 256": {"width": 256}, "width 512": {"width": 512}}
+
+
+def moves(root: pathlib.Path = ROOT) -> None:
+    """Each move: the server's whole work for it (``AppTest``: policy, training in the queue, verdicts,
+    the Training tab's charts) beside the library alone training the configuration the page trained, in
+    this process, one after the other; and whether the page trained what was asked."""
+    import dataclasses
+
+    from streamlit.testing.v1 import AppTest
+
+    sys.path.insert(0, str(root))
+    import wil
+    from wil_app.lessons import DEMO
+    from wil_app.policy import POLICY
+
+    print("moves from the opening page (AppTest, one process): page s, library s, ratio, trained as asked")
+    for name, change in MOVES.items():
+        if change == "twelve":
+            change = {"compare": tuple(list(wil.INITIALIZERS)[:12])}
+        asked = dataclasses.replace(DEMO, **change)
+        fitted, note = POLICY.fit(asked)
+        at = AppTest.from_file(str(root / "wil_app" / "page.py"), default_timeout=600)
+        for key, value in asked.to_query_params().items():
+            at.query_params[key] = value
+        t = time.perf_counter()
+        at.run()
+        page_s = time.perf_counter() - t
+        problem = [e.value for e in at.exception]
+        t = time.perf_counter()
+        if fitted is not None:
+            wil.compare(fitted, snapshots=POLICY.snapshots(fitted))
+        library_s = time.perf_counter() - t
+        same = "yes" if fitted == asked else f"no: {note}" if fitted is not None else f"refused: {note}"
+        print(f"  {name:<16} {page_s:7.2f} {library_s:7.2f} {page_s / max(library_s, 1e-9):6.2f}x  {same}"
+              + (f"  EXCEPTION {problem[0][:120]}" if problem else ""), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="fresh servers to measure (default 3)")
@@ -280,7 +322,12 @@ def main() -> None:
                              "visitor's own machine (default: both share every core)")
     parser.add_argument("--root", type=pathlib.Path, default=ROOT,
                         help="the checkout whose app.py to serve (default this one), e.g. an older commit's")
+    parser.add_argument("--moves", action="store_true",
+                        help="only the moves from the opening page (AppTest beside the library; no browser)")
     args = parser.parse_args()
+    if args.moves:
+        moves(args.root)
+        return
     from playwright.sync_api import sync_playwright
 
     with open("/proc/loadavg") as file:

@@ -9,6 +9,7 @@
     python benchmarks/bench_engine.py --scenario S1 --repeats 5
     python benchmarks/bench_engine.py --quick          # only the README's figures: wil float32, diagnostics on
     python benchmarks/bench_engine.py --cures          # normalization/residual networks vs PyTorch eager
+    python benchmarks/bench_engine.py --moves --repeats 5   # diagnostics on / off per move of the opening page
 
 Every run goes through the public API, ``wil.compare(config, initializers, seeds, diagnostics=...)``,
 and is timed from the call to the returned ``Result`` (data, initialization, training and the frames),
@@ -331,6 +332,43 @@ def bench_scenario(scenario: Scenario, repeats: int, peak: dict, torch_runner=No
         row["torch_loss_gap_0"] = torch_runner.loss_gap_0
         row["torch_probe"] = {str(t): round(v, 3) for t, v in torch_runner.probe.items()}
     return row
+
+
+# ---------------------------------------------------------------- diagnostics' cost per move (issue 17)
+
+# The opening page's configuration (wil_app.lessons.DEMO) moved as a presenter moves it, one control at a time.
+TWELVE = ("zeros", "constant", "random_normal", "random_uniform", "truncated_normal", "glorot_uniform",
+          "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "orthogonal")
+MOVES = {"demo": {}, "depth 30": {"depth": 30}, "depth 50": {"depth": 50}, "digits": {"dataset": "digits"},
+         "tanh": {"activation": "tanh"}, "sigmoid": {"activation": "sigmoid"}, "12 initializers": {"compare": TWELVE},
+         "10 seeds": {"n_seeds": 10}, "width 256": {"width": 256}, "width 512": {"width": 512}}
+DIAGNOSTICS_TARGET = 1.3  # issue 17: diagnostics cost at most 1.3x the training without them
+
+
+def bench_moves(names: list[str], repeats: int) -> list[dict]:
+    """Per move, ``wil.compare(config)`` with and without diagnostics, alternated (off, on, off, on, ...)
+    after one warm-up of each: the medians and the median of the per-round ratios on / off."""
+    rows = []
+    print(f"\n| move | networks | epochs | diagnostics off (s) | on (s) | on / off | target <= {DIAGNOSTICS_TARGET} |")
+    print("|---|---|---|---|---|---|---|")
+    for name in names:
+        config = dataclasses.replace(DEMO, **MOVES[name])
+        n_networks = len(config.labels) * config.n_seeds
+        times = {False: [], True: []}
+        for diagnostics in (False, True):
+            wil.compare(config, diagnostics=diagnostics)  # warm-up
+        for _ in range(repeats):
+            for diagnostics in (False, True):
+                times[diagnostics].append(_timed(lambda: wil.compare(config, diagnostics=diagnostics)))
+        ratio = _median_ratio(times[True], times[False])
+        row = {"move": name, "networks": n_networks, "epochs": config.epochs, "off": statistics.median(times[False]),
+               "on": statistics.median(times[True]), "ratio": ratio,
+               "ratios": [round(on / off, 3) for on, off in zip(times[True], times[False])]}
+        rows.append(row)
+        print(f"| {name} | {n_networks} | {config.epochs} | {row['off']:.2f} | {row['on']:.2f} | {ratio:.2f} "
+              f"(rounds: {', '.join(f'{r:.2f}' for r in row['ratios'])}) | {'yes' if ratio <= DIAGNOSTICS_TARGET else 'NO'} |",
+              flush=True)
+    return rows
 
 
 # Issue #4's targets: wil's time (float32, diagnostics on) at most this multiple of the PyTorch loop's.
@@ -718,6 +756,8 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="only the README's figures (f32, diagnostics on)")
     parser.add_argument("--cures", action="store_true",
                         help="normalization and residual networks against PyTorch eager (benchmarks/bench_cures.py)")
+    parser.add_argument("--moves", nargs="*", metavar="MOVE",
+                        help="diagnostics on vs off for the opening page's moves (default all of MOVES)")
     parser.add_argument("--child-memory", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_memory:
@@ -741,6 +781,12 @@ def main(argv=None) -> None:
         return
     if args.quick:
         bench_quick(args.scenario or list(scenarios()), args.repeats)
+        return
+    if args.moves is not None:
+        rows = bench_moves(args.moves or list(MOVES), args.repeats)
+        print(f"end: {load()}")
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / "moves.json").write_text(json.dumps(rows, indent=1))
         return
     bench_import()
     peak = measure_peak()

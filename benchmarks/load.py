@@ -6,6 +6,7 @@ Usage::
     python benchmarks/load.py --sessions 20 --app path/to/app.py
     python benchmarks/load.py --sessions 10 --largest   # the own-link half asks for the largest runs
     python benchmarks/load.py --sessions 20 --largest --all-own   # everyone asks for a different one
+    python benchmarks/load.py --sessions 30 --verbose   # per session: first progress / first chart / done
 
 For each N it starts ``streamlit run app.py`` (as Community Cloud does), waits for its health check,
 then opens N pages at the same moment in one headless Debian Chromium (a browser context, so a cookie
@@ -15,7 +16,8 @@ largest runs the limits allow, from ``bench_limits.py``), so the cache serves th
 engine trains for the second. A session completes when the script has finished and every chart on the
 page has drawn (an SVG or canvas inside each visible ``stVegaLiteChart``); it errors on an exception
 element, an error alert, a crashed page or a timeout. Reported per N: sessions completed and errored,
-the median and worst time from opening the page to its last chart, the server's peak memory (the most
+the worst time to a first sign of progress (a queue place, an epoch, verdicts or a chart) and to a first
+chart, the median and worst time from opening the page to its last chart, the server's peak memory (the most
 of the summed VmRSS of its process tree, sampled every 50 ms, and its own VmHWM from the kernel),
 tracebacks in its log, and the CPU seconds the server and the browser used: here they share two cores,
 while on Community Cloud the browsers run on the visitors' machines.
@@ -55,6 +57,11 @@ ALL_CHARTS_DRAWN = """() => {
     return charts.length > 0 && charts.every(chart => chart.querySelector('svg, canvas'));
 }"""
 FAILURE = ('[data-testid="stException"], [data-testid="stAlertContentError"]')
+# the session sees its own progress: its place in the queue or its epoch (a progress bar), its verdicts so
+# far, or a chart (a cache hit draws the charts at once)
+PROGRESS = ('[data-testid="stProgress"], [data-testid="wil-verdicts"], '
+            '[data-testid="stVegaLiteChart"] :is(svg, canvas)')
+CHART = '[data-testid="stVegaLiteChart"] :is(svg, canvas)'
 
 
 def distinct_query(index: int) -> str:
@@ -197,7 +204,9 @@ def _status_kb(pid: int, key: str) -> int:
 @dataclass
 class Visit:
     url: str
-    seconds: float | None = None
+    seconds: float | None = None  # to the last chart of the page drawn (done)
+    progress_s: float | None = None  # to its first sign of progress (``PROGRESS``)
+    chart_s: float | None = None  # to its first chart drawn
     error: str = ""
     charts: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -214,7 +223,10 @@ async def visit(browser, url: str, start: asyncio.Event, timeout: float) -> Visi
         await start.wait()
         began = time.perf_counter()
         await page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
-        await page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=timeout * 1000)
+        await page.wait_for_selector(PROGRESS, timeout=timeout * 1000)
+        result.progress_s = time.perf_counter() - began
+        await page.wait_for_selector(CHART, timeout=timeout * 1000)
+        result.chart_s = time.perf_counter() - began
         remaining = max(1.0, timeout - (time.perf_counter() - began))
         await page.wait_for_function(ALL_CHARTS_DRAWN, timeout=remaining * 1000, polling=100)
         result.seconds = time.perf_counter() - began
@@ -264,7 +276,11 @@ def run(app: Path, n_sessions: int, timeout: float, chromium: str, largest: bool
     finally:
         server.stop()
     times = [v.seconds for v in visits if v.seconds is not None and not v.error]
+    progress = [v.progress_s for v in visits if v.progress_s is not None]
+    first_chart = [v.chart_s for v in visits if v.chart_s is not None]
     return {"n": n_sessions, "completed": len(times), "errors": sum(bool(v.error) for v in visits),
+            "worst_progress_s": max(progress) if progress else float("nan"),
+            "worst_first_chart_s": max(first_chart) if first_chart else float("nan"),
             "median_s": statistics.median(times) if times else float("nan"),
             "worst_s": max(times) if times else float("nan"), "visits": visits, **figures}
 
@@ -284,7 +300,8 @@ def main() -> None:
     own = "the largest runs the limits allow" if args.largest else "links of their own"
     share = "every session" if args.all_own else "half the sessions on the default link, half"
     print(f"app {app}; {os.cpu_count()} cores; {share} on {own}; a fresh server for each N\n")
-    header = (f"{'N':>3} {'completed':>9} {'errors':>6} {'median s':>8} {'worst s':>7} "
+    header = (f"{'N':>3} {'completed':>9} {'errors':>6} {'progress s':>10} {'1st chart s':>11} "
+              f"{'median s':>8} {'worst s':>7} "
               f"{'server peak RSS MB':>18} {'VmHWM MB':>8} {'tracebacks':>10} {'CPU s server':>12} "
               f"{'CPU s browser':>13}")
     print(header)
@@ -292,14 +309,16 @@ def main() -> None:
     failed = False
     for n in args.sessions:
         report = run(app, n, args.timeout, args.chromium, args.largest, args.all_own)
-        print(f"{n:>3} {report['completed']:>9} {report['errors']:>6} {report['median_s']:>8.1f} "
+        print(f"{n:>3} {report['completed']:>9} {report['errors']:>6} {report['worst_progress_s']:>10.1f} "
+              f"{report['worst_first_chart_s']:>11.1f} {report['median_s']:>8.1f} "
               f"{report['worst_s']:>7.1f} {report['peak_rss_mb']:>18.0f} {report['vm_hwm_mb']:>8.0f} "
               f"{report['tracebacks']:>10} {report['server_cpu_s']:>12.0f} {report['browser_cpu_s']:>13.0f}",
               flush=True)
         for visit_ in report["visits"]:
             if args.verbose or visit_.error:
-                took = "-" if visit_.seconds is None else f"{visit_.seconds:.1f} s"
-                print(f"      {took:>8} {visit_.charts:>2} charts {visit_.url.split('/', 3)[-1] or '/'}"
+                took = " / ".join("-" if t is None else f"{t:.1f}" for t in
+                                  (visit_.progress_s, visit_.chart_s, visit_.seconds))
+                print(f"      {took:>17} s {visit_.charts:>2} charts {visit_.url.split('/', 3)[-1] or '/'}"
                       f"{'  ERROR ' + visit_.error if visit_.error else ''}")
         failed |= report["errors"] > 0 or report["completed"] < n or report["tracebacks"] > 0
     sys.exit(1 if failed else 0)

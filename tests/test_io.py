@@ -159,8 +159,10 @@ def test_load_refuses_missing_files_folders_and_wrong_types(tmp_path):
         wil.load(tmp_path / "absent.zip")
     with pytest.raises(ValueError, match="is a folder"):
         wil.load(tmp_path)
-    with pytest.raises(TypeError, match="Invalid path: expected a string or a pathlib.Path, got a int"):
+    with pytest.raises(TypeError, match=r"Invalid path: expected a file name \(a string or pathlib.Path\), got 3"):
         wil.load(3)
+    with pytest.raises(ValueError, match="no file"):  # MissingPathError: both, like every rejected argument
+        wil.load(tmp_path / "absent.zip")
     with pytest.raises(ValueError, match="Invalid path"):
         wil.load("")
 

@@ -138,3 +138,15 @@ def test_spectrum_chart_to_dict():
     assert (rows["median"] >= charts.spectrum_frame.__globals__["FLOOR"]).all()
     single = charts.singular_value_spectrum(spectrum).to_dict()  # no panel column: one panel
     assert "facet" not in single and math.isclose(single["layer"][2]["encoding"]["y"]["datum"], 1.0)
+
+
+def test_epochs_to_accuracy_reads_the_first_epoch_at_the_target():
+    rows = [("a", 0, e, "train", 0.0, acc) for e, acc in enumerate([0.1, 0.5, 0.91, 0.85, 0.95])]
+    rows += [("b", 0, e, "train", 0.0, acc) for e, acc in enumerate([0.1, 0.2, 0.3, 0.4, 0.5])]
+    rows += [("b", 0, e, "test", 0.0, 0.99) for e in range(5)]  # another split: not read
+    history = pd.DataFrame(rows, columns=["initializer", "seed", "epoch", "split", "loss", "accuracy"])
+    reached = wil.isometry.epochs_to_accuracy(history, 0.9)
+    assert reached["epoch"].iloc[0] == 2 and np.isnan(reached["epoch"].iloc[1])
+    assert reached["epochs_trained"].tolist() == [4, 4]
+    with pytest.raises(ValueError, match="target"):
+        wil.isometry.epochs_to_accuracy(history, 1.5)

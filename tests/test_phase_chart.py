@@ -70,3 +70,35 @@ def test_trainable_depth_draws_the_theory_alone():
     assert layer_data(spec, 1)[0]["sigma_w2"] == pytest.approx(critical)
     assert len(charts.trainable_depth(theory, None).to_dict()["layer"]) == 1
     assert charts.trainable_depth(theory, critical, fit_width=300).to_dict()["width"] < 380
+
+
+def _phase_fit():
+    """docs/phase_fit.py, the script that fits the shipped sweeps, as a module."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "phase_fit.py"
+    spec = importlib.util.spec_from_file_location("phase_fit", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module, path.parent
+
+
+def test_free_fit_recovers_a_planted_slope_and_refits_the_shipped_sweep():
+    import wil
+
+    fit, docs = _phase_fit()
+    # planted: trainable up to 3 xi_c exactly, on a grid of every depth, three seeds: beta = 1, c = 3
+    rows = [{"sigma_w2": s, "depth": d, "seed": seed, "trainable": d <= 3 * xi}
+            for s in (1.0, 1.25, 3.0, 4.0) for xi in [wil.theory.mean_field("tanh", s, 0.05).xi_c]
+            for d in range(1, 80) for seed in range(3)]
+    planted = pd.DataFrame(rows)
+    c, table = fit.fit(planted, "tanh", 0.05)
+    a, beta = fit.free_fit(table)
+    # the boundary is the integer depth under 3 xi_c (10 for 10.9): c a little under 3, beta within 0.1 of 1
+    assert c == pytest.approx(3.0, rel=0.08) and beta == pytest.approx(1.0, abs=0.1)
+    # the shipped sweep: the slope issue 19 measured (0.43 +- 0.11), and 1 (c xi_c) outside its interval
+    boot = fit.bootstrap(pd.read_parquet(docs / "phase_sweep.parquet"), "tanh", 0.05, n=400)
+    assert boot["beta"] == pytest.approx(0.43, abs=0.01) and boot["c"] == pytest.approx(2.98, abs=0.01)
+    assert boot["mode"] == "columns" and boot["beta_ci"][0] > 0 and boot["beta_ci"][1] < 1
+    assert np.isfinite(boot["a_ci"]).all()

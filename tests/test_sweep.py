@@ -42,7 +42,7 @@ def test_frame_columns_order_and_types(reference):
     assert list(reference.columns) == ["sigma_w2", "depth", "initializer", "seed", "final_train_loss",
                                        "final_test_loss", "final_train_accuracy", "final_test_accuracy",
                                        "diverged", "diverged_epoch", "trainable", "act_std_last",
-                                       "chi1_measured", "seconds"]
+                                       "chi1_measured", "train_accuracy_last10", "seconds"]
     assert len(reference) == 3 * 2 * 2
     # the grid's order: sigma_w2 outermost, then depth, then seed
     assert reference["sigma_w2"].tolist() == [0.25] * 4 + [1.5] * 4 + [40.0] * 4
@@ -336,3 +336,18 @@ def test_an_interrupted_loky_sweep_resumes_too(tmp_path, monkeypatch):
     assert len(trained) == 12 - len(stored) and not stored & set(trained)  # each network missing, once
     whole = wil.sweep(CONFIG, grid, seeds=SEEDS, backend=None)
     pd.testing.assert_frame_equal(without_seconds(resumed), without_seconds(whole))
+
+
+def test_a_stopped_dask_sweep_does_not_print_the_tracebacks_of_closed_connections(caplog):
+    """Closing a cluster while a gather is in flight (a sweep stopped by SIGTERM) makes asyncio log the gather's
+    CommClosedError with its traceback; the sweep's own line says what happened, so that one is dropped."""
+    backends = importlib.import_module("wil.sweep.backends")
+    CommClosedError = type("CommClosedError", (OSError,), {})
+    asyncio_logger = logging.getLogger("asyncio")
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        with backends.quiet_closed_connections():
+            asyncio_logger.error("unhandled exception during asyncio.run() shutdown",
+                                 exc_info=(CommClosedError, CommClosedError("Stream is closed"), None))
+            asyncio_logger.error("another error", exc_info=(ValueError, ValueError("kept"), None))
+        asyncio_logger.error("after the sweep", exc_info=(CommClosedError, CommClosedError("kept too"), None))
+    assert [r.getMessage() for r in caplog.records] == ["another error", "after the sweep"]

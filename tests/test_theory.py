@@ -218,3 +218,29 @@ def test_phase_frame_columns():
     frame = phase_frame("tanh", 0.05, [1.0, 2.0, 3.0])
     assert list(frame.columns) == ["sigma_w2", "q_star", "chi1", "c_star", "xi_q", "xi_c"]
     assert frame["chi1"].is_monotonic_increasing and frame["c_star"].iloc[0] == 1.0
+
+
+def test_xi_c_conventions_where_the_signal_vanishes_or_explodes():
+    vanishing = wil.theory.mean_field("tanh", 0.8, 0.0)  # q* = 0: the linear regime keeps correlations
+    assert vanishing.q_star == 0.0 and math.isinf(vanishing.xi_c)
+    assert vanishing.xi_q == pytest.approx(-1.0 / math.log(0.8), rel=1e-9)  # Schoenholz's -1/ln chi1: 4.48
+    exploding = wil.theory.mean_field("relu", 3.0, 0.05)  # q* = inf: ReLU outgrows its bias
+    assert math.isinf(exploding.q_star) and math.isinf(exploding.xi_c)  # was 3.0e13, a rounding artefact
+    ordered = wil.theory.mean_field("relu", 1.5, 0.05)  # a finite fixed point: the plain formula
+    assert ordered.xi_c == pytest.approx(-1.0 / math.log(0.75), rel=1e-6)
+
+
+@pytest.mark.parametrize("dataset, width", [("moons", 256), ("digits", 256)])
+def test_output_layer_std_is_one_networks_as_measured(dataset, width):
+    # a network's act_std pools its examples and units around its own mean; the output layer's few units
+    # do not average their random offsets out, so He predicts 1.12 (not sqrt(2) = 1.414) on moons' 2 outputs
+    config = wil.Config(dataset=dataset, initializer="he_normal", width=width, epochs=1)
+    predicted = wil.theory_frame(config).set_index("layer")["act_std"]
+    run = wil.compare(config, ["he_normal"], list(range(24)))
+    measured = run.layers[run.layers["epoch"] == 0].groupby("layer")["act_std"]
+    last = config.depth + 1
+    assert predicted[last] < 0.82 * math.sqrt(2.0) if dataset == "moons" else predicted[last] < math.sqrt(2.0)
+    # one network's output std spreads by 35% (2 units) and 18% (10 units): 3 standard errors of 24 networks'
+    assert measured.mean()[last] == pytest.approx(predicted[last], rel=0.21 if dataset == "moons" else 0.11)
+    assert dataset != "moons" or measured.mean()[last] < 1.25  # 1.10 measured, sqrt(2) before the fix
+    assert measured.mean()[1:last - 1].to_numpy() == pytest.approx(predicted[1:last - 1].to_numpy(), rel=0.1)

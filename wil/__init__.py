@@ -25,22 +25,23 @@ from wil.spec.labels import make_label, parse_entry
 from wil.export.io import load
 from wil.engine.train import StopTraining
 from wil.spec.optimizers import OPTIMIZERS, Optimizer
+from wil.spec.residual import NORMALIZATION_LABELS, NORMALIZATIONS  # the other cures: Config(normalization=...)
 from wil.analysis.result import Result
 from wil.analysis.names import short_name
 from wil.sweep import sweep
 from wil.analysis import criteria, isometry, theory
 from wil.analysis.spectrum import jacobian_spectrum
 from wil.analysis.theory import theory_frame
-from wil.analysis.compare import compare, train
+from wil.analysis.compare import compare, resume, train
 from wil.spec.version import __version__
 from wil.spec import layout  # every recorded shape of a run, and its byte estimate
 from wil import charts  # registers Result.plot; its builders load on first use
 
 __all__ = [
     "ACTIVATIONS", "Activation", "ArgumentTypeError", "Config", "DATASETS", "Dataset", "INITIALIZERS",
-    "Initializer", "LOSS_BOUND", "OPTIMIZERS", "Optimizer", "RANGES", "Result", "StopTraining", "TASKS",
+    "Initializer", "LOSS_BOUND", "NORMALIZATIONS", "NORMALIZATION_LABELS", "OPTIMIZERS", "Optimizer", "RANGES", "Result", "StopTraining", "TASKS",
     "USER_PREFIX", "compare", "criteria", "detect_task", "from_frame", "initialize", "isometry",
-    "jacobian_spectrum", "load", "load_dataset", "make_label", "parse_entry", "short_name", "sweep", "theory",
-    "theory_frame", "to_keras", "to_pytorch", "to_wil", "train",
+    "jacobian_spectrum", "load", "load_dataset", "make_label", "parse_entry", "resume", "short_name", "sweep",
+    "theory", "theory_frame", "to_keras", "to_pytorch", "to_wil", "train",
 ]
 

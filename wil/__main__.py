@@ -17,6 +17,7 @@ from wil.spec.checks import parse_decimal, parse_integer, shown
 from wil.spec.config import Config, clipped
 from wil.sweep.backends import BACKENDS
 from wil.sweep.plan import MAX_NETWORKS, axis_kind
+from wil.sweep.protocols import PROTOCOLS, prepare
 
 # Config fields the command line offers: one network's (a sweep's own --grid and --seeds replace the others)
 _FIELDS = [f for f in dataclasses.fields(Config) if f.name in Config.network_fields()]
@@ -139,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="save the phase diagram (the first two axes) as HTML or PNG")
     sweep.add_argument("--c", type=_number, default=6.0, help="draw c x xi_c on the plot (default 6)")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep.add_argument("--protocol", default=None, choices=sorted(PROTOCOLS),
+                       help="a preset that can test a paper (see wil.sweep.protocols): schoenholz2017 sets width "
+                            ">= 64, >= 3 seeds, 3,000 SGD steps, a learning rate per depth; prints its cost first")
     return parser
 
 
@@ -184,11 +188,14 @@ def run_sweep(args: argparse.Namespace) -> int:
     if args.plot and not args.plot.lower().endswith((".html", ".png")):
         raise ValueError(f"Invalid --plot {args.plot!r}: expected a .html or .png file")
     frame = sweep(config, grid, seeds=_seeds(args.seeds), backend=None if args.backend == "none" else args.backend,
-                  n_jobs=args.n_jobs, scheduler=args.scheduler, progress=not args.no_progress, out=args.out)
+                  n_jobs=args.n_jobs, scheduler=args.scheduler, progress=not args.no_progress, out=args.out,
+                  protocol=args.protocol)
     trainable = frame["trainable"].mean()
     print(f"{len(frame)} networks, {trainable:.0%} trainable, {frame['diverged'].mean():.0%} diverged"
           + (f"; rows in {args.out}" if args.out else ""), file=sys.stderr)
     if args.plot:
+        if args.protocol:  # the title's width and epochs are the protocol's
+            config = prepare(args.protocol, config, grid, [0])[0]
         phase_chart(frame, config, grid, args.c).save(args.plot)
         print(f"phase diagram in {args.plot}", file=sys.stderr)
     if not args.out:

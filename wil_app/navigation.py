@@ -1,5 +1,5 @@
-"""The app's pages (Streamlit multipage): the explorer, the default, the trainability phase diagram and
-dynamical isometry.
+"""The app's pages (Streamlit multipage): the explorer, the default, the trainability phase diagram,
+dynamical isometry and the other cures.
 ``app.py`` serves this script; each page is its own script beside it."""
 
 import streamlit as st
@@ -16,4 +16,5 @@ st.navigation([
     st.Page("page.py", title="Explorer", default=True),
     st.Page("phase.py", title="Phase diagram", url_path="phase"),
     st.Page("isometry.py", title="Dynamical isometry", url_path="isometry"),
+    st.Page("cures.py", title="The other cures", url_path="cures"),
 ]).run()

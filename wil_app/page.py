@@ -21,15 +21,15 @@ import streamlit as st
 import wil
 from wil_app.lessons import DEMO
 from wil_app.policy import POLICY
-from wil_app.run import forget_kept, kept_result, summary, train_live
+from wil_app.run import continue_kept, page_result, summary
 from wil_app.sidebar import sidebar_config
 from wil_app.state import LOADED_NOTE, PRESENTER, init_from_url, lesson_step, presenter_requested
 from wil_app.story import live_drawer, show_verdicts
 from wil_app.tabs import open_asked_tab, presenter_view, result_tabs
 from wil_app.text import plain_text
 from wil_app.upload import data_notes, sync_url_with_data  # issue 13 hook: uploaded data stays out of the URL
-from wil_app.viewport import STYLE, measure
-from wil_app.workshop import workshop_after, workshop_before, workshop_init  # issue 13 hook: quiz and tour
+from wil_app.viewport import PRESENTER_STYLE, STYLE, measure
+from wil_app.workshop import MODE_KEY, workshop_after, workshop_before, workshop_init  # issue 13 hook: quiz and tour
 
 st.set_page_config(page_title="wil · the weight-initialization lab", page_icon="⚖️", layout="wide",
                    initial_sidebar_state="collapsed" if presenter_requested() else "expanded")
@@ -95,12 +95,15 @@ def main() -> None:
         measure()  # the main column's width in the visitor's browser: the charts are built to fit it
     presenter = bool(st.session_state.get(PRESENTER))
 
-    st.html(STYLE if not presenter else STYLE.replace("padding-top:2.2rem", "padding-top:3.6rem"))
-    st.markdown("### wil · the weight-initialization lab")
-    if not presenter:
+    st.html(PRESENTER_STYLE if presenter else STYLE)
+    if presenter:  # one row for the lessons and the mode: a 768 px projector keeps its height for the chart
+        presenter_bar()
+    else:
+        st.markdown("### wil · the weight-initialization lab")
         st.caption("The same network, the same data, the same mini-batches: only the initialization differs.")
     verdicts = st.empty()  # first: each initializer's verdict, above the fold
-    st.caption(wil.criteria.LEARNED.definition)  # what the verdicts' "learned" means (the phase page's differs)
+    if not presenter:  # what the verdicts' "learned" means (the phase page's differs)
+        st.caption(wil.criteria.LEARNED.definition)
 
     asked, trained, fit_note, problem = choose_run(config, errors)
     show_messages(config, problem, notes, fit_note)
@@ -109,37 +112,47 @@ def main() -> None:
                   f"{POLICY.problem(DEMO) or problem} The server's operator can raise them.")
     sync_url_with_data(asked)  # issue 13 hook: sync_url of the config a link may carry
     data_notes(trained)  # issue 13 hook
-    workshop_before(trained)  # issue 13 hook: the mode, the question (stops here until Reveal) or the tour step
+    if not presenter or st.session_state.get(MODE_KEY, "explore") != "explore":
+        workshop_before(trained)  # issue 13 hook: the mode, the question (stops here until Reveal) or the tour step
     networks = len(trained.labels) * trained.n_seeds
     st.sidebar.caption(f"{networks} network{'s' if networks > 1 else ''} to train, "
                        f"{POLICY.work(trained) / POLICY.max_work:.0%} of the work one run may take.")
 
+    stopped = st.empty()  # a stopped run's note (empty while a run trains: an earlier note never lingers)
     progress = st.empty()  # while the run trains: the epoch running, the time left, and Stop
     live_chart = st.empty()  # and the loss curves growing
     try:
-        result = kept_result(trained) or train_live(trained, on_live=live_drawer(verdicts, live_chart, presenter),
-                                                    line=progress)
+        result = page_result(trained, on_live=live_drawer(verdicts, live_chart, presenter), line=progress)
     except (ValueError, MemoryError) as error:  # e.g. the library's memory refusal under an operator's budgets
         live_chart.empty()
         stop_with(f"This run cannot train on this server: {error or type(error).__name__}")
     live_chart.empty()
     show_verdicts(verdicts, result, big=presenter)
     if result.stopped_epoch is not None:
-        left, right = st.columns([4, 1], vertical_alignment="center")
+        left, right = stopped.container().columns([4, 1], vertical_alignment="center")
         left.info(f"Stopped by you after epoch {result.stopped_epoch} of {trained.epochs}: these are the "
                   "networks as they were then.", icon=":material/stop_circle:")
-        right.button("Train to the end", key="train_whole", on_click=forget_kept, args=(trained,), width="stretch")
-    st.markdown(summary(trained))
+        right.button("Train to the end", key="train_whole", on_click=continue_kept, args=(trained,),
+                     width="stretch", help=f"Continue from epoch {result.stopped_epoch}, where it stopped.")
+    if not presenter:
+        st.markdown(summary(trained))
     workshop_after(result)  # issue 13 hook: the verdicts beside the predictions, or the tour's chart
 
     if presenter:
-        back, leave, forward = st.columns([1, 1, 1])
-        back.button("◀ Previous lesson", key="lesson_back", on_click=lesson_step, args=(-1,), width="stretch")
-        leave.toggle("Presenter mode", key="presenter_main", value=True, on_change=leave_presenter)
-        forward.button("Next lesson ▶", key="lesson_next", on_click=lesson_step, args=(1,), width="stretch")
         presenter_view(result)
     else:
         result_tabs(result)
+
+
+def presenter_bar() -> None:
+    """Presenter mode's top row: the lab's name, the previous and next lessons, and the way out."""
+    name, back, forward, leave = st.columns([3, 2, 2, 2], vertical_alignment="center")
+    name.markdown("**wil** · weight initialization")
+    back.button("◀ Lesson", key="lesson_back", on_click=lesson_step, args=(-1,), width="stretch",
+                help="The previous prepared lesson")
+    forward.button("Lesson ▶", key="lesson_next", on_click=lesson_step, args=(1,), width="stretch",
+                   help="The next prepared lesson")
+    leave.toggle("Presenter mode", key="presenter_main", value=True, on_change=leave_presenter)
 
 
 def leave_presenter() -> None:

@@ -114,7 +114,7 @@ class ServerPolicy:
     def rows(self, config: wil.Config, n_networks: int | None = None, epochs: int | None = None,
              snapshots: int | None = None) -> float:
         """Rows of the result's tables at most (history, layers, histograms, grid, status), with
-        ``snapshots`` recorded epochs of histograms and boundaries (default: the library's, 5 and 2)."""
+        ``snapshots`` recorded epochs of histograms and boundaries (default: the library's, ``wil.layout``)."""
         n_networks = n_networks or config.n_networks()
         epochs = config.epochs if epochs is None else epochs
         layers = config.depth + 1

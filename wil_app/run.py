@@ -35,6 +35,7 @@ from .policy import POLICY
 STOP_KEY = "stop_run"
 KEPT = "kept_runs"  # session key: config -> a stopped run's Result, at most KEPT_RUNS of them
 KEPT_RUNS = 3
+RESUME = "resume_run"  # session key: the configuration whose stopped run the visitor asked to train to the end
 # session id -> (config, SharedRun) of the run a rerun interrupted. Not in session state: Streamlit starts
 # the rerun at once on a new thread and disconnects the old one's session state, so the old run hands over here.
 _INTERRUPTED: dict[str, tuple] = {}
@@ -53,11 +54,12 @@ def run_slot() -> runs.Gate:
     return RUN_SLOTS
 
 
-def run_within_policy(config: wil.Config, progress=None, live=None) -> wil.Result:
+def run_within_policy(config: wil.Config, progress=None, live=None, policy=None) -> wil.Result:
     """``config``'s run in the server's queue (``progress(0.0)`` first, so a caller can show that its run
     is queued; then ``progress(fraction)`` and ``live(partial)`` as it trains), then hand the memory freed
-    meanwhile back to the system. Raises ``ValueError`` if ``config`` is outside the policy."""
-    POLICY.check(config)
+    meanwhile back to the system. Raises ``ValueError`` if ``config`` is outside the policy (``policy``,
+    default ``POLICY``: a prepared page may widen a cap of the explorer's widgets, never a budget)."""
+    (policy or POLICY).check(config)
     if progress is not None:
         progress(0.0)
     seen = [-1]
@@ -113,6 +115,7 @@ def run_comparison(config: wil.Config, _watch=None) -> wil.Result:
 def request_stop() -> None:
     """Callback of the Stop button (it runs first in the rerun the click starts)."""
     st.session_state["stop_requested"] = True
+    st.session_state.pop(RESUME, None)
 
 
 def kept_result(config: wil.Config) -> wil.Result | None:
@@ -146,16 +149,35 @@ def _session() -> str:
     return ctx.session_id if ctx is not None else ""
 
 
-def forget_kept(config: wil.Config) -> None:
-    """Callback of "Train to the end": drop the stopped run of ``config``, so that it trains whole."""
-    st.session_state.get(KEPT, {}).pop(config, None)
+def continue_kept(config: wil.Config) -> None:
+    """Callback of "Train to the end": continue the stopped run of ``config`` from its last epoch."""
+    st.session_state[RESUME] = config
 
 
-def train_live(config: wil.Config, on_live=None, line=None) -> wil.Result:
+def page_result(config: wil.Config, on_live=None, line=None) -> wil.Result:
+    """What the page shows for ``config``: the session's stopped run of it (kept until the visitor asks
+    for the rest), that run continued to the end (``wil.resume``: the same numbers as one whole run), or
+    the whole run (``train_live``)."""
+    kept = kept_result(config)
+    if kept is None:
+        return train_live(config, on_live, line)
+    if kept.stopped_epoch is None or st.session_state.get(RESUME) != config:
+        return kept
+    try:
+        whole = train_live(config, on_live, line, resume_from=kept)
+    except ValueError:  # nothing to continue (the latest epochs of a run others still follow): train it whole
+        st.session_state[KEPT].pop(config, None)
+        whole = train_live(config, on_live, line)
+    st.session_state[KEPT][config] = whole  # no longer stopped: the note and the button go
+    st.session_state.pop(RESUME, None)
+    return whole
+
+
+def train_live(config: wil.Config, on_live=None, line=None, resume_from: wil.Result | None = None) -> wil.Result:
     """The result of ``config``: from the cache at once; else following its run (one already training for
     another session, or a new one), with a progress line (its place in the queue, then its epoch, and the
     time left) and a Stop button in ``line`` (an ``st.empty``), and ``on_live(partial_result)`` drawing
-    the charts so far."""
+    the charts so far. With ``resume_from`` (a stopped Result of ``config``), that run continued."""
     line = st.empty() if line is None else line
     # the watch runs in the caller's context, outside the cached function: a cache hit draws nothing
     outside = contextvars.copy_context()
@@ -170,6 +192,8 @@ def train_live(config: wil.Config, on_live=None, line=None) -> wil.Result:
 
     try:
         shared = runs.in_flight(config)
+        if resume_from is not None:  # never cached: it is kept in the session, as the stopped run was
+            return follow(runs.start_or_follow(config, resume_from), watch)
         if shared is not None:  # another session's run of the same configuration: follow it, do not wait
             shared.follow()     # on the cache's lock (a blank page until it ends)
             watch(shared)

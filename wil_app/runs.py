@@ -51,14 +51,16 @@ PACE = Pace()
 class SharedRun:
     """One configuration's training, followed by every session that asks for it while it trains."""
 
-    def __init__(self, config: wil.Config, snapshots: int | None):
+    def __init__(self, config: wil.Config, snapshots: int | None, resume_from: wil.Result | None = None):
         self.config, self.snapshots = config, snapshots
+        self.resume_from = resume_from  # a stopped Result of ``config`` to continue (``wil.resume``), or None
         self.fraction, self.partial, self.version = 0.0, None, 0  # version: bumped at each live update
         self.result: wil.Result | None = None
         self.error: BaseException | None = None
         self.done, self.stop = threading.Event(), threading.Event()
         self.followers, self.alone_since = 0, None
         self.started: float | None = None  # when it got a slot
+        self.done_before = 0.0  # the fraction of the epochs trained before it started (a resumed run's)
         self.expected = PACE.expected(config)
 
     # ---- what a follower reads
@@ -69,10 +71,12 @@ class SharedRun:
 
     def seconds_left(self) -> float | None:
         """Time left of this run alone (see the module's docstring), or None when nothing says yet."""
-        fraction = self.fraction
+        before = self.done_before  # a resumed run: its pace is measured over the epochs it trained itself
+        fraction = max(0.0, (self.fraction - before) / (1 - before)) if before < 1 else 1.0
         elapsed = time.perf_counter() - self.started if self.started is not None else 0.0
         measured = elapsed / fraction * (1 - fraction) if fraction > 0.02 else None
-        planned = None if self.expected is None else max(self.expected - elapsed, self.expected * (1 - fraction))
+        expected = None if self.expected is None else self.expected * (1 - before)
+        planned = None if expected is None else max(expected - elapsed, expected * (1 - fraction))
         if measured is None or planned is None:
             return planned if measured is None else measured if fraction > 0.1 else None
         weight = min(1.0, fraction / 0.3)
@@ -103,12 +107,13 @@ class SharedRun:
                 self.alone_since = time.perf_counter()
 
 
-def start_or_follow(config: wil.Config) -> SharedRun:
-    """The run of ``config`` in flight (followed), or a new one queued for a slot and followed."""
+def start_or_follow(config: wil.Config, resume_from: wil.Result | None = None) -> SharedRun:
+    """The run of ``config`` in flight (followed), or a new one queued for a slot and followed: from the
+    start, or continuing ``resume_from`` (a stopped Result of ``config``: the same numbers either way)."""
     with _LOCK:
         run = _INFLIGHT.get(config)
         if run is None or run.stop.is_set():
-            run = SharedRun(config, POLICY.snapshots(config))
+            run = SharedRun(config, POLICY.snapshots(config), resume_from)
             _INFLIGHT[config] = run
             _QUEUE.append(run)
             threading.Thread(target=_train, args=(run,), name=f"wil-run-{id(run)}", daemon=True).start()
@@ -132,9 +137,15 @@ def _train(run: SharedRun) -> None:
                 raise wil.StopTraining
             _RUNNING.append(run)
         run.started = time.perf_counter()
-        run.result = wil.compare(run.config, progress=lambda f: _progress(run, f), live=lambda p: _live(run, p),
-                                 live_every=POLICY.live_every, snapshots=run.snapshots)
-        if run.result.stopped_epoch is None:
+        if run.resume_from is not None:  # continues where it stopped, with its optimizer's state
+            run.fraction = run.done_before = run.resume_from.stopped_epoch / run.config.epochs
+            run.result = wil.resume(run.resume_from, progress=lambda f: _progress(run, f),
+                                    live=lambda p: _live(run, p), live_every=POLICY.live_every)
+        else:
+            run.result = wil.compare(run.config, progress=lambda f: _progress(run, f),
+                                     live=lambda p: _live(run, p), live_every=POLICY.live_every,
+                                     snapshots=run.snapshots)
+        if run.result.stopped_epoch is None and run.resume_from is None:
             PACE.record(run.config, time.perf_counter() - run.started)
     except BaseException as error:  # handed to the followers, who raise it in their sessions
         run.error = error

@@ -17,7 +17,7 @@ from wil import charts
 
 from .lessons import DEMO, LESSONS
 from .policy import POLICY
-from .state import PRESENTER, slot_key, start_from, start_lesson
+from .state import PRESENTER, normalization_word, slot_key, start_from, start_lesson
 from .text import number
 from .upload import dataset_options, upload_panel  # issue 13 hook: your own data
 
@@ -83,26 +83,42 @@ def select_slider(label: str, key: str, options: list, **kwargs):
     return st.select_slider(label, options=with_value(options, st.session_state.get(key)), key=key, **kwargs)
 
 
-def registry_select(label: str, key: str, registry: dict, **kwargs) -> str:
-    """A select box over a registry's names, each shown by its entry's ``label``."""
-    return st.selectbox(label, options=list(registry), key=key, format_func=lambda n: registry[n].label, **kwargs)
+def registry_select(label: str, key: str, registry: dict, names: list[str] | None = None, **kwargs) -> str:
+    """A select box over a registry's names (or ``names`` of it), each shown by its entry's ``label``."""
+    options = list(registry) if names is None else with_value(names, st.session_state.get(key))
+    return st.selectbox(label, options=options, key=key, format_func=lambda n: registry[n].label, **kwargs)
+
+
+def valid_initializers(architecture: dict) -> list[str]:
+    """The initializers that make a network of ``architecture`` (the network section's fields): Fixup, SkipInit
+    and ReZero only with residual connections, LSUV only without the cures; ``wil.Config`` decides. All of
+    them if the architecture itself is invalid (its error is shown)."""
+    names = []
+    for name in wil.INITIALIZERS:
+        try:
+            wil.Config(initializer=name, **architecture)
+        except ValueError:
+            continue
+        names.append(name)
+    return names or list(wil.INITIALIZERS)
 
 
 # ---------------------------------------------------------------- the initializers
 
-def initializer_slot(slot: int, used: list[str]) -> str | None:
-    """One initializer of the comparison: its name and parameters. Returns its label (None if invalid).
+def initializer_slot(slot: int, used: list[str], names: list[str]) -> str | None:
+    """One initializer of the comparison (``names``: those offered): its name and parameters. Returns its
+    label (None if invalid).
 
     Streamlit forgets the state of widgets it did not draw, so a slot removed by lowering the count would
     come back as a new one: each slot's choices are kept in shadow keys ("_init2_name", ...) and restored."""
     for key in [key for key in st.session_state if str(key).startswith(f"_init{slot}_")]:
         st.session_state.setdefault(key[1:], st.session_state[key])
     if slot_key(slot) not in st.session_state:
-        fresh = [n for n in (*NEW_SLOT_NAMES, *wil.INITIALIZERS) if n in wil.INITIALIZERS and n not in used]
-        st.session_state[slot_key(slot)] = fresh[0] if fresh else next(iter(wil.INITIALIZERS))
+        fresh = [n for n in (*NEW_SLOT_NAMES, *names) if n in names and n not in used]
+        st.session_state[slot_key(slot)] = fresh[0] if fresh else names[0]
     with st.container(border=True):
         swatch = st.empty()
-        name = registry_select(f"Initializer {slot + 1}", slot_key(slot), wil.INITIALIZERS)
+        name = registry_select(f"Initializer {slot + 1}", slot_key(slot), wil.INITIALIZERS, names)
         spec = wil.INITIALIZERS[name]
         params = {key: param_widget(slot, name, key) for key in spec.params if key not in SECONDARY_PARAMS}
         extra = [key for key in spec.params if key in SECONDARY_PARAMS]
@@ -166,30 +182,53 @@ def data_section() -> dict:
 
 
 def network_section() -> dict:
-    """Depth, width and activation."""
+    """Depth, width, activation, normalization and residual connections."""
     st.header("Network")
     depth = st.slider("Hidden layers (depth)", min_value=1, max_value=int(POLICY.caps["depth"][1]), key="depth")
     width = select_slider("Units per hidden layer (width)", "width", WIDTHS)
     activation = registry_select("Activation", "activation", wil.ACTIVATIONS)
     family = wil.ACTIVATIONS[activation].family
     st.caption(FAMILY_NOTES.get(family, f"{family.capitalize()} family."))
-    return dict(depth=int(depth), width=int(width), activation=activation)
+    return dict(depth=int(depth), width=int(width), activation=activation, **cures_section())
 
 
-def initialization_section(errors: list[str], notes: list[str]) -> dict:
-    """The initializers compared, one slot each; problems go to ``errors`` and ``notes``."""
+def cures_section() -> dict:
+    """The other cures: a normalization before each activation and residual connections (``wil.Config``'s
+    ``normalization`` and ``residual``), with a caption on the initializers made for residual networks."""
+    words = {normalization_word(value): value for value in wil.NORMALIZATIONS}  # widget value -> Config's
+    word = st.selectbox("Normalization", options=list(words), key="normalization",
+                        format_func=lambda w: wil.NORMALIZATION_LABELS[words[w]],
+                        help="BatchNorm (over the examples) or LayerNorm (over the units), before each activation.")
+    residual = st.checkbox("Residual connections", key="residual",
+                           help="A projection layer, then blocks of two layers, each added to its input "
+                                "(He et al. 2016).")
+    made_for = {name: entry.residual for name, entry in wil.INITIALIZERS.items() if entry.residual is not None}
+    without = [wil.short_name(name) for name, rule in made_for.items() if not rule.allows_normalization]
+    st.caption(f"{', '.join(wil.short_name(name) for name in made_for)} initialize residual branches: offered "
+               "under Initialization when residual connections are on"
+               + (f" ({', '.join(without)} only without normalization)." if without else "."))
+    return dict(normalization=words[word], residual=bool(residual))
+
+
+def initialization_section(network: dict, errors: list[str], notes: list[str]) -> dict:
+    """The initializers compared, one slot each, those valid for ``network`` (the network section's fields)
+    offered; problems go to ``errors`` and ``notes``."""
     st.header("Initialization")
     st.number_input("Initializers to compare", min_value=1, max_value=MAX_SLOTS, step=1, key="n_initializers")
+    names = valid_initializers(network)
     labels = []
     for slot in range(int(st.session_state["n_initializers"])):
-        label = initializer_slot(slot, labels)
+        label = initializer_slot(slot, labels, names)
         if label is None:
             errors.append(f"Initializer {slot + 1} has an invalid parameter.")
         elif label in labels:
             notes.append(f"Initializer {slot + 1} repeats {label}; it is compared once.")
         else:
             labels.append(label)
-    return dict(initializer=st.session_state.get("base_initializer", labels[0] if labels else None),
+    base = st.session_state.get("base_initializer")
+    if base is None or wil.parse_entry(base)[0] not in names:  # e.g. a lesson's Fixup, then residual off
+        base = labels[0] if labels else None
+    return dict(initializer=base,
                 compare=tuple(labels))
 
 
@@ -227,7 +266,7 @@ def sidebar_config() -> SidebarReading:
         start_section()
         data = data_section()
         network = network_section()
-        initializers = initialization_section(errors, notes)
+        initializers = initialization_section(network, errors, notes)
         training = training_section(data, notes)
     if errors:
         return SidebarReading(None, errors, notes)

@@ -107,6 +107,8 @@ def config_to_state(cfg: wil.Config) -> dict:
     """The widget values that show ``cfg``."""
     state = {field: getattr(cfg, field) for field in PLAIN_FIELDS}
     state["batch_size"] = "full" if cfg.batch_size is None else cfg.batch_size
+    state["normalization"] = normalization_word(cfg.normalization)
+    state["residual"] = cfg.residual
     state["n_initializers"] = len(cfg.labels)
     state["base_initializer"] = cfg.initializer
     for slot, label in enumerate(cfg.labels):
@@ -115,6 +117,11 @@ def config_to_state(cfg: wil.Config) -> dict:
         for param, value in params.items():
             state[slot_key(slot, name, param)] = value
     return state
+
+
+def normalization_word(normalization: str | None) -> str:
+    """The normalization widget's value of ``Config.normalization``: its URL form, "none" for None."""
+    return "none" if normalization is None else normalization
 
 
 def load_config(cfg: wil.Config) -> None:

@@ -20,10 +20,13 @@ from .viewport import fit_width
 
 # verdict -> the mark before its line: a tick for learned, a cross for the failures, a dash for slow
 MARKS = {"learned": "✓", "slow": "–"}
+MANY_VERDICTS = 5  # presenter mode: more initializers than this put their verdicts in two columns
 STYLE = """<style>
 .wil-verdicts{margin:0 0 .4rem 0;line-height:1.45}
 .wil-verdict{display:flex;align-items:baseline;gap:.5rem;font-size:1.02rem}
-.wil-verdicts.big .wil-verdict{font-size:1.45rem}
+.wil-verdicts.big .wil-verdict{font-size:1.25rem;line-height:1.3}
+.wil-verdicts.big.many{display:grid;grid-template-columns:1fr 1fr;column-gap:1.2rem}
+.wil-verdicts.big .wil-text{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;min-width:0}
 .wil-swatch{flex:none;width:.9em;height:.9em;border-radius:.2em;display:inline-block;transform:translateY(.1em)}
 .wil-mark{flex:none;width:1em;font-weight:bold}
 .wil-note{color:#555;font-size:.9rem}
@@ -46,10 +49,13 @@ def verdict_html(result: wil.Result, big: bool = False, note: str = "") -> str:
             f"data-verdict='{html.escape(verdict, quote=True)}' data-color='{colors[label]}'>"
             f"<span class='wil-swatch' style='background:{colors[label]}'></span>"
             f"<span class='wil-mark'>{mark}</span>"
-            f"<span><b>{html.escape(name)}</b>: {html.escape(rest)}</span></div>")
+            f"<span class='wil-text' title='{html.escape(str(row.sentence), quote=True)}'>"
+            f"<b>{html.escape(name)}</b>: {html.escape(rest)}</span></div>")
     if note:
         lines.append(f"<div class='wil-note'>{html.escape(note)}</div>")
-    return f"{STYLE}<div class='wil-verdicts{' big' if big else ''}' data-testid='wil-verdicts'>{''.join(lines)}</div>"
+    # presenter mode: one line each (the whole sentence on hover), in two columns beyond MANY_VERDICTS
+    size = (" big many" if len(verdicts) > MANY_VERDICTS else " big") if big else ""
+    return f"{STYLE}<div class='wil-verdicts{size}' data-testid='wil-verdicts'>{''.join(lines)}</div>"
 
 
 def show_verdicts(slot, result: wil.Result, big: bool = False, note: str = "") -> None:

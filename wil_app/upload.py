@@ -32,6 +32,7 @@ from .text import plain_text
 
 STATE = "user_datasets"  # session state: name -> DatasetSpec of the datasets this session uploaded
 PARSED = "upload_parsed"  # session state: (file_id, DataFrame or None, error or None) of the last file
+UPLOAD_SLACK = 4  # the upload widget takes files up to this many times the policy's size (refused in words)
 BINARY_PROBE = 8192  # bytes looked at for NUL characters: a text file has none
 NO_DATA_IN_LINK = ("A link to this page carries the configuration, not your data: for anyone else it opens "
                    "on the default dataset. Your data stays in this browser tab's session.")
@@ -162,11 +163,15 @@ def upload_panel() -> None:
     chosen = str(st.session_state.get("dataset", "")).startswith(wil.USER_PREFIX)
     with st.expander("Your own data (CSV)", expanded=chosen or st.session_state.get("upload_file") is not None):
         uploaded = st.file_uploader(
-            "A CSV file with a header row", type=["csv"], key="upload_file", max_upload_size=POLICY.max_upload_mb,
+            # the widget takes up to UPLOAD_SLACK times the policy's size, so that a file somewhat over it reaches
+            # ``_parsed``, which refuses it in words (the widget's own refusal is a red mark and a tooltip)
+            "A CSV file with a header row", type=["csv"], key="upload_file",
+            max_upload_size=UPLOAD_SLACK * POLICY.max_upload_mb,
             help=f"Numbers only (besides a text target), at most {POLICY.max_upload_rows:,} rows, "
                  f"{POLICY.max_upload_columns} columns and {POLICY.max_upload_mb} MB. It stays in this session.")
         if uploaded is None:
-            st.caption("Numeric columns and one target column. " + NO_DATA_IN_LINK.split(":")[0] + ".")
+            st.caption(f"Numeric columns and one target column, at most {POLICY.max_upload_mb} MB (a larger file "
+                       "is refused). " + NO_DATA_IN_LINK.split(":")[0] + ".")
             return
         frame = _parsed(uploaded)
         if frame is None:

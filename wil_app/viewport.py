@@ -15,8 +15,19 @@ import streamlit as st
 
 # a narrower side margin and top than Streamlit's wide layout (on every page): the charts fit a 1280 px
 # projector beside the sidebar at full size, and the verdicts fit above the fold at 800 px
+# With the sidebar closed the header is opaque (64 px) and holds the expand button: the title starts below
+# it. The tab strip wraps onto a second line rather than hiding its last tabs behind a scroll arrow (1024 px
+# beside the sidebar).
 STYLE = ("<style>[data-testid='stMainBlockContainer']{padding-left:2.5rem;padding-right:2.5rem;"
-         "padding-top:2.2rem}</style>")
+         "padding-top:2.2rem}"
+         ".stApp:has(header [data-testid='stExpandSidebarButton']) [data-testid='stMainBlockContainer']"
+         "{padding-top:4.1rem}"
+         "[role='tablist']{flex-wrap:wrap;row-gap:.2rem}</style>")
+# presenter mode: no header bar (its own toggle leaves the mode) and a small top, so that the verdicts, one
+# row of buttons and one whole chart fit a 1024 x 768 projector
+PRESENTER_STYLE = ("<style>[data-testid='stMainBlockContainer']{padding-left:2.5rem;padding-right:2.5rem;"
+                   "padding-top:.6rem;padding-bottom:1rem}header[data-testid='stHeader']{display:none}"
+                   "[data-testid='stMainBlockContainer'] [data-testid='stVerticalBlock']{gap:.45rem}</style>")
 FULL_WIDTH = 880  # px: the main column at 1280 px beside the open sidebar (877), with a little room
 STEP = 40  # px: widths are reported rounded down to this, so a resize reruns the page only now and then
 KEY = "content_width"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import urllib.parse
 from typing import NamedTuple
 
@@ -264,10 +265,30 @@ def _highlight(result: wil.Result) -> None:
 
 # ---------------------------------------------------------------- the link as a QR code
 
+PUBLIC_URL = "WIL_PUBLIC_URL"  # the server operator's public address of the app (e.g. https://wil.example.org)
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "::1")  # addresses only the presenter's own computer opens
+
+
+def page_address() -> str | None:
+    """The page's address for phones: the operator's ``WIL_PUBLIC_URL`` (http or https) if set, else the
+    address the presenter's browser shows; None outside a browser."""
+    public = os.environ.get(PUBLIC_URL, "").strip()
+    if public.startswith(("http://", "https://")):
+        return public.split("?")[0].rstrip("/")
+    return st.context.url or None
+
+
+def is_local(link: str) -> bool:
+    """Whether ``link`` points at the presenter's own computer (a phone cannot open it)."""
+    host = (urllib.parse.urlsplit(link).hostname or "").lower()
+    return host in LOCAL_HOSTS or host.endswith(".localhost") or host.startswith("127.")
+
+
 def current_link(short: dict | None = None) -> str | None:
-    """The address of this view, or None outside a browser: the page's URL and ``short`` as its query (a
-    question or step whose configuration is unchanged needs nothing else), else the whole query string."""
-    base = st.context.url
+    """The address of this view, or None outside a browser: the page's address (``page_address``) and
+    ``short`` as its query (a question or step whose configuration is unchanged needs nothing else), else
+    the whole query string."""
+    base = page_address()
     if not base:
         return None
     return base + "?" + urllib.parse.urlencode(short or st.query_params.to_dict())
@@ -289,5 +310,9 @@ def qr_code(short: dict | None = None) -> None:
         if link is None:
             st.caption("The QR code of this page's link appears in a browser.")
         else:
+            if is_local(link):
+                st.warning(f"This address ({urllib.parse.urlsplit(link).hostname}) is this computer's own: phones "
+                           "cannot open it. Open the page at this computer's network address (or the server's "
+                           f"operator sets {PUBLIC_URL}), and the code follows.", icon=":material/wifi_off:")
             st.image(qr_png(link), caption="Scan to open this view", width=220)
             st.code(link, language=None, wrap_lines=True)

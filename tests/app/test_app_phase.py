@@ -30,6 +30,9 @@ def test_the_theory_and_the_shipped_sweep_show_at_once():
     assert "Measured: which networks trained" in titles
     assert any("Edge of chaos for Tanh" in caption.value and "1.761" in caption.value for caption in at.caption)
     assert any("What it shows" in block.value and "disagree" in block.value for block in at.markdown)
+    # the fitted slope docs/phase_fit.py gives on the shipped sweep (not "follows c xi_c"), and xi_c's conventions
+    assert any("β = 0.43" in block.value and "0.13 to 0.64" in block.value for block in at.markdown)
+    assert any("ξ_c is ∞" in caption.value and "ξ_q" in caption.value for caption in at.caption)
 
 
 @pytest.mark.slow

@@ -48,4 +48,15 @@ def test_a_live_run_updates_its_charts_before_it_ends_and_stop_keeps_what_traine
     settle(page, 2)
     assert page.get_by_text(f"Stopped by you after epoch {epoch} of").count() == 1
     assert page.locator('[data-testid="stProgress"]').count() == 0
+    # issue 17: "Train to the end" continues from the stopped epoch, and the stale note goes at once
+    page.get_by_role("button", name="Train to the end").click()
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid=stProgress]')]
+        .some(p => /epoch \\d+ of/.test(p.textContent))""", timeout=TIMEOUT_MS)
+    resumed = page.locator('[data-testid="stProgress"]').inner_text()
+    assert int(resumed.split("epoch ")[1].split(" ")[0]) >= epoch, (resumed, epoch)
+    assert page.get_by_text("Stopped by you after epoch").count() == 0
+    page.get_by_role("button", name="■ Stop").click()
+    page.get_by_text("Stopped by you after epoch").wait_for(timeout=TIMEOUT_MS)
+    again = int(page.get_by_text("Stopped by you after epoch").inner_text().split("after epoch ")[1].split(" ")[0])
+    assert again > epoch
     page.close()

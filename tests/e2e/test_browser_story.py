@@ -111,7 +111,9 @@ def test_uploading_the_exported_json_restores_the_view(server, browser, tmp_path
     saved = tmp_path / "wil-config.json"
     download.value.save_as(saved)
     view = json.loads(saved.read_text())["view"]
-    assert view == {"epoch": "14", "layers": "2,5", "hist": "log", "tab": "Share & export"}
+    # issue 17: the file reopens on the chart in view before Share, not on Share itself
+    # the log axis is the histograms' default now, so the view leaves it out
+    assert view == {"epoch": "14", "layers": "2,5", "tab": "Activations"}
 
     fresh = browser.new_page(viewport={"width": 1280, "height": 900})
     fresh.goto(f"{server.url}/?tab=Share+%26+export", timeout=TIMEOUT_MS)
@@ -125,8 +127,8 @@ def test_uploading_the_exported_json_restores_the_view(server, browser, tmp_path
     params = urllib.parse.parse_qs(urllib.parse.urlparse(fresh.url).query)
     assert wil.Config.from_query_params({k: v[-1] for k, v in params.items() if k in query and k not in
                                          ("tab", "epoch", "layers", "hist")}) == config
-    assert params["epoch"] == ["14"] and params["layers"] == ["2,5"] and params["hist"] == ["log"]
-    fresh.get_by_role("tab", name="Activations").click()
+    assert params["epoch"] == ["14"] and params["layers"] == ["2,5"] and params.get("hist", ["log"]) == ["log"]
+    assert params["tab"] == ["Activations"]
     settle(fresh, 2)
     assert "14" in fresh.locator('.st-key-view_epoch').inner_text()
     shot(fresh, tmp_path, "uploaded")

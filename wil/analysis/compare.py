@@ -8,16 +8,18 @@ large) lives with the server (``wil_app/policy.py``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from wil.spec.checks import ArgumentTypeError, check_bool, check_int, shown
+from wil.spec.checks import MAX_ITEMS, ArgumentTypeError, check_bool, check_int, check_items, shown
 from wil.spec.config import MAX_SEED, Config, checked_labels
 from wil.spec.datasets import load_dataset
 from wil.spec.layout import MAX_SNAPSHOTS
-from wil.engine.train import StopTraining, run
+from wil.engine.checkpoint import Checkpoint
+from wil.engine.train import StopTraining, resume_run, run
 from wil.spec.resources import check_fits, format_bytes
 from wil.analysis.result import Result, build_result
 from wil.engine.threads import blas_threads, plan
@@ -25,7 +27,7 @@ from wil.engine.threads import blas_threads, plan
 ProgressCallback = Callable[[float], None]
 Entry = "str | tuple[str, dict]"
 
-__all__ = ["StopTraining", "compare", "train"]
+__all__ = ["StopTraining", "compare", "resume", "train"]
 
 
 def train(config: Config, *, progress: ProgressCallback | bool | None = None, diagnostics: bool = True) -> Result:
@@ -75,16 +77,9 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
     diagnostics = check_bool("diagnostics", diagnostics)
     if snapshots is not None:
         snapshots = check_int("snapshots", snapshots, 2, MAX_SNAPSHOTS)
-    if live is not None and not callable(live):
-        raise ArgumentTypeError(f"Invalid live: expected a callable or None, got {shown(live)}")
-    if not (isinstance(live_every, (int, float)) and not isinstance(live_every, bool) and live_every > 0):
-        raise ValueError(f"Invalid live_every: expected a number of seconds > 0, got {shown(live_every)}")
+    live_every = _checked_live(live, live_every)
     n_networks = len(labels) * len(seeds)
-    memory = config.memory(n_networks, diagnostics, snapshots)
-    check_fits(f"This run ({n_networks} network{'s' if n_networks > 1 else ''} of {config.depth} x {config.width}, "
-               f"{config.epochs} epochs)", memory["peak"],
-               "train fewer networks, or reduce width, depth, samples or epochs (largest part: "
-               + ", ".join(f"{part} {format_bytes(memory[part])}" for part in _largest_parts(memory)) + ")")
+    _check_memory(config, n_networks, diagnostics, snapshots)
     report, bar = _progress(progress, n_networks)
     if live is not None and report is None:
         report = _ignore  # the loop calls ``live`` from the thread that reports progress
@@ -97,11 +92,100 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
         with np.errstate(all="ignore"), blas_threads(how.blas):
             records = run(config, data, labels, seeds, report, diagnostics, how, snapshots=snapshots,
                           live=None if live is None else lambda partial: live(build_result(config, data, partial)),
-                          live_every=float(live_every))
+                          live_every=live_every)
     finally:
         if bar is not None:
             bar.close()
-    return build_result(config, data, records)
+    return build_result(config, data, records, Checkpoint(records, list(records.groups.values()), how, diagnostics,
+                                                          snapshots))
+
+
+def resume(result: Result, epochs: int | None = None, *, progress: ProgressCallback | bool | None = None,
+           live: Callable[[Result], None] | None = None, live_every: float = 0.3) -> Result:
+    """Continue a run that was stopped (``wil.StopTraining``) or that finished, up to ``epochs`` epochs in all.
+
+    The networks go on from their last epoch with the same optimizer state, mini-batch order and random
+    streams, so every frame is that of one uninterrupted ``wil.compare`` of ``epochs`` epochs. Histograms
+    and boundaries are recorded at that run's epochs from the last epoch trained on (the ones before it
+    stay as the result recorded them; they are the same when ``epochs`` is ``config.epochs``).
+
+    Parameters
+    ----------
+    result : a ``wil.Result`` of ``wil.compare``, ``wil.train`` or ``wil.resume`` in this process (it
+        carries the networks' parameters, optimizer buffers and mini-batch stream at its last epoch).
+    epochs : the number of epochs in all (default ``result.config.epochs``); at least the last epoch
+        trained (``result.stopped_epoch``, or ``config.epochs`` for a run that finished).
+    progress, live, live_every : as in ``wil.compare``; ``progress`` or ``live`` may raise
+        ``wil.StopTraining`` to stop again, and the new result can be continued in turn.
+
+    Returns
+    -------
+    Result of ``dataclasses.replace(result.config, epochs=epochs)``.
+
+    Raises
+    ------
+    ValueError
+        a result with nothing to continue (loaded by ``wil.load``, a live view, every network diverged),
+        ``epochs`` below the last epoch trained, or a run that does not fit in memory; ``TypeError``
+        (``wil.spec.checks.ArgumentTypeError``) for an argument of the wrong type.
+
+    Examples
+    --------
+    >>> res = wil.compare(cfg, progress=stop_at_epoch_50)   # raises wil.StopTraining in the callback
+    >>> res = wil.resume(res)                                # the same numbers as one run of cfg.epochs
+    """
+    if not isinstance(result, Result):
+        raise ArgumentTypeError(f"Invalid result: expected a wil.Result, got {shown(result)}")
+    checkpoint = result.checkpoint
+    if not isinstance(checkpoint, Checkpoint):
+        raise ValueError("Invalid result: it holds no training state to continue (a result loaded by wil.load, "
+                         "or a live view); train it again with wil.compare")
+    if not checkpoint.groups:
+        raise ValueError("Invalid result: every network diverged, so there is nothing to continue")
+    last = checkpoint.last_epoch
+    epochs = result.config.epochs if epochs is None else epochs
+    if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs < last:
+        raise ValueError(f"Invalid epochs: {epochs} is below the last epoch trained ({last}); expected {last} "
+                         "or more")
+    config = dataclasses.replace(result.config, epochs=epochs)  # checks epochs
+    live_every = _checked_live(live, live_every)
+    records = checkpoint.records
+    n_networks = records.history.shape[0]
+    _check_memory(config, n_networks, checkpoint.diagnostics, checkpoint.snapshots)
+    report, bar = _progress(progress, n_networks)
+    if live is not None and report is None:
+        report = _ignore
+    try:
+        if report is not None:
+            report(last / epochs if epochs else 1.0)
+        data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
+        with np.errstate(all="ignore"), blas_threads(checkpoint.how.blas):
+            records = resume_run(checkpoint, config, data, report, live_every=live_every,
+                                 live=None if live is None else lambda partial: live(build_result(config, data,
+                                                                                                  partial)))
+    finally:
+        if bar is not None:
+            bar.close()
+    return build_result(config, data, records, Checkpoint(records, list(records.groups.values()), checkpoint.how,
+                                                          checkpoint.diagnostics, checkpoint.snapshots))
+
+
+def _checked_live(live, live_every) -> float:
+    """``live_every`` as a float, after checking ``live`` and it."""
+    if live is not None and not callable(live):
+        raise ArgumentTypeError(f"Invalid live: expected a callable or None, got {shown(live)}")
+    if not (isinstance(live_every, (int, float)) and not isinstance(live_every, bool) and live_every > 0):
+        raise ValueError(f"Invalid live_every: expected a number of seconds > 0, got {shown(live_every)}")
+    return float(live_every)
+
+
+def _check_memory(config: Config, n_networks: int, diagnostics: bool, snapshots: int | None) -> None:
+    """Refuse a run whose estimated peak memory exceeds what is available, with the estimate."""
+    memory = config.memory(n_networks, diagnostics, snapshots)
+    check_fits(f"This run ({n_networks} network{'s' if n_networks > 1 else ''} of {config.depth} x {config.width}, "
+               f"{config.epochs} epochs)", memory["peak"],
+               "train fewer networks, or reduce width, depth, samples or epochs (largest part: "
+               + ", ".join(f"{part} {format_bytes(memory[part])}" for part in _largest_parts(memory)) + ")")
 
 
 def _ignore(fraction: float) -> None:
@@ -116,7 +200,7 @@ def check_config(config: object) -> None:
 def _checked_seeds(seeds: object) -> list[int]:
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
         raise ArgumentTypeError(f"Invalid seeds: expected a list of integers, got {shown(seeds)}")
-    seeds = [check_int("seed", seed, 0, MAX_SEED) for seed in seeds]
+    seeds = [check_int("seed", seed, 0, MAX_SEED) for seed in check_items("seeds", seeds, MAX_ITEMS)]
     if not seeds:
         raise ValueError("Invalid seeds: expected at least one seed, got an empty list")
     if len(set(seeds)) < len(seeds):

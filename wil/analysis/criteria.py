@@ -10,6 +10,11 @@ They answer different questions, so a network may pass one and fail the other:
   least ``TRAINABLE.share`` (half) of the way from 1/classes to 1. The sweeps' ``trainable`` column and
   the phase diagram read it.
 
+``TRAINABLE_LAST10`` is ``TRAINABLE`` read on the mean training accuracy of the last 10 epochs instead of
+the final one: the criterion of the ``schoenholz2017`` sweep protocol (``wil.sweep.protocols``), robust to
+SGD's oscillations, which flip a final-epoch verdict with the stopping epoch. ``LEARNED`` (test split) and
+the ``TRAINABLE`` pair (training split) do not mean the same thing, so neither replaces the other.
+
 For regression the targets are standardized on the training split, so the best constant guess has a
 loss of about 1: ``LEARNED`` asks for a final test loss at most 1 - share, ``TRAINABLE`` for a final
 training loss at most (1 - share) times the initial one.
@@ -26,7 +31,9 @@ from typing import Callable
 
 import numpy as np
 
-from wil.spec.datasets import DATASETS, load_dataset
+from wil.spec.checks import ArgumentTypeError, shown
+from wil.spec.config import Config
+from wil.spec.datasets import DATASETS, check_dataset, load_dataset
 
 LEARNED_SHARE = 0.5  # learned: the share of chance's errors (or of the target's variance) removed on the test split
 TRAINABLE_SHARE = 0.5  # trainable: the share of the way from 1/classes to 1 reached on the training split
@@ -109,7 +116,7 @@ def trainable(diverged: bool, train_accuracy: float, train_loss: float, initial_
 
 def dataset_classes(dataset: str) -> int | None:
     """The classes of a registered dataset (its outputs), None for regression: ``trainable``'s chance."""
-    spec = DATASETS[dataset]
+    spec = DATASETS[check_dataset("dataset", dataset)]
     return spec.n_outputs if spec.task == "classification" else None
 
 
@@ -129,6 +136,14 @@ TRAINABLE = Criterion(
     trainable)
 
 
+TRAINABLE_LAST10 = Criterion(
+    "trainable", "optimization", TRAINABLE_SHARE,
+    f"Trainable (optimization, on the training split): the network did not diverge and its training "
+    f"accuracy, averaged over the last 10 epochs, is at least {TRAINABLE_SHARE:.0%} of the way from "
+    f"1/classes to 100% (10% to 55% on ten classes); for regression, as the final-epoch criterion.",
+    trainable)
+
+
 def chance_accuracy(config) -> float:
     """Share of the majority class in the test split of ``config``'s data (``LEARNED``'s chance); NaN for
     regression.
@@ -141,6 +156,8 @@ def chance_accuracy(config) -> float:
     -------
     float
     """
+    if not isinstance(config, Config):
+        raise ArgumentTypeError(f"Invalid config: expected a wil.Config, got {shown(config)}")
     if DATASETS[config.dataset].task != "classification":
         return np.nan
     return float(class_shares(config.dataset, config.n_samples, config.noise, config.seed)[1].max())

@@ -50,6 +50,7 @@ def evidence(result) -> pd.DataFrame:
     stopped = getattr(result, "stopped_epoch", None)
     frame["epochs"] = config.epochs if stopped is None else stopped
     frame = frame.merge(loss_evidence(result.history), on=KEYS, how="left")
+    frame = frame.merge(peak_evidence(result.history), on=KEYS, how="left")
     return frame.merge(layer_evidence(result.layers, config.depth), on=KEYS, how="left")
 
 
@@ -60,6 +61,15 @@ def loss_evidence(history: pd.DataFrame) -> pd.DataFrame:
     lowest = train.loc[groups["loss"].idxmin(), [*KEYS, "loss", "epoch"]]
     return (groups["loss"].agg(initial_loss="first", final_loss="last").reset_index()
             .merge(lowest.rename(columns={"loss": "lowest_loss", "epoch": "lowest_loss_epoch"}), on=KEYS))
+
+
+def peak_evidence(history: pd.DataFrame) -> pd.DataFrame:
+    """Test accuracy at its highest and when (the curve an audience sees may end far below it)."""
+    test = history[history["split"] == "test"].dropna(subset=["accuracy"]).sort_values("epoch")
+    if test.empty:
+        return pd.DataFrame(columns=[*KEYS, "peak_test_accuracy", "peak_test_epoch"]).astype({"seed": int})
+    best = test.loc[test.groupby(KEYS, observed=True)["accuracy"].idxmax(), [*KEYS, "accuracy", "epoch"]]
+    return best.rename(columns={"accuracy": "peak_test_accuracy", "epoch": "peak_test_epoch"})
 
 
 def layer_evidence(layers: pd.DataFrame, depth: int) -> pd.DataFrame:

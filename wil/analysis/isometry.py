@@ -171,3 +171,28 @@ def isometry_frame(config: Config, initializers=None) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["initializer", "ensemble", "sigma_w2", "sigma_b2", *JacobianMoments._fields])
     frame["initializer"] = pd.Categorical(frame["initializer"], categories=labels, ordered=True)
     return frame
+
+
+def epochs_to_accuracy(history: pd.DataFrame, target: float = 0.9, split: str = "train") -> pd.DataFrame:
+    """The first epoch at which each network's ``split`` accuracy reached ``target``: the training-speed
+    measure of ``docs/ISOMETRY.md`` (dynamical isometry's promise is faster training).
+
+    Parameters
+    ----------
+    history : a training history (``Result.history``, or ``docs/isometry_training.csv``): columns
+        initializer, seed, epoch, split, accuracy, and any others that tell runs apart (``dataset``).
+    target : the accuracy, in (0, 1].
+
+    Returns
+    -------
+    DataFrame : one row per network (the history's other columns, initializer, seed) with ``epoch`` (NaN
+        if it never got there) and ``epochs_trained``.
+    """
+    target = check_float("target", target, 0.0, 1.0)
+    rows = history[history["split"] == split]
+    keys = [c for c in rows.columns if c not in ("epoch", "split", "loss", "accuracy")]
+    grouped = rows.groupby(keys, observed=True, sort=False)
+    reached = rows[rows["accuracy"] >= target].groupby(keys, observed=True, sort=False)["epoch"].min()
+    frame = grouped["epoch"].max().rename("epochs_trained").to_frame()
+    frame["epoch"] = reached.reindex(frame.index)
+    return frame.reset_index()[[*keys, "epoch", "epochs_trained"]]

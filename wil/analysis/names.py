@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from wil.spec.checks import shown
 from wil.spec.initializers import INITIALIZERS
 from wil.spec.labels import parse_entry
 from wil.spec.text import format_number
@@ -31,7 +32,7 @@ def short_name(label: str) -> str:
     try:
         name, params = parse_entry(label)
     except ValueError:
-        return str(label)
+        return label if isinstance(label, str) else shown(label)
     defaults = {key: spec.default for key, spec in INITIALIZERS[name].params.items()}
     changed = {key: value for key, value in params.items() if value != defaults[key]}
     parts = []

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 from wil.spec.datasets import Dataset
 from wil.spec.layout import LAYER_STATS
 from wil.spec.residual import block_layers
+from wil.engine.checkpoint import Checkpoint
 from wil.engine.record import Records
 
 
@@ -46,6 +47,8 @@ class Result:
     scalars : residual networks (``Config.residual``): initializer, seed, epoch, block, layer (the hidden layer
         that closes the block), alpha (the block's branch scalar; fixed at 1 but for fixup, skipinit and
         rezero); None otherwise. Not saved by ``Result.save``.
+    checkpoint : the networks' parameters, optimizer buffers and random streams at the last epoch, which
+        ``wil.resume`` continues from; None for a live view. Not saved by ``Result.save``.
 
     ``verdicts()`` names what happened to each network, from these frames (see ``wil.verdicts``).
 
@@ -62,6 +65,8 @@ class Result:
     points: pd.DataFrame
     stopped_epoch: int | None = None
     scalars: pd.DataFrame | None = None
+    # what ``wil.resume`` continues from (wil.engine.checkpoint.Checkpoint): None for a live view or a loaded file
+    checkpoint: Checkpoint | None = field(default=None, repr=False, compare=False)
 
     @property
     def labels(self) -> list[str]:
@@ -107,15 +112,15 @@ def _last_epoch(records: Records) -> np.ndarray:
     return last - records.stopped_mid_epoch
 
 
-def build_result(config: Config, data: Dataset, records: Records) -> Result:
-    """Turn the loop's arrays into a ``Result`` of tidy frames."""
+def build_result(config: Config, data: Dataset, records: Records, checkpoint: Checkpoint | None = None) -> Result:
+    """Turn the loop's arrays into a ``Result`` of tidy frames (``checkpoint``: what ``wil.resume`` needs)."""
     K, n_epochs = records.history.shape[:2]
     last_valid = _last_epoch(records)
     history = _history_frame(records)
     layers = _layers_frame(records, last_valid)
     return Result(config, history, layers, _histograms_frame(records, last_valid), _status_frame(records),
                   _grid_frame(records, last_valid), _points_frame(data), records.stopped_epoch,
-                  _scalars_frame(config, records, last_valid))
+                  _scalars_frame(config, records, last_valid), checkpoint)
 
 
 def _scalars_frame(config: Config, records: Records, last_valid: np.ndarray) -> pd.DataFrame | None:

@@ -40,6 +40,11 @@ tests/test_verdicts.py):
 - Gradient ratio above 1e3: a 60-layer ReLU network with BatchNorm and no skip connections measured
   2.6e4 to 6.6e4 at epoch 0 (its forward signal keeps its scale, ratio ~1), with skips 1.2 to 3.7, plain
   He 0.04 to 1.1 (3 seeds each); the ReLU networks that learn above, at most 4.
+- The other cures at 60 ReLU layers (the lesson "The other cures", seeds 0-4, tests/test_cures_lesson.py):
+  a residual network with He weights and no normalization adds each branch's variance to the stream's,
+  signal ratio 5e3 to 1e5 at epoch 0, then NaN at epoch 1 (``exploding``); Fixup, SkipInit and ReZero start
+  every block as the identity, signal ratio exactly 1. Fixup's output layer starts at zero, so no gradient
+  reaches below it at epoch 0: its gradient ratio is not measured (``evidence``), not "vanishing".
 - Gradient ratio, 1e-3: catches networks whose forward signal keeps its scale while the backward one
   shrinks. Sigmoid's slope is at most 1/4 (the activation Glorot & Bengio 2010 found hardest to train):
   with Glorot's scale at 5 layers layer 1 gets 1e-4 of the output layer's gradient norm (measured), with

@@ -20,11 +20,12 @@ import numpy as np
 from wil.analysis.compare import check_config
 from wil.analysis.residual_theory import (NO_PREDICTION, PLAIN_PREDICTION, RESIDUAL_PREDICTION,
                                          residual_variances)
+from wil.analysis.offsets import output_covariance
 from wil.spec.activations import get_activation
 from wil.spec.config import Config, checked_labels
 from wil.spec.datasets import DATASETS
 from wil.spec.labels import get_initializer, parse_entry
-from wil.spec.checks import check_float, check_items
+from wil.spec.checks import check_callable, check_float, check_layer_lists, check_numbers
 from wil.spec.resources import check_fits
 from wil.spec.residual import layer_roles, n_blocks
 
@@ -34,14 +35,16 @@ if TYPE_CHECKING:
 # E[g(t)] for t ~ N(0, 1) as a dense trapezoid sum: exact enough for kinked g (ReLU), where
 # Gauss-Hermite quadrature converges slowly.
 MAX_VARIANCE = 1e100  # a variance's bound: the fixed-point searches square it, and 1e200 stays a float
+MAX_LAYERS = 100_000  # layers in one expected_variances (each ~0.3 ms of integration)
 MAX_PHASE_POINTS = 100_000  # sigma_w2 values in one phase_frame (each costs ~1 ms of integration)
 _NODES = np.linspace(-12.0, 12.0, 24001)
 _WEIGHTS = np.exp(-0.5 * _NODES**2) / math.sqrt(2.0 * math.pi) * (_NODES[1] - _NODES[0])
 
 
 def gaussian_moments(f, variance: float) -> tuple[float, float]:
-    """``E[f(z)]`` and ``E[f(z)^2]`` for ``z ~ N(0, variance)``."""
-    values = f(math.sqrt(max(variance, 0.0)) * _NODES)
+    """``E[f(z)]`` and ``E[f(z)^2]`` for ``z ~ N(0, variance)`` (a negative variance counts as 0)."""
+    variance = check_float("variance", variance, None, MAX_VARIANCE)
+    values = check_callable("f", f)(math.sqrt(max(variance, 0.0)) * _NODES)
     return float(np.sum(_WEIGHTS * values)), float(np.sum(_WEIGHTS * values**2))
 
 
@@ -61,11 +64,14 @@ def expected_variances(layer_sizes: list[int], weight_variances: list[float], ac
     list of (preact_var, act_mean, act_var) per layer, layers 1..n
     """
     f = get_activation(activation).f
-    bias_variances = bias_variances or [0.0] * len(weight_variances)
-    second_moment = input_second_moment
+    layer_sizes, weight_variances, bias_variances = check_layer_lists(layer_sizes, weight_variances, bias_variances,
+                                                                      MAX_LAYERS, MAX_VARIANCE)
+    second_moment = _check_variance("input_second_moment", input_second_moment)
     out = []
     for layer, (fan_in, variance, bias) in enumerate(zip(layer_sizes[:-1], weight_variances, bias_variances)):
         preact_var = fan_in * variance * second_moment + bias
+        if preact_var > MAX_VARIANCE:
+            raise ValueError(f"Invalid weight_variances: layer {layer + 1}'s variance is {preact_var:.3g}")
         if layer == len(weight_variances) - 1:  # the linear output layer
             out.append((preact_var, 0.0, preact_var))
             break
@@ -118,7 +124,11 @@ def _predicted_layers(config: Config, label: str, sizes: list[int]):
     biases = [0.0 if entry.bias_variance is None else entry.bias_variance(fan_in, fan_out, params, config.activation)
               for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
     if not config.residual:
-        return PLAIN_PREDICTION, expected_variances(sizes, variances, config.activation, biases)
+        layers = expected_variances(sizes, variances, config.activation, biases)
+        preact_var = layers[-1][0]  # the output layer: one network's std excludes its own offset (see below)
+        f = get_activation(config.activation).f
+        offset = output_covariance(sizes, variances, f, biases, layers, _expect_pair) / sizes[-1]
+        return PLAIN_PREDICTION, [*layers[:-1], (preact_var, 0.0, max(preact_var - offset, 0.0))]
     roles, rule = layer_roles(config.depth, True), entry.residual
     if rule is not None:  # the role's factor on the draw: its variance times the factor squared
         variances = [v * rule.layer_factor(role, n_blocks(config.depth), params) ** 2
@@ -270,6 +280,12 @@ def mean_field(activation: str, sigma_w2: float, sigma_b2: float) -> MeanField:
     their limits, evaluated at q = 1e-12 or 1e12). ``xi_q`` and ``xi_c`` are inf where their map's slope
     is at least 1 (at the edge of chaos, chi1 = 1, xi_c diverges).
 
+    Conventions where the signal vanishes or explodes (``sigma_b2 = 0`` in the ordered phase; ReLU above
+    its critical line): ``xi_c`` is the correlation map's own depth scale, which is **inf** there, since the
+    map's slope at c* = 1 tends to 1 (a vanishing tanh signal is in its linear regime, an exploding ReLU
+    signal outgrows its bias: correlations are kept in both). The ordered-phase formula of Schoenholz et
+    al., -1/ln chi1 (4.48 for tanh at sigma_w2 = 0.8, sigma_b2 = 0), is ``xi_q`` there.
+
     Raises
     ------
     ValueError : unknown activation (the message lists the valid names), negative or NaN variances.
@@ -291,6 +307,8 @@ def mean_field(activation: str, sigma_w2: float, sigma_b2: float) -> MeanField:
         chi_c = chi1 * growth
     else:
         chi_c = sigma_w2 * growth * _expect_pair(lambda z1, x2: df(root * z1) * df(root * x2), c_star)
+    if q_star in (0.0, math.inf) and c_star >= 1.0 and abs(chi_c - 1.0) < 1e-9:
+        chi_c = 1.0  # the limit (see the docstring), not 1 - 1e-14 from evaluating at q = 1e12
     return MeanField(q_star, chi1, c_star, _depth_scale(length_slope), _depth_scale(chi_c))
 
 
@@ -377,7 +395,6 @@ def phase_frame(activation: str, sigma_b2: float, sigma_w2_values) -> pd.DataFra
 
     get_activation(activation)
     sigma_b2 = _check_variance("sigma_b2", sigma_b2)
-    values = [_check_variance(f"sigma_w2_values[{i}]", v)
-              for i, v in enumerate(check_items("sigma_w2_values", sigma_w2_values, MAX_PHASE_POINTS))]
+    values = check_numbers("sigma_w2_values", sigma_w2_values, MAX_PHASE_POINTS, 0.0, MAX_VARIANCE)
     rows = [(v, *mean_field(activation, v, sigma_b2)) for v in values]
     return pd.DataFrame(rows, columns=["sigma_w2", *MeanField._fields])

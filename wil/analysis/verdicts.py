@@ -39,7 +39,8 @@ NETWORK_COLUMNS = [
     "initializer", "seed", "name", "verdict", "sentence", "activation", "width", "distinct_units", "depth",
     "signal_ratio", "gradient_ratio", "diverged_epoch", "reason", "initial_loss", "lowest_loss", "lowest_loss_epoch",
     "final_loss", "dead_fraction", "dead_layers", "saturated_fraction", "final_test_accuracy",
-    "final_test_loss", "chance_accuracy", "guess_loss", "epochs", "normalization", "residual"]
+    "final_test_loss", "chance_accuracy", "guess_loss", "epochs", "normalization", "residual",
+    "peak_test_accuracy", "peak_test_epoch"]
 INITIALIZER_COLUMNS = [
     "initializer", "name", "verdict", "sentence", "n_seeds", "n_agree", "counts", "final_test_accuracy",
     "min_test_accuracy", "max_test_accuracy", "final_test_loss", "chance_accuracy"]

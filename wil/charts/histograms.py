@@ -135,11 +135,12 @@ def _grid_layout(present: int, panel_width: int | None, fit_width: int | None) -
 
 
 def _histogram_column(bars: pd.DataFrame, labels: list[str], label: str, row_order: list[str], axis_title: str, *,
-                      first: bool, panel_width: int, panel_height: int) -> alt.FacetChart:
+                      first: bool, panel_width: int, panel_height: int, shared: bool = False) -> alt.FacetChart:
     """One initializer's column of histograms, a row per layer; the ``first`` of a row carries the y axis
-    title and the layers' names."""
+    title and the layers' names (and, where every column shares one x axis, its title: a title under
+    each narrow column would be wider than the column)."""
     return alt.Chart(bars).mark_bar(binSpacing=0).encode(
-        x=alt.X("bin_left:Q", bin="binned", title=axis_title,
+        x=alt.X("bin_left:Q", bin="binned", title=axis_title if first or not shared else None,
                 axis=alt.Axis(format=".2~g", tickCount=3, labelOverlap=True, labelFlush=True)),
         x2="bin_right:Q",
         y=alt.Y("share:Q", title="Share" if first else None, axis=alt.Axis(format=".0%", tickCount=2)),
@@ -187,7 +188,8 @@ def histogram_grid(histograms: pd.DataFrame, *, quantity: str = "activation", ep
     what = view.axis_title if view else quantity
     axis_title = f"log10 |{what.split(' value')[0].lower()}|" if log_magnitude else what
     columns = [_histogram_column(data[data["initializer"] == label], labels, label, row_order, axis_title,
-                                 first=index % per_row == 0, panel_width=panel_width, panel_height=panel_height)
+                                 first=index % per_row == 0, panel_width=panel_width, panel_height=panel_height,
+                                 shared=shared_x or log_magnitude)
                for index, label in enumerate(present)]
     shared = ("every column shares one x axis" if shared_x or log_magnitude
               else "the layers of one initializer share their x axis")

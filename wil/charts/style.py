@@ -226,6 +226,12 @@ def presenter(chart):
     chart = chart.copy(deep=True)
     chart["config"] = {**PRESENTER_CONFIG, "aria": False}
     _cap_legend_columns(chart, PRESENTER_LEGEND_COLUMNS)
+    # no subtitle: the presenter says it, and a 768 px projector keeps its lines for the chart itself
+    title = getattr(chart, "title", alt.Undefined)
+    if isinstance(title, alt.TitleParams) and title._kwds.get("subtitle", alt.Undefined) is not alt.Undefined:
+        title["subtitle"] = alt.Undefined
+    elif isinstance(title, dict) and "subtitle" in title:
+        chart["title"] = {key: value for key, value in title.items() if key != "subtitle"}
     return chart
 
 

@@ -43,6 +43,8 @@ class Records:
     stopped_epoch: int | None = None  # the last epoch trained when the caller stopped the run early
     grid_epochs: list[int] = field(default_factory=list)  # the epochs whose decision boundary is recorded
     scalars: np.ndarray | None = None  # (K, epochs + 1, blocks) residual blocks' alpha; None without residual
+    # each live group's state at its last epoch (wil.engine.checkpoint.GroupState), by its key; None in a snapshot
+    groups: dict | None = field(default_factory=dict)
 
     def snapshot(self, sink: "Sink", epoch: int) -> "Records":
         """A copy of these records as if the run had stopped after ``epoch``, with the histograms and grids
@@ -52,7 +54,7 @@ class Records:
             histograms = [(*key, *(a.copy() for a in sink.histograms[key])) for key in sorted(
                 sink.histograms, key=lambda k: (k[0], k[1], HISTOGRAM_QUANTITIES.index(k[2]))) if key[0] <= epoch]
             grid = {e: tuple(a.copy() for a in arrays) for e, arrays in sorted(sink.grid.items()) if e <= epoch}
-        return dataclasses.replace(self, histograms=histograms, grid=grid, stopped_epoch=epoch,
+        return dataclasses.replace(self, histograms=histograms, grid=grid, stopped_epoch=epoch, groups=None,
                                    diverged_epoch=self.diverged_epoch.copy(), reason=list(self.reason),
                                    stopped_mid_epoch=self.stopped_mid_epoch.copy(),
                                    exploded_loss=self.exploded_loss.copy())

@@ -13,7 +13,7 @@ import numpy as np
 
 from wil.engine.model import Network, Pass
 from wil.engine.workspace import Scratch, Stack, weight_runs
-from wil.spec.layout import GRAD_NORM, LAYER_STATS, N_BINS, STATISTICS_CHUNK
+from wil.spec.layout import GRAD_NORM, LAYER_STATS, N_BINS, STATISTICS_BLOCK, STATISTICS_CHUNK
 
 # the columns of LAYER_STATS filled from the activations (act_mean to saturated_fraction) and the weights
 ACTIVATION_STATS = slice(LAYER_STATS.index("act_mean"), LAYER_STATS.index("saturated_fraction") + 1)
@@ -70,8 +70,20 @@ def gradient_norms(net: Network, grads: list[np.ndarray] | Stack, scratch: Scrat
     else:
         grad_weights = np.concatenate([g.reshape(net.n_networks, -1) for g in grads[:net.n_layers]], axis=1)
     counts, starts = _weight_counts(tuple(net.sizes))
-    squares = np.square(grad_weights, out=scratch.get("squares", grad_weights.shape, grad_weights.dtype))
-    return np.sqrt(np.add.reduceat(squares, starts, axis=1))
+    sums = np.empty((grad_weights.shape[0], len(starts)), grad_weights.dtype)
+    for rows, squares in _row_blocks(grad_weights, scratch):
+        np.add.reduceat(np.square(grad_weights[rows], out=squares), starts, axis=1, out=sums[rows])
+    return np.sqrt(sums)
+
+
+def _row_blocks(block: np.ndarray, scratch: Scratch):
+    """(rows, a scratch of their shape) for blocks of rows (networks) of the (K, W) ``block`` of about
+    ``STATISTICS_BLOCK`` elements: row by row, each row's arithmetic is the whole block's."""
+    K, W = block.shape
+    step = max(1, STATISTICS_BLOCK // max(W, 1))
+    for first in range(0, K, step):
+        rows = slice(first, min(first + step, K))
+        yield rows, scratch.get("row block", (rows.stop - first, W), block.dtype)
 
 
 def _activation_statistics(z: np.ndarray, a: np.ndarray, hidden: bool, activation, scratch: Scratch) -> np.ndarray:
@@ -81,13 +93,13 @@ def _activation_statistics(z: np.ndarray, a: np.ndarray, hidden: bool, activatio
     fire), the deviations from the mean, their squares summed as dot products, and one over the
     pre-activations for the saturated share. Sums run as BLAS dot products, so they accumulate in the
     run's dtype: relative error ~1e-15 in float64, ~1e-6 in float32. Layers are taken a few at a time so
-    that temporaries stay near ``STATISTICS_CHUNK`` elements.
+    that temporaries stay near ``STATISTICS_BLOCK`` elements.
     """
     G, K, n, units = a.shape
     count = n * units
     out = np.full((G, K, 4), np.nan)
     ones = scratch.ones(count, a.dtype)
-    step = max(1, STATISTICS_CHUNK // max(1, K * count))
+    step = max(1, STATISTICS_BLOCK // max(1, K * count))
     for first in range(0, G, step):
         layers = slice(first, first + step)
         a_rows = a[layers].reshape(-1, K, count)  # a view: each network's examples are contiguous rows
@@ -114,14 +126,11 @@ def _activation_statistics(z: np.ndarray, a: np.ndarray, hidden: bool, activatio
 
 
 def _count_beyond(z: np.ndarray, bound: float, scratch: Scratch) -> np.ndarray:
-    """How many values of each (g, K) row have |z| > bound: two comparisons, counted row by row (a
-    boolean sum along an axis is several times slower than ``count_nonzero`` on a whole row)."""
-    mask = np.greater(z, bound, out=scratch.get("mask", z.shape, bool))
-    rows = mask.reshape(-1, z.shape[-1])
-    counts = np.array([np.count_nonzero(row) for row in rows])
-    np.less(z, -bound, out=mask)
-    counts += np.array([np.count_nonzero(row) for row in rows])
-    return counts.reshape(z.shape[:2])
+    """How many values of each (g, K) row have |z| > bound (z > bound or z < -bound; NaN neither), counted
+    row by row (a boolean sum along an axis is several times slower than ``count_nonzero`` on a whole row)."""
+    magnitude = np.abs(z, out=scratch.get("magnitude", z.shape, z.dtype))
+    rows = np.greater(magnitude, bound, out=scratch.get("mask", z.shape, bool)).reshape(-1, z.shape[-1])
+    return np.array([np.count_nonzero(row) for row in rows]).reshape(z.shape[:2])
 
 
 def _parameter_blocks(net: Network) -> tuple[np.ndarray, np.ndarray]:
@@ -138,15 +147,20 @@ def _weight_std(weights: np.ndarray, sizes, scratch: Scratch) -> np.ndarray:
     """weight_std of every layer, (K, L), from the (K, W) block of all weights."""
     counts, starts = _weight_counts(tuple(sizes))
     mean = np.add.reduceat(weights, starts, axis=1) / counts.astype(weights.dtype)  # (K, L); as np.std, two passes
-    centered = scratch.get("squares", weights.shape, weights.dtype)
-    for (first, W), (_, C) in zip(weight_runs(weights, sizes), weight_runs(centered, sizes)):
-        run = W.shape[1]
-        np.subtract(W, mean[:, first:first + run, None, None], out=C)
-    np.square(centered, out=centered)
-    std = np.sqrt(np.add.reduceat(centered, starts, axis=1) / counts)
-    # a layer of equal weights has std 0, not the ~1e-17 rounding leaves (it would show on a log axis)
-    constant = np.maximum.reduceat(weights, starts, axis=1) == np.minimum.reduceat(weights, starts, axis=1)
-    std[constant] = 0.0
+    sums = np.empty_like(mean)
+    for rows, centered in _row_blocks(weights, scratch):
+        for (first, W), (_, C) in zip(weight_runs(weights[rows], sizes), weight_runs(centered, sizes)):
+            run = W.shape[1]
+            np.subtract(W, mean[rows, first:first + run, None, None], out=C)
+        np.add.reduceat(np.square(centered, out=centered), starts, axis=1, out=sums[rows])
+    std = np.sqrt(sums / counts)
+    # A layer of equal weights has std 0, not the ~1e-17 rounding leaves (it would show on a log axis). Its
+    # std is then |w - mean|, the mean's rounding error, well under |mean|: only such layers are compared.
+    rows = np.flatnonzero((std <= np.abs(mean)).any(axis=1))  # networks with such a layer: rare but zeros
+    if rows.size:
+        some = weights[rows]  # (k, W)
+        constant = np.maximum.reduceat(some, starts, axis=1) == np.minimum.reduceat(some, starts, axis=1)
+        std[rows] = np.where(constant, 0.0, std[rows])
     return std
 
 
@@ -164,9 +178,23 @@ def _distinct_units(weights: np.ndarray, biases: np.ndarray, sizes, projections)
     for first, W in weight_runs(weights, sizes):  # W: (K, run, fan_in, fan_out)
         run, fan_out = W.shape[1], W.shape[3]
         b = biases[:, bias_start:bias_start + run * fan_out].reshape(-1, run, fan_out)
-        out[:, first:first + run] = distinct_units(W, b, np.stack(projections[first:first + run]))
+        out[:, first:first + run] = distinct_units(W, b, _stacked(projections, first, run))
         bias_start += run * fan_out
     return out
+
+
+_STACKED: dict = {}  # (id of a projections list, first, run) -> (the list, its layers first..first+run stacked)
+
+
+def _stacked(projections: list[np.ndarray], first: int, run: int) -> np.ndarray:
+    """``np.stack(projections[first:first + run])``, made once per list (a run's projections are fixed)."""
+    key = (id(projections), first, run)
+    kept = _STACKED.get(key)
+    if kept is None or kept[0] is not projections:
+        if len(_STACKED) > 64:
+            _STACKED.clear()
+        kept = _STACKED[key] = (projections, np.stack(projections[first:first + run]))
+    return kept[1]
 
 
 def distinct_units(W: np.ndarray, b: np.ndarray, projection: np.ndarray) -> np.ndarray:
@@ -190,10 +218,10 @@ def distinct_units(W: np.ndarray, b: np.ndarray, projection: np.ndarray) -> np.n
         return distinct_units(W[:, None], b, projection[None])[:, 0]
     keys = np.matmul(projection[:, None, :-1], W)[:, :, 0, :]  # (K, G, fan_out)
     keys += projection[:, -1:] * b
-    keys = np.sort(keys, axis=2)
-    scale = np.abs(keys).max(axis=2, keepdims=True)  # (K, G, 1)
-    gaps = np.diff(keys, axis=2) > _DISTINCT_TOLERANCE * np.maximum(scale, 1e-300)
-    return 1 + gaps.sum(axis=2)
+    keys.sort(axis=2)
+    scale = np.maximum(-keys[:, :, :1], keys[:, :, -1:])  # (K, G, 1) the largest |key|: sorted, at an end
+    gaps = np.subtract(keys[:, :, 1:], keys[:, :, :-1]) > _DISTINCT_TOLERANCE * np.maximum(scale, 1e-300)
+    return 1 + np.count_nonzero(gaps, axis=2)
 
 
 # NaN, infinities and ranges that overflow are this function's input (diverging networks): it handles

@@ -26,7 +26,8 @@ from wil.engine.statistics import layer_statistics
 from wil.engine.threads import Plan
 from wil.engine.workspace import Stack
 from wil.spec.layout import HISTOGRAM_ROWS, grid_epochs, histogram_epochs
-from wil.spec.optimizers import get_optimizer, take
+from wil.spec.optimizers import OptimizerState, get_optimizer, take
+from wil.engine.checkpoint import Checkpoint, GroupState
 
 
 class StopTraining(Exception):
@@ -39,11 +40,11 @@ class _Live:
     (its frames end at its ``diverged_epoch``, so nothing it would compute later is ever reported)."""
 
     def __init__(self, net: Network, optimizer: str, max_rows: int, index: np.ndarray, row_parts: int = 1,
-                 pool=None):
+                 pool=None, state: OptimizerState | None = None):
         self.net, self.optimizer, self.max_rows = net, get_optimizer(optimizer), max_rows
         self.row_parts, self.pool = row_parts, pool  # see wil.engine.workspace.Workspace
         self.index = index  # (K_live,) positions in the records
-        self.state = self.optimizer.init(net.stack.flat)
+        self.state = self.optimizer.init(net.stack.flat) if state is None else state
         self.workspace = make_workspace(net, max_rows, row_parts, pool)
 
     def drop(self, keep: np.ndarray) -> None:
@@ -105,10 +106,28 @@ def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[f
         records.scalars = np.full((K, E + 1, net.stack.alphas.shape[1]), np.nan)
     setting = _setting(config, data, net, records, diagnostics, live, live_every)
     records.grid_points = setting.grid
-    sink = Sink(K)
     parts = [part for part in np.array_split(np.arange(K), how.groups) if len(part)]
-    sink.done = {int(part[0]): -1 for part in parts}  # every group, before any starts (live snapshots)
-    _train_groups(setting, net, parts, records, sink, progress, how)
+    nets = [net] if len(parts) == 1 else [net.take(part) for part in parts]
+    return _run_groups(setting, records, Sink(K), nets, parts, [None] * len(parts), progress, how)
+
+
+def resume_run(checkpoint: Checkpoint, config, data, progress: Callable[[float], None] | None, *,
+               live: Callable[[Records], None] | None = None, live_every: float = 0.3) -> Records:
+    """Continue the run ``checkpoint`` holds up to ``config.epochs`` (its configuration but the epochs): each
+    live group from its last epoch, with its optimizer state and mini-batch stream, as ``run`` would have."""
+    records, sink = checkpoint.extended(config.epochs)
+    nets = [group.network(config) for group in checkpoint.groups]
+    setting = _setting(config, data, nets[0], records, checkpoint.diagnostics, live, live_every)
+    return _run_groups(setting, records, sink, nets, [group.index for group in checkpoint.groups],
+                       checkpoint.groups, progress, checkpoint.how)
+
+
+def _run_groups(setting: _Setting, records: Records, sink: Sink, nets: list[Network], parts: list[np.ndarray],
+                starts: list[GroupState | None], progress, how: Plan) -> Records:
+    """Train the groups of networks ``nets`` (positions ``parts``), each from its start (None: epoch 0)."""
+    # every group, before any starts (live snapshots)
+    sink.done = {int(part[0]): -1 if start is None else start.epoch - 1 for part, start in zip(parts, starts)}
+    _train_groups(setting, nets, parts, starts, records, sink, progress, how)
     sink.finish(records)
     if progress is not None and records.stopped_epoch is None:
         progress(1.0)
@@ -130,47 +149,53 @@ def _setting(config, data, net: Network, records: Records, diagnostics: bool, li
         records.histogram_epochs, threading.Event(), tuple(records.grid_epochs), live, live_every)
 
 
-def _train_groups(setting: _Setting, net: Network, parts: list[np.ndarray], records: Records, sink: Sink,
-                  progress: Callable[[float], None] | None, how: Plan) -> None:
+def _train_groups(setting: _Setting, nets: list[Network], parts: list[np.ndarray], starts: list, records: Records,
+                  sink: Sink, progress: Callable[[float], None] | None, how: Plan) -> None:
     """Train the groups ``parts`` (positions among all K): the first on this thread, which alone reports
     ``progress``, the others on a pool; a single group's row blocks on the pool when ``how`` has threads."""
     workers = max(len(parts), how.threads) - 1
     if workers == 0:
-        train_group(setting, net, parts[0], records, sink, progress, how.row_parts)
+        train_group(setting, nets[0], parts[0], records, sink, progress, how.row_parts, start=starts[0])
         return
     from concurrent.futures import ThreadPoolExecutor  # here: it imports logging, slow for `import wil`
 
     with ThreadPoolExecutor(workers) as pool:
         if len(parts) == 1:  # one group, its row blocks on the pool
-            train_group(setting, net, parts[0], records, sink, progress, how.row_parts, pool)
+            train_group(setting, nets[0], parts[0], records, sink, progress, how.row_parts, pool, starts[0])
             return
-        others = [pool.submit(train_group, setting, net.take(part), part, records, sink, None, how.row_parts)
-                  for part in parts[1:]]
+        others = [pool.submit(train_group, setting, net, part, records, sink, None, how.row_parts, None, start)
+                  for net, part, start in zip(nets[1:], parts[1:], starts[1:])]
         try:
-            train_group(setting, net.take(parts[0]), parts[0], records, sink, progress, how.row_parts)
+            train_group(setting, nets[0], parts[0], records, sink, progress, how.row_parts, start=starts[0])
         finally:
             for other in others:
                 other.result()
 
 
 def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Records, sink: Sink,
-                progress: Callable[[float], None] | None, row_parts: int = 1, pool=None) -> None:
+                progress: Callable[[float], None] | None, row_parts: int = 1, pool=None,
+                start: GroupState | None = None) -> None:
     """The epochs of one group of networks, ``index`` their positions among all K (passes cut into
-    ``row_parts`` blocks of rows, run on ``pool``: see ``wil.engine.workspace.Workspace``)."""
+    ``row_parts`` blocks of rows, run on ``pool``: see ``wil.engine.workspace.Workspace``), from epoch 0 or
+    from ``start``, the group as a run left it."""
     config, E = setting.config, setting.config.epochs
-    live_clock = time.perf_counter()  # when ``live`` was last called
+    shuffle_rng = np.random.default_rng([config.seed, 1])  # one mini-batch order for all K networks
+    if start is not None:
+        shuffle_rng.bit_generator.state = start.shuffle
     live = _Live(net, config.optimizer, max(setting.X_train.shape[0], setting.X_test.shape[0]), index, row_parts,
-                 pool)
-    group = _Group(setting, live, records, sink, progress, key=int(index[0]),
-                   shuffle_rng=np.random.default_rng([config.seed, 1]),  # one mini-batch order for all K networks
+                 pool, None if start is None else start.optimizer_state())
+    group = _Group(setting, live, records, sink, progress, key=int(index[0]), shuffle_rng=shuffle_rng,
                    full_batch=config.batch_size is None or config.batch_size >= setting.X_train.shape[0],
-                   report_every=max(1, E // 100), live_clock=live_clock)
+                   report_every=max(1, E // 100), live_clock=time.perf_counter())
     sink.done.setdefault(group.key, -1)
     try:
         with np.errstate(all="ignore"):  # per thread
-            for epoch in range(E + 1):
-                if not group.epoch(epoch):
-                    break
+            if start is not None and start.epoch >= E:  # nothing more to train
+                records.groups[group.key] = start
+            elif start is None or group.resume(start.epoch):
+                for epoch in range(0 if start is None else start.epoch + 1, E + 1):
+                    if not group.epoch(epoch):
+                        break
     finally:
         sink.done[group.key] = E  # a group that is over never holds a snapshot back
 
@@ -202,6 +227,7 @@ class _Group:
         loss, doutput, accuracy = loss_and_gradient(setting.task, state_train.output, setting.y_train)
         stopping = setting.stop.is_set()
         last = epoch == setting.config.epochs or stopping
+        shuffle = self.shuffle_rng.bit_generator.state if last else None  # before the final gradient's draw
         grads = None
         if self.full_batch and (setting.diagnostics or not last):
             grads = run_backward(live.net, setting.X_train, state_train, doutput, live.workspace)
@@ -213,7 +239,25 @@ class _Group:
         if last or live.workspace is None:
             if stopping:
                 self._record_stop(epoch)
+            if live.workspace is not None:  # what ``wil.resume`` continues from
+                self.records.groups[self.key] = GroupState.capture(live.net, live.index, epoch, live.state, shuffle)
             return False
+        if not self._train(epoch, grads, keep):
+            return False
+        self.sink.done[self.key] = epoch
+        self._report(epoch)
+        return True
+
+    def resume(self, epoch: int) -> bool:
+        """Train the epoch after ``epoch``, whose record the run being continued holds, as ``epoch`` does;
+        False if every network diverged. In full batch the step's gradient is computed again, in a pass that
+        leaves BatchNorm's running statistics as the record pass left them."""
+        setting, live, grads, keep = self.setting, self.live, None, None
+        if self.full_batch:
+            loss, grads = _batch_gradient(setting.task, live, setting.X_train, setting.y_train, TRAIN)
+            keep = _check_divergence(self.records, live, epoch, loss, live.finite(grads))
+            if live.workspace is None:
+                return False
         if not self._train(epoch, grads, keep):
             return False
         self.sink.done[self.key] = epoch

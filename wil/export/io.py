@@ -19,11 +19,11 @@ import dataclasses
 import io
 import json
 import os
-import sys
 import tempfile
 import zipfile
 import zlib
 
+from wil.spec.checks import MissingPathError, check_path
 from wil.spec.config import Config, clipped
 from wil.spec.resources import check_fits
 from wil.analysis.result import FRAMES, Result, register_accessor
@@ -53,22 +53,26 @@ def save(result: Result, path: str | os.PathLike) -> None:
     Raises
     ------
     TypeError : ``result`` is not a ``Result``, or ``path`` is not a string or path
-    FileNotFoundError : the folder of ``path`` does not exist
-    ValueError : ``path`` is a folder
+    FileNotFoundError : the folder of ``path`` does not exist (``wil.spec.checks.MissingPathError``, also a
+        ``ValueError``)
+    ValueError : ``path`` is a folder or empty
     """
     if not isinstance(result, Result):
         raise TypeError(f"Invalid result: expected a wil.Result, got a {type(result).__name__}")
-    path = _checked_path(path)
+    path = check_path("path", path)
     if os.path.isdir(path):
         raise ValueError(f"Invalid path: {path!r} is a folder; give a file name such as 'run.zip'")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"Invalid path: the folder {folder!r} does not exist")
+        raise MissingPathError(f"Invalid path: the folder {folder!r} does not exist")
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "wil_version": _wil_version(),
                 "frames": {name: _schema(getattr(result, name)) for name in FRAMES},
                 "stopped_epoch": result.stopped_epoch}
     # written beside the target and renamed over it: a failed save never leaves a half-written file
-    handle, temporary = tempfile.mkstemp(prefix=".wil-save-", suffix=".zip", dir=folder)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".wil-save-", suffix=".zip", dir=folder)
+    except OSError as error:  # a folder without write permission, or /proc
+        raise ValueError(f"Invalid path {path!r}: cannot write in {folder!r} ({error.strerror or error})") from None
     try:
         with os.fdopen(handle, "wb") as file, zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
@@ -76,8 +80,10 @@ def save(result: Result, path: str | os.PathLike) -> None:
             for name in FRAMES:
                 archive.writestr(f"{name}.csv", getattr(result, name).to_csv(index=False, lineterminator="\n"))
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         os.unlink(temporary)
+        if isinstance(error, OSError):  # a name too long, a full disk
+            raise ValueError(f"Invalid path {path!r}: cannot write it ({error.strerror or error})") from None
         raise
 
 
@@ -95,13 +101,13 @@ def load(path: str | os.PathLike) -> Result:
     Raises
     ------
     TypeError : ``path`` is not a string or path
-    FileNotFoundError : there is no file at ``path``
+    FileNotFoundError : there is no file at ``path`` (``wil.spec.checks.MissingPathError``, also a ``ValueError``)
     ValueError : the file is not a wil result (not a zip, a member missing or malformed, another format
         version), or its configuration is invalid
     """
-    path = _checked_path(path)
+    path = check_path("path", path)
     if not os.path.exists(path):
-        raise FileNotFoundError(f"Invalid path: no file {path!r}")
+        raise MissingPathError(f"Invalid path: no file {path!r}")
     if os.path.isdir(path):
         raise ValueError(f"Invalid path: {path!r} is a folder, not a file written by Result.save")
     if not zipfile.is_zipfile(path):
@@ -121,16 +127,6 @@ def load(path: str | os.PathLike) -> Result:
 
 
 # ---------------------------------------------------------------- writing
-
-def _checked_path(path: object) -> str:
-    """``path`` as a string; ``TypeError`` unless it is a string or an ``os.PathLike``."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"Invalid path: expected a string or a pathlib.Path, got a {type(path).__name__}")
-    path = os.fspath(path)
-    if not isinstance(path, str) or not path:
-        raise ValueError(f"Invalid path: expected a file name such as 'run.zip', got {path!r}")
-    return path
-
 
 def _wil_version() -> str:
     """The version of wil that wrote a file."""

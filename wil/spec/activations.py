@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 
+from wil.spec.checks import check_choice
 from wil.spec.snippets import ActivationCode
 
 Array = np.ndarray
@@ -258,7 +259,4 @@ ACTIVATIONS: dict[str, Activation] = {
 
 def get_activation(name: str) -> Activation:
     """Return the registry entry for ``name``; raise ``ValueError`` listing the valid names."""
-    try:
-        return ACTIVATIONS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"Invalid activation {name!r}; choose from {sorted(ACTIVATIONS)}") from None
+    return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]

@@ -21,10 +21,17 @@ from typing import Iterable, Mapping
 import numpy as np
 
 SHOWN = 40  # longest echo of a received value in a message
+MAX_SIZE = 2**63 - 1  # NumPy indexes and sizes arrays with 64-bit signed integers
+MAX_PATH = 4096  # Linux's PATH_MAX: a longer file name cannot be opened
 
 
 class ArgumentTypeError(TypeError, ValueError):
     """An argument of the wrong type: a ``TypeError`` that is also a ``ValueError`` (see the module)."""
+
+
+class MissingPathError(FileNotFoundError, ValueError):
+    """A file or folder named by an argument that does not exist: the ``FileNotFoundError`` ``open`` would
+    raise, and also a ``ValueError`` like every other rejected argument."""
 
 
 def shown(value: object) -> str:
@@ -58,7 +65,7 @@ def check_int(name: str, value: object, low: int | None = None, high: int | None
         raise ArgumentTypeError(f"Invalid {name}: expected {allowed}, got {shown(value)}")
     try:
         number = operator.index(value)
-    except TypeError:
+    except Exception:  # TypeError, or whatever a hostile __index__ raises
         raise ArgumentTypeError(f"Invalid {name}: expected {allowed}, got {shown(value)}") from None
     if (low is not None and number < low) or (high is not None and number > high):
         raise ValueError(f"Invalid {name}: expected {allowed}, got {shown(number)}")
@@ -106,6 +113,9 @@ def check_bool(name: str, value: object) -> bool:
     return bool(value)
 
 
+# the longest list of seeds (or other items) an argument may hold: a million networks of the smallest run
+# need ~780 GB (measured: 1 x 3 units, 2 epochs), so no longer list can fit a machine; refused without reading it
+MAX_ITEMS = 1_000_000
 MAX_NUMBER_TEXT = 100  # longest text read as one number: more is a typo or an attack, never a value
 # a plain ASCII decimal: digits, one optional point, an optional exponent. float() and int() also read
 # other scripts' digits ("١"), underscores ("1_0"), "nan", "inf" and surrounding whitespace: not numbers here
@@ -150,14 +160,48 @@ def check_items(name: str, values: object, limit: int) -> list:
         raise ValueError(f"Invalid {name}: expected a list (one dimension), got an array of shape {values.shape}")
     try:
         count = len(values)  # type: ignore[arg-type]
-    except TypeError:
+    except Exception:  # no length (a generator), or a hostile __len__
         count = None
     if count is not None and count > limit:
         raise ValueError(f"Invalid {name}: {count:,} values, more than the {limit:,} allowed")
-    items = list(itertools.islice(iter(values), limit + 1))
+    try:
+        items = list(itertools.islice(iter(values), limit + 1))
+    except Exception as error:  # a hostile __iter__ or generator
+        raise ArgumentTypeError(f"Invalid {name}: reading its values raised {type(error).__name__}") from None
     if len(items) > limit:
         raise ValueError(f"Invalid {name}: more than the {limit:,} values allowed")
     return items
+
+
+def check_numbers(name: str, values: object, limit: int, low: float | None = None,
+                  high: float | None = None) -> list[float]:
+    """``values`` (as ``check_items`` takes them) as finite floats within [low, high], each named ``name[i]``."""
+    return [check_float(f"{name}[{i}]", v, low, high) for i, v in enumerate(check_items(name, values, limit))]
+
+
+def check_integers(name: str, values: object, limit: int, low: int | None = None, high: int | None = None) -> list[int]:
+    """``values`` (as ``check_items`` takes them) as integers within [low, high], each named ``name[i]``."""
+    return [check_int(f"{name}[{i}]", v, low, high) for i, v in enumerate(check_items(name, values, limit))]
+
+
+def check_callable(name: str, value: object):
+    """``value`` if it can be called (a function), else ``ArgumentTypeError``."""
+    if not callable(value):
+        raise ArgumentTypeError(f"Invalid {name}: expected a function, got {shown(value)}")
+    return value
+
+
+def check_layer_lists(sizes: object, variances: object, biases: object, limit: int,
+                      high: float) -> tuple[list[int], list[float], list[float]]:
+    """Per-layer arguments (``wil.theory.expected_variances``'): ``layer_sizes`` >= 1 and, for 1 to
+    ``len(sizes) - 1`` layers, ``weight_variances`` and ``bias_variances`` (None: zeros) in [0, high]."""
+    sizes = check_integers("layer_sizes", sizes, limit, 1, 2**53)  # fan-ins exact as floats
+    variances = check_numbers("weight_variances", variances, limit, 0.0, high)
+    biases = [0.0] * len(variances) if biases is None else check_numbers("bias_variances", biases, limit, 0.0, high)
+    if not 1 <= len(variances) < len(sizes) or len(biases) != len(variances):
+        raise ValueError(f"Invalid weight_variances: expected one per layer of layer_sizes ({len(sizes)} sizes, at "
+                         f"least 2) and as many bias_variances, got {len(variances)} and {len(biases)}")
+    return sizes, variances, biases
 
 
 def check_seeds(name: str, seeds: object, high: int, limit: int) -> list[int]:
@@ -182,6 +226,9 @@ def check_path(name: str, value: object) -> str:
         raise ArgumentTypeError(f"Invalid {name}: expected a file name as text, got {shown(path)}")
     if not path.strip() or "\x00" in path:
         raise ValueError(f"Invalid {name}: expected a file name such as 'sweep.parquet', got {shown(path)}")
+    if len(path) > MAX_PATH:
+        raise ValueError(f"Invalid {name}: a file name of {len(path):,} characters, longer than the {MAX_PATH:,} "
+                         f"a path may have, got {shown(path)}")
     return path
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from wil.spec.activations import ACTIVATIONS
-from wil.spec.checks import ArgumentTypeError, check_bool, check_choice, check_float, check_int, shown
+from wil.spec.checks import MAX_SIZE, ArgumentTypeError, check_bool, check_choice, check_float, check_int, shown
 from wil.spec.datasets import DATASETS, MAX_SEED, TEST_FRACTION, check_dataset
 from wil.spec.labels import get_initializer, make_label, parse_entry
 from wil.spec.layout import row_parts, run_bytes
@@ -25,7 +25,6 @@ from wil.spec.optimizers import OPTIMIZERS
 from wil.spec.residual import NORMALIZATIONS, n_blocks
 
 DTYPES = ("float64", "float32")
-MAX_SIZE = 2**63 - 1  # NumPy indexes and sizes arrays with 64-bit signed integers
 
 # field -> (low, high, why); None: no bound. Each bound has a reason other than a server's size.
 RANGES: dict[str, tuple[float | None, float | None, str]] = {
@@ -232,7 +231,7 @@ def check_field(name: str, value: object) -> object:
     if name == "normalization":
         if value is None:
             return None
-        if value not in NORMALIZATIONS[1:]:
+        if not isinstance(value, str) or value not in NORMALIZATIONS[1:]:
             raise ValueError(f"Invalid normalization {shown(value)}; choose from {list(NORMALIZATIONS)}")
         return value
     if name == "residual":

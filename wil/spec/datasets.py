@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from wil.spec.checks import ArgumentTypeError, check_finite_features, check_float, check_int, shown
+from wil.spec.checks import MAX_SIZE, ArgumentTypeError, check_finite_features, check_float, check_int, shown
 from wil.spec.resources import check_fits
 
 TEST_FRACTION = 0.25
@@ -189,8 +189,8 @@ def load_dataset(name: str, n_samples: int = 500, noise: float = 0.2, seed: int 
     seed : seeds generation and the split.
     """
     spec = DATASETS[check_dataset("dataset", name)]
-    n_samples = check_int("n_samples", n_samples, MIN_SAMPLES)
-    noise = check_float("noise", noise, 0.0)
+    n_samples = check_int("n_samples", check_int("n_samples", n_samples, MIN_SAMPLES), MIN_SAMPLES, MAX_SIZE)  # 64-bit
+    noise = check_float("noise", noise, 0.0) + 0.0  # -0.0 as 0.0: NumPy refuses a scale of -0.0
     seed = check_int("seed", seed, 0, MAX_SEED)
     if spec.size is None:  # generated: the samples, their split and scaled copies, in float64
         check_fits(f"Dataset {name!r} with {n_samples:,} samples", _BYTES_PER_VALUE * n_samples * spec.n_features,
@@ -198,8 +198,11 @@ def load_dataset(name: str, n_samples: int = 500, noise: float = 0.2, seed: int 
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    X, y = spec.make(n_samples, noise, seed)
-    X = np.asarray(X, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported next, with its cause
+        X, y = spec.make(n_samples, noise, seed)
+        X = np.asarray(X, dtype=np.float64)
+    if not np.isfinite(X).all():
+        raise ValueError(f"Invalid noise: noise={noise:g} is too large: the generated data overflows a float")
     classification = spec.task == "classification"
     if classification:
         _, y = np.unique(y, return_inverse=True)  # classes 0..C-1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from wil.spec.activations import ACTIVATIONS
-from wil.spec.checks import ArgumentTypeError, check_choice, check_int, shown
+from wil.spec.checks import MAX_SIZE, ArgumentTypeError, check_choice, check_int, shown
 from wil.spec.labels import get_initializer, resolve_params
 from wil.spec.resources import check_fits
 
@@ -31,6 +31,7 @@ def initialize(name: str, fan_in: int, fan_out: int, seed: int | None = None, *,
     """
     spec = get_initializer(name)
     fan_in, fan_out = check_int("fan_in", fan_in, 1), check_int("fan_out", fan_out, 1)
+    fan_in, fan_out = check_int("fan_in", fan_in, 1, MAX_SIZE), check_int("fan_out", fan_out, 1, MAX_SIZE)  # 64-bit
     if seed is not None:
         seed = check_int("seed", seed, 0)
     if rng is not None and not isinstance(rng, np.random.Generator):

@@ -38,6 +38,8 @@ PLAIN, PROJECTION, BRANCH_FIRST, BRANCH_LAST, OUTPUT = "plain", "projection", "b
 LAYER_ROLES = (PLAIN, PROJECTION, BRANCH_FIRST, BRANCH_LAST, OUTPUT)
 BRANCH_LAYERS = 2  # m: linear layers per residual branch (the last branch may have one)
 NORMALIZATIONS = (None, "batch", "layer")
+# each normalization's name in words (Ioffe & Szegedy 2015; Ba et al. 2016), for the app and the scripts' text
+NORMALIZATION_LABELS = {None: "none", "batch": "BatchNorm", "layer": "LayerNorm"}
 NORM_EPS = 1e-5  # PyTorch's nn.BatchNorm1d and nn.LayerNorm default
 BN_MOMENTUM = 0.1  # PyTorch's nn.BatchNorm1d default: running = (1 - m) running + m batch
 
@@ -230,7 +232,7 @@ def fixup_scale(blocks: int) -> float:
 
 def describe_architecture(depth: int, normalization: str | None, residual: bool) -> str:
     """The network in one line of words, for docs and scripts."""
-    norm = {None: "", "batch": "BatchNorm, ", "layer": "LayerNorm, "}[normalization]
+    norm = "" if normalization is None else f"{NORMALIZATION_LABELS[normalization]}, "
     if not residual:
         return f"{depth} hidden layers (linear, {norm}activation)"
     blocks = n_blocks(depth)

@@ -80,7 +80,11 @@ def _user_spec(frame, target, task, label) -> tuple[DatasetSpec, np.ndarray, np.
     if len(set(map(str, columns))) != len(columns):
         repeated = sorted({str(c) for c in columns if list(map(str, columns)).count(str(c)) > 1})
         raise ValueError(f"Invalid frame: column names must be unique, {_names(repeated)} repeated")
-    if target not in columns:
+    try:
+        present = target in set(columns)  # a column label is hashable
+    except TypeError:
+        raise ArgumentTypeError(f"Invalid target: expected a column label such as 'y', got {shown(target)}") from None
+    if not present:
         raise ValueError(f"Invalid target {shown(target)}: not a column; the columns are {_names(columns)}")
     features = [c for c in columns if c != target]
     if not features:
@@ -123,6 +127,8 @@ def detect_task(column) -> str:
     """
     import pandas as pd
 
+    if not isinstance(column, pd.Series):
+        raise ArgumentTypeError(f"Invalid column: expected a pandas Series (the target), got {shown(column)}")
     if (not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
             or pd.api.types.is_complex_dtype(column)):
         return "classification"
@@ -198,6 +204,8 @@ def _regression_target(column, target) -> np.ndarray:
     """A numeric, finite, non-constant target as float64 (n,), or a ``ValueError``."""
     import pandas as pd
 
+    if not isinstance(column, pd.Series):
+        raise ArgumentTypeError(f"Invalid column: expected a pandas Series (the target), got {shown(column)}")
     if (not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
             or pd.api.types.is_complex_dtype(column)):
         raise ValueError(f"Invalid target {shown(target)}: task='regression' needs real numbers, got values such "

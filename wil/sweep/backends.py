@@ -64,12 +64,31 @@ def opened(backend: str | None, n_jobs: int | None, scheduler: str | None, clien
     elif backend == "loky":
         yield _joblib_runner("loky", wanted or available_cores())
     elif backend == "dask":
-        with _dask_client(scheduler, client, wanted or available_cores()) as dask_client:
+        with quiet_closed_connections(), _dask_client(scheduler, client, wanted or available_cores()) as dask_client:
             threads = sum(dask_client.nthreads().values())
             yield _joblib_runner("dask", max(1, min(wanted or threads, threads)), client=dask_client)
     else:
         with _ray(scheduler, wanted or available_cores()) as cpus:
             yield _ray_runner(max(1, min(wanted or cpus, cpus)))
+
+
+@contextlib.contextmanager
+def quiet_closed_connections():
+    """While a Dask client is used and closed: drop the tracebacks asyncio logs for its tasks that ended on a
+    closed connection (``CommClosedError``), as when a sweep stopped by Ctrl-C or SIGTERM closes its
+    cluster while a gather is in flight; the sweep itself says in one line what it saved."""
+    import logging
+
+    def keep(record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return type(error).__name__ not in ("CommClosedError", "StreamClosedError")
+
+    logger = logging.getLogger("asyncio")
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
 
 
 def worker_setup(parent: int) -> None:

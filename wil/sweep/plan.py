@@ -185,7 +185,10 @@ def checked_axes(config: Config, grid: Mapping[str, Sequence]) -> dict[str, list
         values = [_scalar(axis, i, plain_value(v))
                   for i, v in enumerate(check_items(f"grid axis {axis!r}", values, MAX_NETWORKS))]
         if axis == "initializer":  # labels, as the frame's initializer column writes them
-            values = [make_label(*parse_entry(v)) for v in values]
+            try:
+                values = [make_label(*parse_entry(v)) for v in values]
+            except ValueError as error:
+                raise type(error)(f"Invalid grid axis 'initializer': {error}") from None
         if not values or len(set(map(repr, values))) != len(values):
             raise ValueError(f"Invalid grid axis {axis!r}: expected distinct values, at least one, "
                              f"got {shown(values)}")

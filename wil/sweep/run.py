@@ -12,11 +12,14 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from wil.spec.checks import ArgumentTypeError, check_bool, check_int, check_path, shown
 from wil.spec.config import Config
+from wil.analysis.criteria import dataset_classes
+from wil.sweep import protocols
 from wil.sweep.backends import BACKENDS, WorkerLost, is_worker_lost, opened
 from wil.sweep.plan import Task, plan_tasks, row_order, split_tasks
 from wil.sweep.store import Store, empty_frame, in_grid_order, normalized, row_keys
@@ -30,7 +33,8 @@ if TYPE_CHECKING:
 
 def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (0,), *,
           backend: str | None = "loky", n_jobs: int | None = None, scheduler: str | None = None, client=None,
-          progress: bool | Callable[[int, int], None] = False, out: str | os.PathLike | None = None) -> pd.DataFrame:
+          progress: bool | Callable[[int, int], None] = False, out: str | os.PathLike | None = None,
+          protocol: str | None = None) -> pd.DataFrame:
     """Train a grid of networks, one batched run per architecture (or piece of one), on parallel workers.
 
     Parameters
@@ -59,6 +63,12 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
         sweep of another grid (same base config and axes) adds its networks to those already there, each
         network once; a file of another sweep is refused. Checked writable before anything trains.
 
+    protocol : None, or a preset of ``wil.sweep.protocols.PROTOCOLS`` (``"schoenholz2017"``): it raises the
+        width, sets the optimizer, batch size and epochs (a fixed step budget), adds a ``learning_rate`` axis
+        (and a depth grid from xi_c when ``depth`` is not an axis), completes the seeds, prints its cost
+        estimate to stderr before anything trains, and returns per depth the rows of the best learning
+        rate with ``trainable`` by ``wil.criteria.TRAINABLE_LAST10`` (``out`` keeps every learning rate's).
+
     Ctrl-C and SIGTERM (in the main thread, with Python's default handlers) stop the workers and raise
     ``SweepStopped`` (a ``KeyboardInterrupt``) whose message is one line: ``stopped; N of M networks saved
     to <out>; run the same command to resume``. A worker process that dies is replaced and its piece given
@@ -73,7 +83,9 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
     ``final_test_accuracy``, ``diverged``, ``diverged_epoch``, ``trainable`` (``wil.criteria.TRAINABLE``:
     not diverged and final train accuracy at least halfway from 1/classes to 1; regression: final train
     loss at most half the initial one), ``act_std_last`` (the last hidden layer's activation std at initialization),
-    ``chi1_measured`` (see ``wil.sweep.worker.measured_chi1``) and ``seconds`` (the task's wall time over its networks).
+    ``chi1_measured`` (see ``wil.sweep.worker.measured_chi1``), ``train_accuracy_last10`` (the mean training
+    accuracy of the last 10 epochs: ``wil.criteria.TRAINABLE_LAST10``) and ``seconds`` (the task's wall time
+    over its networks).
     Every column but ``seconds`` is the same whatever the backend, the workers and the tasks' cut.
 
     Memory: each worker holds one task's run; this process holds only the rows.
@@ -81,6 +93,10 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
     import pandas as pd
 
     n_jobs, progress, out = _checked_options(backend, n_jobs, scheduler, progress, out)
+    if protocol is not None:
+        config, grid, seeds = protocols.prepare(protocol, config, grid, seeds)
+        workers = 1 if backend is None else n_jobs if n_jobs and n_jobs > 0 else os.cpu_count() or 1
+        print(protocols.estimate(protocol, config, grid, seeds, workers), file=sys.stderr)
     tasks = plan_tasks(config, grid, seeds)
     axes = list(grid)
     store = Store(out, config, axes) if out is not None else None  # checks that out can be written
@@ -100,6 +116,8 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
     result = in_grid_order(pd.concat(frames, ignore_index=True), row_order(tasks, axes), axes)
     if store is not None:
         store.finish(result, done)
+    if protocol is not None:
+        return protocols.select(result, dataset_classes(config.dataset), protocol)
     return result
 
 

@@ -47,6 +47,8 @@ def normalized(frame: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
     """Fixed column order and types, so rows from a worker, a part file and ``out`` compare equal."""
     import pandas as pd
 
+    if "train_accuracy_last10" not in frame:  # a file of an older wil: not measured
+        frame = frame.assign(train_accuracy_last10=float("nan"))
     frame = frame[columns(axes)].copy()
     for axis in axes:
         kind = axis_kind(axis)
@@ -60,7 +62,7 @@ def normalized(frame: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
             frame[axis] = frame[axis].astype("str")
     frame["initializer"] = frame["initializer"].astype("str")
     frame["seed"] = frame["seed"].astype("int64")
-    for column in RESULT_COLUMNS[2:6] + ["act_std_last", "chi1_measured", "seconds"]:
+    for column in RESULT_COLUMNS[2:6] + ["act_std_last", "chi1_measured", "train_accuracy_last10", "seconds"]:
         frame[column] = frame[column].astype("float64")
     frame["diverged"] = frame["diverged"].astype(bool)
     frame["trainable"] = frame["trainable"].astype(bool)
@@ -159,8 +161,6 @@ def union(frame: pd.DataFrame, stored: pd.DataFrame, axes: list[str]) -> pd.Data
 def check_writable(path: str, parts: str) -> None:
     """Refuse, before any work, an ``out`` that cannot be written: a folder, a file under a file, a folder
     without write permission (probed by creating a file in it), or parts that are not a folder."""
-    import tempfile
-
     if os.path.isdir(path):
         raise ValueError(f"Invalid out {path!r}: it is a folder; give a file name such as 'sweep.parquet'")
     if os.path.exists(parts) and not os.path.isdir(parts):
@@ -171,10 +171,10 @@ def check_writable(path: str, parts: str) -> None:
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
         raise ValueError(f"Invalid out {path!r}: {existing!r} is a file, not a folder")
+    probe = f"{path}.{os.getpid()}.probe.tmp"  # longer than any name written beside out (its parts, temporaries)
     try:
         os.makedirs(directory, exist_ok=True)
-        handle, probe = tempfile.mkstemp(prefix=".wil-probe-", dir=directory)
-        os.close(handle)
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
         os.unlink(probe)
     except OSError as error:
         raise ValueError(f"Invalid out {path!r}: cannot write in {directory!r} ({error.strerror or error})") from None

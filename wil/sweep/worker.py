@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 # the rows' columns after the grid's axes; ``trainable`` is ``wil.criteria.TRAINABLE``
 RESULT_COLUMNS = ["initializer", "seed", "final_train_loss", "final_test_loss", "final_train_accuracy",
                   "final_test_accuracy", "diverged", "diverged_epoch", "trainable", "act_std_last",
-                  "chi1_measured", "seconds"]
+                  "chi1_measured", "train_accuracy_last10", "seconds"]
+LAST_EPOCHS = 10  # ``train_accuracy_last10``: the mean training accuracy of this many last recorded epochs
 
 
 def run_task(task: Task, axes: Sequence[str], in_worker_process: bool = False) -> pd.DataFrame:
@@ -53,6 +54,7 @@ def run_task(task: Task, axes: Sequence[str], in_worker_process: bool = False) -
     initial = result.history[(result.history["epoch"] == 0) & (result.history["split"] == "train")]
     initial_loss = initial.set_index(["initializer", "seed"])["loss"]
     n_classes = dataset_classes(task.config.dataset)
+    last10 = last_epochs_accuracy(result.history)
     rows = []
     for (label, point), seed in itertools.product(zip(task.labels, task.points), task.seeds):
         record = status[(status["initializer"] == label) & (status["seed"] == seed)].iloc[0]
@@ -66,8 +68,17 @@ def run_task(task: Task, axes: Sequence[str], in_worker_process: bool = False) -
                      **{c: float(record[c]) for c in RESULT_COLUMNS[2:6]},
                      "diverged": bool(record["diverged"]), "diverged_epoch": record["diverged_epoch"],
                      "trainable": trainable, "act_std_last": float(act_std.get(key, np.nan)),
-                     "chi1_measured": measured_chi1(norms, second), "seconds": seconds})
+                     "chi1_measured": measured_chi1(norms, second),
+                     "train_accuracy_last10": float(last10.get(key, np.nan)), "seconds": seconds})
     return pd.DataFrame(rows)
+
+
+def last_epochs_accuracy(history: pd.DataFrame) -> pd.Series:
+    """Per (initializer, seed): the mean training accuracy of its ``LAST_EPOCHS`` last recorded epochs
+    (fewer if it trained fewer; NaN for regression): ``wil.criteria.TRAINABLE_LAST10`` reads it."""
+    train = history[(history["split"] == "train") & (history["epoch"] > 0)].sort_values("epoch")
+    return train.groupby(["initializer", "seed"], observed=True)["accuracy"].apply(
+        lambda a: float(a.iloc[-LAST_EPOCHS:].mean()))
 
 
 def _initial_statistics(layers: pd.DataFrame, depth: int) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:

@@ -59,7 +59,9 @@ def result_tabs(result: wil.Result) -> None:
     if st.session_state.get(TAB_KEY) not in (None, *PAGES):  # a loaded configuration's unknown tab
         del st.session_state[TAB_KEY]
     tabs = st.tabs(list(PAGES), key=TAB_KEY, bind="query-params")
-    for tab, draw in zip(tabs, PAGES.values()):
+    for title, tab, draw in zip(PAGES, tabs, PAGES.values()):
+        if tab.open and title != share.TITLE:
+            st.session_state[share.VIEWED_TAB] = title  # what a downloaded configuration reopens on
         if tab.open:
             with tab:
                 draw(result)
@@ -71,17 +73,29 @@ def result_tabs(result: wil.Result) -> None:
 def slides(result: wil.Result) -> dict:
     """Presenter mode's screens: a title and what draws it, one chart each."""
     config = result.config
-    # narrower than the tabs' charts: presenter text is larger, and a 1024 px projector has ~940 px
-    screens = {"Loss": lambda: chart(result, "loss", width=300)}
+    # sized for a 1024 x 768 projector (measured in Chromium: tests/e2e/test_browser_presenter.py): about
+    # 940 px across and, below the verdicts and one row of buttons, about 480 px down, presenter text and all
+    fit, height = PRESENTER_FIT_WIDTH, PRESENTER_PLOT_HEIGHT
+    screens = {"Loss": lambda: chart(result, "loss", width=300, height=height)}
     if wil.DATASETS[config.dataset].task == "classification":
         screens["Final test accuracy"] = lambda: chart(result, "final_scores")
-    screens["Signal per layer"] = lambda: chart(result, "activation_std", epoch=0, width=580)
-    screens["Activation histograms"] = lambda: chart(result, "histograms", quantity="activation", epoch=0,
-                                                     layers=charts.pick_layers(config.depth, 4), log_magnitude=True)
-    screens["Gradients per layer"] = lambda: view_chart(result, "profile", "grad_norm", epoch=0, width=580)
-    if not result.grid.empty:
-        screens["Decision boundary"] = lambda: chart(result, "boundary")
+    screens["Signal per layer"] = lambda: chart(result, "activation_std", epoch=0, width=580, height=height)
+    screens["Activation histograms"] = lambda: chart(
+        result, "histograms", quantity="activation", epoch=0, layers=charts.pick_layers(config.depth, 3),
+        log_magnitude=True, panel_height=64)
+    screens["Gradients per layer"] = lambda: view_chart(result, "profile", "grad_norm", epoch=0, width=580,
+                                                        height=height)
+    if not result.grid.empty:  # a row of panels a slide: larger panels than both rows at once
+        epochs = sorted(int(e) for e in result.grid["epoch"].unique())
+        screens["Decision boundary at the start"] = lambda: chart(result, "boundary", epochs=epochs[:1],
+                                                                  fit_width=fit)
+        screens["Decision boundary after training"] = lambda: chart(result, "boundary", epochs=epochs[-1:],
+                                                                    fit_width=fit)
     return screens
+
+
+PRESENTER_FIT_WIDTH = 880  # px: a chart's whole width on a slide (a 1024 px projector's column is ~944 px)
+PRESENTER_PLOT_HEIGHT = 230  # px: a line chart's plot on a slide
 
 
 def step_slide(step: int, count: int) -> None:

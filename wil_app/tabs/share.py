@@ -23,6 +23,8 @@ from ..text import quoted
 from ..upload import NO_DATA_IN_LINK, public_query_params  # issue 13 hook: uploaded data is not in the link
 from .training import TITLE as FIRST_TAB
 
+VIEWED_TAB = "_viewed_tab"  # session key: the last tab opened other than this one (``result_tabs`` keeps it)
+
 TITLE = "Share & export"
 MAX_JSON_BYTES = 100_000  # a configuration is under 1 kB; anything much larger is not one
 MAX_JSON_DEPTH = 3  # {..., "compare": [...], "view": {...}}: two levels; a third is refused when read
@@ -40,7 +42,8 @@ def share_tab(result: wil.Result) -> None:
     if config.dataset.startswith(wil.USER_PREFIX):  # issue 13 hook
         st.caption(NO_DATA_IN_LINK)
     st.markdown("**Download.**")
-    view = {**view_params(charts.pick_layers(config.depth)), TAB_KEY: st.session_state.get(TAB_KEY) or FIRST_TAB}
+    # the tab the visitor looked at before this one: the file reopens on the chart in view, not on Share
+    view = {**view_params(charts.pick_layers(config.depth)), TAB_KEY: st.session_state.get(VIEWED_TAB) or FIRST_TAB}
     config_json = json.dumps({**dataclasses.asdict(config), "view": view}, indent=2)
     left, middle, right = st.columns(3)
     left.download_button("Configuration (JSON)", data=config_json, file_name="wil-config.json",

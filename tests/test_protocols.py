@@ -1,0 +1,121 @@
+"""The schoenholz2017 sweep protocol: the preset's data, its cost estimate, the per-depth learning rate, the
+shared criterion, a tiny run (fast), resume, and Dask equal to local (cluster tier)."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import wil
+from wil.analysis.criteria import TRAINABLE, TRAINABLE_LAST10
+from wil.sweep import protocols
+
+# the smallest run the preset allows: 3,000 full-batch steps on 30 moons, width 64, one hidden layer
+TINY = wil.Config(dataset="moons", n_samples=40, activation="tanh", depth=1, width=8,
+                  initializer="mean_field(sigma_w2=1.5, sigma_b2=0.05)")
+TINY_GRID = {"sigma_w2": [1.5], "depth": [1]}
+
+
+def test_preset_meets_the_paper_floor():
+    p = protocols.PROTOCOLS["schoenholz2017"]
+    assert p.min_width >= 64 and p.n_seeds >= 3 and p.steps >= 3000 and p.depth_step <= 0.5
+    assert len(p.learning_rates) >= 2 and p.criterion == "train_accuracy_last10"
+
+
+def test_prepare_sets_width_budget_seeds_and_a_learning_rate_axis():
+    base = wil.Config(dataset="digits", activation="tanh", initializer="mean_field(sigma_b2=0.05)", width=16)
+    config, grid, seeds = protocols.prepare("schoenholz2017", base, {"sigma_w2": [1.0, 3.0], "depth": [8]}, [5])
+    assert config.width == 64 and config.optimizer == "sgd" and config.batch_size == 128
+    assert config.epochs * config.n_batches() >= 3000 > (config.epochs - 1) * config.n_batches()
+    assert grid["learning_rate"] == [1e-3, 3e-3, 1e-2] and seeds == (5, 6, 7)
+    # no depth axis: a grid whose steps near the boundary are at most xi_c / 2
+    _, made, _ = protocols.prepare("schoenholz2017", base, {"sigma_w2": [1.0, 3.0]}, [0, 1, 2])
+    assert protocols.coarse_steps(protocols.PROTOCOLS["schoenholz2017"], config, made) == []
+    xi = wil.theory.mean_field("tanh", 3.0, 0.05).xi_c  # 9.05
+    window = [d for d in made["depth"] if 2 * xi <= d <= 12 * xi]
+    assert max(np.diff(window)) <= xi / 2 and max(made["depth"]) == 128
+
+
+def test_estimate_is_printed_in_words_and_flags_a_coarse_depth_grid():
+    base = wil.Config(dataset="digits", activation="tanh", initializer="mean_field(sigma_b2=0.05)")
+    config, grid, seeds = protocols.prepare("schoenholz2017", base, {"sigma_w2": [4.0], "depth": [8, 64]}, [0])
+    text = protocols.estimate("schoenholz2017", config, grid, seeds, workers=2)
+    assert "18 networks" in text and "3,003 steps" in text and "2 worker(s)" in text
+    assert "coarser than 0.5 xi_c" in text and "sigma_w2 = 4 (step 56)" in text
+
+
+def test_bad_protocol_and_regression_are_refused():
+    with pytest.raises(ValueError, match="Invalid protocol 'paper'; choose from"):
+        protocols.get_protocol("paper")
+    with pytest.raises(ValueError, match="Invalid dataset 'sine'"):
+        protocols.prepare("schoenholz2017", wil.Config(dataset="sine"), {"depth": [2]}, [0])
+    with pytest.raises(ValueError, match="Invalid protocol"):
+        wil.sweep(TINY, TINY_GRID, backend=None, protocol="nope")
+    with pytest.raises(TypeError, match="Invalid config"):
+        protocols.prepare("schoenholz2017", "digits", TINY_GRID, [0])
+    with pytest.raises(TypeError, match="Invalid grid"):
+        protocols.prepare("schoenholz2017", TINY, [("depth", [1])], [0])
+    with pytest.raises((TypeError, ValueError), match="seeds"):
+        protocols.prepare("schoenholz2017", TINY, TINY_GRID, 3)
+
+
+def test_select_keeps_the_best_rate_per_depth_and_the_last10_criterion():
+    rows = []
+    for depth, lr, acc in [(4, 0.1, 0.9), (4, 0.01, 0.5), (8, 0.1, 0.2), (8, 0.01, 0.6)]:
+        for seed in (0, 1):
+            rows.append({"depth": depth, "learning_rate": lr, "seed": seed, "diverged": depth == 8 and lr == 0.1,
+                         "train_accuracy_last10": acc, "final_train_accuracy": 0.99, "trainable": True})
+    kept = protocols.select(pd.DataFrame(rows), n_classes=10)
+    assert kept[["depth", "learning_rate"]].drop_duplicates().values.tolist() == [[4, 0.1], [8, 0.01]]
+    # 0.6 >= 0.55 (half-way from 1/10 to 1): trainable; the final accuracy is not what it reads
+    assert kept["trainable"].tolist() == [True, True, True, True]
+    assert TRAINABLE_LAST10.threshold(0.1) == TRAINABLE.threshold(0.1) == pytest.approx(0.55)
+    low = pd.DataFrame(rows).assign(train_accuracy_last10=0.54)
+    assert not protocols.select(low, n_classes=10)["trainable"].any()
+
+
+def test_a_tiny_preset_run_resumes_and_returns_one_rate_per_depth(tmp_path, capsys):
+    out = tmp_path / "p.parquet"
+    frame = wil.sweep(TINY, TINY_GRID, seeds=[0], backend=None, out=out, protocol="schoenholz2017")
+    assert "protocol schoenholz2017: 9 networks" in capsys.readouterr().err
+    stored = pd.read_parquet(out)
+    assert len(stored) == 9 and sorted(stored["learning_rate"].unique()) == [1e-3, 3e-3, 1e-2]
+    assert len(frame) == 3 and frame["learning_rate"].nunique() == 1 and frame["seed"].tolist() == [0, 1, 2]
+    # the criterion's column: the mean of the last 10 epochs' training accuracy, between their min and max
+    config = protocols.prepare("schoenholz2017", TINY, TINY_GRID, [0])[0]
+    assert config.width == 64 and config.epochs == 3000  # one full batch of 30 per epoch
+    run = wil.compare(dataclasses.replace(config, learning_rate=float(frame["learning_rate"][0])),
+                      [TINY.initializer], [0], diagnostics=False)
+    train = run.history[run.history["split"] == "train"]["accuracy"].to_numpy()
+    assert frame["train_accuracy_last10"][0] == pytest.approx(train[-10:].mean())
+    # docs/phase_fit.py reads the stored file as the sweep returned it: the best rate per depth
+    spec = importlib.util.spec_from_file_location("phase_fit", Path(__file__).parents[1] / "docs" / "phase_fit.py")
+    phase_fit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(phase_fit)
+    pd.testing.assert_frame_equal(phase_fit.protocol_rows(stored, str(out)), frame)
+    again = wil.sweep(TINY, TINY_GRID, seeds=[0], backend=None, out=out, protocol="schoenholz2017")
+    pd.testing.assert_frame_equal(again.drop(columns="seconds"), frame.drop(columns="seconds"))
+    # the command line: the same preset resumes from the same file (nothing left to train) and prints its cost
+    from wil.__main__ import main
+
+    capsys.readouterr()
+    assert main(["sweep", "--protocol", "schoenholz2017", "--dataset", "moons", "--n-samples", "40",
+                 "--activation", "tanh", "--depth", "1", "--width", "8", "--initializer",
+                 "mean_field(sigma_w2=1.5, sigma_b2=0.05)", "--grid", "sigma_w2=1.5", "--grid", "depth=1",
+                 "--backend", "none", "--no-progress", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "protocol schoenholz2017: 9 networks" in err and "3 networks, 100% trainable" in err
+
+
+@pytest.mark.skipif(importlib.util.find_spec("dask") is None, reason="dask is not installed")
+@pytest.mark.cluster
+def test_the_preset_on_dask_equals_local(tmp_path):
+    local = wil.sweep(TINY, {"sigma_w2": [1.5, 3.0], "depth": [1, 2]}, backend=None, protocol="schoenholz2017")
+    dask = wil.sweep(TINY, {"sigma_w2": [1.5, 3.0], "depth": [1, 2]}, backend="dask", n_jobs=2,
+                     protocol="schoenholz2017", out=tmp_path / "d.parquet")
+    pd.testing.assert_frame_equal(dask.drop(columns="seconds"), local.drop(columns="seconds"))
