@@ -58,10 +58,11 @@ def _shared_bins(data: pd.DataFrame, n_bins: int = 30) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-LOG_DECADES = 12  # the log-magnitude axis spans at most this many decades below the largest magnitude
+LOG_DECADES = 24  # the log-magnitude axis spans at most this many decades below the largest magnitude
+LOG_BINS = 48  # bars on that axis: half a decade each at its widest
 
 
-def _log_magnitude_bins(data: pd.DataFrame, n_bins: int = 30) -> pd.DataFrame:
+def _log_magnitude_bins(data: pd.DataFrame, n_bins: int = LOG_BINS) -> pd.DataFrame:
     """Every histogram moved onto one axis of log10 |value| (re-binned by exact overlap, ``rebin``, the
     negative side folded onto the positive; a bin that holds 0 goes to the first bar), so that a signal
     1e-10 times smaller is ten decades to the left instead of a spike at zero. The axis runs from the finest

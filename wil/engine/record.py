@@ -2,11 +2,11 @@
 into arrays that ``wil.analysis.result`` turns into tidy frames. Their shapes, and which epochs are
 recorded, are ``wil.spec.layout``'s.
 
-Histograms are binned once, here, on edges chosen for the picture: at each recorded epoch, the hidden
-layers of one network share their edges (activations and pre-activations; the linear output layer has its
-own), and all layers of one network share them for weights and gradients. So a layer whose signal shrank
-shows as a spike beside its wider neighbours, as in Glorot & Bengio's Figure 6, with no re-binning. A chart
-that compares networks on one axis re-bins by exact overlap (``wil.charts.histograms.rebin``).
+Histograms are binned once, here: at each recorded epoch, each layer of each network on its own range
+(its smallest to its largest finite value), so that a signal 1e-8 times smaller keeps its shape and its
+magnitude (the log-magnitude chart puts it eight decades to the left). A chart that compares layers or
+networks on one axis re-bins by exact overlap (``wil.charts.histograms.rebin``): there a layer whose
+signal shrank shows as a spike beside its wider neighbours, as in Glorot & Bengio's Figure 6.
 """
 
 from __future__ import annotations
@@ -104,22 +104,22 @@ def record_gradients(records: Records, sink: Sink, net: Network, index: np.ndarr
 def record_histograms(sink: Sink, net: Network, index: np.ndarray, workspace: Workspace, state: Pass | None,
                       grads: Stack | None, epoch: int, quantities: tuple[str, ...] = HISTOGRAM_QUANTITIES):
     """Histograms of every layer's ``quantities`` for the networks of one group (positions ``index``),
-    those that ``state`` (a pass) and ``grads`` hold, on edges shared by a network's layers (see the
+    those that ``state`` (a pass) and ``grads`` hold, each (layer, network) on its own range (see the
     module). Each source bins many layers at once: a row per (layer, network)."""
     K, depth = net.n_networks, net.n_layers - 1
 
     def runs(block):  # the weights (or their gradients) as one group: (run, K, fan_in x fan_out) per run of layers
-        return [[(first, W.transpose(1, 0, 2, 3).reshape(W.shape[1], K, -1), None)
+        return [[(first, W.transpose(1, 0, 2, 3).reshape(W.shape[1], K, -1))
                  for first, W in weight_runs(block, net.sizes)]]
 
-    def hidden_and_output(hidden, bounds=None):  # the hidden layers as one group, the linear output as another
-        return [[(0, hidden.reshape(depth, K, -1), bounds)], [(depth, state.output.reshape(1, K, -1), None)]]
+    def hidden_and_output(hidden):  # the hidden layers as one group, the linear output as another
+        return [[(0, hidden.reshape(depth, K, -1))], [(depth, state.output.reshape(1, K, -1))]]
 
     # each quantity's values are made when it is binned, so that only one quantity's copies exist at once
     sources = {"weight": lambda: runs(net.stack.weight_block)}
     if state is not None:
         # (depth, K, n, width) each
-        sources["activation"] = lambda: hidden_and_output(state.hidden[1], net.activation.bounds)
+        sources["activation"] = lambda: hidden_and_output(state.hidden[1])
         sources["preactivation"] = lambda: hidden_and_output(state.hidden[0])
     if grads is not None:
         sources["gradient"] = lambda: runs(grads.weight_block)
@@ -127,40 +127,14 @@ def record_histograms(sink: Sink, net: Network, index: np.ndarray, workspace: Wo
         if quantity not in sources:
             continue
         for group in sources[quantity]():
-            low, high = _shared_range([(values, bounds) for _, values, bounds in group])  # (K,) each
-            for first, values, _ in group:
+            for first, values in group:
                 layers = values.shape[0]
-                counts, left, right = histograms(values.reshape(layers * K, -1),
-                                                 (np.tile(low, layers), np.tile(high, layers)),
+                counts, left, right = histograms(values.reshape(layers * K, -1), None,  # each row's own range
                                                  scratch=workspace.temporaries)  # rows (layer, network)
                 for g in range(layers):
                     rows = slice(g * K, (g + 1) * K)
                     sink.put(sink.histograms, (epoch, first + g + 1, quantity), index,
                              (counts[rows], left[rows], right[rows]), (0, np.nan, np.nan))
-
-
-@np.errstate(all="ignore")
-def _shared_range(parts: list[tuple[np.ndarray, tuple | None]]) -> tuple[np.ndarray, np.ndarray]:
-    """Per network, the smallest and largest finite value over every part, (K,) each: a part is
-    (layers, K, values) with optional fixed bounds, which then stand for its values. A network with no
-    finite value gets [0, 1]."""
-    lows, highs = [], []
-    for values, bounds in parts:
-        if bounds is not None:
-            lows.append(np.full(values.shape[1], bounds[0]))
-            highs.append(np.full(values.shape[1], bounds[1]))
-            continue
-        low, high = values.min(axis=(0, 2)), values.max(axis=(0, 2))  # NaN if any value is NaN
-        if not (np.isfinite(low).all() and np.isfinite(high).all()):
-            finite = np.isfinite(values)
-            low = np.where(finite, values, np.inf).min(axis=(0, 2))
-            high = np.where(finite, values, -np.inf).max(axis=(0, 2))
-        lows.append(low.astype(np.float64))
-        highs.append(high.astype(np.float64))
-    low, high = np.min(lows, axis=0), np.max(highs, axis=0)
-    empty = ~(np.isfinite(low) & np.isfinite(high))
-    low[empty], high[empty] = 0.0, 1.0
-    return low, high
 
 
 def grid_points(X_train: np.ndarray, X_test: np.ndarray) -> np.ndarray:
