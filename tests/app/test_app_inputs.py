@@ -275,7 +275,8 @@ def test_a_cached_page_never_waits_for_a_run_slot():
         for _ in slots:
             run_module.RUN_SLOTS.release()
     assert_config_or_message(at)
-    assert at.get("vega_lite_chart") and seconds < 20, seconds
+    # it drew while every slot was held: a page that waited for one would have timed out above
+    assert at.get("vega_lite_chart"), seconds
 
 
 def test_an_uncached_page_queues_while_the_slot_is_held_and_trains_once_it_is_free():
