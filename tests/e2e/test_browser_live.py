@@ -50,13 +50,28 @@ def test_a_live_run_updates_its_charts_before_it_ends_and_stop_keeps_what_traine
     assert page.locator('[data-testid="stProgress"]').count() == 0
     # issue 17: "Train to the end" continues from the stopped epoch, and the stale note goes at once
     page.get_by_role("button", name="Train to the end").click()
-    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid=stProgress]')]
-        .some(p => /epoch \\d+ of/.test(p.textContent))""", timeout=TIMEOUT_MS)
-    resumed = page.locator('[data-testid="stProgress"]').inner_text()
-    assert int(resumed.split("epoch ")[1].split(" ")[0]) >= epoch, (resumed, epoch)
-    assert page.get_by_text("Stopped by you after epoch").count() == 0
-    page.get_by_role("button", name="■ Stop").click()
-    page.get_by_text("Stopped by you after epoch").wait_for(timeout=TIMEOUT_MS)
-    again = int(page.get_by_text("Stopped by you after epoch").inner_text().split("after epoch ")[1].split(" ")[0])
-    assert again > epoch
+    # it trains on from the stopped epoch (a progress bar past it), or, when Stop came near the end on a
+    # slow machine, it has already finished: the page is done, with no note and no bar
+    page.wait_for_function("""() => {
+        const bars = [...document.querySelectorAll('[data-testid=stProgress]')];
+        if (bars.some(p => /epoch \\d+ of/.test(p.textContent))) return true;
+        const done = document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state') !== 'running';
+        return done && !bars.length && !document.body.innerText.includes('Stopped by you after epoch');
+    }""", timeout=TIMEOUT_MS)
+    bars = page.locator('[data-testid="stProgress"]')
+    if not bars.count():
+        settle(page, 2)  # a rerun that had not begun yet shows its bar by now
+    if bars.count():
+        resumed = bars.inner_text()
+        assert int(resumed.split("epoch ")[1].split(" ")[0]) >= epoch, (resumed, epoch)
+        assert page.get_by_text("Stopped by you after epoch").count() == 0
+        page.get_by_role("button", name="■ Stop").click()
+        page.get_by_text("Stopped by you after epoch").wait_for(timeout=TIMEOUT_MS)
+        again = page.get_by_text("Stopped by you after epoch").inner_text()
+        assert int(again.split("after epoch ")[1].split(" ")[0]) > epoch, (again, epoch)
+    else:
+        shot(page, tmp_path, "resumed")
+        assert page.get_by_text("Stopped by you after epoch").count() == 0
+        assert page.get_by_role("button", name="Train to the end").count() == 0
+        assert page.locator(VERDICT).count() == 5
     page.close()
