@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 from conftest import CHROMIUM
@@ -52,16 +53,13 @@ def test_a_live_run_updates_its_charts_before_it_ends_and_stop_keeps_what_traine
     page.get_by_role("button", name="Train to the end").click()
     # it trains on from the stopped epoch (a progress bar past it), or, when Stop came near the end on a
     # slow machine, it has already finished: the page is done, with no note and no bar
-    page.wait_for_function("""() => {
-        const bars = [...document.querySelectorAll('[data-testid=stProgress]')];
-        if (bars.some(p => /epoch \\d+ of/.test(p.textContent))) return true;
-        const done = document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state') !== 'running';
-        return done && !bars.length && !document.body.innerText.includes('Stopped by you after epoch');
-    }""", timeout=TIMEOUT_MS)
+    try:
+        trained_on = wait_resumed(page)
+    except Exception:
+        shot(page, tmp_path, "not_resumed")  # what the page showed instead
+        raise
     bars = page.locator('[data-testid="stProgress"]')
-    if not bars.count():
-        settle(page, 2)  # a rerun that had not begun yet shows its bar by now
-    if bars.count():
+    if trained_on:
         resumed = bars.inner_text()
         assert int(resumed.split("epoch ")[1].split(" ")[0]) >= epoch, (resumed, epoch)
         assert page.get_by_text("Stopped by you after epoch").count() == 0
@@ -75,3 +73,24 @@ def test_a_live_run_updates_its_charts_before_it_ends_and_stop_keeps_what_traine
         assert page.get_by_role("button", name="Train to the end").count() == 0
         assert page.locator(VERDICT).count() == 5
     page.close()
+
+
+def wait_resumed(page) -> bool:
+    """Until the run trains on (a progress bar with its epoch: True) or the page has finished without one,
+    idle for 2 s with no bar and no note (False: Stop came so near the end that the rest took no time)."""
+    probe = """() => ({
+        epoch: [...document.querySelectorAll('[data-testid=stProgress]')].some(p => /epoch \\d+ of/.test(p.textContent)),
+        bars: document.querySelectorAll('[data-testid=stProgress]').length,
+        idle: document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state') !== 'running',
+        note: document.body.innerText.includes('Stopped by you after epoch')})"""
+    deadline, idle_since = time.monotonic() + TIMEOUT_MS / 1000, None
+    while time.monotonic() < deadline:
+        state = page.evaluate(probe)
+        if state["epoch"]:
+            return True
+        quiet = state["idle"] and not state["bars"] and not state["note"]
+        idle_since = (idle_since or time.monotonic()) if quiet else None
+        if idle_since is not None and time.monotonic() - idle_since > 2.0:
+            return False
+        time.sleep(0.2)
+    raise TimeoutError(f"no progress and no finished page within {TIMEOUT_MS / 1000:.0f} s: {state}")
