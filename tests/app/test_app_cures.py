@@ -11,6 +11,7 @@ import wil
 import wil_app.policy
 from wil.analysis.verdicts import VERBS
 from wil_app.lessons import CURES, CURES_TITLE
+from test_app_story import open_app, run
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "wil_app" / "page.py")
@@ -20,16 +21,7 @@ MADE_FOR_RESIDUAL = [name for name, entry in wil.INITIALIZERS.items() if entry.r
 
 
 def opened(config: wil.Config, **changes) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=90)
-    for key, value in dataclasses.replace(config, **changes).to_query_params().items():
-        at.query_params[key] = value
-    return ran(at)
-
-
-def ran(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [error.value for error in at.exception]
-    return at
+    return open_app(dataclasses.replace(config, **changes).to_query_params())
 
 
 def url(at: AppTest) -> wil.Config:
@@ -66,19 +58,19 @@ def test_the_widgets_write_the_url_and_offer_the_residual_initializers_only_with
     caption = " ".join(c.value for c in at.sidebar.caption)
     assert all(wil.short_name(name) in caption for name in MADE_FOR_RESIDUAL) and "residual connections" in caption
     at.sidebar.checkbox(key="residual").check()
-    ran(at)
+    run(at)
     assert url(at).residual is True
     assert set(labels_of(MADE_FOR_RESIDUAL)) <= set(offered(at))
     assert wil.INITIALIZERS["lsuv"].label not in offered(at)  # LSUV rescales plain networks only
     at.sidebar.selectbox(key="init0_name").select("fixup")
-    ran(at)
+    run(at)
     assert url(at).compare == ("fixup",)
     # Fixup is for networks without normalization: with LayerNorm it is no longer offered to a new slot
     at.sidebar.selectbox(key="normalization").select("layer")
-    ran(at)
+    run(at)
     assert wil.INITIALIZERS["fixup"].label in offered(at)  # the slot's own choice stays shown ...
     at.sidebar.number_input(key="n_initializers").set_value(2)
-    ran(at)
+    run(at)
     assert wil.INITIALIZERS["fixup"].label not in offered(at, 1)  # ... but is not offered elsewhere
 
 
@@ -86,13 +78,13 @@ def test_an_invalid_combination_is_a_visible_message_never_an_exception():
     at = opened(SMALL, residual=True, compare=("fixup",))
     trained = url(at)
     at.sidebar.selectbox(key="normalization").select("batch")  # Fixup with BatchNorm: no such network
-    ran(at)
+    run(at)
     shown = warnings(at)
     assert "'fixup' is for networks without normalization" in shown
     assert url(at) == trained  # the last results that trained stay, and their link
     at.sidebar.selectbox(key="normalization").select("none")
     at.sidebar.slider(key="depth").set_value(1)  # a residual network needs a projection and a block
-    ran(at)
+    run(at)
     assert "residual=True needs depth >= 2" in warnings(at)
 
 
@@ -100,7 +92,7 @@ def test_a_link_with_an_invalid_combination_says_so_and_falls_back():
     at = AppTest.from_file(PAGE, default_timeout=90)
     for key, value in {**SMALL.to_query_params(), "compare": "fixup", "residual": "false"}.items():
         at.query_params[key] = value
-    ran(at)
+    run(at)
     assert any("'fixup' needs residual=True" in code.value for code in at.code)
     assert "fixup" not in url(at).labels
 
@@ -108,7 +100,7 @@ def test_a_link_with_an_invalid_combination_says_so_and_falls_back():
 def test_the_lesson_page_shows_a_message_for_runs_outside_the_budgets(monkeypatch):
     # an operator's tiny budgets refuse every network of the lesson: seven messages, no exception
     monkeypatch.setattr(wil_app.policy, "POLICY", dataclasses.replace(wil_app.policy.POLICY, max_work=1e6))
-    at = ran(AppTest.from_file(CURES_PAGE, default_timeout=60))
+    at = run(AppTest.from_file(CURES_PAGE, default_timeout=60))
     assert at.markdown[0].value == f"## {CURES_TITLE}"
     assert len(at.error) == len(CURES)
     assert all("too long" in error.value for error in at.error)
@@ -117,7 +109,7 @@ def test_the_lesson_page_shows_a_message_for_runs_outside_the_budgets(monkeypatc
 
 @pytest.mark.slow
 def test_the_lesson_page_trains_every_network_and_gives_its_verdict():
-    at = ran(AppTest.from_file(CURES_PAGE, default_timeout=600))
+    at = run(AppTest.from_file(CURES_PAGE, default_timeout=600))
     lines = [m.value for m in at.markdown if m.value.startswith("**")]
     assert [line.split("**")[1] for line in lines] == [case.title for case in CURES]
     for line, case in zip(lines, CURES):
