@@ -43,8 +43,8 @@ class Activation:
     description : one line in plain words.
     gain_source : where the gain comes from.
     saturation_z : for the saturating family, the |z| beyond which f'(z) < 5% of its maximum.
-    bounds : the range of f for bounded activations (histograms of their activations use it, as in
-        Glorot & Bengio's Figure 6), else None.
+    bounds : the range of f for bounded activations, else None. Descriptive only since histograms bin
+        each layer on its own range (``wil.engine.record``); kept so that registrations passing it work.
     export : its code in the PyTorch and Keras scripts (``wil.to_pytorch``, ``wil.to_keras``); None: they
         refuse it.
     """
