@@ -108,6 +108,7 @@ def test_diverged_networks_stay_diverged_and_the_others_go_on():
 
 def test_bad_input_gets_a_clear_error(tmp_path):
     stopped = wil.compare(BASE, progress=stop_after(10, BASE.epochs))
+    assert stopped.resumable
     with pytest.raises(TypeError, match="Invalid result: expected a wil.Result"):
         wil.resume(stopped.history)
     with pytest.raises(ValueError, match="Invalid epochs: 5 is below the last epoch trained \\(10\\)"):
@@ -118,15 +119,17 @@ def test_bad_input_gets_a_clear_error(tmp_path):
         wil.resume(stopped, progress="yes")
     path = tmp_path / "run.zip"
     stopped.save(path)
+    assert not wil.load(path).resumable
     with pytest.raises(ValueError, match="holds no training state to continue"):
         wil.resume(wil.load(path))
     views = []
     wil.compare(BASE, live=views.append, live_every=1e-9)
+    assert not views[0].resumable
     with pytest.raises(ValueError, match="holds no training state to continue"):
         wil.resume(views[0])
     blown = dataclasses.replace(BASE, compare=("random_normal(std=5)",), depth=8, width=32, learning_rate=5.0)
     diverged = wil.compare(blown)
-    assert diverged.status["diverged"].all()
+    assert diverged.status["diverged"].all() and not diverged.resumable
     with pytest.raises(ValueError, match="every network diverged"):
         wil.resume(diverged)
 

@@ -72,7 +72,7 @@ def run_within_policy(config: wil.Config, progress=None, live=None, policy=None)
             live(run.partial)
 
     try:
-        return follow(runs.start_or_follow(config), watch)
+        return follow(runs.start_or_follow(config, session=_session()), watch)
     finally:
         release_free_memory()
 
@@ -88,14 +88,16 @@ class Interrupted(Exception):
 def follow(run: runs.SharedRun, watch=None) -> wil.Result:
     """Wait for ``run`` (already followed), calling ``watch(run)`` every ``WATCH_EVERY`` s; its result, or
     ``Interrupted`` if ``watch`` met a rerun request (the run goes on for any other follower)."""
-    try:
-        while not run.done.wait(WATCH_EVERY if watch is not None else None):
+    try:  # watched at once (the page shows the run from the start), then every WATCH_EVERY s
+        while watch is not None and not run.done.is_set():
             try:
                 watch(run)
-            except ScriptControlException as control:
+            except ScriptControlException as control:  # also the first watch: the follower always leaves
                 raise Interrupted(run, control) from None
+            run.done.wait(WATCH_EVERY)
+        run.done.wait()
     finally:
-        run.leave()
+        run.leave(_session())
     if run.error is not None:
         raise run.error
     return run.result
@@ -107,7 +109,7 @@ def run_comparison(config: wil.Config, _watch=None) -> wil.Result:
     (``runs``); cached on the config, each caller served a copy. A stopped run is never cached."""
     POLICY.check(config)
     while True:
-        result = follow(runs.start_or_follow(config), _watch)
+        result = follow(runs.start_or_follow(config, session=_session()), _watch)
         if result.stopped_epoch is None:  # else another session stopped it while this one waited: again
             return result
 
@@ -131,6 +133,7 @@ def kept_result(config: wil.Config) -> wil.Result | None:
         interrupted = _INTERRUPTED.pop(_session(), None)
     if stop and interrupted is not None:
         run = interrupted[1]
+        run.wait_left(_session(), STOP_WAIT)  # the script run the click interrupted may still be leaving
         if run.followers <= 0:
             run.stop.set()
             run.done.wait(STOP_WAIT)
@@ -163,9 +166,9 @@ def page_result(config: wil.Config, on_live=None, line=None) -> wil.Result:
         return train_live(config, on_live, line)
     if kept.stopped_epoch is None or st.session_state.get(RESUME) != config:
         return kept
-    try:
+    if kept.resumable:
         whole = train_live(config, on_live, line, resume_from=kept)
-    except ValueError:  # nothing to continue (the latest epochs of a run others still follow): train it whole
+    else:  # nothing to continue (the latest epochs of a run others still follow): train it whole
         st.session_state[KEPT].pop(config, None)
         whole = train_live(config, on_live, line)
     st.session_state[KEPT][config] = whole  # no longer stopped: the note and the button go
@@ -193,10 +196,9 @@ def train_live(config: wil.Config, on_live=None, line=None, resume_from: wil.Res
     try:
         shared = runs.in_flight(config)
         if resume_from is not None:  # never cached: it is kept in the session, as the stopped run was
-            return follow(runs.start_or_follow(config, resume_from), watch)
+            return follow(runs.start_or_follow(config, resume_from, _session()), watch)
         if shared is not None:  # another session's run of the same configuration: follow it, do not wait
-            shared.follow()     # on the cache's lock (a blank page until it ends)
-            watch(shared)
+            shared.follow(_session())     # on the cache's lock (a blank page until it ends)
             return copy.deepcopy(follow(shared, watch))
         return run_comparison(config, _watch=watch)
     except Interrupted as interrupted:

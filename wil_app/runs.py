@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 
@@ -59,6 +60,7 @@ class SharedRun:
         self.error: BaseException | None = None
         self.done, self.stop = threading.Event(), threading.Event()
         self.followers, self.alone_since = 0, None
+        self.sessions: collections.Counter[str] = collections.Counter()  # followers per session id
         self.started: float | None = None  # when it got a slot
         self.done_before = 0.0  # the fraction of the epochs trained before it started (a resumed run's)
         self.expected = PACE.expected(config)
@@ -95,21 +97,33 @@ class SharedRun:
         return total / max(1, POLICY.concurrent_runs)
 
     # ---- following
-    def follow(self) -> None:
+    def follow(self, session: str = "") -> None:
         with _LOCK:
             self.followers += 1
+            self.sessions[session] += 1
             self.alone_since = None
 
-    def leave(self) -> None:
+    def leave(self, session: str = "") -> None:
         with _LOCK:
             self.followers -= 1
+            self.sessions[session] -= 1
+            if self.sessions[session] <= 0:
+                del self.sessions[session]
             if self.followers <= 0:
                 self.alone_since = time.perf_counter()
+            _LOCK.notify_all()
+
+    def wait_left(self, session: str, timeout: float) -> bool:
+        """Until no script run of ``session`` follows this run any more (a rerun may start before the run
+        it replaces has left: Streamlit's fast reruns); False after ``timeout`` seconds."""
+        with _LOCK:
+            return _LOCK.wait_for(lambda: session not in self.sessions, timeout)
 
 
-def start_or_follow(config: wil.Config, resume_from: wil.Result | None = None) -> SharedRun:
-    """The run of ``config`` in flight (followed), or a new one queued for a slot and followed: from the
-    start, or continuing ``resume_from`` (a stopped Result of ``config``: the same numbers either way)."""
+def start_or_follow(config: wil.Config, resume_from: wil.Result | None = None, session: str = "") -> SharedRun:
+    """The run of ``config`` in flight (followed by ``session``), or a new one queued for a slot and followed:
+    from the start, or continuing ``resume_from`` (a stopped Result of ``config``: the same numbers either
+    way)."""
     with _LOCK:
         run = _INFLIGHT.get(config)
         if run is None or run.stop.is_set():
@@ -117,7 +131,7 @@ def start_or_follow(config: wil.Config, resume_from: wil.Result | None = None) -
             _INFLIGHT[config] = run
             _QUEUE.append(run)
             threading.Thread(target=_train, args=(run,), name=f"wil-run-{id(run)}", daemon=True).start()
-        run.follow()
+        run.follow(session)
     return run
 
 

@@ -57,3 +57,24 @@ def test_train_to_the_end_continues_from_the_stopped_epoch_and_the_note_goes(mon
     assert kept.history.equals(whole.history)
     at.run()  # a later rerun keeps the whole run, without the note
     assert not any("Stopped by you" in i.value for i in at.info)
+
+
+def test_a_stop_waits_for_the_interrupted_script_run_of_its_own_session_to_leave():
+    """Streamlit's fast reruns start a new script run before the one it replaces has left the run it
+    followed: a Stop must wait for its own session's followers to leave before it judges whether others
+    still follow (if it did not, it kept a live view, which cannot be continued, and lost the epochs)."""
+    import threading
+
+    from wil_app import runs
+
+    run = runs.SharedRun(SMALL, None)
+    run.follow("visitor")           # the script run the click interrupted, still leaving
+    run.follow("visitor")           # the rerun before it, which follows the same run
+    run.follow("someone else")
+    assert not run.wait_left("visitor", 0.05)
+    run.leave("visitor")
+    leaving = threading.Timer(0.1, run.leave, args=("visitor",))
+    leaving.start()
+    assert run.wait_left("visitor", 5.0) and run.followers == 1 and dict(run.sessions) == {"someone else": 1}
+    run.leave("someone else")
+    assert run.followers == 0 and run.alone_since is not None and not run.sessions

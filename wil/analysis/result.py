@@ -69,6 +69,12 @@ class Result:
     checkpoint: Checkpoint | None = field(default=None, repr=False, compare=False)
 
     @property
+    def resumable(self) -> bool:
+        """Whether ``wil.resume`` can continue this result: it carries its training state (not a live view
+        or a loaded file) and at least one network is still live."""
+        return self.checkpoint is not None and bool(self.checkpoint.groups)
+
+    @property
     def labels(self) -> list[str]:
         """The initializers' labels, in the order they were given."""
         return list(self.status["initializer"].cat.categories)
