@@ -193,7 +193,7 @@ def main() -> None:
     chosen = {name: c for name, c in cases().items() if not args.only or name in args.only}
     print(f"limits: {', '.join(f'{k} {v[0]:g}..{v[1]:g}' for k, v in LIMITS.items())}")
     print("budgets: " + ", ".join(f"{name} {getattr(POLICY, name):.3g}" for name in
-                                   ("max_work", "max_activations", "max_parameters", "max_rows", "max_steps")))
+                                   ("max_seconds", "max_memory_mb")))
     print(f"python {sys.version.split()[0]}, numpy {wil.engine.model.np.__version__}, {os.cpu_count()} cores\n")
     header = f"{'case':<20} {'wall s':>7} {'train s':>8} {'peak RSS MB':>11} {'rows':>9} {'pickle MB':>9}  config"
     print(header)

@@ -92,8 +92,8 @@ def json_cases() -> list[bytes]:
 
 def environment_cases() -> list[str]:
     cases = ['{"a":' * 5000 + "1" + "}" * 5000, "[" * 5000 + "]" * 5000, "{not json", "[1]", "null", "",
-             '{"max_work": ' + "9" * 5000 + "}", "\ufeff{\"max_work\": 2e10}", '{"max_work": 1, "max_steps": 1, '
-             '"max_rows": 10}', '{"max_upload_mb": 1e300}', '{"live_every": 1e-300}', '{"live_every": NaN}']
+             '{"max_seconds": ' + "9" * 5000 + "}", "\ufeff{\"max_seconds\": 20}", '{"max_seconds": 0.01, '
+             '"max_memory_mb": 1}', '{"max_upload_mb": 1e300}', '{"live_every": 1e-300}', '{"live_every": NaN}']
     for name, value in itertools.product(policy_module.TUNABLE, ["0", "-1", "1e-300", "1e300", "2.5", "true",
                                                                  '"5"', "[5]", '{"a": 1}', "null", "1"]):
         cases.append(f'{{"{name}": {value}}}')

@@ -143,7 +143,7 @@ def cli_cases() -> list[tuple[list[str], int | None]]:
 
 def environment_cases() -> list[dict]:
     deep = "[" * 50_000 + "]" * 50_000
-    return [{"WIL_POLICY": value} for value in ("", "not json", deep, '{"max_work": 1e300}', "\ufeff{}",
+    return [{"WIL_POLICY": value} for value in ("", "not json", deep, '{"max_seconds": 1e300}', "\ufeff{}",
                                                  '{"max_upload_mb": -1}', "9" * 5000, "null")] + [
         {"WIL_DEBUG": "1"}, {"WIL_THREADS": "-1"}, {"WIL_SEED": "\u0661"}, {"WIL_": "x" * 100_000}]
 

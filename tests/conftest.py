@@ -110,3 +110,12 @@ def forget_user_datasets():
     yield
     for name in set(wil.DATASETS) - before:
         del wil.DATASETS[name]
+
+@pytest.fixture
+def server_policy(monkeypatch):
+    """Install a policy in every module of the app that holds one (they import it by name)."""
+    def install(policy):
+        for name, module in list(sys.modules.items()):
+            if name.startswith("wil_app") and hasattr(module, "POLICY"):
+                monkeypatch.setattr(module, "POLICY", policy)
+    return install

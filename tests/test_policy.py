@@ -28,8 +28,7 @@ from wil_app.run import run_within_policy
 from wil_app.text import plain_text
 
 LIMITS = CAPS
-MAX_WORK, MAX_ACTIVATIONS, MAX_PARAMETERS = POLICY.max_work, POLICY.max_activations, POLICY.max_parameters
-MAX_ROWS, MAX_STEPS = POLICY.max_rows, POLICY.max_steps
+MAX_SECONDS, MAX_MEMORY_MB = POLICY.max_seconds, POLICY.max_memory_mb
 
 
 def checked(**fields) -> Config:
@@ -117,39 +116,56 @@ def test_the_last_seed_of_a_run_must_fit_too():
 
 # ---------------------------------------------------------------- budgets
 
-# Each config breaks exactly one budget; the message must say which, and which knobs to turn.
+# Each config breaks exactly one budget; the message must say which, with its figures and the knobs.
 OVER_BUDGET = {
-    "parameters": (dict(n_samples=20, depth=11, width=512, epochs=1),
-                   r"^This run needs too much memory for its weights: 1 network x 2,6\d\d,\d\d\d parameters "
-                   r"= .* above the limit of 2\.5e\+06\. Reduce width or depth, or train fewer networks "
-                   r"\(seeds, initializers\)\.$"),
-    "activations": (dict(n_samples=5000, depth=4, width=512, epochs=1),
-                    r"^This run needs too much memory for its activations: 1 network x 3750 training samples "
-                    r"x 2,048 hidden units = 7\.68e\+06, above the limit of 6e\+06\. Reduce samples, width or "
-                    r"depth, or train fewer networks \(seeds, initializers\)\.$"),
-    "rows": (dict(n_samples=20, depth=1, width=1, epochs=2000, n_seeds=10, compare=TWELVE),
-             r"^This run records too much: 120 networks x 2000 epochs x 2 layers make 1\.49e\+06 rows of "
-             r"results, above the limit of 3e\+05\. Reduce epochs, depth, or train fewer networks"),
-    "work": (dict(n_samples=400, depth=8, width=64, epochs=2000, compare=("zeros", "he_normal")),
-             r"^This run is too long: 2 networks x 2000 epochs x \(300 training samples \+ 8\) x \(29,442 "
-             r"parameters \+ 16 x 512 hidden units\) = 4\.64e\+10, above the limit of 1e\+10\. Reduce epochs "
-             r"\(at most 431 fit with the rest unchanged\), samples, width or depth, or train fewer networks "
-             r"\(seeds, initializers\)\.$"),
-    "steps": (dict(n_samples=400, depth=1, width=2, epochs=200, batch_size=1),
-              r"^This run takes too many steps: 200 epochs x \(300 batches \+ 2\) x 2 layers = 1\.21e\+05, "
-              r"above the limit of 5e\+04\. Increase batch_size \(or use full batch\), reduce epochs "
-              r"\(at most 82 fit with the rest unchanged\) or depth\.$"),
+    "memory": (dict(n_samples=20, depth=50, width=512, epochs=1, optimizer="adam"),
+               r"^This run needs about ([\d,]+) MB of memory at its peak \(1 network of 12,872,706 parameters, "
+               r"15 training samples through 25,600 hidden units, 1 epoch recorded\), above this server's "
+               r"1,000 MB per run\. Reduce width, depth or samples, or train fewer networks "
+               r"\(seeds, initializers\)\.$"),
+    "seconds": (dict(n_samples=400, depth=8, width=64, epochs=2000, batch_size=1, compare=("zeros", "he_normal")),
+                r"^This run would train for about ([\d,]+) s on this server \(2 networks, 2000 epochs of 300 steps "
+                r"through 9 layers; estimated\), above its 60 s per run\. Reduce epochs \(at most (\d+) fit with "
+                r"the rest unchanged\), samples, width or depth, use larger batches, or train fewer networks "
+                r"\(seeds, initializers\)\.$"),
 }
 
 
 @pytest.mark.parametrize("budget", sorted(OVER_BUDGET))
-def test_over_budget_message_names_the_budget_and_the_knobs(budget):
+def test_over_budget_message_names_the_budget_its_figures_and_the_knobs(budget):
     fields, message = OVER_BUDGET[budget]
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as error:
         checked(**fields)
+    estimate = float(re.match(message, str(error.value)).group(1).replace(",", ""))
+    config = Config(**fields)
+    # the figure is the policy's estimate, and the estimate is above the budget it names
+    if budget == "memory":
+        assert estimate == round(POLICY.memory_bytes(config) / 2**20) and estimate > MAX_MEMORY_MB
+    else:
+        assert estimate == round(POLICY.seconds(config)) and estimate > MAX_SECONDS
 
 
-@pytest.mark.parametrize("budget", ["work", "steps"])
+def test_the_estimates_follow_their_formulas():
+    """seconds = SECONDS_PER_WORK x work + SECONDS_PER_STEP x steps, with work = networks x epochs x
+    (samples + 8) x (parameters + 16 hidden units) and steps = epochs x (batches + 2) x layers; memory is
+    the library's Config.memory peak with the play control's snapshots."""
+    config = Config(n_samples=20, depth=1, width=1, epochs=1)
+    assert config.n_parameters() == 7 and config.n_train() == 15
+    assert POLICY.work(config) == 1 * 1 * (15 + 8) * (7 + 16 * 1)
+    assert POLICY.steps(config) == 1 * (1 + 2) * 2
+    batches = Config(n_samples=400, depth=3, width=16, epochs=7, batch_size=32, n_seeds=2,
+                     compare=("zeros", "he_normal"))
+    assert batches.n_batches() == 10 and POLICY.steps(batches) == 7 * 12 * 4
+    assert POLICY.work(batches) == 4 * 7 * (300 + 8) * (batches.n_parameters() + 16 * 48)
+    assert POLICY.seconds(batches) == pytest.approx(policy_module.SECONDS_PER_WORK * POLICY.work(batches)
+                                                    + policy_module.SECONDS_PER_STEP * POLICY.steps(batches))
+    snapshots = POLICY.snapshots(batches)
+    assert snapshots == policy_module.PLAY_SNAPSHOTS[0]
+    assert POLICY.memory_bytes(batches) == batches.memory(snapshots=snapshots)["peak"]
+    assert POLICY.memory_bytes(batches, n_networks=40) > POLICY.memory_bytes(batches)
+
+
+@pytest.mark.parametrize("budget", ["seconds"])
 def test_the_epochs_a_message_promises_do_fit(budget):
     fields, _ = OVER_BUDGET[budget]
     with pytest.raises(ValueError) as error:
@@ -177,32 +193,39 @@ def test_budgets_hold_from_a_url_too(budget):
 
 
 def test_budgets_hold_for_the_networks_compare_is_given():
-    config = checked(dataset="iris", depth=4, width=64, epochs=150)  # one network: well inside
-    with pytest.raises(ValueError, match=r"^This run is too long: 60 networks x 150 epochs"):
-        POLICY.check(config, n_networks=60)
-    with pytest.raises(ValueError, match=r"^This run records too much: 120 networks"):
+    config = checked(dataset="digits", depth=8, width=256, epochs=150)  # one network: well inside
+    with pytest.raises(ValueError, match=r"^This run (would train for about|needs about)"):
         POLICY.check(config, n_networks=120)
 
 
 def test_a_run_exactly_at_a_budget_is_allowed():
-    # work = networks x epochs x samples x parameters, with the epochs that land on MAX_WORK exactly
-    config = Config(n_samples=20, depth=1, width=1, epochs=1)
-    assert config.n_parameters() == 7 and config.n_train() == 15
-    assert POLICY.work(config) == 1 * 1 * (15 + 8) * (7 + 16 * 1)
-    base = Config(dataset="digits", depth=1, width=100, epochs=1, n_seeds=2)
-    epochs = int(MAX_WORK // POLICY.work(base))
-    assert POLICY.work(checked(**{**dataclasses.asdict(base), "epochs": epochs})) <= MAX_WORK
-    with pytest.raises(ValueError, match="^This run is too long"):
+    base = Config(dataset="digits", depth=1, width=100, epochs=1, n_seeds=2, batch_size=1)
+    epochs = POLICY.largest_epochs(dataclasses.replace(base, epochs=2000))
+    assert 1 < epochs < 2000
+    at = checked(**{**dataclasses.asdict(base), "epochs": epochs})
+    assert POLICY.seconds(at) <= MAX_SECONDS < POLICY.seconds(at, epochs=epochs + 1)
+    with pytest.raises(ValueError, match="^This run would train for about"):
         checked(**{**dataclasses.asdict(base), "epochs": epochs + 1})
+
+
+# the opening page's moves (issue 17): each trains as asked under the default budgets
+MOVES = {"depth 30": {"depth": 30}, "depth 50": {"depth": 50}, "digits": {"dataset": "digits"},
+         "tanh": {"activation": "tanh"}, "sigmoid": {"activation": "sigmoid"}, "12 initializers": {"compare": TWELVE},
+         "10 seeds": {"n_seeds": 10}, "width 256": {"width": 256}, "width 512": {"width": 512}}
+
+
+@pytest.mark.parametrize("move", sorted(MOVES))
+def test_every_move_of_the_opening_page_trains_as_asked(move):
+    config = dataclasses.replace(DEMO, **MOVES[move])
+    assert POLICY.problem(config) is None
+    assert POLICY.fit(config) == (config, None)
+    assert POLICY.snapshots(config) == policy_module.PLAY_SNAPSHOTS[0]  # and play has all its frames
 
 
 def test_default_and_demo_configs_are_well_inside_every_budget():
     for config in (Config(), DEMO):
-        assert config.n_networks() * config.n_parameters() <= MAX_PARAMETERS / 10
-        assert POLICY.activations(config) <= MAX_ACTIVATIONS / 10
-        assert POLICY.rows(config) <= MAX_ROWS / 5
-        assert POLICY.work(config) <= MAX_WORK / 3
-        assert POLICY.steps(config) <= MAX_STEPS / 10
+        assert POLICY.seconds(config) <= MAX_SECONDS / 50
+        assert POLICY.memory_bytes(config) <= POLICY.max_memory_bytes / 5
 
 
 def test_the_lessons_fit_the_budgets():
@@ -213,23 +236,6 @@ def test_the_lessons_fit_the_budgets():
 
     for config in LESSONS.values():
         POLICY.check(config)
-
-
-@pytest.mark.parametrize("fields", [
-    dict(dataset="moons", epochs=7, depth=2, width=3, n_seeds=2),
-    dict(dataset="iris", epochs=12, depth=3, width=4, compare=("zeros", "he_normal")),
-    dict(dataset="diabetes", epochs=10, depth=1, width=5, batch_size=50, learning_rate=0.01),
-])
-def test_row_estimate_matches_the_result(fields):
-    config = Config(**fields)
-    result = wil.compare(config)
-    assert not result.status["diverged"].any()  # a diverged network has fewer rows
-    frames = (result.history, result.layers, result.histograms, result.grid, result.status)
-    assert sum(len(frame) for frame in frames) == POLICY.rows(config)
-    # under 7 epochs, fewer distinct epochs carry histograms: the estimate is then an upper bound
-    short = dataclasses.replace(config, epochs=3)
-    frames = dataclasses.astuple(wil.compare(short))[1:6]
-    assert sum(len(frame) for frame in frames) < POLICY.rows(short)
 
 
 def test_parameter_count_matches_the_network():
@@ -365,8 +371,7 @@ def test_the_limits_are_documented_with_their_reasons():
         row = re.search(rf"^\| `{name}` \| ([^|]+) \| ([^|]+) \|", text, re.M)
         assert row, f"{name} is missing from the limits table"
         assert [float(cell.replace(",", "").replace(" ", "")) for cell in row.groups()] == [low, high], name
-    for name, value in dict(MAX_WORK=MAX_WORK, MAX_ACTIVATIONS=MAX_ACTIVATIONS, MAX_PARAMETERS=MAX_PARAMETERS,
-                            MAX_ROWS=MAX_ROWS, MAX_STEPS=MAX_STEPS).items():
+    for name, value in dict(max_seconds=MAX_SECONDS, max_memory_mb=MAX_MEMORY_MB).items():
         row = re.search(rf"^\| `{name}` \| ([^|]+) \|", text, re.M)
         assert row, f"{name} is missing from the budgets table"
         assert float(row.group(1).replace(",", "")) == value, name
@@ -375,11 +380,11 @@ def test_the_limits_are_documented_with_their_reasons():
 # ------------------------------------------------------------ an operator's budgets (WIL_POLICY)
 
 def test_the_environment_sets_budgets_and_a_bigger_budget_trains_more_epochs():
-    config = dataclasses.replace(DEMO, n_samples=2000, epochs=2000)
+    config = dataclasses.replace(DEMO, n_samples=2000, epochs=2000, width=128)
     assert POLICY.fit(config)[0].epochs < 2000  # the default budget trains fewer epochs, and says so
-    roomy, problems = policy_module.from_environment({"WIL_POLICY": '{"max_work": 1e12, "max_steps": 1e6}'})
+    roomy, problems = policy_module.from_environment({"WIL_POLICY": '{"max_seconds": 1e5, "max_memory_mb": 8000}'})
     assert problems == []
-    assert (roomy.max_work, roomy.max_steps, roomy.max_rows) == (1e12, 1e6, POLICY.max_rows)
+    assert (roomy.max_seconds, roomy.max_memory_mb, roomy.live_every) == (1e5, 8000, POLICY.live_every)
     fitted, note = roomy.fit(config)
     assert fitted == config and note is None
     assert policy_module.from_environment({}) == (POLICY, [])
@@ -389,9 +394,10 @@ def test_the_environment_sets_budgets_and_a_bigger_budget_trains_more_epochs():
     ("{not json", "is not JSON"),
     ("[1, 2]", "must be a JSON object"),
     ('{"depth": 200}', "'depth' is not a budget"),
-    ('{"max_work": -1}', "max_work must be a positive number"),
-    ('{"max_work": "lots"}', "max_work must be a positive number"),
-    ('{"max_rows": NaN}', "max_rows must be a positive number"),
+    ('{"max_seconds": -1}', "max_seconds must be a positive number"),
+    ('{"max_seconds": "lots"}', "max_seconds must be a positive number"),
+    ('{"max_memory_mb": NaN}', "max_memory_mb must be a positive number"),
+    ('{"max_work": 1e12}', "'max_work' is not a budget"),  # the budgets before issue 17's: said, not silent
     ('{"max_upload_rows": 2.5}', "max_upload_rows must be a whole number"),
 ])
 def test_a_mistyped_setting_is_ignored_with_a_message_and_the_server_still_serves(text, says):
@@ -420,13 +426,13 @@ def test_every_default_budget_lies_in_the_range_an_operator_may_set():
     ("[" * 5000 + "]" * 5000, "nests 5,000 levels deep"),
     ('{"max_upload_mb": 1e300}', "using 200"),
     ('{"live_every": 1e-300}', "using 0.1"),
-    ('{"max_work": ' + "9" * 5000 + "}", "5,000 digits"),
-    ("\ufeff{\"max_work\": 2e10}", None),  # a byte-order mark before valid JSON is accepted
+    ('{"max_seconds": ' + "9" * 5000 + "}", "5,000 digits"),
+    ("\ufeff{\"max_seconds\": 20}", None),  # a byte-order mark before valid JSON is accepted
 ])
 def test_an_operators_setting_of_any_shape_is_read_or_said_so(text, says):
     policy, problems = policy_module.from_environment({"WIL_POLICY": text})
     if says is None:
-        assert problems == [] and policy.max_work == 2e10
+        assert problems == [] and policy.max_seconds == 20
     else:
         assert len(problems) == 1 and says in problems[0], problems
     assert 0.1 <= policy.live_every and policy.max_upload_mb <= 200

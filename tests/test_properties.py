@@ -209,12 +209,8 @@ def test_every_config_the_policy_passes_is_inside_every_budget(fields):
         if fitted is not None:  # the architecture and the initializers are never what it changes
             assert (fitted.depth, fitted.width, fitted.labels) == (config.depth, config.width, config.labels)
         return
-    n = config.n_networks()
-    assert n * config.n_parameters() <= POLICY.max_parameters
-    assert POLICY.activations(config) <= POLICY.max_activations
-    assert POLICY.rows(config) <= POLICY.max_rows
-    assert POLICY.work(config) <= POLICY.max_work
-    assert POLICY.steps(config) <= POLICY.max_steps
+    assert POLICY.seconds(config) <= POLICY.max_seconds
+    assert POLICY.memory_bytes(config) <= POLICY.max_memory_bytes
 
 
 # ---------------------------------------------------------------- hostile URLs

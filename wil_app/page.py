@@ -116,7 +116,8 @@ def main() -> None:
         workshop_before(trained)  # issue 13 hook: the mode, the question (stops here until Reveal) or the tour step
     networks = len(trained.labels) * trained.n_seeds
     st.sidebar.caption(f"{networks} network{'s' if networks > 1 else ''} to train, "
-                       f"{POLICY.work(trained) / POLICY.max_work:.0%} of the work one run may take.")
+                       f"about {POLICY.seconds(trained):.3g} s of training (estimated), {POLICY.seconds(trained) / POLICY.max_seconds:.0%} "
+                       f"of the {POLICY.max_seconds:g} s one run may take on this server.")
 
     stopped = st.empty()  # a stopped run's note (empty while a run trains: an earlier note never lingers)
     progress = st.empty()  # while the run trains: the epoch running, the time left, and Stop

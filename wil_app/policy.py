@@ -5,9 +5,9 @@ serving every visitor, on a fraction of a core and under 1 GB (Community Cloud's
 app adds, here and only here:
 
 - caps that exist only for the server (``caps``: depth, width, samples, epochs, seeds, initializers);
-- budgets on a whole run (``max_work`` and the others), measured by ``benchmarks/bench_limits.py`` so that
-  the largest run they allow stays within ~500 MB of peak memory and ~15 s on two shared cores (see
-  docs/RELIABILITY.md);
+- two budgets on a whole run, in seconds and megabytes (``max_seconds``, ``max_memory_mb``), estimated
+  before it trains from its shapes at rates measured by ``benchmarks/bench_budgets.py``; their defaults
+  let every move of the opening page train as asked (docs/PERFORMANCE.md);
 - one run at a time in the process (``concurrent_runs``; ``wil_app/run.py`` holds the slots): runs at
   once would not finish sooner on a fraction of a core, only hold more memory at once;
 - the uploads' limits (``max_upload_mb`` and the others) and how often a run's charts update
@@ -19,7 +19,7 @@ The shapes a run records (histogram bins, the boundary's grid, the snapshots) ar
 escaping text for Markdown (``wil_app/text.py``), malloc tuning (``wil_app/memory.py``).
 
 An operator tunes the budgets without editing code: the environment variable ``WIL_POLICY`` holds a JSON
-object of budget fields (``TUNABLE``), e.g. ``{"max_work": 4e10, "max_steps": 2e5}`` on a presenter's
+object of budget fields (``TUNABLE``), e.g. ``{"max_seconds": 600, "max_memory_mb": 4000}`` on a presenter's
 laptop that may train longer runs. (On Streamlit Community Cloud, a root-level secret ``WIL_POLICY`` is
 such an environment variable.) Entries that are not budgets, or not positive numbers, are ignored, each
 with a message the page shows (``POLICY_PROBLEMS``).
@@ -53,12 +53,13 @@ CAPS: dict[str, tuple[float, float, str]] = {
     "n_seeds": (1, 10, "ten seeds give a clear band"),
     "compare": (0, 12, "more than 12 colours cannot be told apart"),
 }
-# the two measured corrections of the work budget (see benchmarks/bench_limits.py):
+# the two measured corrections of the work count (see benchmarks/bench_limits.py):
 UNIT_OPERATIONS = 16  # element-wise operations per hidden unit and sample, in units of a multiply-add
 UPDATE_SAMPLES = 8  # the per-epoch work on each parameter, in samples' worth
-# rows each network adds to the result's tables besides its per-epoch rows (the library's shapes):
-HISTOGRAM_ROWS_PER_EPOCH_AND_LAYER = len(wil.layout.HISTOGRAM_QUANTITIES) * wil.layout.N_BINS  # at each recorded epoch
-GRID_ROWS_PER_EPOCH = wil.layout.GRID_POINTS  # 2-D datasets: the decision boundary's points at each recorded epoch
+# the rates of a run's time, fitted by benchmarks/bench_budgets.py over the opening page's moves and the
+# lessons (diagnostics on, one core's BLAS; docs/PERFORMANCE.md): seconds per unit of work and per step
+SECONDS_PER_WORK = 5e-11
+SECONDS_PER_STEP = 5e-5
 # The play control steps histograms and the decision boundary through this many recorded epochs, or the
 # most of these that fit the rows budget (``ServerPolicy.snapshots``); none of them: the library's default.
 PLAY_SNAPSHOTS = (16, 12, 8)
@@ -69,18 +70,13 @@ class ServerPolicy:
     """What the server allows one run, and how it runs them. See the module."""
 
     caps: Mapping[str, tuple[float, float, str]] = field(default_factory=lambda: dict(CAPS))
-    # networks x epochs x (training samples + 8) x (parameters + 16 x hidden units): the arithmetic of a
-    # run, ~1 ns each here. The matmuls cost samples x parameters; each hidden unit costs ~16 element-wise
-    # operations per sample, and each parameter ~8 samples' worth per epoch (optimizer, statistics).
-    max_work: float = 1e10
-    # networks x training samples x hidden units: what one pass holds in memory (~34 bytes each).
-    max_activations: float = 6e6
-    # networks x parameters: weights, gradients and optimizer buffers (~85 bytes each with Adam).
-    max_parameters: float = 2.5e6
-    # rows of the result's tables: what the app caches and copies for every visitor (~500 bytes each).
-    max_rows: float = 3e5
-    # epochs x (mini-batches + 2) x layers: the Python overhead of the loop (~0.07 ms each).
-    max_steps: float = 5e4
+    # The two budgets of one run, in the units an operator thinks in (both estimated before it trains):
+    # seconds of training on this server (``seconds``: its work and steps at the rates
+    # benchmarks/bench_budgets.py measured), and megabytes of peak memory (``memory_bytes``: the library's
+    # ``Config.memory``, within 0.99-1.31 of measured peaks). The defaults let every move of the opening
+    # page train as asked (width 512, depth 50, 10 seeds, digits: docs/PERFORMANCE.md).
+    max_seconds: float = 60.0
+    max_memory_mb: float = 1000.0
     # seconds between two live updates of the charts while a run trains (each costs ~20-60 ms to build)
     live_every: float = 0.5
     concurrent_runs: int = 1  # runs training at once in the process
@@ -98,43 +94,48 @@ class ServerPolicy:
         """``max_upload_mb`` in bytes."""
         return int(self.max_upload_mb * 1024 * 1024)
 
+    @property
+    def max_memory_bytes(self) -> float:
+        """``max_memory_mb`` in bytes."""
+        return self.max_memory_mb * 1024 * 1024
+
     # ------------------------------------------------------------ sizes of a run
 
     def work(self, config: wil.Config, n_networks: int | None = None, epochs: int | None = None) -> float:
-        """networks x epochs x (training samples + 8) x (parameters + 16 x hidden units)."""
+        """networks x epochs x (training samples + 8) x (parameters + 16 x hidden units): the arithmetic."""
         n_networks = n_networks or config.n_networks()
         epochs = config.epochs if epochs is None else epochs
         return (float(n_networks) * epochs * (config.n_train() + UPDATE_SAMPLES)
                 * (config.n_parameters() + UNIT_OPERATIONS * config.depth * config.width))
-
-    def activations(self, config: wil.Config, n_networks: int | None = None) -> float:
-        """networks x training samples x hidden units."""
-        return float(n_networks or config.n_networks()) * config.n_train() * config.width * config.depth
-
-    def rows(self, config: wil.Config, n_networks: int | None = None, epochs: int | None = None,
-             snapshots: int | None = None) -> float:
-        """Rows of the result's tables at most (history, layers, histograms, grid, status), with
-        ``snapshots`` recorded epochs of histograms and boundaries (default: the library's, ``wil.layout``)."""
-        n_networks = n_networks or config.n_networks()
-        epochs = config.epochs if epochs is None else epochs
-        layers = config.depth + 1
-        histogram_epochs, grid_epochs = wil.layout.snapshot_counts(snapshots)
-        grid = grid_epochs * GRID_ROWS_PER_EPOCH if wil.DATASETS[config.dataset].n_features == 2 else 0
-        per_network = ((epochs + 1) * (2 + layers) + histogram_epochs * HISTOGRAM_ROWS_PER_EPOCH_AND_LAYER * layers
-                       + grid + 1)
-        return float(n_networks) * per_network
-
-    def snapshots(self, config: wil.Config) -> int | None:
-        """How many epochs of histograms and boundaries the app records for its play control: the most of
-        ``PLAY_SNAPSHOTS`` that keep ``config`` within the rows budget, else None (the library's five
-        histograms and two boundaries, which ``check`` counts)."""
-        return next((n for n in PLAY_SNAPSHOTS if self.rows(config, snapshots=n) <= self.max_rows), None)
 
     def steps(self, config: wil.Config, epochs: int | None = None) -> float:
         """epochs x (mini-batches + 2) x layers: each epoch runs a recording pass (about two updates'
         overhead) and its updates, each through every layer, one NumPy call sequence at a time."""
         epochs = config.epochs if epochs is None else epochs
         return float(epochs) * (config.n_batches() + 2) * (config.depth + 1)
+
+    def seconds(self, config: wil.Config, n_networks: int | None = None, epochs: int | None = None) -> float:
+        """The estimated training time of a run on this server, with diagnostics, as the app trains it:
+        ``SECONDS_PER_WORK`` x ``work`` + ``SECONDS_PER_STEP`` x ``steps`` (benchmarks/bench_budgets.py)."""
+        return (SECONDS_PER_WORK * self.work(config, n_networks, epochs)
+                + SECONDS_PER_STEP * self.steps(config, epochs))
+
+    def memory_bytes(self, config: wil.Config, n_networks: int | None = None, epochs: int | None = None,
+                     snapshots: int | None = -1) -> float:
+        """The estimated peak memory of a run as the app trains it (the library's ``Config.memory``, with
+        the play control's ``snapshots``; -1: those ``snapshots`` chooses)."""
+        if epochs is not None:
+            config = dataclasses.replace(config, epochs=max(1, epochs))
+        if snapshots == -1:
+            snapshots = self.snapshots(config, n_networks)
+        return config.memory(n_networks or config.n_networks(), snapshots=snapshots)["peak"]
+
+    def snapshots(self, config: wil.Config, n_networks: int | None = None) -> int | None:
+        """How many epochs of histograms and boundaries the app records for its play control: the most of
+        ``PLAY_SNAPSHOTS`` that keep ``config`` within the memory budget, else None (the library's five
+        histograms and two boundaries, which ``check`` counts)."""
+        return next((n for n in PLAY_SNAPSHOTS
+                     if self.memory_bytes(config, n_networks, snapshots=n) <= self.max_memory_bytes), None)
 
     # ------------------------------------------------------------ checks
 
@@ -169,39 +170,23 @@ class ServerPolicy:
 
     def _budget_problem(self, config: wil.Config, n_networks: int | None) -> str | None:
         n_networks = n_networks or config.n_networks()
-        n_train = config.n_train()
         networks = f"{n_networks} network{'s' if n_networks != 1 else ''}"
-        parameters = float(n_networks) * config.n_parameters()
-        if parameters > self.max_parameters:
-            return (f"This run needs too much memory for its weights: {networks} x {config.n_parameters():,} "
-                    f"parameters = {parameters:.3g}, above the limit of {self.max_parameters:.3g}. "
-                    f"Reduce width or depth, or train fewer networks (seeds, initializers).")
-        activations = self.activations(config, n_networks)
-        if activations > self.max_activations:
-            return (f"This run needs too much memory for its activations: {networks} x {n_train} training "
-                    f"samples x {config.depth * config.width:,} hidden units = {activations:.3g}, above the "
-                    f"limit of {self.max_activations:.3g}. Reduce samples, width or depth, or train fewer "
+        memory = self.memory_bytes(config, n_networks)
+        if memory > self.max_memory_bytes:
+            fit = self._epochs_text(self.largest_epochs(config, n_networks))
+            return (f"This run needs about {memory / 2**20:,.0f} MB of memory at its peak ({networks} of "
+                    f"{config.n_parameters():,} parameters, {config.n_train()} training samples through "
+                    f"{config.depth * config.width:,} hidden units, {config.epochs} epoch{'s' if config.epochs != 1 else ''} recorded), above this "
+                    f"server's {self.max_memory_mb:,.0f} MB per run. Reduce width, depth or samples{fit}, or "
+                    f"train fewer networks (seeds, initializers).")
+        seconds = self.seconds(config, n_networks)
+        if seconds > self.max_seconds:
+            fit = self._epochs_text(self.largest_epochs(config, n_networks))
+            return (f"This run would train for about {seconds:,.0f} s on this server ({networks}, "
+                    f"{config.epochs} epochs of {config.n_batches()} step{'s' if config.n_batches() != 1 else ''} "
+                    f"through {config.depth + 1} layers; estimated), above its {self.max_seconds:,.0f} s per "
+                    f"run. Reduce epochs{fit}, samples, width or depth, use larger batches, or train fewer "
                     f"networks (seeds, initializers).")
-        rows = self.rows(config, n_networks)
-        if rows > self.max_rows:
-            fit = self._epochs_text(self.largest_epochs(config, n_networks))
-            return (f"This run records too much: {networks} x {config.epochs} epochs x {config.depth + 1} "
-                    f"layers make {rows:.3g} rows of results, above the limit of {self.max_rows:.3g}. Reduce "
-                    f"epochs{fit}, depth, or train fewer networks (seeds, initializers).")
-        work = self.work(config, n_networks)
-        if work > self.max_work:
-            fit = self._epochs_text(self.largest_epochs(config, n_networks))
-            return (f"This run is too long: {networks} x {config.epochs} epochs x ({n_train} training samples + "
-                    f"{UPDATE_SAMPLES}) x ({config.n_parameters():,} parameters + {UNIT_OPERATIONS} x "
-                    f"{config.depth * config.width:,} hidden units) = {work:.3g}, above the limit of "
-                    f"{self.max_work:.3g}. Reduce epochs{fit}, samples, width or depth, or train fewer "
-                    f"networks (seeds, initializers).")
-        steps = self.steps(config)
-        if steps > self.max_steps:
-            fit = self._epochs_text(self.largest_epochs(config, n_networks))
-            return (f"This run takes too many steps: {config.epochs} epochs x ({config.n_batches()} batches + 2) "
-                    f"x {config.depth + 1} layers = {steps:.3g}, above the limit of {self.max_steps:.3g}. "
-                    f"Increase batch_size (or use full batch), reduce epochs{fit} or depth.")
         return None
 
     def largest_epochs(self, config: wil.Config, n_networks: int | None = None) -> int:
@@ -210,9 +195,8 @@ class ServerPolicy:
         n_networks = n_networks or config.n_networks()
 
         def fits(epochs: int) -> bool:
-            return (self.rows(config, n_networks, epochs) <= self.max_rows
-                    and self.work(config, n_networks, epochs) <= self.max_work
-                    and self.steps(config, epochs) <= self.max_steps)
+            return (epochs == 0 or self.seconds(config, n_networks, epochs) <= self.max_seconds
+                    and self.memory_bytes(config, n_networks, epochs) <= self.max_memory_bytes)
 
         low, high = 0, config.epochs
         while low < high:
@@ -318,8 +302,7 @@ class ServerPolicy:
 # the fields ``WIL_POLICY`` may set: the budgets, not the caps (the widgets' ranges) nor the machinery; each
 # with the range an operator may choose from (a value outside is clamped to it, with a message)
 TUNABLE: dict[str, tuple[float, float]] = {
-    "max_work": (1, 1e16), "max_activations": (1, 1e12), "max_parameters": (1, 1e12), "max_rows": (1, 1e9),
-    "max_steps": (1, 1e9),
+    "max_seconds": (0.01, 1e7), "max_memory_mb": (1, 1e7),
     "live_every": (0.1, 60.0),  # more often than 10 a second the page only draws: 300 epochs took 188 s at 1e-300
     "max_upload_mb": (1, 200),  # Streamlit's own upload limit (server.maxUploadSize) is 200 MB by default
     "max_upload_rows": (10, 100_000), "max_upload_columns": (2, 1_000), "max_upload_classes": (2, 100),

@@ -8,8 +8,8 @@
   and any session asking for the same configuration while it trains follows it (its queue position, then
   its live curves) instead of waiting on a lock or training it twice. A run nobody follows any more (its
   visitors moved on) is stopped after ``ORPHAN_GRACE`` seconds.
-- **Time left from the server's own pace.** Each finished run updates the seconds per unit of
-  ``POLICY.work`` (``PACE``); a run's time left is that pace's estimate, blended into its own elapsed time
+- **Time left from the server's own pace.** Each finished run updates the ratio of its measured time to
+  ``POLICY.seconds`` (the policy's estimate; ``PACE``); a run's time left is that pace's estimate, blended into its own elapsed time
   per fraction done as it progresses; a queued run's wait is the time left of the runs ahead of it.
 """
 
@@ -32,18 +32,19 @@ _RUNNING: list["SharedRun"] = []
 
 
 class Pace:
-    """Seconds per unit of ``POLICY.work``, from the runs this server finished (an average weighted to
-    the latest; None before the first)."""
+    """Measured seconds per second of ``POLICY.seconds`` (the policy's estimate), from the runs this server
+    finished (an average weighted to the latest; None before the first)."""
 
     def __init__(self):
-        self.seconds_per_work: float | None = None
+        self.seconds_per_estimated: float | None = None
 
     def record(self, config: wil.Config, seconds: float) -> None:
-        rate = seconds / max(POLICY.work(config), 1.0)
-        self.seconds_per_work = rate if self.seconds_per_work is None else 0.5 * self.seconds_per_work + 0.5 * rate
+        rate = seconds / max(POLICY.seconds(config), 1e-3)
+        before = self.seconds_per_estimated
+        self.seconds_per_estimated = rate if before is None else 0.5 * before + 0.5 * rate
 
     def expected(self, config: wil.Config) -> float | None:
-        return None if self.seconds_per_work is None else self.seconds_per_work * POLICY.work(config)
+        return None if self.seconds_per_estimated is None else self.seconds_per_estimated * POLICY.seconds(config)
 
 
 PACE = Pace()

@@ -20,6 +20,7 @@ from wil import charts
 
 APP = str(pathlib.Path(__file__).resolve().parents[2] / "wil_app" / "page.py")  # the page each session runs
 from wil_app.lessons import DEMO  # noqa: E402  (the app trains its demo in float32)
+from wil_app.policy import POLICY  # noqa: E402
 SMALL = wil.Config(dataset="moons", n_samples=100, noise=0.2, depth=3, width=8, epochs=5,
                    compare=("zeros", "random_normal(std=0.01)", "he_normal"))
 # random_normal(std=1) at depth 6 explodes within a few epochs; He does not
@@ -122,7 +123,7 @@ def test_default_page_runs_and_draws_every_chart():
     assert len(at.get("latex")) >= len(DEMO.compare)  # a formula per compared initializer (+ activation)
     assert any("symmetry" in element.value for element in at.markdown)
     open_tab(at, "Share & export")
-    assert any("network" in caption.value and "of the work" in caption.value for caption in at.sidebar.caption)
+    assert any("network" in caption.value and "s one run may take" in caption.value for caption in at.sidebar.caption)
     assert [button.label for button in at.download_button] == ["Configuration (JSON)",
                                                                "All result frames (CSV, zip)", "history.csv"]
     assert not at.exception
@@ -312,11 +313,14 @@ def test_garbage_url_parameters_warn_and_fall_back_to_defaults():
 def test_url_over_the_budget_warns_and_shows_the_demo():
     at = run(open_app({"depth": "50", "width": "512", "n_seeds": "10", "epochs": "2000"}))
     assert url_config(at) == DEMO
-    assert any("too much memory" in problem for problem in link_problems(at))
+    assert any("MB of memory at its peak" in problem for problem in link_problems(at))
 
 
 @pytest.mark.slow
-def test_a_url_over_a_budget_that_fewer_epochs_fix_trains_what_fits():
+def test_a_url_over_a_budget_that_fewer_epochs_fix_trains_what_fits(server_policy):
+    # an operator's budget that fits 140 of depth 30's 150 epochs (the default trains all 150)
+    deep = dataclasses.replace(DEMO, depth=30)
+    server_policy(dataclasses.replace(POLICY, max_seconds=POLICY.seconds(deep, epochs=140)))
     at = run(open_app({**DEMO.to_query_params(), "depth": "30"}))
     assert url_config(at).depth == 30 and url_config(at).epochs == DEMO.epochs  # the link as asked
     assert not link_problems(at)
@@ -333,7 +337,7 @@ def test_a_combination_that_cannot_train_keeps_the_last_results_beside_the_reaso
     run(at)
     assert not at.error
     message = next(w.value for w in at.warning if w.value.startswith("Showing the last results"))
-    assert "too much memory" in message and "Reduce" in message
+    assert "MB of memory at its peak" in message and "Reduce" in message
     assert url_config(at) == SMALL  # the link keeps the last configuration that trained
     assert chart_titles(at) == TITLES[:3] and set(verdicts(at)) == set(SMALL.compare)
 

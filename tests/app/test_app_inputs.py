@@ -202,19 +202,10 @@ def test_reading_a_configuration_never_raises(content):
 
 # ---------------------------------------------------------------- the operator's WIL_POLICY
 
-@pytest.fixture
-def server_policy(monkeypatch):
-    """Install a policy in every module of the app that holds one (they import it by name)."""
-    def install(policy):
-        for name, module in list(sys.modules.items()):
-            if name.startswith("wil_app") and hasattr(module, "POLICY"):
-                monkeypatch.setattr(module, "POLICY", policy)
-    return install
-
 
 def test_budgets_so_small_nothing_fits_show_a_message(server_policy):
     policy, problems = policy_module.from_environment(
-        {"WIL_POLICY": '{"max_work": 1, "max_steps": 1, "max_rows": 10}'})
+        {"WIL_POLICY": '{"max_seconds": 0.01, "max_memory_mb": 1}'})
     assert problems == []
     server_policy(policy)
     at = run_page()
@@ -240,7 +231,7 @@ def test_a_memory_refusal_is_a_message(server_policy, monkeypatch):
     ('{"a":' * 1500 + "1" + "}" * 1500, "nests 1,500 levels deep"),
     ('{"max_upload_mb": 1e300}', "max_upload_mb 1e+300 is outside [1, 200]; using 200"),
     ('{"live_every": 1e-300}', "live_every 1e-300 is outside [0.1, 60]; using 0.1"),
-    ('{"max_rows": ' + "9" * 5000 + "}", "5,000 digits"),
+    ('{"max_memory_mb": ' + "9" * 5000 + "}", "5,000 digits"),
 ])
 def test_an_operators_setting_never_raises_and_says_what_it_did(setting, says):
     policy, problems = policy_module.from_environment({"WIL_POLICY": setting})
@@ -251,11 +242,11 @@ def test_an_operators_setting_never_raises_and_says_what_it_did(setting, says):
 @pytest.mark.slow
 def test_a_deeply_nested_setting_does_not_stop_the_server_from_importing():
     setting = "[" * 60_000 + "]" * 60_000  # near the longest environment string Linux passes (128 kB)
-    code = "import wil_app.policy as p; print(len(p.POLICY_PROBLEMS), p.POLICY.max_work)"
+    code = "import wil_app.policy as p; print(len(p.POLICY_PROBLEMS), p.POLICY.max_seconds)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "WIL_POLICY": setting, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["1", str(policy_module.ServerPolicy().max_work)]
+    assert done.stdout.split() == ["1", str(policy_module.ServerPolicy().max_seconds)]
 
 
 # ---------------------------------------------------------------- a cached page and the run slots

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pathlib
 import re
@@ -103,7 +104,10 @@ def test_the_walk_every_control_shows_charts_and_verdicts(start):
     _walk_from(start)
 
 
-def test_an_adapted_run_says_how_in_one_line():
+def test_an_adapted_run_says_how_in_one_line(server_policy):
+    # an operator's budget that fits 140 of depth 30's 150 epochs (the default trains all 150)
+    deep = dataclasses.replace(DEMO, depth=30)
+    server_policy(dataclasses.replace(POLICY, max_seconds=POLICY.seconds(deep, epochs=140)))
     at = open_app()
     at.sidebar.slider(key="depth").set_value(30)
     run(at)

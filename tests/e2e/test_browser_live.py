@@ -15,7 +15,7 @@ import pytest
 from conftest import CHROMIUM
 from test_browser_story import TIMEOUT_MS, VERDICT, settle, shot
 
-SERVER_ENV = {"WIL_POLICY": json.dumps({"max_work": 1e12, "max_steps": 1e6})}
+SERVER_ENV = {"WIL_POLICY": json.dumps({"max_seconds": 1e5})}
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")]
