@@ -25,7 +25,7 @@ STYLE = """<style>
 .wil-verdicts{margin:0 0 .4rem 0;line-height:1.45}
 .wil-verdict{display:flex;align-items:baseline;gap:.5rem;font-size:1.02rem}
 .wil-verdicts.big .wil-verdict{font-size:1.25rem;line-height:1.3}
-.wil-verdicts.big.many{display:grid;grid-template-columns:1fr 1fr;column-gap:1.2rem}
+.wil-verdicts.big.many{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);column-gap:1.2rem}
 .wil-verdicts.big .wil-text{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;min-width:0}
 .wil-swatch{flex:none;width:.9em;height:.9em;border-radius:.2em;display:inline-block;transform:translateY(.1em)}
 .wil-mark{flex:none;width:1em;font-weight:bold}

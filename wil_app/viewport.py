@@ -27,7 +27,9 @@ STYLE = ("<style>[data-testid='stMainBlockContainer']{padding-left:2.5rem;paddin
 # row of buttons and one whole chart fit a 1024 x 768 projector
 PRESENTER_STYLE = ("<style>[data-testid='stMainBlockContainer']{padding-left:2.5rem;padding-right:2.5rem;"
                    "padding-top:.6rem;padding-bottom:1rem}header[data-testid='stHeader']{display:none}"
-                   "[data-testid='stMainBlockContainer'] [data-testid='stVerticalBlock']{gap:.45rem}</style>")
+                   "[data-testid='stMainBlockContainer'] [data-testid='stVerticalBlock']{gap:.45rem}"
+                   # the slides' tab strip, legible from the back of a room
+                   ".st-key-slide_tabs [role=tab] p{font-size:1.15rem}</style>")
 FULL_WIDTH = 880  # px: the main column at 1280 px beside the open sidebar (877), with a little room
 STEP = 40  # px: widths are reported rounded down to this, so a resize reruns the page only now and then
 KEY = "content_width"

@@ -27,7 +27,7 @@ import importlib
 from wil.analysis.result import register_accessor
 
 _HOME = {  # public name -> the module that defines it
-    **dict.fromkeys(["CLASS_PALETTE", "CONFIG", "FONT", "INK", "LINE_WIDTH", "LOG_FORMAT", "NAMED_COLORS", "PALETTE",
+    **dict.fromkeys(["CLASS_PALETTE", "CONFIG", "FONT", "HISTOGRAMS_PER_ROW", "INK", "LINE_WIDTH", "LOG_FORMAT", "NAMED_COLORS", "PALETTE",
                      "PER_ROW", "TOOLTIP_EPOCHS", "WIDTH", "color_of", "color_scale", "initializer_colors",
                      "named_color", "presenter", "PRESENTER_CONFIG", "theme"], "wil.charts.style"),
     **dict.fromkeys(["labels_of", "pick_layers", "thin_epochs"], "wil.charts.frames"),
@@ -38,7 +38,7 @@ _HOME = {  # public name -> the module that defines it
     "layer_profile": "wil.charts.layers",
     "phase_diagram": "wil.charts.phase", "trainable_depth": "wil.charts.phase",
     "singular_value_spectrum": "wil.charts.spectrum", "spectrum_frame": "wil.charts.spectrum",
-    "View": "wil.charts.views", "VIEWS": "wil.charts.views",
+    "View": "wil.charts.views", "VIEWS": "wil.charts.views", "HISTOGRAMS_PER_ROW": "wil.charts.histograms",
     **dict.fromkeys(["accuracy_curves", "final_scores", "loss_curves", "metric_curves", "status_table"],
                     "wil.charts.training"),
 }

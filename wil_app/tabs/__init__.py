@@ -71,48 +71,52 @@ def result_tabs(result: wil.Result) -> None:
 # ---------------------------------------------------------------- presenter mode
 
 def slides(result: wil.Result) -> dict:
-    """Presenter mode's screens: a title and what draws it, one chart each."""
+    """Presenter mode's screens: a short name (a tab's label) and what draws it, one chart each."""
     config = result.config
     # sized for a 1024 x 768 projector (measured in Chromium: tests/e2e/test_browser_presenter.py): about
-    # 940 px across and, below the verdicts and one row of buttons, about 480 px down, presenter text and all
+    # 940 px across and, below the verdicts and one row of tabs, about 480 px down, presenter text and all
     fit, height = PRESENTER_FIT_WIDTH, PRESENTER_PLOT_HEIGHT
     screens = {"Loss": lambda: chart(result, "loss", width=300, height=height)}
     if wil.DATASETS[config.dataset].task == "classification":
-        screens["Final test accuracy"] = lambda: chart(result, "final_scores")
-    screens["Signal per layer"] = lambda: chart(result, "activation_std", epoch=0, width=580, height=height)
-    screens["Activation histograms"] = lambda: chart(
-        result, "histograms", quantity="activation", epoch=0, layers=charts.pick_layers(config.depth, 3),
-        log_magnitude=True, panel_height=64)
-    screens["Gradients per layer"] = lambda: view_chart(result, "profile", "grad_norm", epoch=0, width=580,
-                                                        height=height)
+        screens["Accuracy"] = lambda: chart(result, "final_scores")
+    screens["Signal"] = lambda: chart(result, "activation_std", epoch=0, width=580, height=height)
+    # three layers of each initializer, in one row of up to five initializers; more wrap to a second row,
+    # so each then shows two layers, lower, and the whole grid still fits below the verdicts
+    few = len(config.labels) <= charts.HISTOGRAMS_PER_ROW
+    screens["Histograms"] = lambda: chart(
+        result, "histograms", quantity="activation", epoch=0, layers=charts.pick_layers(config.depth, 3 if few else 2),
+        log_magnitude=True, panel_height=64 if few else 44)
+    screens["Gradients"] = lambda: view_chart(result, "profile", "grad_norm", epoch=0, width=580, height=height)
     if not result.grid.empty:  # a row of panels a slide: larger panels than both rows at once
         epochs = sorted(int(e) for e in result.grid["epoch"].unique())
-        screens["Decision boundary at the start"] = lambda: chart(result, "boundary", epochs=epochs[:1],
-                                                                  fit_width=fit)
-        screens["Decision boundary after training"] = lambda: chart(result, "boundary", epochs=epochs[-1:],
-                                                                    fit_width=fit)
+        screens["Boundary: start"] = lambda: chart(result, "boundary", epochs=epochs[:1], fit_width=fit)
+        screens["Boundary: trained"] = lambda: chart(result, "boundary", epochs=epochs[-1:], fit_width=fit)
     return screens
 
 
 PRESENTER_FIT_WIDTH = 880  # px: a chart's whole width on a slide (a 1024 px projector's column is ~944 px)
 PRESENTER_PLOT_HEIGHT = 230  # px: a line chart's plot on a slide
+SLIDE_TABS = "slide_tabs"  # the slides' tab strip (its label); SLIDE holds the index the link keeps
 
 
-def step_slide(step: int, count: int) -> None:
-    """Callback of the previous/next chart buttons."""
-    st.session_state[SLIDE] = (int(st.session_state.get(SLIDE, 0)) + step) % count
+def pick_slide(names: list[str]) -> None:
+    """Callback of the slides' tabs: the index of the tab picked, for the link."""
+    picked = st.session_state.get(SLIDE_TABS)
+    st.session_state[SLIDE] = names.index(picked) if picked in names else 0
 
 
 @st.fragment
 def presenter_view(result: wil.Result) -> None:
-    """One chart per screen, with previous and next (the verdicts are above, the lessons' buttons too)."""
+    """One chart per screen, as a strip of tabs (the verdicts are above, the lessons' buttons too). Every
+    slide is drawn (from the chart cache once drawn): the next one shows in the browser the moment its tab
+    is clicked (or reached with the arrow keys), and the rerun that follows only records it in the link."""
     screens = slides(result)
     names = list(screens)
     index = int(st.session_state.get(SLIDE, 0)) % len(names)
     st.session_state[SLIDE] = index
-    back, title, forward = st.columns([1, 4, 1], vertical_alignment="center")
-    back.button("◀ Chart", key="slide_back", on_click=step_slide, args=(-1, len(names)), width="stretch")
-    title.markdown(f"**{index + 1} / {len(names)} · {names[index]}**")
-    forward.button("Chart ▶", key="slide_next", on_click=step_slide, args=(1, len(names)), width="stretch")
-    screens[names[index]]()
+    st.session_state[SLIDE_TABS] = names[index]  # before the widget: a link's slide, or a new lesson's first
+    tabs = st.tabs(names, key=SLIDE_TABS, on_change=pick_slide, args=(names,))
+    for tab, draw in zip(tabs, screens.values()):
+        with tab:
+            draw()
     sync_view(charts.pick_layers(result.config.depth))
