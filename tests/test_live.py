@@ -1,6 +1,8 @@
 """Partial results while a run trains (``wil.compare(live=...)``) and more recorded snapshots
 (``snapshots=``): what the app's live charts and its play control rest on."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -44,6 +46,32 @@ def test_live_may_stop_the_run_and_the_result_keeps_what_trained():
                                   full.history[full.history["epoch"] <= 11]["loss"].to_numpy())
 
 
+def test_live_share_bounds_the_time_live_views_take():
+    """With ``live_share=0.1`` each view is followed by at least 9x its cost: a callable that takes 20 ms
+    (as drawing charts does) is called at most once per 0.2 s of training, and the run's result is the
+    same as without it."""
+    import time
+
+    config = wil.Config(dataset="moons", n_samples=200, depth=4, width=16, epochs=3000, compare=("he_normal",))
+    stamps = []
+
+    def slow(partial):
+        stamps.append(time.perf_counter())
+        time.sleep(0.02)
+
+    start = time.perf_counter()
+    bounded = wil.compare(config, live=slow, live_every=1e-9, live_share=0.1)
+    elapsed = time.perf_counter() - start
+    assert len(stamps) >= 2
+    gaps = np.diff(stamps)
+    assert gaps.min() >= 9 * 0.02  # never sooner than nine times the 20 ms the view took
+    assert len(stamps) * 0.02 <= 0.1 * elapsed + 0.02 + 0.05  # about a tenth of the run (the first view free)
+    pd.testing.assert_frame_equal(bounded.history, wil.compare(config).history)
+    unbounded = []  # without it, a view every epoch
+    wil.compare(dataclasses.replace(config, epochs=100), live=unbounded.append, live_every=1e-9)
+    assert len(unbounded) >= 98
+
+
 def test_live_is_not_called_more_often_than_asked():
     calls = []
     wil.compare(CONFIG, live=calls.append, live_every=3600.0)
@@ -77,6 +105,8 @@ def test_more_snapshots_are_counted_in_the_memory_estimate():
     ({"snapshots": 1}, ValueError, "snapshots"), ({"snapshots": 1000}, ValueError, "snapshots"),
     ({"snapshots": 2.5}, TypeError, "snapshots"), ({"live": "yes"}, TypeError, "Invalid live"),
     ({"live_every": 0}, ValueError, "live_every"), ({"live_every": "1"}, ValueError, "live_every"),
+    ({"live_share": 0}, ValueError, "Invalid live_share"), ({"live_share": 1.0}, ValueError, "Invalid live_share"),
+    ({"live_share": "0.1"}, ValueError, "Invalid live_share"),
 ])
 def test_bad_live_arguments_are_refused(kwargs, error, match):
     with pytest.raises(error, match=match):

@@ -79,6 +79,9 @@ class ServerPolicy:
     max_memory_mb: float = 1000.0
     # seconds between two live updates of the charts while a run trains (each costs ~20-60 ms to build)
     live_every: float = 0.5
+    # the most share of a run's time its live views may take, on the training thread (building them) and on
+    # each following session's thread (drawing them): issue 17 measured 1.8-2.0x the library's time without
+    live_share: float = 0.1
     concurrent_runs: int = 1  # runs training at once in the process
     # Uploaded CSV files (wil_app/upload.py); the library only checks that data can train.
     max_upload_mb: int = 5  # megabytes of CSV: 5,000 rows x 100 columns of numbers fit in about 5 MB
@@ -303,6 +306,7 @@ class ServerPolicy:
 # with the range an operator may choose from (a value outside is clamped to it, with a message)
 TUNABLE: dict[str, tuple[float, float]] = {
     "max_seconds": (0.01, 1e7), "max_memory_mb": (1, 1e7),
+    "live_share": (0.01, 0.9),  # the live views share of a run (a share of 1 would leave no time to train)
     "live_every": (0.1, 60.0),  # more often than 10 a second the page only draws: 300 epochs took 188 s at 1e-300
     "max_upload_mb": (1, 200),  # Streamlit's own upload limit (server.maxUploadSize) is 200 MB by default
     "max_upload_rows": (10, 100_000), "max_upload_columns": (2, 1_000), "max_upload_classes": (2, 100),

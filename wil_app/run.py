@@ -185,13 +185,19 @@ def train_live(config: wil.Config, on_live=None, line=None, resume_from: wil.Res
     # the watch runs in the caller's context, outside the cached function: a cache hit draws nothing
     outside = contextvars.copy_context()
     n_networks = len(config.labels) * config.n_seeds
-    slots, seen = {}, [-1]
+    slots, seen, next_draw = {}, [-1], [0.0]
 
     def watch(run: runs.SharedRun) -> None:
         outside.run(_progress_line, line, slots, run, n_networks)
-        if on_live is not None and run.partial is not None and run.version != seen[0]:
+        if on_live is not None and run.partial is not None and run.version != seen[0] \
+                and time.perf_counter() >= next_draw[0]:
             seen[0] = run.version
+            start = time.perf_counter()
             outside.run(on_live, run.partial)
+            # the charts again only after (1 - share) / share times what drawing them took: the drawing
+            # shares the interpreter with the training, whose time it would otherwise double (issue 17)
+            spent = time.perf_counter() - start
+            next_draw[0] = start + spent * (1.0 + (1.0 - POLICY.live_share) / POLICY.live_share)
 
     try:
         shared = runs.in_flight(config)

@@ -155,10 +155,12 @@ def _train(run: SharedRun) -> None:
         if run.resume_from is not None:  # continues where it stopped, with its optimizer's state
             run.fraction = run.done_before = run.resume_from.stopped_epoch / run.config.epochs
             run.result = wil.resume(run.resume_from, progress=lambda f: _progress(run, f),
-                                    live=lambda p: _live(run, p), live_every=POLICY.live_every)
+                                    live=lambda p: _live(run, p), live_every=POLICY.live_every,
+                                    live_share=POLICY.live_share)
         else:
             run.result = wil.compare(run.config, progress=lambda f: _progress(run, f),
                                      live=lambda p: _live(run, p), live_every=POLICY.live_every,
+                                     live_share=POLICY.live_share,
                                      snapshots=run.snapshots)
         if run.result.stopped_epoch is None and run.resume_from is None:
             PACE.record(run.config, time.perf_counter() - run.started)

@@ -39,7 +39,7 @@ def train(config: Config, *, progress: ProgressCallback | bool | None = None, di
 def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: Iterable[int] | None = None,
             *, progress: ProgressCallback | bool | None = None, diagnostics: bool = True,
             live: Callable[[Result], None] | None = None, live_every: float = 0.3,
-            snapshots: int | None = None) -> Result:
+            live_share: float | None = None, snapshots: int | None = None) -> Result:
     """Train one network per (initializer, seed), all at once, on the same data and mini-batches.
 
     Parameters
@@ -55,8 +55,12 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
     live : a callable given a partial ``Result`` while the run trains (every epoch recorded so far, its
         ``stopped_epoch`` the last of them), at most every ``live_every`` seconds, for charts that grow as
         the networks learn. Building it costs about as much as building the final result, so keep
-        ``live_every`` well above that. It may raise ``wil.StopTraining`` as ``progress`` may.
-    live_every : seconds between two calls of ``live`` (> 0).
+        ``live_every`` well above that, or set ``live_share``. It may raise ``wil.StopTraining`` as
+        ``progress`` may.
+    live_every : the least seconds between two calls of ``live`` (> 0).
+    live_share : None (default), or the most share of the training thread's time the live views may take,
+        in (0, 1): each call is then followed by at least ``(1 - live_share) / live_share`` times its cost
+        (building the view and the callable's own time) before the next, e.g. 9x for 0.1.
     snapshots : the number of evenly spaced epochs (from 0 to the last) whose histograms and decision
         boundary are recorded, e.g. 16 to animate training; default five histograms (epoch 0, 10%, 30%,
         60%, the end) and two boundaries (0, the end). Each snapshot costs memory: see ``Config.memory``.
@@ -77,7 +81,7 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
     diagnostics = check_bool("diagnostics", diagnostics)
     if snapshots is not None:
         snapshots = check_int("snapshots", snapshots, 2, MAX_SNAPSHOTS)
-    live_every = _checked_live(live, live_every)
+    live_every = _checked_live(live, live_every, live_share)
     n_networks = len(labels) * len(seeds)
     _check_memory(config, n_networks, diagnostics, snapshots)
     report, bar = _progress(progress, n_networks)
@@ -92,7 +96,7 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
         with np.errstate(all="ignore"), blas_threads(how.blas):
             records = run(config, data, labels, seeds, report, diagnostics, how, snapshots=snapshots,
                           live=None if live is None else lambda partial: live(build_result(config, data, partial)),
-                          live_every=live_every)
+                          live_every=live_every, live_share=live_share)
     finally:
         if bar is not None:
             bar.close()
@@ -101,7 +105,8 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
 
 
 def resume(result: Result, epochs: int | None = None, *, progress: ProgressCallback | bool | None = None,
-           live: Callable[[Result], None] | None = None, live_every: float = 0.3) -> Result:
+           live: Callable[[Result], None] | None = None, live_every: float = 0.3,
+           live_share: float | None = None) -> Result:
     """Continue a run that was stopped (``wil.StopTraining``) or that finished, up to ``epochs`` epochs in all.
 
     The networks go on from their last epoch with the same optimizer state, mini-batch order and random
@@ -115,7 +120,7 @@ def resume(result: Result, epochs: int | None = None, *, progress: ProgressCallb
         carries the networks' parameters, optimizer buffers and mini-batch stream at its last epoch).
     epochs : the number of epochs in all (default ``result.config.epochs``); at least the last epoch
         trained (``result.stopped_epoch``, or ``config.epochs`` for a run that finished).
-    progress, live, live_every : as in ``wil.compare``; ``progress`` or ``live`` may raise
+    progress, live, live_every, live_share : as in ``wil.compare``; ``progress`` or ``live`` may raise
         ``wil.StopTraining`` to stop again, and the new result can be continued in turn.
 
     Returns
@@ -148,7 +153,7 @@ def resume(result: Result, epochs: int | None = None, *, progress: ProgressCallb
         raise ValueError(f"Invalid epochs: {epochs} is below the last epoch trained ({last}); expected {last} "
                          "or more")
     config = dataclasses.replace(result.config, epochs=epochs)  # checks epochs
-    live_every = _checked_live(live, live_every)
+    live_every = _checked_live(live, live_every, live_share)
     records = checkpoint.records
     n_networks = records.history.shape[0]
     _check_memory(config, n_networks, checkpoint.diagnostics, checkpoint.snapshots)
@@ -160,7 +165,7 @@ def resume(result: Result, epochs: int | None = None, *, progress: ProgressCallb
             report(last / epochs if epochs else 1.0)
         data = load_dataset(config.dataset, config.n_samples, config.noise, config.seed)
         with np.errstate(all="ignore"), blas_threads(checkpoint.how.blas):
-            records = resume_run(checkpoint, config, data, report, live_every=live_every,
+            records = resume_run(checkpoint, config, data, report, live_every=live_every, live_share=live_share,
                                  live=None if live is None else lambda partial: live(build_result(config, data,
                                                                                                   partial)))
     finally:
@@ -170,12 +175,15 @@ def resume(result: Result, epochs: int | None = None, *, progress: ProgressCallb
                                                           checkpoint.diagnostics, checkpoint.snapshots))
 
 
-def _checked_live(live, live_every) -> float:
-    """``live_every`` as a float, after checking ``live`` and it."""
+def _checked_live(live, live_every, live_share=None) -> float:
+    """``live_every`` as a float, after checking ``live``, it and ``live_share``."""
     if live is not None and not callable(live):
         raise ArgumentTypeError(f"Invalid live: expected a callable or None, got {shown(live)}")
     if not (isinstance(live_every, (int, float)) and not isinstance(live_every, bool) and live_every > 0):
         raise ValueError(f"Invalid live_every: expected a number of seconds > 0, got {shown(live_every)}")
+    if live_share is not None and not (isinstance(live_share, (int, float)) and not isinstance(live_share, bool)
+                                       and 0 < live_share < 1):
+        raise ValueError(f"Invalid live_share: expected None or a share of the time in (0, 1), got {shown(live_share)}")
     return float(live_every)
 
 

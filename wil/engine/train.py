@@ -84,18 +84,20 @@ class _Setting:
     grid_epochs: tuple[int, ...] = ()
     live: Callable[[Records], None] | None = None  # given a snapshot of the records now and then
     live_every: float = 0.3  # seconds between two calls of ``live``
+    live_spacing: float = 0.0  # and at least this many times the last call's cost (``live_share``)
 
 
 def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[float], None] | None,
         diagnostics: bool, how: Plan = Plan(1, 1, 1, 1), *, live: Callable[[Records], None] | None = None,
-        live_every: float = 0.3, snapshots: int | None = None) -> Records:
+        live_every: float = 0.3, live_share: float | None = None, snapshots: int | None = None) -> Records:
     """Train all networks as ``how`` says: with ``groups`` > 1, split into that many groups trained in
     parallel threads (the networks are independent; NumPy releases the GIL in its heavy calls); every pass
     cut into ``row_parts`` blocks of rows, run on ``threads`` threads. ``progress`` may raise
     ``StopTraining`` to end every group after the epoch it is in.
 
     ``live``, if given, is called from the first group's thread with ``Records.snapshot`` (the records up
-    to the epoch just trained) at most every ``live_every`` seconds, and may raise ``StopTraining`` too.
+    to the epoch just trained) at most every ``live_every`` seconds (and, with ``live_share``, so that the
+    calls take at most that share of the first group's time), and may raise ``StopTraining`` too.
     ``snapshots``: the number of epochs whose histograms and decision boundary are recorded
     (``wil.spec.layout.histogram_epochs``; default five histograms, two boundaries)."""
     net = initialize_networks(config, data, labels, seeds)
@@ -104,7 +106,7 @@ def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[f
     records.grid_epochs = grid_epochs(E, snapshots)
     if getattr(net.stack, "alphas", None) is not None:  # residual blocks: their scalars, epoch by epoch
         records.scalars = np.full((K, E + 1, net.stack.alphas.shape[1]), np.nan)
-    setting = _setting(config, data, net, records, diagnostics, live, live_every)
+    setting = _setting(config, data, net, records, diagnostics, live, live_every, live_share)
     records.grid_points = setting.grid
     parts = [part for part in np.array_split(np.arange(K), how.groups) if len(part)]
     nets = [net] if len(parts) == 1 else [net.take(part) for part in parts]
@@ -112,12 +114,13 @@ def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[f
 
 
 def resume_run(checkpoint: Checkpoint, config, data, progress: Callable[[float], None] | None, *,
-               live: Callable[[Records], None] | None = None, live_every: float = 0.3) -> Records:
+               live: Callable[[Records], None] | None = None, live_every: float = 0.3,
+               live_share: float | None = None) -> Records:
     """Continue the run ``checkpoint`` holds up to ``config.epochs`` (its configuration but the epochs): each
     live group from its last epoch, with its optimizer state and mini-batch stream, as ``run`` would have."""
     records, sink = checkpoint.extended(config.epochs)
     nets = [group.network(config) for group in checkpoint.groups]
-    setting = _setting(config, data, nets[0], records, checkpoint.diagnostics, live, live_every)
+    setting = _setting(config, data, nets[0], records, checkpoint.diagnostics, live, live_every, live_share)
     return _run_groups(setting, records, sink, nets, [group.index for group in checkpoint.groups],
                        checkpoint.groups, progress, checkpoint.how)
 
@@ -134,7 +137,8 @@ def _run_groups(setting: _Setting, records: Records, sink: Sink, nets: list[Netw
     return records
 
 
-def _setting(config, data, net: Network, records: Records, diagnostics: bool, live, live_every: float) -> _Setting:
+def _setting(config, data, net: Network, records: Records, diagnostics: bool, live, live_every: float,
+             live_share: float | None = None) -> _Setting:
     """What every group trains on: the data in the run's dtype, the projections that count distinct units,
     the decision-boundary grid (two features only) and the recorded epochs."""
     dtype = np.dtype(config.dtype)
@@ -146,7 +150,8 @@ def _setting(config, data, net: Network, records: Records, diagnostics: bool, li
         [np.random.default_rng(layer).standard_normal(W.shape[1] + 1).astype(dtype)
          for layer, W in enumerate(net.weights)],
         grid_points(data.X_train, data.X_test) if data.n_features == 2 else None, diagnostics,
-        records.histogram_epochs, threading.Event(), tuple(records.grid_epochs), live, live_every)
+        records.histogram_epochs, threading.Event(), tuple(records.grid_epochs), live, live_every,
+        0.0 if live_share is None else (1.0 - live_share) / live_share)
 
 
 def _train_groups(setting: _Setting, nets: list[Network], parts: list[np.ndarray], starts: list, records: Records,
@@ -186,7 +191,7 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
                  pool, None if start is None else start.optimizer_state())
     group = _Group(setting, live, records, sink, progress, key=int(index[0]), shuffle_rng=shuffle_rng,
                    full_batch=config.batch_size is None or config.batch_size >= setting.X_train.shape[0],
-                   report_every=max(1, E // 100), live_clock=time.perf_counter())
+                   report_every=max(1, E // 100), live_next=time.perf_counter() + setting.live_every)
     sink.done.setdefault(group.key, -1)
     try:
         with np.errstate(all="ignore"):  # per thread
@@ -215,7 +220,7 @@ class _Group:
     shuffle_rng: np.random.Generator
     full_batch: bool
     report_every: int  # epochs between two calls of ``progress``
-    live_clock: float  # when ``setting.live`` was last called
+    live_next: float  # when ``setting.live`` may be called next (time.perf_counter())
 
     def epoch(self, epoch: int) -> bool:
         """Record ``epoch`` (the state after that many epochs), then train one more; False when this
@@ -343,14 +348,18 @@ class _Group:
             except StopTraining:
                 setting.stop.set()
         if setting.live is not None and epoch < E - 1 and not setting.stop.is_set() \
-                and time.perf_counter() - self.live_clock >= setting.live_every:
+                and time.perf_counter() >= self.live_next:
+            start = time.perf_counter()
             complete = min(self.sink.done.values())  # the slowest group's last complete epoch
             if complete >= 0:
                 try:
                     setting.live(self.records.snapshot(self.sink, complete))
                 except StopTraining:
                     setting.stop.set()
-            self.live_clock = time.perf_counter()
+            # the next view after live_every, or, with a live_share, after (1 - share) / share times what this
+            # one cost (its snapshot, the Result built from it, the caller's use of it) if that is longer
+            now = time.perf_counter()
+            self.live_next = now + max(setting.live_every, setting.live_spacing * (now - start))
 
 
 def _batch_gradient(task: str, live: _Live, X: np.ndarray, y: np.ndarray, mode: str = UPDATE
