@@ -86,6 +86,21 @@ class Sink:
         for whole, part in zip(store[key], arrays):
             whole[index] = part  # groups write disjoint rows
 
+    def put_layers(self, store: dict, keys: list, index: np.ndarray, arrays: tuple, fills: tuple) -> None:
+        """``put`` of ``arrays[i][g]`` under ``keys[g]`` for every g: the keys not stored yet get views of
+        one array per component (a histogram epoch puts dozens of small arrays, and making each one
+        cost more than binning it)."""
+        with self.lock:
+            missing = [key for key in keys if key not in store]
+            if missing:
+                blocks = [np.full((len(missing), self.n_networks) + a.shape[2:], fill, a.dtype)
+                          for a, fill in zip(arrays, fills)]
+                for g, key in enumerate(missing):
+                    store[key] = tuple(block[g] for block in blocks)
+        for g, key in enumerate(keys):
+            for whole, part in zip(store[key], arrays):
+                whole[index] = part[g]  # groups write disjoint rows
+
     def finish(self, records: Records) -> None:
         order = {quantity: i for i, quantity in enumerate(HISTOGRAM_QUANTITIES)}
         for key in sorted(self.histograms, key=lambda k: (k[0], k[1], order[k[2]])):
@@ -129,12 +144,10 @@ def record_histograms(sink: Sink, net: Network, index: np.ndarray, workspace: Wo
         for group in sources[quantity]():
             for first, values in group:
                 layers = values.shape[0]
-                counts, left, right = histograms(values.reshape(layers * K, -1), None,  # each row's own range
-                                                 scratch=workspace.temporaries)  # rows (layer, network)
-                for g in range(layers):
-                    rows = slice(g * K, (g + 1) * K)
-                    sink.put(sink.histograms, (epoch, first + g + 1, quantity), index,
-                             (counts[rows], left[rows], right[rows]), (0, np.nan, np.nan))
+                binned = histograms(values.reshape(layers * K, -1), None,  # each row's own range
+                                    scratch=workspace.temporaries)  # rows (layer, network)
+                sink.put_layers(sink.histograms, [(epoch, first + g + 1, quantity) for g in range(layers)], index,
+                                tuple(a.reshape(layers, K, -1) for a in binned), (0, np.nan, np.nan))
 
 
 def grid_points(X_train: np.ndarray, X_test: np.ndarray) -> np.ndarray:

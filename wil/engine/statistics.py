@@ -89,48 +89,61 @@ def _row_blocks(block: np.ndarray, scratch: Scratch):
 def _activation_statistics(z: np.ndarray, a: np.ndarray, hidden: bool, activation, scratch: Scratch) -> np.ndarray:
     """act_mean, act_std, dead_fraction, saturated_fraction of G layers, (G, K, 4), from (G, K, n, units).
 
-    Four passes over the activations: sums (per unit for ReLU, whose column sums also tell which units
-    fire), the deviations from the mean, their squares summed as dot products, and one over the
-    pre-activations for the saturated share. Sums run as BLAS dot products, so they accumulate in the
-    run's dtype: relative error ~1e-15 in float64, ~1e-6 in float32. Layers are taken a few at a time so
-    that temporaries stay near ``STATISTICS_BLOCK`` elements.
+    One row per (layer, network), all rows in one call per pass: its sum (per unit for ReLU, whose column
+    sums also tell which units fire), its deviations from the mean, their squares summed as a dot product
+    and, for the saturating family, its share of pre-activations beyond the 5% slope point. Rows are taken
+    ``STATISTICS_BLOCK`` elements at a time, so that temporaries stay in the cache between the pass that
+    writes them and the one that reads them. Sums run as BLAS dot products, a row at a time whatever the
+    block, so they accumulate in the run's dtype: relative error ~1e-15 in float64, ~1e-6 in float32.
     """
     G, K, n, units = a.shape
-    count = n * units
-    out = np.full((G, K, 4), np.nan)
+    rows, count = G * K, n * units
+    a_rows = a.reshape(rows, count)  # each row's examples are contiguous: a view of the pass's buffer
     ones = scratch.ones(count, a.dtype)
-    step = max(1, STATISTICS_BLOCK // max(1, K * count))
-    for first in range(0, G, step):
-        layers = slice(first, first + step)
-        a_rows = a[layers].reshape(-1, K, count)  # a view: each network's examples are contiguous rows
-        column_sums = None
-        if hidden and activation.name == "relu":
-            column_sums = np.matmul(ones[:n], a[layers])  # (g, K, units); a >= 0, so > 0 iff the unit fired
-            mean = column_sums.sum(axis=2) / count
+    relu_sums = hidden and activation.name == "relu"
+    saturating = hidden and activation.saturation_z is not None
+    column_sums = np.empty((rows, units), a.dtype) if relu_sums else None
+    mean, squares = np.empty(rows, a.dtype), np.empty(rows, a.dtype)
+    beyond = np.empty(rows, np.intp) if saturating else None
+    step = max(1, STATISTICS_BLOCK // count)
+    for first in range(0, rows, step):
+        block = slice(first, min(first + step, rows))
+        if relu_sums:
+            # a >= 0, so a unit's column sum is > 0 iff it fired
+            sums = np.matmul(ones[:n], a_rows[block].reshape(-1, n, units), out=column_sums[block])
+            mean[block] = sums.sum(axis=1) / count
         else:
-            mean = np.vecdot(a_rows, ones[:count]) / count  # (g, K)
-        centered = scratch.get("centered", a_rows.shape, np.result_type(a_rows, mean))
-        np.subtract(a_rows, mean[:, :, None], out=centered)  # two passes, as np.std: exact for constant values
-        out[layers, :, 0] = mean
-        out[layers, :, 1] = np.sqrt(np.vecdot(centered, centered) / count)
-        if hidden and activation.family == "relu":
-            if column_sums is not None and np.isfinite(mean).all():
-                fires = column_sums > 0
-            else:  # other ReLU-family members go negative; NaN sums hide which units fired
-                fires = (z[layers] > 0).any(axis=2)  # (g, K, units)
-            out[layers, :, 2] = 1.0 - fires.mean(axis=2)
-        if hidden and activation.saturation_z is not None:
-            out[layers, :, 3] = _count_beyond(z[layers].reshape(-1, K, count), activation.saturation_z,
-                                              scratch) / count
-    return out
+            mean[block] = np.vecdot(a_rows[block], ones) / count
+        centered = scratch.get("centered", a_rows[block].shape, a.dtype)
+        np.subtract(a_rows[block], mean[block, None], out=centered)  # two passes, as np.std: exact for constants
+        squares[block] = np.vecdot(centered, centered)
+        if saturating:
+            beyond[block] = _count_beyond(z.reshape(rows, count)[block], activation.saturation_z, scratch)
+    out = np.full((rows, 4), np.nan)
+    out[:, 0] = mean
+    out[:, 1] = np.sqrt(squares / count)
+    if hidden and activation.family == "relu":
+        if relu_sums:
+            fires = column_sums > 0
+            # NaN sums hide which units fired: those rows ask the pre-activations
+            unknown = np.flatnonzero(~np.isfinite(mean))
+            if unknown.size:
+                fires[unknown] = (z.reshape(rows, n, units)[unknown] > 0).any(axis=1)
+        else:  # other ReLU-family members go negative
+            fires = (z.reshape(rows, n, units) > 0).any(axis=1)
+        out[:, 2] = 1.0 - fires.mean(axis=1)
+    if saturating:
+        out[:, 3] = beyond / count
+    return out.reshape(G, K, 4)
 
 
 def _count_beyond(z: np.ndarray, bound: float, scratch: Scratch) -> np.ndarray:
-    """How many values of each (g, K) row have |z| > bound (z > bound or z < -bound; NaN neither), counted
-    row by row (a boolean sum along an axis is several times slower than ``count_nonzero`` on a whole row)."""
+    """How many values of each row of the (r, m) z have |z| > bound (z > bound or z < -bound; NaN neither),
+    counted row by row (a boolean sum along an axis is several times slower than ``count_nonzero`` on a
+    whole row)."""
     magnitude = np.abs(z, out=scratch.get("magnitude", z.shape, z.dtype))
-    rows = np.greater(magnitude, bound, out=scratch.get("mask", z.shape, bool)).reshape(-1, z.shape[-1])
-    return np.array([np.count_nonzero(row) for row in rows]).reshape(z.shape[:2])
+    mask = np.greater(magnitude, bound, out=scratch.get("mask", z.shape, bool))
+    return np.array([np.count_nonzero(row) for row in mask])
 
 
 def _parameter_blocks(net: Network) -> tuple[np.ndarray, np.ndarray]:
@@ -149,9 +162,8 @@ def _weight_std(weights: np.ndarray, sizes, scratch: Scratch) -> np.ndarray:
     mean = np.add.reduceat(weights, starts, axis=1) / counts.astype(weights.dtype)  # (K, L); as np.std, two passes
     sums = np.empty_like(mean)
     for rows, centered in _row_blocks(weights, scratch):
-        for (first, W), (_, C) in zip(weight_runs(weights[rows], sizes), weight_runs(centered, sizes)):
-            run = W.shape[1]
-            np.subtract(W, mean[rows, first:first + run, None, None], out=C)
+        # each weight less its layer's mean: one call, whatever the layers' shapes
+        np.subtract(weights[rows], np.repeat(mean[rows], counts, axis=1), out=centered)
         np.add.reduceat(np.square(centered, out=centered), starts, axis=1, out=sums[rows])
     std = np.sqrt(sums / counts)
     # A layer of equal weights has std 0, not the ~1e-17 rounding leaves (it would show on a log axis). Its
@@ -172,29 +184,61 @@ def _weight_counts(sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _distinct_units(weights: np.ndarray, biases: np.ndarray, sizes, projections) -> np.ndarray:
-    """``distinct_units`` of every layer, (K, L), consecutive layers of one shape in one call."""
-    out = np.empty((weights.shape[0], len(sizes) - 1))
-    bias_start = 0
+    """``distinct_units`` of every layer, (K, L), its arithmetic: consecutive layers of one shape project
+    their units in one product, then every layer's keys are sorted and compared at once, each layer's row
+    padded to the widest layer with NaN (which stays NaN, sorts last and makes no gap)."""
+    sizes = tuple(sizes)
+    bias_columns, last = _distinct_layout(sizes)
+    keys = np.full((weights.shape[0],) + bias_columns.shape, np.nan, np.result_type(projections[0], weights))
     for first, W in weight_runs(weights, sizes):  # W: (K, run, fan_in, fan_out)
         run, fan_out = W.shape[1], W.shape[3]
-        b = biases[:, bias_start:bias_start + run * fan_out].reshape(-1, run, fan_out)
-        out[:, first:first + run] = distinct_units(W, b, _stacked(projections, first, run))
-        bias_start += run * fan_out
-    return out
+        keys[:, first:first + run, :fan_out] = np.matmul(_stacked(projections, first, run)[:, None, :-1], W)[:, :, 0]
+    keys += _bias_projections(projections) * biases[:, bias_columns]
+    return _count_gaps(keys, last)
 
 
-_STACKED: dict = {}  # (id of a projections list, first, run) -> (the list, its layers first..first+run stacked)
+@functools.lru_cache(maxsize=64)
+def _distinct_layout(sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """For layers padded to the widest: the (L, widest) column of each unit's bias in the block of all
+    biases (0 in the padding), and each layer's last unit (L,)."""
+    fan_outs = np.array(sizes[1:])
+    units = np.arange(fan_outs.max())
+    bias_columns = np.where(units < fan_outs[:, None], np.concatenate([[0], np.cumsum(fan_outs)[:-1]])[:, None] + units, 0)
+    return bias_columns, fan_outs - 1
 
 
-def _stacked(projections: list[np.ndarray], first: int, run: int) -> np.ndarray:
-    """``np.stack(projections[first:first + run])``, made once per list (a run's projections are fixed)."""
-    key = (id(projections), first, run)
+def _count_gaps(keys: np.ndarray, last) -> np.ndarray:
+    """1 + the gaps wider than the tolerance between the (K, G, units) ``keys`` once sorted along their
+    last axis (in place), ``last`` the position of each layer's last key before any padding ((G,) or -1)."""
+    keys.sort(axis=2)
+    largest = keys[:, np.arange(keys.shape[1]), last]
+    scale = np.maximum(-keys[:, :, 0], largest)[:, :, None]  # the largest |key|: sorted, at an end
+    gaps = np.subtract(keys[:, :, 1:], keys[:, :, :-1]) > _DISTINCT_TOLERANCE * np.maximum(scale, 1e-300)
+    return 1 + np.count_nonzero(gaps, axis=2)
+
+
+_STACKED: dict = {}  # (id of a projections list, what) -> (the list, an array made from it)
+
+
+def _kept(projections: list[np.ndarray], what: tuple, make) -> np.ndarray:
+    """``make()``, an array made from ``projections``, made once per list (a run's projections are fixed)."""
+    key = (id(projections), what)
     kept = _STACKED.get(key)
     if kept is None or kept[0] is not projections:
         if len(_STACKED) > 64:
             _STACKED.clear()
-        kept = _STACKED[key] = (projections, np.stack(projections[first:first + run]))
+        kept = _STACKED[key] = (projections, make())
     return kept[1]
+
+
+def _stacked(projections: list[np.ndarray], first: int, run: int) -> np.ndarray:
+    """``np.stack(projections[first:first + run])``."""
+    return _kept(projections, (first, run), lambda: np.stack(projections[first:first + run]))
+
+
+def _bias_projections(projections: list[np.ndarray]) -> np.ndarray:
+    """(L, 1): the last component of each layer's projection, the one its biases are projected on."""
+    return _kept(projections, "bias", lambda: np.stack([p[-1:] for p in projections]))
 
 
 def distinct_units(W: np.ndarray, b: np.ndarray, projection: np.ndarray) -> np.ndarray:
@@ -218,10 +262,7 @@ def distinct_units(W: np.ndarray, b: np.ndarray, projection: np.ndarray) -> np.n
         return distinct_units(W[:, None], b, projection[None])[:, 0]
     keys = np.matmul(projection[:, None, :-1], W)[:, :, 0, :]  # (K, G, fan_out)
     keys += projection[:, -1:] * b
-    keys.sort(axis=2)
-    scale = np.maximum(-keys[:, :, :1], keys[:, :, -1:])  # (K, G, 1) the largest |key|: sorted, at an end
-    gaps = np.subtract(keys[:, :, 1:], keys[:, :, :-1]) > _DISTINCT_TOLERANCE * np.maximum(scale, 1e-300)
-    return 1 + np.count_nonzero(gaps, axis=2)
+    return _count_gaps(keys, -1)
 
 
 # NaN, infinities and ranges that overflow are this function's input (diverging networks): it handles
