@@ -35,11 +35,13 @@ own machine (by default they share both cores, and each slows the other).
 
     python benchmarks/bench_app.py [--repeat 3] [--server] [--pin] [--root OTHER_CHECKOUT]
     python benchmarks/bench_app.py --moves     # issue 17's moves: the page's whole work vs the library's
+    python benchmarks/bench_app.py --moves-browser [--pin]   # the same moves in Chromium: first chart, whole page
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import os
@@ -51,6 +53,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -313,6 +316,92 @@ def moves(root: pathlib.Path = ROOT) -> None:
               + (f"  EXCEPTION {problem[0][:120]}" if problem else ""), flush=True)
 
 
+PROGRESS_MARKS = """
+window.__marks = {};
+const mark = name => { if (!(name in window.__marks)) window.__marks[name] = performance.now(); };
+new MutationObserver(() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (app && app.getAttribute('data-test-script-state') === 'running') mark('running');
+    if (document.querySelector('[data-testid="stProgress"], .wil-verdict')) mark('progress');
+    if (document.querySelector('[data-testid="stVegaLiteChart"] :is(svg, canvas)')) mark('first chart');
+}).observe(document, {subtree: true, childList: true, attributes: true});
+"""
+
+
+def moves_browser(pin: bool, root: pathlib.Path = ROOT) -> None:
+    """Each move opened as a link in Chromium on one warmed-up server, one after the other: the seconds
+    to the first sign of progress (a progress bar or verdicts), to the first chart (live or final) and to
+    the whole page, beside the library training the same configuration alone on the server's cores
+    (a fresh process each, after a warm-up run), and issue 17's targets: first chart within 1 s, the whole
+    page within 1.5x the library's time + 1 s."""
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(root))
+    import wil
+    from wil_app.lessons import DEMO
+
+    server_cpus = {0} if pin else None
+    if pin:
+        os.sched_setaffinity(0, {1})  # this process, Playwright's driver and Chromium: core 1
+    port = free_port()
+    server, _, log = start_server(port, root, server_cpus)
+    rows = []
+    try:
+        wait_for_log(log, LESSONS_READY, 120)  # a presenter starts the server before the talk
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+            for name, change in MOVES.items():
+                if change == "twelve":
+                    change = {"compare": tuple(list(wil.INITIALIZERS)[:12])}
+                config = dataclasses.replace(DEMO, **change)
+                query = urllib.parse.urlencode(config.to_query_params())
+                context = browser.new_context(viewport={"width": 1280, "height": 800})
+                context.add_init_script(PROGRESS_MARKS)
+                page = context.new_page()
+                start = time.perf_counter()
+                page.goto(f"http://127.0.0.1:{port}/?{query}", timeout=TIMEOUT_MS)
+                drawn(page, 3)
+                done = time.perf_counter() - start
+                marks = page.evaluate("window.__marks")
+                context.close()
+                library = _library_seconds(config, root, server_cpus)
+                # from the script's start: what a move on an open page sees (a widget's rerun starts at
+                # once), without the front end's own load (~1.5 s here) that a link adds
+                running = marks.get("running", float("nan")) / 1000
+                rows.append((name, running, marks.get("progress", float("nan")) / 1000 - running,
+                             marks.get("first chart", float("nan")) / 1000 - running, done - running, library))
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.unlink()
+    with open("/proc/loadavg") as file:
+        load = " ".join(file.read().split()[:3])
+    where = "server on core 0, browser on core 1" if pin else "server and browser share both cores"
+    print(f"moves in Chromium ({where}; load average at the end {load}); seconds from the script's start "
+          "(the link's front-end load before it in the second column)")
+    print("| move | front end loaded | first progress | first chart | whole page | library | target 1.5 x library + 1 | met |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, running, progress, first, done, library in rows:
+        target = 1.5 * library + 1
+        met = "yes" if first <= 1 and done <= target else "no" + (" (first chart)" if first > 1 else "") + (
+            " (whole page)" if done > target else "")
+        print(f"| {name} | {running:.2f} | {progress:.2f} | {first:.2f} | {done:.2f} | {library:.2f} | {target:.2f} "
+              f"| {met} |")
+
+
+def _library_seconds(config, root: pathlib.Path, cpus: set[int] | None) -> float:
+    """``wil.compare`` of ``config`` as the page trains it (its snapshots), alone in a fresh process."""
+    code = ("import dataclasses, sys, time, wil; from wil_app.policy import POLICY; "
+            f"c = wil.Config.from_query_params({config.to_query_params()!r}); "
+            "wil.compare(dataclasses.replace(c, epochs=2, n_seeds=1)); t = time.perf_counter(); "
+            "wil.compare(c, snapshots=POLICY.snapshots(c)); print(time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(root)},
+                         preexec_fn=None if cpus is None else lambda: os.sched_setaffinity(0, cpus))
+    return float(out.stdout.split()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="fresh servers to measure (default 3)")
@@ -324,9 +413,14 @@ def main() -> None:
                         help="the checkout whose app.py to serve (default this one), e.g. an older commit's")
     parser.add_argument("--moves", action="store_true",
                         help="only the moves from the opening page (AppTest beside the library; no browser)")
+    parser.add_argument("--moves-browser", action="store_true",
+                        help="the moves opened as links in Chromium: first progress, first chart, whole page")
     args = parser.parse_args()
     if args.moves:
         moves(args.root)
+        return
+    if args.moves_browser:
+        moves_browser(args.pin, args.root)
         return
     from playwright.sync_api import sync_playwright
 

@@ -7,6 +7,7 @@ Usage::
     python benchmarks/load.py --sessions 10 --largest   # the own-link half asks for the largest runs
     python benchmarks/load.py --sessions 20 --largest --all-own   # everyone asks for a different one
     python benchmarks/load.py --sessions 30 --verbose   # per session: first progress / first chart / done
+    python benchmarks/load.py --sessions 30 --moves --pin --verbose   # issue 17's room: a move each, browsers on core 1
 
 For each N it starts ``streamlit run app.py`` (as Community Cloud does), waits for its health check,
 then opens N pages at the same moment in one headless Debian Chromium (a browser context, so a cookie
@@ -81,6 +82,36 @@ def largest_query(index: int) -> str:
     return "?" + urllib.parse.urlencode(config.to_query_params())
 
 
+def move_query(index: int) -> str:
+    """Issue 17's moves from the opening page (``bench_engine.MOVES`` but the demo itself), in turn: the
+    demo's configuration with one control moved, as a link."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.path.insert(0, str(ROOT))
+    from bench_engine import MOVES
+    from wil_app.lessons import DEMO
+
+    names = [name for name in MOVES if name != "demo"]
+    config = dataclasses.replace(DEMO, **MOVES[names[index % len(names)]])
+    return "?" + urllib.parse.urlencode(config.to_query_params())
+
+
+def training_seconds(queries: list[str], cpus: set[int] | None) -> float:
+    """The library's own time to train each distinct configuration of ``queries`` (each alone in a fresh
+    process on ``cpus``, as the page trains it): what a room's last session can be done after at best."""
+    total = 0.0
+    for query in sorted(set(queries)):
+        params = dict(urllib.parse.parse_qsl(query.lstrip("/?")))
+        code = ("import dataclasses, time, wil; from wil_app.policy import POLICY; "
+                f"c = wil.Config.from_query_params({params!r}); "
+                "wil.compare(dataclasses.replace(c, epochs=2, n_seeds=1)); t = time.perf_counter(); "
+                "wil.compare(c, snapshots=POLICY.snapshots(c)); print(time.perf_counter() - t)")
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)},
+                              preexec_fn=None if cpus is None else lambda: os.sched_setaffinity(0, cpus))
+        total += float(done.stdout.split()[-1])
+    return total
+
+
 # ---------------------------------------------------------------- the server
 
 def free_port() -> int:
@@ -92,7 +123,7 @@ def free_port() -> int:
 class Server:
     """``streamlit run`` in a subprocess, with its memory sampled in a thread."""
 
-    def __init__(self, app: Path, port: int):
+    def __init__(self, app: Path, port: int, cpus: set[int] | None = None):
         self.app, self.port = app, port
         self.log = tempfile.NamedTemporaryFile("w+", prefix="wil-load-", suffix=".log", delete=False)
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -100,7 +131,8 @@ class Server:
             [sys.executable, "-m", "streamlit", "run", app.name, "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1",
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=app.parent, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            cwd=app.parent, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            preexec_fn=None if cpus is None else lambda: os.sched_setaffinity(0, cpus))
         self.peak_rss_mb = 0.0
         self.cpu: dict[tuple[str, int], float] = {}
         self._stop = threading.Event()
@@ -210,6 +242,7 @@ class Visit:
     error: str = ""
     charts: int = 0
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the info lines (e.g. "This server trains ... of ...")
 
 
 async def visit(browser, url: str, start: asyncio.Event, timeout: float) -> Visit:
@@ -235,6 +268,7 @@ async def visit(browser, url: str, start: asyncio.Event, timeout: float) -> Visi
         if failures or crashed:
             result.error = ("page crashed" if crashed else failures[0])[:200]
         result.warnings = await page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
+        result.notes = await page.locator('[data-testid="stAlertContentInfo"]').all_inner_texts()
     except Exception as error:  # a timeout or a dead page: this visitor did not get their charts
         result.error = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
     finally:
@@ -242,12 +276,17 @@ async def visit(browser, url: str, start: asyncio.Event, timeout: float) -> Visi
     return result
 
 
-async def room(base_url: str, n_sessions: int, timeout: float, chromium: str, largest: bool,
-               all_own: bool = False) -> list[Visit]:
+def room_urls(base_url: str, n_sessions: int, largest: bool, all_own: bool, moves: bool) -> list[str]:
+    """The link each visitor opens: a move each (``moves``), or half the default page and half their own."""
+    if moves:
+        return [base_url + "/" + move_query(i) for i in range(n_sessions)]
+    own = largest_query if largest else distinct_query
+    return [base_url + ("/" if i % 2 == 0 and not all_own else "/" + own(i)) for i in range(n_sessions)]
+
+
+async def room(urls: list[str], timeout: float, chromium: str) -> list[Visit]:
     from playwright.async_api import async_playwright
 
-    own = largest_query if largest else distinct_query
-    urls = [base_url + ("/" if i % 2 == 0 and not all_own else "/" + own(i)) for i in range(n_sessions)]
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
         try:
@@ -263,12 +302,12 @@ async def room(base_url: str, n_sessions: int, timeout: float, chromium: str, la
 # ---------------------------------------------------------------- report
 
 def run(app: Path, n_sessions: int, timeout: float, chromium: str, largest: bool = False,
-        all_own: bool = False) -> dict:
-    server = Server(app, free_port())
+        all_own: bool = False, moves: bool = False, server_cpus: set[int] | None = None) -> dict:
+    server = Server(app, free_port(), server_cpus)
     try:
         server.wait_ready()
-        visits = asyncio.run(room(f"http://127.0.0.1:{server.port}", n_sessions, timeout, chromium, largest,
-                                  all_own))
+        urls = room_urls(f"http://127.0.0.1:{server.port}", n_sessions, largest, all_own, moves)
+        visits = asyncio.run(room(urls, timeout, chromium))
         time.sleep(0.3)
         figures = {"peak_rss_mb": server.peak_rss_mb, "vm_hwm_mb": server.high_water_mb(),
                    "tracebacks": server.tracebacks(), "server_cpu_s": server.cpu_seconds("server"),
@@ -295,11 +334,21 @@ def main() -> None:
                         help="the visitors with links of their own ask for the largest runs the limits allow")
     parser.add_argument("--all-own", action="store_true", help="every visitor has a link of their own")
     parser.add_argument("--verbose", action="store_true", help="print every visit")
+    parser.add_argument("--moves", action="store_true",
+                        help="every visitor makes one of issue 17's moves from the opening page, in turn")
+    parser.add_argument("--pin", action="store_true",
+                        help="the server on core 0, the browsers on core 1: as when the visitors' browsers run "
+                             "on their own machines (the server then has one core)")
     args = parser.parse_args()
     app = args.app.resolve()
+    server_cpus = {0} if args.pin else None
+    if args.pin:
+        os.sched_setaffinity(0, {1})  # this process, Playwright's driver and Chromium
     own = "the largest runs the limits allow" if args.largest else "links of their own"
     share = "every session" if args.all_own else "half the sessions on the default link, half"
-    print(f"app {app}; {os.cpu_count()} cores; {share} on {own}; a fresh server for each N\n")
+    what = "every session makes one of issue 17's nine moves, in turn" if args.moves else f"{share} on {own}"
+    where = "; server on core 0, browsers on core 1" if args.pin else ""
+    print(f"app {app}; {os.cpu_count()} cores{where}; {what}; a fresh server for each N\n")
     header = (f"{'N':>3} {'completed':>9} {'errors':>6} {'progress s':>10} {'1st chart s':>11} "
               f"{'median s':>8} {'worst s':>7} "
               f"{'server peak RSS MB':>18} {'VmHWM MB':>8} {'tracebacks':>10} {'CPU s server':>12} "
@@ -308,7 +357,7 @@ def main() -> None:
     print("-" * len(header))
     failed = False
     for n in args.sessions:
-        report = run(app, n, args.timeout, args.chromium, args.largest, args.all_own)
+        report = run(app, n, args.timeout, args.chromium, args.largest, args.all_own, args.moves, server_cpus)
         print(f"{n:>3} {report['completed']:>9} {report['errors']:>6} {report['worst_progress_s']:>10.1f} "
               f"{report['worst_first_chart_s']:>11.1f} {report['median_s']:>8.1f} "
               f"{report['worst_s']:>7.1f} {report['peak_rss_mb']:>18.0f} {report['vm_hwm_mb']:>8.0f} "
@@ -320,6 +369,10 @@ def main() -> None:
                                   (visit_.progress_s, visit_.chart_s, visit_.seconds))
                 print(f"      {took:>17} s {visit_.charts:>2} charts {visit_.url.split('/', 3)[-1] or '/'}"
                       f"{'  ERROR ' + visit_.error if visit_.error else ''}")
+        if args.moves:  # the bound: every distinct run trained alone, one after the other, on the same cores
+            bound = training_seconds([visit_.url.split("/", 3)[-1] for visit_ in report["visits"]], server_cpus)
+            print(f"      the runs' own training, summed: {bound:.1f} s (+10%: {1.1 * bound:.1f} s); the last "
+                  f"session done after {report['worst_s']:.1f} s")
         failed |= report["errors"] > 0 or report["completed"] < n or report["tracebacks"] > 0
     sys.exit(1 if failed else 0)
 

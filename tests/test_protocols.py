@@ -119,3 +119,16 @@ def test_the_preset_on_dask_equals_local(tmp_path):
     dask = wil.sweep(TINY, {"sigma_w2": [1.5, 3.0], "depth": [1, 2]}, backend="dask", n_jobs=2,
                      protocol="schoenholz2017", out=tmp_path / "d.parquet")
     pd.testing.assert_frame_equal(dask.drop(columns="seconds"), local.drop(columns="seconds"))
+
+
+from test_sweep import local_ray  # noqa: E402,F401  (the fixture: a local Ray of two CPUs, shut down after)
+
+
+@pytest.mark.cluster
+def test_the_preset_on_ray_equals_local(local_ray):  # noqa: F811
+    grid = {"sigma_w2": [1.5, 3.0], "depth": [1, 2]}
+    local = wil.sweep(TINY, grid, backend=None, protocol="schoenholz2017")
+    on_ray = wil.sweep(TINY, grid, backend="ray", protocol="schoenholz2017")
+    assert len(on_ray) == len(local) > 0 and set(on_ray["learning_rate"]) <= set(protocols.PROTOCOLS[
+        "schoenholz2017"].learning_rates)  # one rate per depth, the best, as locally
+    pd.testing.assert_frame_equal(on_ray.drop(columns="seconds"), local.drop(columns="seconds"))

@@ -38,3 +38,18 @@ def test_a_small_room_all_finish_and_see_progress_first():
     print(f"3 sessions: progress {[round(v.progress_s, 1) for v in visits]} s, first chart "
           f"{[round(v.chart_s, 1) for v in visits]} s, done {[round(v.seconds, 1) for v in visits]} s, "
           f"peak RSS {report['peak_rss_mb']:.0f} MB")
+
+
+def test_a_small_room_of_moves_all_finish_at_the_size_asked():
+    """Three sessions each making one of issue 17's moves (depth 30, depth 50, digits) at once: all finish
+    without error, and none is told the server trained less than asked."""
+    pytest.importorskip("playwright.async_api")
+    load = load_script()
+    report = load.run(ROOT / "app.py", 3, timeout=300.0, chromium=CHROMIUM, moves=True)
+    visits = report["visits"]
+    assert report["errors"] == 0 and report["completed"] == 3, [v.error for v in visits]
+    assert report["tracebacks"] == 0
+    assert {v.url.split("depth=")[1].split("&")[0] for v in visits} == {"30", "50", "8"}  # digits at depth 8
+    for visit in visits:
+        assert visit.progress_s <= visit.chart_s <= visit.seconds, visit
+        assert not any("This server trains" in note for note in visit.notes + visit.warnings), visit.notes
