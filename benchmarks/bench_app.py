@@ -364,7 +364,7 @@ def moves_browser(pin: bool, root: pathlib.Path = ROOT) -> None:
                 done = time.perf_counter() - start
                 marks = page.evaluate("window.__marks")
                 context.close()
-                library = _library_seconds(config, root, server_cpus)
+                library = library_seconds(config, root, server_cpus)
                 # from the script's start: what a move on an open page sees (a widget's rerun starts at
                 # once), without the front end's own load (~1.5 s here) that a link adds
                 running = marks.get("running", float("nan")) / 1000
@@ -390,7 +390,7 @@ def moves_browser(pin: bool, root: pathlib.Path = ROOT) -> None:
               f"| {met} |")
 
 
-def _library_seconds(config, root: pathlib.Path, cpus: set[int] | None) -> float:
+def library_seconds(config, root: pathlib.Path, cpus: set[int] | None) -> float:
     """``wil.compare`` of ``config`` as the page trains it (its snapshots), alone in a fresh process."""
     code = ("import dataclasses, sys, time, wil; from wil_app.policy import POLICY; "
             f"c = wil.Config.from_query_params({config.to_query_params()!r}); "

@@ -98,18 +98,13 @@ def move_query(index: int) -> str:
 def training_seconds(queries: list[str], cpus: set[int] | None) -> float:
     """The library's own time to train each distinct configuration of ``queries`` (each alone in a fresh
     process on ``cpus``, as the page trains it): what a room's last session can be done after at best."""
-    total = 0.0
-    for query in sorted(set(queries)):
-        params = dict(urllib.parse.parse_qsl(query.lstrip("/?")))
-        code = ("import dataclasses, time, wil; from wil_app.policy import POLICY; "
-                f"c = wil.Config.from_query_params({params!r}); "
-                "wil.compare(dataclasses.replace(c, epochs=2, n_seeds=1)); t = time.perf_counter(); "
-                "wil.compare(c, snapshots=POLICY.snapshots(c)); print(time.perf_counter() - t)")
-        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)},
-                              preexec_fn=None if cpus is None else lambda: os.sched_setaffinity(0, cpus))
-        total += float(done.stdout.split()[-1])
-    return total
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.path.insert(0, str(ROOT))
+    import wil
+    from bench_app import library_seconds
+
+    return sum(library_seconds(wil.Config.from_query_params(dict(urllib.parse.parse_qsl(query.lstrip("/?")))),
+                               ROOT, cpus) for query in sorted(set(queries)))
 
 
 # ---------------------------------------------------------------- the server
