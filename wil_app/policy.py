@@ -77,6 +77,10 @@ class ServerPolicy:
     # page train as asked (width 512, depth 50, 10 seeds, digits: docs/PERFORMANCE.md).
     max_seconds: float = 60.0
     max_memory_mb: float = 1000.0
+    # megabytes of a result's tables (``Config.memory``'s "frames"): what Streamlit's cache keeps per run and
+    # copies for every session that follows it. It bounds the play control's snapshots (``snapshots``):
+    # a room of 30 peaked at 2.1 GB with results of up to ~300 MB (10 seeds with 16 snapshots)
+    max_result_mb: float = 64.0
     # seconds between two live updates of the charts while a run trains (each costs ~20-60 ms to build)
     live_every: float = 0.5
     # the most share of a run's time its live views may take, on the training thread (building them) and on
@@ -135,10 +139,15 @@ class ServerPolicy:
 
     def snapshots(self, config: wil.Config, n_networks: int | None = None) -> int | None:
         """How many epochs of histograms and boundaries the app records for its play control: the most of
-        ``PLAY_SNAPSHOTS`` that keep ``config`` within the memory budget, else None (the library's five
-        histograms and two boundaries, which ``check`` counts)."""
-        return next((n for n in PLAY_SNAPSHOTS
-                     if self.memory_bytes(config, n_networks, snapshots=n) <= self.max_memory_bytes), None)
+        ``PLAY_SNAPSHOTS`` that keep ``config`` within the memory budget and its result's tables within
+        ``max_result_mb``, else None (the library's five histograms and two boundaries, which ``check``
+        counts)."""
+        n_networks = n_networks or config.n_networks()
+        for n in PLAY_SNAPSHOTS:
+            memory = config.memory(n_networks, snapshots=n)
+            if memory["peak"] <= self.max_memory_bytes and memory["frames"] <= self.max_result_mb * 2**20:
+                return n
+        return None
 
     # ------------------------------------------------------------ checks
 
@@ -305,7 +314,7 @@ class ServerPolicy:
 # the fields ``WIL_POLICY`` may set: the budgets, not the caps (the widgets' ranges) nor the machinery; each
 # with the range an operator may choose from (a value outside is clamped to it, with a message)
 TUNABLE: dict[str, tuple[float, float]] = {
-    "max_seconds": (0.01, 1e7), "max_memory_mb": (1, 1e7),
+    "max_seconds": (0.01, 1e7), "max_memory_mb": (1, 1e7), "max_result_mb": (1, 1e6),
     "live_share": (0.01, 0.9),  # the live views share of a run (a share of 1 would leave no time to train)
     "live_every": (0.1, 60.0),  # more often than 10 a second the page only draws: 300 epochs took 188 s at 1e-300
     "max_upload_mb": (1, 200),  # Streamlit's own upload limit (server.maxUploadSize) is 200 MB by default
