@@ -36,6 +36,7 @@ own machine (by default they share both cores, and each slows the other).
     python benchmarks/bench_app.py [--repeat 3] [--server] [--pin] [--root OTHER_CHECKOUT]
     python benchmarks/bench_app.py --moves     # issue 17's moves: the page's whole work vs the library's
     python benchmarks/bench_app.py --moves-browser [--pin]   # the same moves in Chromium: first chart, whole page
+    python benchmarks/bench_app.py --moves-widgets [--pin]   # six of them made with the sidebar's widgets
 """
 
 from __future__ import annotations
@@ -402,6 +403,106 @@ def library_seconds(config, root: pathlib.Path, cpus: set[int] | None) -> float:
     return float(out.stdout.split()[-1])
 
 
+# A move's milestones, in ms after the action: the first sign of progress (a progress bar), the first chart
+# drawn anew (a live update, or the finished page's) and the script's end.
+WATCH_MOVE = """() => {
+    window.__move = {start: performance.now()};
+    const app = document.querySelector('[data-testid="stApp"]');
+    const mark = name => { if (!(name in window.__move)) window.__move[name] = performance.now() - window.__move.start; };
+    new MutationObserver((records) => {
+        if (app.getAttribute('data-test-script-state') === 'running') mark('running');
+        if (document.querySelector('[data-testid="stProgress"]')) mark('progress');
+        for (const record of records) {
+            const node = record.target.nodeType === 1 ? record.target : record.target.parentElement;
+            const added = [...record.addedNodes].some(n => n.nodeType === 1 && (n.matches('svg, canvas') || n.querySelector('svg, canvas')));
+            if (node && node.closest('[data-testid="stVegaLiteChart"]') && added) mark('chart');
+        }
+        if ('running' in window.__move && app.getAttribute('data-test-script-state') === 'notRunning') mark('done');
+    }).observe(app, {attributes: true, childList: true, subtree: true});
+}"""
+
+
+def _select(page, key: str, label: str):
+    """Pick ``label`` in the sidebar's selectbox ``key``."""
+    def act():
+        box = page.locator(f".st-key-{key} [role=combobox]")
+        box.click()
+        box.fill(label)  # the list filtered to it, then chosen
+        page.keyboard.press("Enter")
+    return act
+
+
+def _slider_end(page, key: str):
+    """Move the sidebar slider ``key`` to its largest value (one key press: one rerun)."""
+    def act():
+        page.locator(f".st-key-{key} input[type=range]").focus()
+        page.keyboard.press("End")
+    return act
+
+
+def moves_by_widget(pin: bool, root: pathlib.Path = ROOT) -> None:
+    """The moves a person makes with the sidebar's widgets on the open opening page (no new session):
+    each from the demo, the seconds from the action to the first progress bar, the first chart drawn anew
+    and the end of the script's run, beside the library's time for the configuration. The moves a widget
+    makes in one action: activation tanh / sigmoid, dataset digits, depth 50, width 512 and 10 seeds (each
+    slider's largest value); depth 30, width 256 and 12 initializers take several actions, each a rerun."""
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(root))
+    from wil_app.lessons import DEMO
+
+    server_cpus = {0} if pin else None
+    if pin:
+        os.sched_setaffinity(0, {1})
+    port = free_port()
+    server, _, log = start_server(port, root, server_cpus)
+    actions = {"tanh": (lambda page: _select(page, "activation", "Tanh"), {"activation": "tanh"}),
+               "sigmoid": (lambda page: _select(page, "activation", "Sigmoid"), {"activation": "sigmoid"}),
+               "digits": (lambda page: _select(page, "dataset", "Digits"), {"dataset": "digits"}),
+               "depth 50": (lambda page: _slider_end(page, "depth"), {"depth": 50}),
+               "width 512": (lambda page: _slider_end(page, "width"), {"width": 512}),
+               "10 seeds": (lambda page: _slider_end(page, "n_seeds"), {"n_seeds": 10})}
+    rows = []
+    try:
+        wait_for_log(log, LESSONS_READY, 120)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+            for name, (action, change) in actions.items():
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.goto(f"http://127.0.0.1:{port}/", timeout=TIMEOUT_MS)
+                drawn(page, 3)
+                time.sleep(1.0)  # the width the browser reports, and its rerun
+                page.wait_for_selector(FINISHED, timeout=TIMEOUT_MS)
+                page.evaluate(WATCH_MOVE)
+                action(page)()
+                page.wait_for_function("() => 'done' in window.__move", timeout=TIMEOUT_MS)
+                marks = page.evaluate("window.__move")
+                config = dataclasses.replace(DEMO, **change)
+                asked = page.url.split("?", 1)[1] if "?" in page.url else ""
+                rows.append((name, marks.get("progress", float("nan")) / 1000, marks.get("chart", float("nan")) / 1000,
+                             marks["done"] / 1000, library_seconds(config, root, server_cpus),
+                             all(f"{key}={value}" in asked for key, value in config.to_query_params().items()
+                                 if key in change)))
+                page.close()
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.unlink()
+    with open("/proc/loadavg") as file:
+        load = " ".join(file.read().split()[:3])
+    where = "server on core 0, browser on core 1" if pin else "server and browser share both cores"
+    print(f"moves by widget on the open page ({where}; load average at the end {load}); seconds from the action")
+    print("| move | first progress | first chart | whole page | library | 1.5 x library + 1 | link as asked | met |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, progress, first, done, library, as_asked in rows:
+        target = 1.5 * library + 1
+        met = "yes" if first <= 1 and done <= target else "no" + (" (first chart)" if first > 1 else "") + (
+            " (whole page)" if done > target else "")
+        print(f"| {name} | {progress:.2f} | {first:.2f} | {done:.2f} | {library:.2f} | {target:.2f} | "
+              f"{'yes' if as_asked else 'no'} | {met} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="fresh servers to measure (default 3)")
@@ -415,12 +516,17 @@ def main() -> None:
                         help="only the moves from the opening page (AppTest beside the library; no browser)")
     parser.add_argument("--moves-browser", action="store_true",
                         help="the moves opened as links in Chromium: first progress, first chart, whole page")
+    parser.add_argument("--moves-widgets", action="store_true",
+                        help="the moves made with the sidebar's widgets on the open page, in Chromium")
     args = parser.parse_args()
     if args.moves:
         moves(args.root)
         return
     if args.moves_browser:
         moves_browser(args.pin, args.root)
+        return
+    if args.moves_widgets:
+        moves_by_widget(args.pin, args.root)
         return
     from playwright.sync_api import sync_playwright
 

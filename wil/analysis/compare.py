@@ -53,7 +53,8 @@ def compare(config: Config, initializers: Sequence[Entry] | None = None, seeds: 
         (``Result.stopped_epoch``).
     diagnostics : record per-layer statistics and histograms (off: losses and accuracies only).
     live : a callable given a partial ``Result`` while the run trains (every epoch recorded so far, its
-        ``stopped_epoch`` the last of them), at most every ``live_every`` seconds, for charts that grow as
+        ``stopped_epoch`` the last of them): after the first epoch (charts on screen at once), then at most
+        every ``live_every`` seconds, for charts that grow as
         the networks learn. Building it costs about as much as building the final result, so keep
         ``live_every`` well above that, or set ``live_share``. It may raise ``wil.StopTraining`` as
         ``progress`` may.

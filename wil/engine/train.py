@@ -191,7 +191,7 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
                  pool, None if start is None else start.optimizer_state())
     group = _Group(setting, live, records, sink, progress, key=int(index[0]), shuffle_rng=shuffle_rng,
                    full_batch=config.batch_size is None or config.batch_size >= setting.X_train.shape[0],
-                   report_every=max(1, E // 100), live_next=time.perf_counter() + setting.live_every)
+                   report_every=max(1, E // 100), live_next=time.perf_counter())  # a first view at once
     sink.done.setdefault(group.key, -1)
     try:
         with np.errstate(all="ignore"):  # per thread
