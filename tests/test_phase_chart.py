@@ -102,3 +102,19 @@ def test_free_fit_recovers_a_planted_slope_and_refits_the_shipped_sweep():
     assert boot["beta"] == pytest.approx(0.43, abs=0.01) and boot["c"] == pytest.approx(2.98, abs=0.01)
     assert boot["mode"] == "columns" and boot["beta_ci"][0] > 0 and boot["beta_ci"][1] < 1
     assert np.isfinite(boot["a_ci"]).all()
+
+
+def test_the_reduced_protocol_run_refits_to_what_phase_diagram_md_says():
+    """docs/phase_protocol_small.parquet (the schoenholz2017 preset, three sigma_w2 columns to depth 48):
+    the best rate per depth, one uncensored column (sigma_w2 = 4, boundary 32), c = 32 / xi_c = 4.58 and
+    its bootstrap interval 4.58-6.36, as docs/PHASE_DIAGRAM.md states."""
+    fit, docs = _phase_fit()
+    path = docs / "phase_protocol_small.parquet"
+    frame = fit.protocol_rows(pd.read_parquet(path), str(path))
+    assert len(frame) == 45 and frame.groupby(["sigma_w2", "depth"]).size().eq(3).all()  # one rate, 3 seeds
+    c, table = fit.fit(frame, "tanh", 0.05)
+    used = table[table["used"]]
+    assert list(used["sigma_w2"]) == [4.0] and list(used["boundary"]) == [32]
+    assert c == pytest.approx(4.58, abs=0.01)
+    boot = fit.bootstrap(frame, "tanh", 0.05, n=400)
+    assert boot["c_ci"][0] == pytest.approx(4.58, abs=0.01) and boot["c_ci"][1] == pytest.approx(6.36, abs=0.05)
