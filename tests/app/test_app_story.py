@@ -150,8 +150,10 @@ def test_the_view_round_trips_through_the_url():
     presenter = open_app({**link, "presenter": "1", "slide": "2"})
     assert presenter.session_state["presenter"] is True
     assert presenter.query_params["presenter"] == "1" and presenter.query_params["slide"] == "2"
-    assert not presenter.tabs  # one chart per screen instead of tabs
-    assert len(presenter.get("vega_lite_chart")) == 1
+    # one chart per screen, as a strip of slides instead of the result tabs, opened on the link's slide
+    assert [tab.label for tab in presenter.tabs][:3] == ["Loss", "Accuracy", "Signal"]
+    assert presenter.session_state["slide_tabs"] == "Signal"
+    assert len(presenter.get("vega_lite_chart")) == len(presenter.tabs)
 
 
 @pytest.mark.parametrize("query, problem", [
