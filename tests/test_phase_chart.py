@@ -118,3 +118,18 @@ def test_the_reduced_protocol_run_refits_to_what_phase_diagram_md_says():
     assert c == pytest.approx(4.58, abs=0.01)
     boot = fit.bootstrap(frame, "tanh", 0.05, n=400)
     assert boot["c_ci"][0] == pytest.approx(4.58, abs=0.01) and boot["c_ci"][1] == pytest.approx(6.36, abs=0.05)
+
+
+def test_the_larger_protocol_run_refits_to_what_phase_diagram_md_says():
+    """docs/phase_protocol.parquet (five sigma_w2 columns to depth 96): the boundaries and the fits the page
+    states, c = 7.97 with the slope fixed and a free slope of 0.19, 1 outside its interval."""
+    fit, docs = _phase_fit()
+    path = docs / "phase_protocol.parquet"
+    frame = fit.protocol_rows(pd.read_parquet(path), str(path))
+    assert len(frame) == 105
+    c, table = fit.fit(frame, "tanh", 0.05)
+    assert dict(zip(table["sigma_w2"], table["boundary"])) == {1.0: 48, 1.25: 64, 2.5: 96, 3.0: 64, 4.0: 32}
+    assert list(table.loc[~table["used"], "sigma_w2"]) == [2.5]  # censored: trainable at the grid's deepest
+    assert c == pytest.approx(7.97, abs=0.01)
+    boot = fit.bootstrap(frame, "tanh", 0.05, n=400)
+    assert boot["beta"] == pytest.approx(0.19, abs=0.01) and boot["beta_ci"][1] < 1
