@@ -247,11 +247,7 @@ class _Group:
             if live.workspace is not None:  # what ``wil.resume`` continues from
                 self.records.groups[self.key] = GroupState.capture(live.net, live.index, epoch, live.state, shuffle)
             return False
-        if not self._train(epoch, grads, keep):
-            return False
-        self.sink.done[self.key] = epoch
-        self._report(epoch)
-        return True
+        return self._step(epoch, grads, keep)
 
     def resume(self, epoch: int) -> bool:
         """Train the epoch after ``epoch``, whose record the run being continued holds, as ``epoch`` does;
@@ -263,6 +259,11 @@ class _Group:
             keep = _check_divergence(self.records, live, epoch, loss, live.finite(grads))
             if live.workspace is None:
                 return False
+        return self._step(epoch, grads, keep)
+
+    def _step(self, epoch: int, grads, keep) -> bool:
+        """The update after ``epoch``'s record, then the epoch marked done and reported; False if every
+        network diverged."""
         if not self._train(epoch, grads, keep):
             return False
         self.sink.done[self.key] = epoch
