@@ -42,6 +42,7 @@ own machine (by default they share both cores, and each slows the other).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import io
 import json
@@ -329,6 +330,39 @@ new MutationObserver(() => {
 """
 
 
+@contextlib.contextmanager
+def warm_server(pin: bool, root: pathlib.Path = ROOT):
+    """A server of ``root`` whose warm-up (the demo and the lessons) is over, as a presenter starts it before
+    the talk: yields its port and its cores (``pin``: the server on core 0, this process and Chromium on 1)."""
+    server_cpus = {0} if pin else None
+    if pin:
+        os.sched_setaffinity(0, {1})
+    port = free_port()
+    server, _, log = start_server(port, root, server_cpus)
+    try:
+        wait_for_log(log, LESSONS_READY, 120)
+        yield port, server_cpus
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.unlink()
+
+
+def _setting(pin: bool) -> str:
+    """Where the server and the browser ran, and the load average at the end."""
+    with open("/proc/loadavg") as file:
+        load = " ".join(file.read().split()[:3])
+    where = "server on core 0, browser on core 1" if pin else "server and browser share both cores"
+    return f"{where}; load average at the end {load}"
+
+
+def _met(first: float, done: float, target: float) -> str:
+    """Issue 17's two targets of a move: the first chart within 1 s, the whole page within ``target``."""
+    if first <= 1 and done <= target:
+        return "yes"
+    return "no" + (" (first chart)" if first > 1 else "") + (" (whole page)" if done > target else "")
+
+
 def moves_browser(pin: bool, root: pathlib.Path = ROOT) -> None:
     """Each move opened as a link in Chromium on one warmed-up server, one after the other: the seconds
     to the first sign of progress (a progress bar or verdicts), to the first chart (live or final) and to
@@ -341,14 +375,8 @@ def moves_browser(pin: bool, root: pathlib.Path = ROOT) -> None:
     import wil
     from wil_app.lessons import DEMO
 
-    server_cpus = {0} if pin else None
-    if pin:
-        os.sched_setaffinity(0, {1})  # this process, Playwright's driver and Chromium: core 1
-    port = free_port()
-    server, _, log = start_server(port, root, server_cpus)
     rows = []
-    try:
-        wait_for_log(log, LESSONS_READY, 120)  # a presenter starts the server before the talk
+    with warm_server(pin, root) as (port, server_cpus):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
             for name, change in MOVES.items():
@@ -372,21 +400,13 @@ def moves_browser(pin: bool, root: pathlib.Path = ROOT) -> None:
                 rows.append((name, running, marks.get("progress", float("nan")) / 1000 - running,
                              marks.get("first chart", float("nan")) / 1000 - running, done - running, library))
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.unlink()
-    with open("/proc/loadavg") as file:
-        load = " ".join(file.read().split()[:3])
-    where = "server on core 0, browser on core 1" if pin else "server and browser share both cores"
-    print(f"moves in Chromium ({where}; load average at the end {load}); seconds from the script's start "
+    print(f"moves in Chromium ({_setting(pin)}); seconds from the script's start "
           "(the link's front-end load before it in the second column)")
     print("| move | front end loaded | first progress | first chart | whole page | library | target 1.5 x library + 1 | met |")
     print("|---|---|---|---|---|---|---|---|")
     for name, running, progress, first, done, library in rows:
         target = 1.5 * library + 1
-        met = "yes" if first <= 1 and done <= target else "no" + (" (first chart)" if first > 1 else "") + (
-            " (whole page)" if done > target else "")
+        met = _met(first, done, target)
         print(f"| {name} | {running:.2f} | {progress:.2f} | {first:.2f} | {done:.2f} | {library:.2f} | {target:.2f} "
               f"| {met} |")
 
@@ -451,11 +471,6 @@ def moves_by_widget(pin: bool, root: pathlib.Path = ROOT) -> None:
     sys.path.insert(0, str(root))
     from wil_app.lessons import DEMO
 
-    server_cpus = {0} if pin else None
-    if pin:
-        os.sched_setaffinity(0, {1})
-    port = free_port()
-    server, _, log = start_server(port, root, server_cpus)
     actions = {"tanh": (lambda page: _select(page, "activation", "Tanh"), {"activation": "tanh"}),
                "sigmoid": (lambda page: _select(page, "activation", "Sigmoid"), {"activation": "sigmoid"}),
                "digits": (lambda page: _select(page, "dataset", "Digits"), {"dataset": "digits"}),
@@ -463,8 +478,7 @@ def moves_by_widget(pin: bool, root: pathlib.Path = ROOT) -> None:
                "width 512": (lambda page: _slider_end(page, "width"), {"width": 512}),
                "10 seeds": (lambda page: _slider_end(page, "n_seeds"), {"n_seeds": 10})}
     rows = []
-    try:
-        wait_for_log(log, LESSONS_READY, 120)
+    with warm_server(pin, root) as (port, server_cpus):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
             for name, (action, change) in actions.items():
@@ -485,20 +499,12 @@ def moves_by_widget(pin: bool, root: pathlib.Path = ROOT) -> None:
                                  if key in change)))
                 page.close()
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.unlink()
-    with open("/proc/loadavg") as file:
-        load = " ".join(file.read().split()[:3])
-    where = "server on core 0, browser on core 1" if pin else "server and browser share both cores"
-    print(f"moves by widget on the open page ({where}; load average at the end {load}); seconds from the action")
+    print(f"moves by widget on the open page ({_setting(pin)}); seconds from the action")
     print("| move | first progress | first chart | whole page | library | 1.5 x library + 1 | link as asked | met |")
     print("|---|---|---|---|---|---|---|---|")
     for name, progress, first, done, library, as_asked in rows:
         target = 1.5 * library + 1
-        met = "yes" if first <= 1 and done <= target else "no" + (" (first chart)" if first > 1 else "") + (
-            " (whole page)" if done > target else "")
+        met = _met(first, done, target)
         print(f"| {name} | {progress:.2f} | {first:.2f} | {done:.2f} | {library:.2f} | {target:.2f} | "
               f"{'yes' if as_asked else 'no'} | {met} |")
 
