@@ -2,21 +2,16 @@
 
     python docs/phase_fit.py SWEEP.parquet --activation tanh --sigma-b2 0.05 [--png FIGURE.png]
 
-For each sigma_w2 of the sweep, the boundary is the deepest depth at which at least half of the seeds
-trained (``trainable``), provided every shallower depth tried also did; a column where even the
-shallowest depth failed, or where the deepest depth tried still trained, has no boundary inside the grid
-(censored) and is left out of the fit, and so is a column whose xi_c exceeds half the deepest depth
-tried (``near_critical``): there c x xi_c lies beyond the grid for any c >= 2, and what limits training
-is the number of steps, not the correlation depth -- the fit breaks there. The fit is one number, c, in ``boundary = c * xi_c(sigma_w2)``,
-by least squares on the logarithms (the ratio boundary / xi_c is what the paper's constant describes):
-log c = mean(log(boundary / xi_c)). Prints a table per sigma_w2 and the fitted c; with ``--png`` saves
-the phase diagram with the fitted curve and the paper's 6 xi_c.
+The boundary, the fits and the budget curve are ``wil.trainability`` (``wil/sweep/trainability.py``, where
+the rules are stated); this script prints them for a sweep file: a table per sigma_w2, c with the slope
+fixed at 1 and the free slope, both with bootstrap intervals, and for a protocol sweep the boundary
+against the step budget; with ``--png`` it saves the phase diagram with the fitted curve and the paper's
+6 xi_c.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -27,94 +22,28 @@ import pandas as pd  # noqa: E402
 
 import wil  # noqa: E402
 from wil import charts  # noqa: E402
-from wil.analysis.theory import critical_sigma_w2, mean_field  # noqa: E402
+from wil.analysis.theory import critical_sigma_w2  # noqa: E402
+from wil.sweep import trainability  # noqa: E402
+from wil.sweep.trainability import bootstrap, boundaries, fit, free_fit  # noqa: E402,F401  (the script's API)
 
 
-def boundaries(frame: pd.DataFrame, share: float = 0.5) -> pd.DataFrame:
-    """Per sigma_w2: the deepest trainable depth (see the module's note), and whether it is censored."""
-    cells = frame.groupby(["sigma_w2", "depth"], as_index=False)["trainable"].mean()
-    rows = []
-    for sigma_w2, column in cells.groupby("sigma_w2"):
-        column = column.sort_values("depth")
-        ok = column["trainable"].to_numpy() >= share
-        depths = column["depth"].to_numpy()
-        first_failure = int(np.argmin(ok)) if not ok.all() else len(ok)
-        if first_failure == 0:
-            rows.append((sigma_w2, math.nan, "none trainable"))
-        elif first_failure == len(ok):
-            rows.append((sigma_w2, float(depths[-1]), "all trainable (boundary deeper)"))
-        else:
-            rows.append((sigma_w2, float(depths[first_failure - 1]), ""))
-    return pd.DataFrame(rows, columns=["sigma_w2", "boundary", "censored"])
+def stored_config(path: str) -> wil.Config:
+    """The base config stored in a sweep file's metadata."""
+    return trainability.read(path)[1]
 
 
-def fit(frame: pd.DataFrame, activation: str, sigma_b2: float) -> tuple[float, pd.DataFrame]:
-    """The fitted c and the table: sigma_w2, boundary, censored, xi_c, ratio = boundary / xi_c,
-    near_critical, used."""
-    table = boundaries(frame)
-    table["xi_c"] = [mean_field(activation, s, sigma_b2).xi_c for s in table["sigma_w2"]]
-    table["ratio"] = table["boundary"] / table["xi_c"]
-    deepest = float(frame["depth"].max())
-    table["near_critical"] = table["xi_c"] > deepest / 2
-    used = table[(table["censored"] == "") & ~table["near_critical"] & np.isfinite(table["ratio"])
-                 & (table["ratio"] > 0)]
-    c = float(np.exp(np.mean(np.log(used["ratio"])))) if len(used) else math.nan
-    table["used"] = table.index.isin(used.index)
-    return c, table
-
-
-def free_fit(table: pd.DataFrame) -> tuple[float, float]:
-    """(a, beta) of log(boundary) = a + beta log(xi_c) by least squares over the columns ``used``
-    (beta = 1 is the paper's boundary = c xi_c, with c = exp(a)); NaN with fewer than 2 distinct xi_c."""
-    used = table[table["used"]]
-    x, y = np.log(used["xi_c"].to_numpy(float)), np.log(used["boundary"].to_numpy(float))
-    if len(used) < 2 or np.ptp(x) == 0:
-        return math.nan, math.nan
-    beta, a = np.polyfit(x, y, 1)
-    return float(a), float(beta)
-
-
-def bootstrap(frame: pd.DataFrame, activation: str, sigma_b2: float, n: int = 2000, seed: int = 0) -> dict:
-    """95% percentile intervals of c (the fit at beta = 1) and of (a, beta) (the free fit). With several seeds
-    the seeds are resampled (each column's boundary recomputed from the resampled seeds' majority); with
-    one seed the columns used are resampled. Returns the point estimates, the intervals and the mode."""
-    rng = np.random.default_rng(seed)
-    c, table = fit(frame, activation, sigma_b2)
-    a, beta = free_fit(table)
-    seeds = np.sort(frame["seed"].unique())
-    draws = []
-    for _ in range(n):
-        if len(seeds) > 1:
-            picked = rng.choice(seeds, len(seeds))
-            resampled = pd.concat([frame[frame["seed"] == s] for s in picked], ignore_index=True)
-            c_b, table_b = fit(resampled, activation, sigma_b2)
-        else:
-            used = table[table["used"]]
-            table_b = used.iloc[rng.integers(0, len(used), len(used))] if len(used) else used
-            c_b = float(np.exp(np.mean(np.log(table_b["ratio"])))) if len(table_b) else math.nan
-        draws.append((c_b, *free_fit(table_b)))
-    draws = np.array(draws, dtype=float)
-    low, high = np.nanpercentile(draws, [2.5, 97.5], axis=0)
-    return {"c": c, "a": a, "beta": beta, "c_ci": (low[0], high[0]), "a_ci": (low[1], high[1]),
-            "beta_ci": (low[2], high[2]), "beta_se": float(np.nanstd(draws[:, 2], ddof=1)),
-            "mode": "seeds" if len(seeds) > 1 else "columns", "n": n}
-
-
-def protocol_rows(frame: pd.DataFrame, path: str) -> pd.DataFrame:
-    """A protocol sweep's file (a ``learning_rate`` axis, every rate's rows) reduced to the best rate per
-    depth, as ``wil.sweep(..., protocol=...)`` returns it (the classes from the file's stored config);
-    any other frame unchanged."""
+def protocol_rows(frame: pd.DataFrame, path: str, criterion: str | None = None) -> pd.DataFrame:
+    """``wil.sweep.trainability.protocol_rows`` for the sweep file at ``path``."""
     if "learning_rate" not in frame or "train_accuracy_last10" not in frame:
         return frame
-    import json
+    return trainability.protocol_rows(frame, stored_config(path), criterion)
 
-    import pyarrow.parquet as pq
 
-    from wil.analysis.criteria import dataset_classes
-    from wil.sweep import protocols
+def budget_curve(frame: pd.DataFrame, path: str, activation: str, sigma_b2: float, n: int = 2000) -> pd.DataFrame:
+    """``wil.sweep.trainability.budget_curve`` for the sweep file at ``path``."""
+    return trainability.budget_curve(frame, stored_config(path), activation, sigma_b2, n)
 
-    stored = json.loads(pq.read_metadata(path).metadata[b"wil_sweep"])
-    return protocols.select(frame, dataset_classes(stored["config"]["dataset"]))
+
 
 
 def main(argv=None) -> None:
@@ -143,13 +72,20 @@ def main(argv=None) -> None:
         print(f"measured chi1 crosses 1 at sigma_w2 ~ {lo_s + (1 - lo) * (hi_s - lo_s) / (hi - lo):.2f} "
               f"(linear between {lo_s:g} and {hi_s:g}; theory {critical:.3f})")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    curve = budget_curve(pd.read_parquet(args.sweep), args.sweep, args.activation, args.sigma_b2, args.bootstrap)
+    if len(curve):
+        print("\nthe boundary against the step budget (the learning rate chosen again per depth at each budget; "
+              "95% bootstrap intervals over seeds):")
+        print(curve.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     if args.png:
         import altair as alt
+
+        dataset = stored_config(args.sweep).dataset
 
         sigma = np.linspace(frame["sigma_w2"].min(), frame["sigma_w2"].max(), 121)
         theory = wil.analysis.theory.phase_frame(args.activation, args.sigma_b2, sigma)
         chart = charts.phase_diagram(frame, theory=theory, critical=critical, c=6.0,
-                                         title=f"Trainability of {args.activation} networks on digits "
+                                         title=f"Trainability of {args.activation} networks on {dataset} "
                                                f"(σ_b² = {args.sigma_b2:g}); fitted c = {c:.2f}")
         fitted = theory[np.isfinite(theory["xi_c"])].assign(depth_scale=lambda t: c * t["xi_c"])
         fitted["side"] = np.where(fitted["sigma_w2"] < critical, "ordered", "chaotic")
@@ -161,7 +97,7 @@ def main(argv=None) -> None:
                      x="sigma_w2:Q", y="depth_scale:Q", detail="side:N"),
                  alt.Chart(boundary).mark_point(color="white", filled=True, size=90, shape="diamond").encode(
                      x="sigma_w2:Q", y="boundary:Q")]
-        title = alt.Title(f"Trainability of {args.activation} networks on digits (σ_b² = {args.sigma_b2:g}); "
+        title = alt.Title(f"Trainability of {args.activation} networks on {dataset} (σ_b² = {args.sigma_b2:g}); "
                           f"fitted c = {c:.2f}",
                           subtitle=[f"{len(frame)} networks; colour: share of seeds trainable; black dashed: the "
                                     f"edge of chaos (σ_w² = {critical:.3f})",

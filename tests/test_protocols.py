@@ -77,6 +77,14 @@ def test_select_keeps_the_best_rate_per_depth_and_the_last10_criterion():
     assert TRAINABLE_LAST10.threshold(0.1) == TRAINABLE.threshold(0.1) == pytest.approx(0.55)
     low = pd.DataFrame(rows).assign(train_accuracy_last10=0.54)
     assert not protocols.select(low, n_classes=10)["trainable"].any()
+    # a budget column: NaN is a network that diverged within the budget (scores 0, never trainable); the
+    # rate 0.1 at depth 8 diverged only later, so at this budget it is the better rate and trainable
+    budget = pd.DataFrame(rows).assign(train_accuracy_last10_half=[0.9, np.nan, 0.3, 0.3, 0.7, 0.7, 0.3, 0.3])
+    kept = protocols.select(budget, n_classes=10, criterion="train_accuracy_last10_half")
+    assert kept[["depth", "learning_rate"]].drop_duplicates().values.tolist() == [[4, 0.1], [8, 0.1]]
+    assert kept["trainable"].tolist() == [True, False, True, True]
+    with pytest.raises(ValueError, match="train_accuracy_last10_eighth"):
+        protocols.select(budget, n_classes=10, criterion="train_accuracy_last10_eighth")
 
 
 def test_a_tiny_preset_run_resumes_and_returns_one_rate_per_depth(tmp_path, capsys):
@@ -98,6 +106,16 @@ def test_a_tiny_preset_run_resumes_and_returns_one_rate_per_depth(tmp_path, caps
     phase_fit = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(phase_fit)
     pd.testing.assert_frame_equal(phase_fit.protocol_rows(stored, str(out)), frame)
+    # the budget curve: the same file read at an eighth, a quarter, half and all of its 3,000 steps
+    curve = phase_fit.budget_curve(stored, str(out), "tanh", 0.05, n=20)
+    assert curve["steps"].tolist() == [375, 750, 1500, 3000] and curve["epochs"].tolist() == [375, 750, 1500, 3000]
+    c, table = phase_fit.fit(frame, "tanh", 0.05)
+    assert curve["share_trainable"].iloc[-1] == frame["trainable"].mean()
+    assert curve["boundary at 1.5"].iloc[-1] == (f">={table['boundary'][0]:g}" if table["censored"][0]
+                                                 else table["boundary"][0])
+    half = run.history[(run.history["split"] == "train") & run.history["epoch"].between(1491, 1500)]
+    assert stored.loc[stored["learning_rate"] == frame["learning_rate"][0], "train_accuracy_last10_half"].iloc[0] \
+        == pytest.approx(half["accuracy"].mean())
     again = wil.sweep(TINY, TINY_GRID, seeds=[0], backend=None, out=out, protocol="schoenholz2017")
     pd.testing.assert_frame_equal(again.drop(columns="seconds"), frame.drop(columns="seconds"))
     # the command line: the same preset resumes from the same file (nothing left to train) and prints its cost

@@ -42,7 +42,9 @@ def test_frame_columns_order_and_types(reference):
     assert list(reference.columns) == ["sigma_w2", "depth", "initializer", "seed", "final_train_loss",
                                        "final_test_loss", "final_train_accuracy", "final_test_accuracy",
                                        "diverged", "diverged_epoch", "trainable", "act_std_last",
-                                       "chi1_measured", "train_accuracy_last10", "seconds"]
+                                       "chi1_measured", "train_accuracy_last10", "train_accuracy_last10_half",
+                                       "train_accuracy_last10_quarter", "train_accuracy_last10_eighth",
+                                       "seconds"]
     assert len(reference) == 3 * 2 * 2
     # the grid's order: sigma_w2 outermost, then depth, then seed
     assert reference["sigma_w2"].tolist() == [0.25] * 4 + [1.5] * 4 + [40.0] * 4
@@ -351,3 +353,20 @@ def test_a_stopped_dask_sweep_does_not_print_the_tracebacks_of_closed_connection
             asyncio_logger.error("another error", exc_info=(ValueError, ValueError("kept"), None))
         asyncio_logger.error("after the sweep", exc_info=(CommClosedError, CommClosedError("kept too"), None))
     assert [r.getMessage() for r in caplog.records] == ["another error", "after the sweep"]
+
+
+def test_budget_columns_are_the_shorter_runs_criterion():
+    """A sweep's train_accuracy_last10_<share> is the last-10 mean of the run trained for that share of the
+    epochs (no learning-rate schedule: the first epochs of a long run are the short run), and NaN for a
+    network that diverged within the budget."""
+    config = dataclasses.replace(CONFIG, epochs=24, batch_size=30, activation="relu")
+    grid = {"sigma_w2": [2.0, 3.0], "learning_rate": [0.5, 2.0]}  # lr 2 diverges at epoch 1-2
+    long = wil.sweep(config, grid, seeds=[0], backend=None)
+    for column, epochs in [("train_accuracy_last10_half", 12), ("train_accuracy_last10_quarter", 6),
+                           ("train_accuracy_last10_eighth", 3)]:
+        short = wil.sweep(dataclasses.replace(config, epochs=epochs), grid, seeds=[0], backend=None)
+        diverged_within = long["diverged_epoch"].fillna(10**6).to_numpy() <= epochs
+        assert np.array_equal(long[column].isna().to_numpy(), diverged_within), column
+        np.testing.assert_array_equal(long[column].to_numpy()[~diverged_within],
+                                      short["train_accuracy_last10"].to_numpy()[~diverged_within])
+    assert long["diverged"].any() and not long["diverged"].all()  # both kinds of network were checked

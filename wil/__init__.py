@@ -29,6 +29,7 @@ from wil.spec.residual import NORMALIZATION_LABELS, NORMALIZATIONS  # the other 
 from wil.analysis.result import Result
 from wil.analysis.names import short_name
 from wil.sweep import sweep
+from wil.sweep import trainability  # the measured boundary of a sweep, its fits and budget curve
 from wil.analysis import criteria, isometry, theory
 from wil.analysis.spectrum import jacobian_spectrum
 from wil.analysis.theory import theory_frame
@@ -42,6 +43,6 @@ __all__ = [
     "Initializer", "LOSS_BOUND", "NORMALIZATIONS", "NORMALIZATION_LABELS", "OPTIMIZERS", "Optimizer", "RANGES", "Result", "StopTraining", "TASKS",
     "USER_PREFIX", "compare", "criteria", "detect_task", "from_frame", "initialize", "isometry",
     "jacobian_spectrum", "load", "load_dataset", "make_label", "parse_entry", "resume", "short_name", "sweep",
-    "theory", "theory_frame", "to_keras", "to_pytorch", "to_wil", "train",
+    "theory", "theory_frame", "to_keras", "to_pytorch", "to_wil", "train", "trainability",
 ]
 

@@ -154,18 +154,28 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds < 3600 else f"{seconds / 3600:,.1f} h"
 
 
-def select(frame: pd.DataFrame, n_classes: int, name: str = "schoenholz2017") -> pd.DataFrame:
+def select(frame: pd.DataFrame, n_classes: int, name: str = "schoenholz2017", criterion: str | None = None
+           ) -> pd.DataFrame:
     """Per depth, the rows of the learning rate whose networks (every other axis and seed) reached the highest
     mean criterion accuracy (a diverged network counts 0), with ``trainable`` recomputed by
     ``TRAINABLE_LAST10`` for a task of ``n_classes`` classes. One row per (other axes, seed), in the frame's
-    order."""
+    order.
+
+    ``criterion``: the column read (default the protocol's, ``train_accuracy_last10``); a budget column
+    (``train_accuracy_last10_half``, ``_quarter``, ``_eighth``, see ``wil.sweep.worker``) reads the sweep as
+    if trained for that share of its steps: there NaN marks a network that diverged within the budget, and
+    one that diverged later counts as not diverged."""
     protocol = get_protocol(name)
-    if "learning_rate" not in frame or "depth" not in frame:
-        raise ValueError("Invalid frame: a protocol sweep's frame has learning_rate and depth columns")
-    score = frame[protocol.criterion].where(~frame["diverged"].astype(bool), 0.0).fillna(0.0)
+    criterion = protocol.criterion if criterion is None else criterion
+    if "learning_rate" not in frame or "depth" not in frame or criterion not in frame:
+        raise ValueError(f"Invalid frame: a protocol sweep's frame has learning_rate, depth and {criterion} "
+                         f"columns")
+    budget = criterion != protocol.criterion
+    diverged = frame[criterion].isna() if budget else frame["diverged"].astype(bool)
+    score = frame[criterion].where(~diverged, 0.0).fillna(0.0)
     means = score.groupby([frame["depth"], frame["learning_rate"]]).mean()
     best = means.groupby(level="depth").idxmax().map(lambda key: key[1])
     kept = frame[frame["learning_rate"].to_numpy() == frame["depth"].map(best).to_numpy()].copy()
     kept["trainable"] = [TRAINABLE_LAST10.holds(bool(d), float(a), np.nan, np.nan, n_classes)
-                         for d, a in zip(kept["diverged"], kept[protocol.criterion])]
+                         for d, a in zip(diverged[kept.index], kept[criterion])]
     return kept.reset_index(drop=True)

@@ -15,7 +15,7 @@ from wil.analysis.criteria import TRAINABLE
 from wil.spec.checks import check_path
 from wil.spec.config import Config
 from wil.sweep.plan import axis_kind
-from wil.sweep.worker import RESULT_COLUMNS
+from wil.sweep.worker import BUDGET_COLUMNS, RESULT_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where used: it takes longer to import than the rest of wil
@@ -47,8 +47,9 @@ def normalized(frame: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
     """Fixed column order and types, so rows from a worker, a part file and ``out`` compare equal."""
     import pandas as pd
 
-    if "train_accuracy_last10" not in frame:  # a file of an older wil: not measured
-        frame = frame.assign(train_accuracy_last10=float("nan"))
+    for column in ["train_accuracy_last10", *BUDGET_COLUMNS]:
+        if column not in frame:  # a file of an older wil: not measured
+            frame = frame.assign(**{column: float("nan")})
     frame = frame[columns(axes)].copy()
     for axis in axes:
         kind = axis_kind(axis)
@@ -62,7 +63,8 @@ def normalized(frame: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
             frame[axis] = frame[axis].astype("str")
     frame["initializer"] = frame["initializer"].astype("str")
     frame["seed"] = frame["seed"].astype("int64")
-    for column in RESULT_COLUMNS[2:6] + ["act_std_last", "chi1_measured", "train_accuracy_last10", "seconds"]:
+    for column in RESULT_COLUMNS[2:6] + ["act_std_last", "chi1_measured", "train_accuracy_last10", *BUDGET_COLUMNS,
+                                         "seconds"]:
         frame[column] = frame[column].astype("float64")
     frame["diverged"] = frame["diverged"].astype(bool)
     frame["trainable"] = frame["trainable"].astype(bool)

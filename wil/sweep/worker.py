@@ -25,8 +25,14 @@ if TYPE_CHECKING:
 # the rows' columns after the grid's axes; ``trainable`` is ``wil.criteria.TRAINABLE``
 RESULT_COLUMNS = ["initializer", "seed", "final_train_loss", "final_test_loss", "final_train_accuracy",
                   "final_test_accuracy", "diverged", "diverged_epoch", "trainable", "act_std_last",
-                  "chi1_measured", "train_accuracy_last10", "seconds"]
+                  "chi1_measured", "train_accuracy_last10", "train_accuracy_last10_half",
+                  "train_accuracy_last10_quarter", "train_accuracy_last10_eighth", "seconds"]
 LAST_EPOCHS = 10  # ``train_accuracy_last10``: the mean training accuracy of this many last recorded epochs
+# ``train_accuracy_last10_<share>``: the same mean read at a share of the run's epochs, as if it had been
+# trained for that budget only (the engine's learning rate has no schedule, so the first epochs of a long
+# run are the run of fewer epochs): the boundary against the step budget from one sweep
+BUDGET_SHARES = {"half": 1 / 2, "quarter": 1 / 4, "eighth": 1 / 8}
+BUDGET_COLUMNS = [f"train_accuracy_last10_{name}" for name in BUDGET_SHARES]
 
 
 def run_task(task: Task, axes: Sequence[str], in_worker_process: bool = False) -> pd.DataFrame:
@@ -55,6 +61,9 @@ def run_task(task: Task, axes: Sequence[str], in_worker_process: bool = False) -
     initial_loss = initial.set_index(["initializer", "seed"])["loss"]
     n_classes = dataset_classes(task.config.dataset)
     last10 = last_epochs_accuracy(result.history)
+    budgets = {column: (budget_epoch(task.config.epochs, share),
+                        last_epochs_accuracy(result.history, budget_epoch(task.config.epochs, share)))
+               for column, share in zip(BUDGET_COLUMNS, BUDGET_SHARES.values())}
     rows = []
     for (label, point), seed in itertools.product(zip(task.labels, task.points), task.seeds):
         record = status[(status["initializer"] == label) & (status["seed"] == seed)].iloc[0]
@@ -69,14 +78,35 @@ def run_task(task: Task, axes: Sequence[str], in_worker_process: bool = False) -
                      "diverged": bool(record["diverged"]), "diverged_epoch": record["diverged_epoch"],
                      "trainable": trainable, "act_std_last": float(act_std.get(key, np.nan)),
                      "chi1_measured": measured_chi1(norms, second),
-                     "train_accuracy_last10": float(last10.get(key, np.nan)), "seconds": seconds})
+                     "train_accuracy_last10": float(last10.get(key, np.nan)),
+                     **{column: _within(values.get(key, np.nan), record["diverged_epoch"], until)
+                        for column, (until, values) in budgets.items()},
+                     "seconds": seconds})
     return pd.DataFrame(rows)
 
 
-def last_epochs_accuracy(history: pd.DataFrame) -> pd.Series:
-    """Per (initializer, seed): the mean training accuracy of its ``LAST_EPOCHS`` last recorded epochs
-    (fewer if it trained fewer; NaN for regression): ``wil.criteria.TRAINABLE_LAST10`` reads it."""
-    train = history[(history["split"] == "train") & (history["epoch"] > 0)].sort_values("epoch")
+def _within(accuracy: float, diverged_epoch, until: int) -> float:
+    """A budget's accuracy: NaN when the network diverged by epoch ``until``."""
+    import pandas as pd
+
+    diverged = not pd.isna(diverged_epoch) and int(diverged_epoch) <= until
+    return math.nan if diverged else float(accuracy)
+
+
+def budget_epoch(epochs: int, share: float) -> int:
+    """The epoch that ends a budget of ``share`` of a run of ``epochs`` epochs (at least 1)."""
+    return max(1, round(epochs * share))
+
+
+def last_epochs_accuracy(history: pd.DataFrame, until: int | None = None) -> pd.Series:
+    """Per (initializer, seed): the mean training accuracy of its ``LAST_EPOCHS`` last recorded epochs up to
+    epoch ``until`` (default: the run's last; fewer epochs if it trained fewer; NaN for regression):
+    ``wil.criteria.TRAINABLE_LAST10`` reads it. A diverged network's mean is that of the epochs recorded
+    before its divergence: ``run_task`` sets a budget's value to NaN when the network diverged within it."""
+    train = history[(history["split"] == "train") & (history["epoch"] > 0)]
+    if until is not None:
+        train = train[train["epoch"] <= until]
+    train = train.sort_values("epoch")
     return train.groupby(["initializer", "seed"], observed=True)["accuracy"].apply(
         lambda a: float(a.iloc[-LAST_EPOCHS:].mean()))
 
