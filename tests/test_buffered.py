@@ -27,6 +27,7 @@ from reference import backward as reference_backward
 from reference import forward as reference_forward
 from reference import optimizer_step
 from wil.spec.activations import ACTIVATIONS
+from wil.spec.layout import LAYER_STATS
 from wil.engine.statistics import distinct_units, histograms, layer_statistics
 from wil.engine.model import Network, backward, forward, loss_and_gradient
 from wil.spec.optimizers import OPTIMIZERS, take
@@ -520,3 +521,25 @@ def test_np_histogram_agreement_is_checked_strictly():
     wrong[11] -= 3
     with pytest.raises(AssertionError):
         assert_np_histogram(wrong, edges, values)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-9), (np.float32, 1e-3)])
+def test_act_std_is_exact_where_the_mean_dwarfs_the_spread(dtype, rtol):
+    """act_std sums squares in one pass where the mean is no larger than the spread; a layer whose mean dwarfs
+    its spread (sigmoid at tiny weights: 0.5 +- 1e-6) or is constant (zero weights) takes two passes, as
+    ``np.std``, where one pass would lose every digit (float32: a spread of ~8 ulps of 0.5, so the mean's own
+    rounding leaves ~3e-4 of it; one pass would be off by a factor ~1e4)."""
+    rng = np.random.default_rng(8)
+    sizes = [3, 16, 16, 2]
+    weights = [rng.standard_normal((2, i, o)).astype(dtype) * s for (i, o), s in
+               zip(zip(sizes[:-1], sizes[1:]), (1e-6, 1.0, 1.0))]
+    weights[1][1] = 0.0  # network 1, layer 2: every unit 0.5 whatever the input
+    biases = [np.zeros((2, 1, o), dtype) for o in sizes[1:]]
+    net = Network(weights, biases, ACTIVATIONS["sigmoid"])
+    X = rng.standard_normal((40, 3)).astype(dtype)
+    state = reference_forward(net, X)
+    stats = layer_statistics(net, state, None, [rng.standard_normal(W.shape[1] + 1) for W in weights])
+    act_std = stats[:, :, LAYER_STATS.index("act_std")]
+    for layer, a in enumerate(state.activations[:2]):
+        np.testing.assert_allclose(act_std[:, layer], a.astype(np.float64).std(axis=(1, 2)), rtol=rtol)
+    assert 0 < act_std[0, 0] < 1e-5 and act_std[1, 1] == 0.0
