@@ -76,7 +76,13 @@ def main(argv=None) -> None:
     if len(curve):
         print("\nthe boundary against the step budget (the learning rate chosen again per depth at each budget; "
               "95% bootstrap intervals over seeds):")
-        print(curve.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+        fits = curve.groupby("steps")[["epochs", "share_trainable", "c", "c_low", "c_high", "beta", "beta_low",
+                                        "beta_high"]].first()
+        fits["columns_fitted"] = curve.groupby("steps")["used"].sum()
+        shown = curve.assign(boundary=[("none" if not np.isfinite(b) else f">={b:g}" if c else f"{b:g}")
+                                       for b, c in zip(curve["boundary"], curve["censored"])])
+        fits = fits.join(shown.pivot(index="steps", columns="sigma_w2", values="boundary").add_prefix("sigma_w2="))
+        print(fits.reset_index().to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     if args.png:
         import altair as alt
 

@@ -133,3 +133,25 @@ def test_the_larger_protocol_run_refits_to_what_phase_diagram_md_says():
     assert c == pytest.approx(7.97, abs=0.01)
     boot = fit.bootstrap(frame, "tanh", 0.05, n=400)
     assert boot["beta"] == pytest.approx(0.19, abs=0.01) and boot["beta_ci"][1] < 1
+
+
+def test_budget_curve_chart_draws_each_boundary_and_the_constant_with_its_interval():
+    curve = pd.DataFrame({"steps": [375, 375, 3000, 3000], "sigma_w2": [1.0, 4.0, 1.0, 4.0],
+                          "boundary": [16.0, np.nan, 48.0, 96.0], "censored": ["", "none trainable", "",
+                                                                             "all trainable (boundary deeper)"],
+                          "c": [2.0, 2.0, 7.5, 7.5], "c_low": [1.5, 1.5, 7.0, 7.0], "c_high": [2.5, 2.5, 8.0, 8.0]})
+    spec = charts.budget_curve(curve, c=6.0).to_dict()
+    depth, constant = spec["hconcat"]
+    def data(panel, index):
+        return spec["datasets"][panel["layer"][index].get("data", panel.get("data"))["name"]]
+
+    points = pd.DataFrame(data(depth, 1))
+    # the column with no boundary at 375 steps is left out; the censored one is marked as such
+    assert points[["steps", "boundary", "kind"]].values.tolist() == [
+        [375, 16.0, "boundary"], [3000, 48.0, "boundary"], [3000, 96.0, "censored: deeper than the grid"]]
+    fits = pd.DataFrame(data(constant, 0))
+    assert fits[["steps", "c", "c_low", "c_high"]].values.tolist() == [[375, 2.0, 1.5, 2.5], [3000, 7.5, 7.0, 8.0]]
+    assert data(constant, 2) == [{"c": 6.0}]  # the paper's constant
+    assert depth["layer"][0]["encoding"]["x"]["scale"]["type"] == "log"
+    with pytest.raises(ValueError, match="Invalid column 'c_low'"):
+        charts.budget_curve(curve.drop(columns="c_low"))

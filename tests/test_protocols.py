@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import math
 from pathlib import Path
 
 import numpy as np
@@ -109,10 +110,10 @@ def test_a_tiny_preset_run_resumes_and_returns_one_rate_per_depth(tmp_path, caps
     # the budget curve: the same file read at an eighth, a quarter, half and all of its 3,000 steps
     curve = phase_fit.budget_curve(stored, str(out), "tanh", 0.05, n=20)
     assert curve["steps"].tolist() == [375, 750, 1500, 3000] and curve["epochs"].tolist() == [375, 750, 1500, 3000]
-    c, table = phase_fit.fit(frame, "tanh", 0.05)
-    assert curve["share_trainable"].iloc[-1] == frame["trainable"].mean()
-    assert curve["boundary at 1.5"].iloc[-1] == (f">={table['boundary'][0]:g}" if table["censored"][0]
-                                                 else table["boundary"][0])
+    _, table = phase_fit.fit(frame, "tanh", 0.05)
+    last = curve.iloc[-1]
+    assert last["share_trainable"] == frame["trainable"].mean() and last["sigma_w2"] == 1.5
+    assert last["boundary"] == table["boundary"][0] and last["censored"] == table["censored"][0]
     half = run.history[(run.history["split"] == "train") & run.history["epoch"].between(1491, 1500)]
     assert stored.loc[stored["learning_rate"] == frame["learning_rate"][0], "train_accuracy_last10_half"].iloc[0] \
         == pytest.approx(half["accuracy"].mean())
@@ -150,3 +151,28 @@ def test_the_preset_on_ray_equals_local(local_ray):  # noqa: F811
     assert len(on_ray) == len(local) > 0 and set(on_ray["learning_rate"]) <= set(protocols.PROTOCOLS[
         "schoenholz2017"].learning_rates)  # one rate per depth, the best, as locally
     pd.testing.assert_frame_equal(on_ray.drop(columns="seconds"), local.drop(columns="seconds"))
+
+
+def test_budget_curve_recovers_a_planted_boundary_that_grows_with_the_steps():
+    """Planted: at an eighth, a quarter, half and all of 80 epochs the networks train to 1, 2, 3 and 4 xi_c
+    (at the better of two learning rates; the other never trains). The curve finds each budget's boundary,
+    the steps of each budget, and c growing ~1 -> ~4 with the slope fixed at 1."""
+    config = wil.Config(dataset="digits", activation="tanh", width=64, batch_size=128, epochs=80,
+                        initializer="mean_field(sigma_b2=0.05)")
+    xi = {s: wil.theory.mean_field("tanh", s, 0.05).xi_c for s in (1.0, 4.0)}
+    columns = {"train_accuracy_last10_eighth": 1, "train_accuracy_last10_quarter": 2,
+               "train_accuracy_last10_half": 3, "train_accuracy_last10": 4}
+    rows = [{"sigma_w2": s, "depth": d, "learning_rate": lr, "seed": seed, "diverged": False,
+             **{column: (0.9 if lr == 0.01 and d <= k * xi[s] else 0.1) for column, k in columns.items()}}
+            for s in xi for d in range(2, 40, 2) for lr in (0.01, 0.1) for seed in range(3)]
+    curve = wil.trainability.budget_curve(pd.DataFrame(rows), config, "tanh", 0.05, n=50)
+    assert curve["steps"].unique().tolist() == [10 * 11, 20 * 11, 40 * 11, 80 * 11]  # 11 batches of 128 per epoch
+    for k, (steps, budget) in zip(columns.values(), curve.groupby("steps", sort=True)):
+        expected = [2 * (k * xi[s] // 2) for s in xi]  # the deepest even depth under k xi_c
+        assert budget["boundary"].tolist() == expected and budget["used"].all(), steps
+        # c = the geometric mean of boundary / xi_c (under k: the grid's steps of 2 round the boundary down)
+        c = math.exp(np.mean([math.log(b / xi[s]) for b, s in zip(expected, xi)]))
+        assert budget["c"].iloc[0] == pytest.approx(c, rel=1e-12) and k - 2 / min(xi.values()) < c <= k
+    assert curve.groupby("steps")["c"].first().is_monotonic_increasing
+    assert wil.trainability.budget_curve(pd.DataFrame(rows).drop(columns="train_accuracy_last10_half"),
+                                         config, "tanh", 0.05).empty  # a sweep made before the budget columns

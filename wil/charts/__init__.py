@@ -36,7 +36,7 @@ _HOME = {  # public name -> the module that defines it
     "QUANTITY_TITLES": "wil.charts.histograms", "histogram_grid": "wil.charts.histograms",
     "activation_std_by_layer": "wil.charts.layers", "layer_heatmap": "wil.charts.layers",
     "layer_profile": "wil.charts.layers",
-    "phase_diagram": "wil.charts.phase", "trainable_depth": "wil.charts.phase",
+    "phase_diagram": "wil.charts.phase", "trainable_depth": "wil.charts.phase", "budget_curve": "wil.charts.phase",
     "singular_value_spectrum": "wil.charts.spectrum", "spectrum_frame": "wil.charts.spectrum",
     "View": "wil.charts.views", "VIEWS": "wil.charts.views", "HISTOGRAMS_PER_ROW": "wil.charts.histograms",
     **dict.fromkeys(["accuracy_curves", "final_scores", "loss_curves", "metric_curves", "status_table"],
@@ -44,7 +44,7 @@ _HOME = {  # public name -> the module that defines it
 }
 __all__ = [
     "CLASS_PALETTE", "CONFIG", "FONT", "INK", "LINE_WIDTH", "LOG_FORMAT", "NAMED_COLORS", "PALETTE", "PER_ROW",
-    "QUANTITY_TITLES", "TOOLTIP_EPOCHS", "WIDTH", "accuracy_curves", "at_epoch", "activation_std_by_layer", "color_of",
+    "QUANTITY_TITLES", "TOOLTIP_EPOCHS", "WIDTH", "accuracy_curves", "budget_curve", "at_epoch", "activation_std_by_layer", "color_of",
     "color_scale", "decision_boundary", "final_scores", "histogram_grid", "initializer_colors", "labels_of",
     "layer_heatmap", "layer_profile", "loss_curves", "metric_curves", "named_color", "over_epochs", "phase_diagram", "pick_layers",
     "presenter", "PRESENTER_CONFIG", "singular_value_spectrum", "spectrum_frame", "status_table", "theme",

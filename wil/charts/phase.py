@@ -156,3 +156,50 @@ def trainable_depth(frame: pd.DataFrame, critical: float | None, c: float = 6.0,
         height=height, width=fitted(fit_width, 90, 1, width),
         title=alt.Title("Theory: the trainable depth", subtitle=[f"{c:g} ξ_c, as the mean-field theory predicts;",
                                                                  "it diverges at the edge of chaos (dashed)"]))
+
+
+def budget_curve(curve: pd.DataFrame, *, c: float = 6.0, width: int = 300, height: int = 260,
+                 fit_width: int | None = None) -> alt.HConcatChart:
+    """The trainable depth against the training budget (``wil.trainability.budget_curve``): per sigma_w2 its
+    boundary at each step budget (a hollow point: censored, the column trained to the grid's deepest
+    depth), and beside it the fitted c of boundary = c xi_c with its 95% interval, the paper's ``c`` dashed.
+
+    Parameters
+    ----------
+    curve : one row per (steps, sigma_w2): steps, sigma_w2, boundary, censored, c, c_low, c_high
+    c : the paper's constant, drawn as a rule (Schoenholz et al.: about 6)
+    width, height : of each panel, in pixels; fit_width : the whole chart's width at most
+    """
+    for column in ("steps", "sigma_w2", "boundary", "censored", "c", "c_low", "c_high"):
+        if column not in curve.columns:
+            raise ValueError(f"Invalid column {column!r}: the frame has {list(curve.columns)}")
+    points = curve.dropna(subset=["boundary"]).assign(
+        column=lambda f: "σ_w² = " + f["sigma_w2"].map("{:g}".format),
+        kind=lambda f: np.where(f["censored"] == "", "boundary", "censored: deeper than the grid"))
+    steps = alt.X("steps:Q", title="Training budget (SGD steps)", scale=alt.Scale(type="log"),
+                  axis=alt.Axis(values=sorted(curve["steps"].unique().tolist()), format=","))
+    panel = fitted(fit_width, 150, 2, width)
+    lines = alt.Chart(points).mark_line(strokeWidth=LINE_WIDTH).encode(
+        x=steps, y=alt.Y("boundary:Q", title="Deepest trainable depth"),
+        color=alt.Color("column:N", title=None, legend=alt.Legend(orient="right")))
+    marks = alt.Chart(points).mark_point(size=90, strokeWidth=2).encode(
+        x=steps, y="boundary:Q", color=alt.Color("column:N", legend=None),
+        fill=alt.condition(alt.datum.kind == "boundary", alt.Color("column:N", legend=None), alt.value("white")),
+        shape=alt.Shape("kind:N", title=None, scale=alt.Scale(domain=["boundary", "censored: deeper than the grid"],
+                                                              range=["circle", "triangle-up"]),
+                        legend=None),
+        tooltip=["column:N", alt.Tooltip("steps:Q", format=","), alt.Tooltip("boundary:Q", format="g"), "kind:N"])
+    depth = alt.layer(lines, marks).properties(width=panel, height=height, title=alt.Title(
+        "The boundary as training lengthens", subtitle=["per σ_w², the best learning rate at each budget;",
+                                                        "hollow triangle: trained to the grid's deepest depth"]))
+    fits = curve.groupby("steps", as_index=False)[["c", "c_low", "c_high"]].first().dropna(subset=["c"])
+    interval = alt.Chart(fits).mark_rule(strokeWidth=3, color=INK).encode(
+        x=steps, y=alt.Y("c_low:Q", title="c in boundary = c · ξ_c"), y2="c_high:Q")
+    estimate = alt.Chart(fits).mark_point(size=90, filled=True, color=INK).encode(
+        x=steps, y="c:Q", tooltip=[alt.Tooltip("steps:Q", format=","), alt.Tooltip("c:Q", format=".2f"),
+                                   alt.Tooltip("c_low:Q", format=".2f"), alt.Tooltip("c_high:Q", format=".2f")])
+    paper = alt.Chart(pd.DataFrame({"c": [c]})).mark_rule(color="#ff4d4d", strokeDash=[6, 4], strokeWidth=2).encode(
+        y="c:Q")
+    constant = alt.layer(interval, estimate, paper).properties(width=panel, height=height, title=alt.Title(
+        "The fitted constant", subtitle=[f"95% bootstrap interval over seeds; red: the paper's {c:g}"]))
+    return finish(alt.hconcat(depth, constant), fit_width)

@@ -16,6 +16,7 @@ eighth, a quarter, half and all of its steps (``wil.sweep.worker.BUDGET_SHARES``
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import TYPE_CHECKING
@@ -56,7 +57,7 @@ def fit(frame: pd.DataFrame, activation: str, sigma_b2: float) -> tuple[float, p
     """The fitted c and the table: sigma_w2, boundary, censored, xi_c, ratio = boundary / xi_c,
     near_critical, used."""
     table = boundaries(frame)
-    table["xi_c"] = [mean_field(activation, s, sigma_b2).xi_c for s in table["sigma_w2"]]
+    table["xi_c"] = [_xi_c(activation, float(s), float(sigma_b2)) for s in table["sigma_w2"]]
     table["ratio"] = table["boundary"] / table["xi_c"]
     deepest = float(frame["depth"].max())
     table["near_critical"] = table["xi_c"] > deepest / 2
@@ -88,16 +89,20 @@ def bootstrap(frame: pd.DataFrame, activation: str, sigma_b2: float, n: int = 20
     c, table = fit(frame, activation, sigma_b2)
     a, beta = free_fit(table)
     seeds = np.sort(frame["seed"].unique())
+    by_seed = {s: frame[frame["seed"] == s] for s in seeds}
+    fits = {}  # a resample's fit depends only on which seeds it drew, in any order: each multiset fitted once
     draws = []
     for _ in range(n):
         if len(seeds) > 1:
-            picked = rng.choice(seeds, len(seeds))
-            resampled = pd.concat([frame[frame["seed"] == s] for s in picked], ignore_index=True)
-            c_b, table_b = fit(resampled, activation, sigma_b2)
-        else:
-            used = table[table["used"]]
-            table_b = used.iloc[rng.integers(0, len(used), len(used))] if len(used) else used
-            c_b = float(np.exp(np.mean(np.log(table_b["ratio"])))) if len(table_b) else math.nan
+            picked = tuple(sorted(rng.choice(seeds, len(seeds)).tolist()))
+            if picked not in fits:
+                c_b, table_b = fit(pd.concat([by_seed[s] for s in picked], ignore_index=True), activation, sigma_b2)
+                fits[picked] = (c_b, *free_fit(table_b))
+            draws.append(fits[picked])
+            continue
+        used = table[table["used"]]
+        table_b = used.iloc[rng.integers(0, len(used), len(used))] if len(used) else used
+        c_b = float(np.exp(np.mean(np.log(table_b["ratio"])))) if len(table_b) else math.nan
         draws.append((c_b, *free_fit(table_b)))
     draws = np.array(draws, dtype=float)
     with warnings.catch_warnings():  # a fit with no column (NaN in every draw) has no interval: NaN
@@ -107,6 +112,13 @@ def bootstrap(frame: pd.DataFrame, activation: str, sigma_b2: float, n: int = 20
     return {"c": c, "a": a, "beta": beta, "c_ci": (low[0], high[0]), "a_ci": (low[1], high[1]),
             "beta_ci": (low[2], high[2]), "beta_se": beta_se,
             "mode": "seeds" if len(seeds) > 1 else "columns", "n": n}
+
+
+@functools.lru_cache(maxsize=256)
+def _xi_c(activation: str, sigma_w2: float, sigma_b2: float) -> float:
+    """xi_c of the mean-field theory (``wil.theory.mean_field``), kept: a bootstrap asks for it thousands of
+    times."""
+    return mean_field(activation, sigma_w2, sigma_b2).xi_c
 
 
 def read(path) -> tuple[pd.DataFrame, Config]:
@@ -133,33 +145,28 @@ def budget_curve(frame: pd.DataFrame, config: Config, activation: str, sigma_b2:
                  ) -> pd.DataFrame:
     """The boundary against the step budget, from one protocol sweep's rows (every rate's) and its base
     ``config``: per budget (an eighth, a quarter, half and all of the sweep's steps, read from
-    ``train_accuracy_last10_<share>``), the learning rate chosen again per depth, each sigma_w2's boundary
-    (a string ">=d" when censored at the grid's deepest, "none" when even the shallowest failed), and both
-    fits with their bootstrap intervals. Empty when the rows have no budget columns (an older sweep)."""
+    ``train_accuracy_last10_<share>``) the learning rate is chosen again per depth.
+
+    A tidy frame, one row per (budget, sigma_w2): steps, epochs, sigma_w2, xi_c, boundary (the deepest
+    trainable depth; NaN when even the shallowest failed), censored ("" or why the column has no boundary
+    inside the grid), used (in the fits), share_trainable (of the budget's kept networks), and the budget's
+    fits with their 95% bootstrap intervals: c, c_low, c_high (slope fixed at 1), beta, beta_low, beta_high
+    (free slope). Empty when the rows have no budget columns (a sweep made before they existed)."""
     import pandas as pd
 
     budgets = sorted(((f"train_accuracy_last10_{name}", share) for name, share in BUDGET_SHARES.items()),
                      key=lambda b: b[1]) + [("train_accuracy_last10", 1.0)]
     if any(column not in frame or frame[column].isna().all() for column, _ in budgets):
         return pd.DataFrame()
-    rows = []
+    parts = []
     for column, share in budgets:
         kept = protocol_rows(frame, config, criterion=column)
-        c, table = fit(kept, activation, sigma_b2)
+        _, table = fit(kept, activation, sigma_b2)
         boot = bootstrap(kept, activation, sigma_b2, n)
         epochs = budget_epoch(config.epochs, share) if share < 1 else config.epochs
-        rows.append({"steps": epochs * config.n_batches(), "epochs": epochs,
-                     "share_trainable": float(kept["trainable"].mean()),
-                     "columns_fitted": int(table["used"].sum()),
-                     "c": boot["c"], "c_low": boot["c_ci"][0], "c_high": boot["c_ci"][1],
-                     "beta": boot["beta"], "beta_low": boot["beta_ci"][0], "beta_high": boot["beta_ci"][1],
-                     **{f"boundary at {s:g}": _shown(b, censored)
-                        for s, b, censored in zip(table["sigma_w2"], table["boundary"], table["censored"])}})
-    return pd.DataFrame(rows)
-
-
-def _shown(boundary: float, censored: str) -> object:
-    """A boundary for a table: the depth, ">=d" when the column trained to the grid's deepest d, "none"."""
-    if not np.isfinite(boundary):
-        return "none"
-    return f">={boundary:g}" if censored else boundary
+        parts.append(table[["sigma_w2", "xi_c", "boundary", "censored", "used"]].assign(
+            steps=epochs * config.n_batches(), epochs=epochs, share_trainable=float(kept["trainable"].mean()),
+            c=boot["c"], c_low=boot["c_ci"][0], c_high=boot["c_ci"][1],
+            beta=boot["beta"], beta_low=boot["beta_ci"][0], beta_high=boot["beta_ci"][1]))
+    curve = pd.concat(parts, ignore_index=True)
+    return curve[["steps", "epochs", *[c for c in curve.columns if c not in ("steps", "epochs")]]]
