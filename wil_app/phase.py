@@ -26,7 +26,10 @@ from wil_app.run import run_slot
 from wil_app.text import plain_text
 from wil_app.viewport import FULL_WIDTH, STYLE, fit_width, measure
 
-SHIPPED = Path(__file__).resolve().parents[1] / "docs" / "phase_sweep.parquet"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+SHIPPED = DOCS / "phase_sweep.parquet"
+# the schoenholz2017 protocol's runs shipped with the repository (docs/PHASE_DIAGRAM.md), by dataset
+PROTOCOL_RUNS = {"digits": DOCS / "phase_protocol.parquet", "breast_cancer": DOCS / "phase_protocol_breast_cancer.parquet"}
 THEORY_POINTS = np.round(np.linspace(1.0, 4.0, 241), 4)  # sigma_w2 values the theory is drawn at
 # The live sweep's refinement steps: (sigma_w2 points, depth points); each step adds networks between
 # the previous ones, so the picture sharpens while the earlier runs stay in the cache.
@@ -137,6 +140,8 @@ def main() -> None:
         "at 25-40 whatever ξ_c, and its measured χ1 crosses 1 at σ_w² ≈ 2.2, not 1.76. The paper's protocol "
         "(`--protocol schoenholz2017`) and what it shows so far: docs/PHASE_DIAGRAM.md.")
     st.divider()
+    protocol_section(column)
+    st.divider()
     st.markdown("#### Your own sweep, live")
     config = live_config(activation, float(sigma_b2), dataset, width)
     st.caption(f"Mean-field initialization (σ_b² = {sigma_b2:g}), {activation}, width {width}, on "
@@ -180,6 +185,72 @@ def measured_column(column: int) -> None:
                f"{base.get('dataset', 'digits')} (made by `python -m wil sweep`; command in "
                "docs/phase_sweep.md).")
     st.caption(wil.criteria.TRAINABLE.definition)  # the criterion these diagrams show (not the explorer's)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def protocol_summary(path: str, mtime: float) -> dict:
+    """A shipped protocol run (``mtime`` keys the cache to the file's version): its base config, the rows of
+    the best learning rate per depth, the boundary table, both fits with their bootstrap intervals, and
+    the budget curve (empty for a run made before the budget columns), all by ``wil.trainability``."""
+    frame, config = wil.trainability.read(path)
+    sigma_b2 = _sigma_b2_of({"initializer": config.initializer})
+    kept = wil.trainability.protocol_rows(frame, config)
+    _, table = wil.trainability.fit(kept, config.activation, sigma_b2)
+    return {"config": config, "sigma_b2": sigma_b2, "kept": kept, "table": table,
+            "fits": wil.trainability.bootstrap(kept, config.activation, sigma_b2),
+            "curve": wil.trainability.budget_curve(frame, config, config.activation, sigma_b2)}
+
+
+def protocol_section(column: int) -> None:
+    """The paper's protocol, run and shipped: its diagram, the fitted constant and slope with their intervals,
+    the boundary against the step budget, and where it falls short of the paper."""
+    st.markdown("#### The paper's protocol, measured")
+    runs = {name: path for name, path in PROTOCOL_RUNS.items() if path.exists()}
+    if not runs:
+        st.info("The protocol runs (docs/phase_protocol*.parquet) are not in this copy of the repository.")
+        return
+    name = st.radio("Dataset", list(runs), key="phase_protocol_dataset", horizontal=True,
+                    format_func=lambda n: wil.DATASETS[n].label)
+    summary = protocol_summary(str(runs[name]), runs[name].stat().st_mtime)
+    config, fits, table = summary["config"], summary["fits"], summary["table"]
+    kept = summary["kept"]
+    shipped_theory, critical = theory(config.activation, summary["sigma_b2"])
+    left, right = st.columns([3, 2]) if column >= NARROW else (st.container(), st.container())
+    with left:
+        title = f"The protocol on {wil.DATASETS[name].label}"
+        st.altair_chart(charts.phase_diagram(kept, theory=shipped_theory, critical=critical, title=title,
+                                             width=340, height=300,
+                                             fit_width=int((column - 16) * 0.6) if column >= NARROW else column),
+                        width="content")
+    with right:
+        st.markdown(_fit_sentence(fits, table))
+        st.caption(f"Protocol `schoenholz2017`: width {config.width}, {kept['seed'].nunique()} seeds, "
+                   f"{config.epochs * config.n_batches():,} SGD steps ({config.epochs} epochs of "
+                   f"{config.n_batches()} batches of {config.batch_size}), {config.activation}, σ_b² = "
+                   f"{summary['sigma_b2']:g}. {wil.criteria.TRAINABLE_LAST10.definition}")
+    if len(summary["curve"]):
+        st.altair_chart(charts.budget_curve(summary["curve"], fit_width=column), width="content")
+        st.caption("The same run read at an eighth, a quarter, half and all of its steps (the mean training "
+                   "accuracy of the 10 epochs ending there; the learning rate has no schedule, so these are "
+                   "the shorter runs), the learning rate chosen again at each budget.")
+    st.markdown("**Where it falls short of the paper.** Width 64, not ~300; SGD at three learning rates, not "
+                "RMSProp; depth steps of 8-32 layers where the protocol asks for ξ_c / 2 (2-6), so a boundary is "
+                "known only between two grid depths. The finer, wider run costs ~110 core-hours "
+                "(docs/PHASE_DIAGRAM.md).")
+
+
+def _fit_sentence(fits: dict, table: pd.DataFrame) -> str:
+    """The two fits in words, with their 95% intervals, and which columns they use."""
+    used, censored = table[table["used"]], table[table["censored"] != ""]
+    text = (f"**Fitted over {len(used)} columns** (bootstrap over seeds, {fits['n']:,} draws): with the "
+            f"paper's slope, boundary = **{fits['c']:.2f} ξ_c** (95% interval {fits['c_ci'][0]:.2f} to "
+            f"{fits['c_ci'][1]:.2f}; the paper: about 6). With the slope free, boundary ∝ ξ_c^β with "
+            f"**β = {fits['beta']:.2f}** ({fits['beta_ci'][0]:.2f} to {fits['beta_ci'][1]:.2f}); the paper's law "
+            f"is β = 1.")
+    if len(censored):
+        text += (" Left out: σ_w² = " + ", ".join(f"{s:g}" for s in censored["sigma_w2"])
+                 + " (no boundary inside the grid).")
+    return text
 
 
 def _next_step() -> None:

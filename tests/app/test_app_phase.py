@@ -35,6 +35,34 @@ def test_the_theory_and_the_shipped_sweep_show_at_once():
     assert any("ξ_c is ∞" in caption.value and "ξ_q" in caption.value for caption in at.caption)
 
 
+def test_the_shipped_protocol_runs_show_with_their_fits_and_budget_curve():
+    """Each shipped schoenholz2017 run: its diagram (the best rate per depth), the fits wil.trainability gives
+    with their intervals, and the boundary against the step budget when the run recorded it."""
+    import wil
+
+    at = AppTest.from_file(PHASE, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    datasets = at.radio(key="phase_protocol_dataset").options
+    assert datasets[0] == "Digits"
+    for label in datasets:
+        at.radio(key="phase_protocol_dataset").set_value(label).run()
+        assert not at.exception, [e.value for e in at.exception]
+        name = next(n for n, spec in wil.DATASETS.items() if spec.label == label)
+        frame, config = wil.trainability.read(ROOT / "docs" / ("phase_protocol.parquet" if name == "digits" else
+                                                               f"phase_protocol_{name}.parquet"))
+        kept = wil.trainability.protocol_rows(frame, config)
+        fits = wil.trainability.bootstrap(kept, "tanh", 0.05)
+        assert f"The protocol on {label}" in chart_titles(at)
+        shown = next(block.value for block in at.markdown if block.value.startswith("**Fitted over"))
+        assert f"**{fits['c']:.2f} ξ_c**" in shown and f"{fits['c_ci'][0]:.2f} to {fits['c_ci'][1]:.2f}" in shown
+        assert f"**β = {fits['beta']:.2f}**" in shown
+        budgets = [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart") if "hconcat" in chart.proto.spec]
+        has_budgets = "train_accuracy_last10_half" in frame and frame["train_accuracy_last10_half"].notna().any()
+        assert len(budgets) == has_budgets
+        if has_budgets:
+            assert budgets[0]["hconcat"][0]["title"]["text"] == "The boundary as training lengthens"
+
+
 @pytest.mark.slow
 def test_the_theory_follows_the_activation():
     at = AppTest.from_file(PHASE, default_timeout=120).run()
