@@ -8,6 +8,7 @@ Usage::
     python benchmarks/load.py --sessions 20 --largest --all-own   # everyone asks for a different one
     python benchmarks/load.py --sessions 30 --verbose   # per session: first progress / first chart / done
     python benchmarks/load.py --sessions 30 --moves --pin --verbose   # issue 17's room: a move each, browsers on core 1
+    python benchmarks/load.py --sessions 30 --moves --clients protocol --verbose   # the same room, no browsers
 
 For each N it starts ``streamlit run app.py`` (as Community Cloud does), waits for its health check,
 then opens N pages at the same moment in one headless Debian Chromium (a browser context, so a cookie
@@ -297,12 +298,19 @@ async def room(urls: list[str], timeout: float, chromium: str) -> list[Visit]:
 # ---------------------------------------------------------------- report
 
 def run(app: Path, n_sessions: int, timeout: float, chromium: str, largest: bool = False,
-        all_own: bool = False, moves: bool = False, server_cpus: set[int] | None = None) -> dict:
+        all_own: bool = False, moves: bool = False, server_cpus: set[int] | None = None,
+        clients: str = "chromium") -> dict:
     server = Server(app, free_port(), server_cpus)
     try:
         server.wait_ready()
         urls = room_urls(f"http://127.0.0.1:{server.port}", n_sessions, largest, all_own, moves)
-        visits = asyncio.run(room(urls, timeout, chromium))
+        if clients == "protocol":  # Streamlit's websocket protocol, no browser (benchmarks/room_client.py)
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            import room_client
+
+            visits = asyncio.run(room_client.room(urls, timeout))
+        else:
+            visits = asyncio.run(room(urls, timeout, chromium))
         time.sleep(0.3)
         figures = {"peak_rss_mb": server.peak_rss_mb, "vm_hwm_mb": server.high_water_mb(),
                    "tracebacks": server.tracebacks(), "server_cpu_s": server.cpu_seconds("server"),
@@ -331,6 +339,10 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print every visit")
     parser.add_argument("--moves", action="store_true",
                         help="every visitor makes one of issue 17's moves from the opening page, in turn")
+    parser.add_argument("--clients", choices=["chromium", "protocol"], default="chromium",
+                        help="chromium: a headless browser context per visitor; protocol: a websocket speaking "
+                             "Streamlit's protocol per visitor, no browser (benchmarks/room_client.py): the "
+                             "server measured alone, as when the browsers run on the visitors' machines")
     parser.add_argument("--pin", action="store_true",
                         help="the server on core 0, the browsers on core 1: as when the visitors' browsers run "
                              "on their own machines (the server then has one core)")
@@ -343,6 +355,7 @@ def main() -> None:
     share = "every session" if args.all_own else "half the sessions on the default link, half"
     what = "every session makes one of issue 17's nine moves, in turn" if args.moves else f"{share} on {own}"
     where = "; server on core 0, browsers on core 1" if args.pin else ""
+    where += "; protocol clients (no browser)" if args.clients == "protocol" else ""
     print(f"app {app}; {os.cpu_count()} cores{where}; {what}; a fresh server for each N\n")
     header = (f"{'N':>3} {'completed':>9} {'errors':>6} {'progress s':>10} {'1st chart s':>11} "
               f"{'median s':>8} {'worst s':>7} "
@@ -352,7 +365,8 @@ def main() -> None:
     print("-" * len(header))
     failed = False
     for n in args.sessions:
-        report = run(app, n, args.timeout, args.chromium, args.largest, args.all_own, args.moves, server_cpus)
+        report = run(app, n, args.timeout, args.chromium, args.largest, args.all_own, args.moves, server_cpus,
+                     args.clients)
         print(f"{n:>3} {report['completed']:>9} {report['errors']:>6} {report['worst_progress_s']:>10.1f} "
               f"{report['worst_first_chart_s']:>11.1f} {report['median_s']:>8.1f} "
               f"{report['worst_s']:>7.1f} {report['peak_rss_mb']:>18.0f} {report['vm_hwm_mb']:>8.0f} "
