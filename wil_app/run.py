@@ -200,19 +200,53 @@ def train_live(config: wil.Config, on_live=None, line=None, resume_from: wil.Res
             next_draw[0] = start + spent * (1.0 + (1.0 - POLICY.live_share) / POLICY.live_share)
 
     try:
-        shared = runs.in_flight(config)
         if resume_from is not None:  # never cached: it is kept in the session, as the stopped run was
             return follow(runs.start_or_follow(config, resume_from, _session()), watch)
-        if shared is not None:  # another session's run of the same configuration: follow it, do not wait
-            shared.follow(_session())     # on the cache's lock (a blank page until it ends)
-            return copy.deepcopy(follow(shared, watch))
-        return run_comparison(config, _watch=watch)
+        return _cached_or_followed(config, watch)
     except Interrupted as interrupted:
         with _INTERRUPTED_LOCK:
             _INTERRUPTED[_session()] = (config, interrupted.run)
         raise interrupted.control from None
     finally:
         line.empty()
+
+
+# configurations whose ``run_comparison`` call has begun but whose run is not yet in flight: another session
+# asking for one then waits a moment for the run instead of entering the cached function, where it would
+# wait on the cache's lock for the whole run with a blank page (seen in a room of 30: 78 s)
+_ENTERING: set[wil.Config] = set()
+_ENTERING_LOCK = threading.Lock()
+
+
+def _cached_or_followed(config: wil.Config, watch) -> wil.Result:
+    """The cached result of ``config``, or its run followed with ``watch``: another session's run of it
+    (followed, never waited on behind the cache's lock), or a new one."""
+    while True:
+        shared = runs.in_flight(config)
+        if shared is not None:  # another session's run of the same configuration: follow it
+            shared.follow(_session())
+            return copy.deepcopy(follow(shared, watch))
+        with _ENTERING_LOCK:
+            entering = config in _ENTERING
+            _ENTERING.add(config)
+        if entering:  # another session is starting this run (or reading it from the cache): a moment
+            time.sleep(0.02)
+            continue
+        entered = [True]
+
+        def watch_entered(run: runs.SharedRun) -> None:
+            if entered[0]:  # the run is in flight now: others follow it from here
+                entered[0] = False
+                with _ENTERING_LOCK:
+                    _ENTERING.discard(config)
+            watch(run)
+
+        try:
+            return run_comparison(config, _watch=watch_entered)
+        finally:
+            if entered[0]:
+                with _ENTERING_LOCK:
+                    _ENTERING.discard(config)
 
 
 def _progress_line(line, slots: dict, run: runs.SharedRun, n_networks: int) -> None:
