@@ -148,6 +148,16 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError("the server did not answer its health check")
 
+    def wait_warm(self, timeout: float = 300.0) -> float:
+        """Wait until the server has trained its prepared lessons into the cache (``wil_app/warm.py`` prints
+        it), as a presenter's server has long before the room opens the link; the seconds waited."""
+        began = time.monotonic()
+        while time.monotonic() - began < timeout:
+            if "the prepared lessons are ready" in Path(self.log.name).read_text():
+                return time.monotonic() - began
+            time.sleep(0.2)
+        raise RuntimeError("the server did not finish warming up its lessons")
+
     def _sample(self) -> None:
         """Every 50 ms: the server tree's summed RSS (keep the peak) and every process's CPU seconds."""
         while not self._stop.is_set():
@@ -167,6 +177,16 @@ class Server:
 
     def high_water_mb(self) -> float:
         return _status_kb(self.process.pid, "VmHWM") / 1024
+
+    def log_size(self) -> int:
+        return len(Path(self.log.name).read_text())
+
+    def run_seconds(self, since: int = 0) -> list[float]:
+        """The seconds each run took in the server (from its log, ``wil_app/runs.py``), after ``since``
+        characters of it (the warm-up's runs before)."""
+        import re
+
+        return [float(m) for m in re.findall(r"trained in ([0-9.]+) s after", Path(self.log.name).read_text()[since:])]
 
     def tracebacks(self) -> int:
         return Path(self.log.name).read_text().count("Traceback")
@@ -299,11 +319,14 @@ async def room(urls: list[str], timeout: float, chromium: str) -> list[Visit]:
 
 def run(app: Path, n_sessions: int, timeout: float, chromium: str, largest: bool = False,
         all_own: bool = False, moves: bool = False, server_cpus: set[int] | None = None,
-        clients: str = "chromium") -> dict:
+        clients: str = "chromium", after_warm_up: bool = False) -> dict:
     server = Server(app, free_port(), server_cpus)
     try:
         server.wait_ready()
+        if after_warm_up:
+            server.wait_warm()
         urls = room_urls(f"http://127.0.0.1:{server.port}", n_sessions, largest, all_own, moves)
+        opened = server.log_size()
         if clients == "protocol":  # Streamlit's websocket protocol, no browser (benchmarks/room_client.py)
             sys.path.insert(0, str(Path(__file__).resolve().parent))
             import room_client
@@ -314,6 +337,7 @@ def run(app: Path, n_sessions: int, timeout: float, chromium: str, largest: bool
         time.sleep(0.3)
         figures = {"peak_rss_mb": server.peak_rss_mb, "vm_hwm_mb": server.high_water_mb(),
                    "tracebacks": server.tracebacks(), "server_cpu_s": server.cpu_seconds("server"),
+                   "run_seconds": server.run_seconds(opened),
                    "browser_cpu_s": server.cpu_seconds("browser")}
     finally:
         server.stop()
@@ -343,6 +367,9 @@ def main() -> None:
                         help="chromium: a headless browser context per visitor; protocol: a websocket speaking "
                              "Streamlit's protocol per visitor, no browser (benchmarks/room_client.py): the "
                              "server measured alone, as when the browsers run on the visitors' machines")
+    parser.add_argument("--after-warm-up", action="store_true",
+                        help="open the room once the server has warmed its prepared lessons (it trains them "
+                             "after its start, ~40 s here), as a presenter's server has before the workshop")
     parser.add_argument("--pin", action="store_true",
                         help="the server on core 0, the browsers on core 1: as when the visitors' browsers run "
                              "on their own machines (the server then has one core)")
@@ -356,6 +383,7 @@ def main() -> None:
     what = "every session makes one of issue 17's nine moves, in turn" if args.moves else f"{share} on {own}"
     where = "; server on core 0, browsers on core 1" if args.pin else ""
     where += "; protocol clients (no browser)" if args.clients == "protocol" else ""
+    where += "; the room opens after the server's warm-up" if args.after_warm_up else ""
     print(f"app {app}; {os.cpu_count()} cores{where}; {what}; a fresh server for each N\n")
     header = (f"{'N':>3} {'completed':>9} {'errors':>6} {'progress s':>10} {'1st chart s':>11} "
               f"{'median s':>8} {'worst s':>7} "
@@ -366,7 +394,7 @@ def main() -> None:
     failed = False
     for n in args.sessions:
         report = run(app, n, args.timeout, args.chromium, args.largest, args.all_own, args.moves, server_cpus,
-                     args.clients)
+                     args.clients, args.after_warm_up)
         print(f"{n:>3} {report['completed']:>9} {report['errors']:>6} {report['worst_progress_s']:>10.1f} "
               f"{report['worst_first_chart_s']:>11.1f} {report['median_s']:>8.1f} "
               f"{report['worst_s']:>7.1f} {report['peak_rss_mb']:>18.0f} {report['vm_hwm_mb']:>8.0f} "
@@ -376,12 +404,14 @@ def main() -> None:
             if args.verbose or visit_.error:
                 took = " / ".join("-" if t is None else f"{t:.1f}" for t in
                                   (visit_.progress_s, visit_.chart_s, visit_.seconds))
-                print(f"      {took:>17} s {visit_.charts:>2} charts {visit_.url.split('/', 3)[-1] or '/'}"
+                sent = f" {visit_.messages:>5} msgs" if hasattr(visit_, "messages") else ""
+                print(f"      {took:>17} s {visit_.charts:>2} charts{sent} {visit_.url.split('/', 3)[-1] or '/'}"
                       f"{'  ERROR ' + visit_.error if visit_.error else ''}")
         if args.moves:  # the bound: every distinct run trained alone, one after the other, on the same cores
             bound = training_seconds([visit_.url.split("/", 3)[-1] for visit_ in report["visits"]], server_cpus)
             print(f"      the runs' own training, summed: {bound:.1f} s (+10%: {1.1 * bound:.1f} s); the last "
-                  f"session done after {report['worst_s']:.1f} s")
+                  f"session done after {report['worst_s']:.1f} s; the server's runs took "
+                  f"{sum(report['run_seconds']):.1f} s ({len(report['run_seconds'])} runs, from its log)")
         failed |= report["errors"] > 0 or report["completed"] < n or report["tracebacks"] > 0
     sys.exit(1 if failed else 0)
 

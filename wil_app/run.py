@@ -194,10 +194,12 @@ def train_live(config: wil.Config, on_live=None, line=None, resume_from: wil.Res
             seen[0] = run.version
             start = time.perf_counter()
             outside.run(on_live, run.partial)
-            # the charts again only after (1 - share) / share times what drawing them took: the drawing
-            # shares the interpreter with the training, whose time it would otherwise double (issue 17)
+            # the charts again only after (1 - share) / share times what drawing them took, times the
+            # sessions that follow the run (each draws its own): all the drawing shares the interpreter with
+            # the training, whose time it would otherwise double (issue 17; a room of 30, three per run)
             spent = time.perf_counter() - start
-            next_draw[0] = start + spent * (1.0 + (1.0 - POLICY.live_share) / POLICY.live_share)
+            next_draw[0] = start + spent * (1.0 + max(1, run.followers) * (1.0 - POLICY.live_share)
+                                            / POLICY.live_share)
 
     try:
         if resume_from is not None:  # never cached: it is kept in the session, as the stopped run was
@@ -271,7 +273,10 @@ def _progress_line(line, slots: dict, run: runs.SharedRun, n_networks: int) -> N
         slots["bar"] = left_column.empty()
         right_column.button("■ Stop", key=STOP_KEY, on_click=request_stop, width="stretch",
                             help="End the run after this epoch and keep what it trained.")
-    slots["bar"].progress(min(max(fraction, 0.0), 1.0), text=text)
+    shown = (round(min(max(fraction, 0.0), 1.0), 3), text)
+    if slots.get("shown") != shown:  # a session polls 5 times a second: send only what changed
+        slots["shown"] = shown
+        slots["bar"].progress(shown[0], text=text)
 
 
 def _ordinal(n: int) -> str:

@@ -62,6 +62,7 @@ class SharedRun:
         self.done, self.stop = threading.Event(), threading.Event()
         self.followers, self.alone_since = 0, None
         self.sessions: collections.Counter[str] = collections.Counter()  # followers per session id
+        self.queued = time.perf_counter()  # when it was asked for
         self.started: float | None = None  # when it got a slot
         self.done_before = 0.0  # the fraction of the epochs trained before it started (a resumed run's)
         self.expected = PACE.expected(config)
@@ -162,8 +163,10 @@ def _train(run: SharedRun) -> None:
                                      live=lambda p: _live(run, p), live_every=POLICY.live_every,
                                      live_share=POLICY.live_share,
                                      snapshots=run.snapshots)
+        seconds = time.perf_counter() - run.started
         if run.result.stopped_epoch is None and run.resume_from is None:
-            PACE.record(run.config, time.perf_counter() - run.started)
+            PACE.record(run.config, seconds)
+        _log(run, seconds)
     except BaseException as error:  # handed to the followers, who raise it in their sessions
         run.error = error
     finally:
@@ -177,6 +180,15 @@ def _train(run: SharedRun) -> None:
             _LOCK.notify_all()
         run.done.set()
         release_free_memory()
+
+
+def _log(run: SharedRun, seconds: float) -> None:
+    """One line in the server's log per run: what it trained, how long it took and how long it queued (an
+    operator's record of the room; ``benchmarks/load.py`` sums it)."""
+    config = run.config
+    print(f"  wil: run of {len(config.labels) * config.n_seeds} networks ({config.dataset}, {config.activation}, "
+          f"depth {config.depth}, width {config.width}, {config.epochs} epochs) trained in {seconds:.2f} s after "
+          f"{run.started - run.queued:.2f} s in the queue; {len(_QUEUE)} queued", flush=True)
 
 
 def _check(run: SharedRun) -> None:
