@@ -41,7 +41,10 @@ RESUME = "resume_run"  # session key: the configuration whose stopped run the vi
 _INTERRUPTED: dict[str, tuple] = {}
 _INTERRUPTED_LOCK = threading.Lock()
 STOP_WAIT = 60.0  # seconds a Stop's rerun waits for the interrupted run to hand over what it trained
-WATCH_EVERY = 0.2  # s between two looks at a run this session follows (its queue place, epoch, live curves)
+WATCH_EVERY = 0.2  # s between two looks at a run this session follows (its epoch, live curves)
+# s between two looks at a run still queued (its place and wait change by the second): 29 sessions of a room
+# waiting on the one training run looked 5 times a second each, in the interpreter the training runs in
+QUEUED_WATCH_EVERY = 1.0
 cap_malloc_arenas()  # at import, before the visitors' threads allocate (see wil_app/memory.py)
 
 
@@ -94,7 +97,10 @@ def follow(run: runs.SharedRun, watch=None) -> wil.Result:
                 watch(run)
             except ScriptControlException as control:  # also the first watch: the follower always leaves
                 raise Interrupted(run, control) from None
-            run.done.wait(WATCH_EVERY)
+            if run.started is None:  # queued: its line changes by the second; woken at once when it starts
+                run.begun.wait(QUEUED_WATCH_EVERY)
+            else:
+                run.done.wait(WATCH_EVERY)
         run.done.wait()
     finally:
         run.leave(_session())

@@ -60,6 +60,7 @@ class SharedRun:
         self.result: wil.Result | None = None
         self.error: BaseException | None = None
         self.done, self.stop = threading.Event(), threading.Event()
+        self.begun = threading.Event()  # set when it gets a slot (or ends): wakes its queued followers
         self.followers, self.alone_since = 0, None
         self.sessions: collections.Counter[str] = collections.Counter()  # followers per session id
         self.queued = time.perf_counter()  # when it was asked for
@@ -153,6 +154,7 @@ def _train(run: SharedRun) -> None:
                 raise wil.StopTraining
             _RUNNING.append(run)
         run.started = time.perf_counter()
+        run.begun.set()
         if run.resume_from is not None:  # continues where it stopped, with its optimizer's state
             run.fraction = run.done_before = run.resume_from.stopped_epoch / run.config.epochs
             run.result = wil.resume(run.resume_from, progress=lambda f: _progress(run, f),
@@ -179,6 +181,7 @@ def _train(run: SharedRun) -> None:
                 del _INFLIGHT[run.config]
             _LOCK.notify_all()
         run.done.set()
+        run.begun.set()
         release_free_memory()
 
 
