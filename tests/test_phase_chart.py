@@ -155,3 +155,26 @@ def test_budget_curve_chart_draws_each_boundary_and_the_constant_with_its_interv
     assert depth["layer"][0]["encoding"]["x"]["scale"]["type"] == "log"
     with pytest.raises(ValueError, match="Invalid column 'c_low'"):
         charts.budget_curve(curve.drop(columns="c_low"))
+
+
+def test_the_breast_cancer_protocol_run_and_its_budget_curve_refit_to_what_phase_diagram_md_says():
+    """docs/phase_protocol_breast_cancer.parquet (the second dataset, four sigma_w2 columns to depth 96):
+    the boundaries, c = 11.0 (9.5-11.0) and beta = 0.44, and the boundary against the step budget the page
+    states: c from 9.1 at 376 steps to 11.0 at 3,000, sigma_w2 = 1.25's boundary from 64 to beyond 96."""
+    fit, docs = _phase_fit()
+    path = docs / "phase_protocol_breast_cancer.parquet"
+    stored = pd.read_parquet(path)
+    frame = fit.protocol_rows(stored, str(path))
+    assert len(frame) == 72
+    c, table = fit.fit(frame, "tanh", 0.05)
+    assert dict(zip(table["sigma_w2"], table["boundary"])) == {1.0: 48, 1.25: 96, 3.0: 96, 4.0: 64}
+    assert list(table.loc[table["used"], "sigma_w2"]) == [1.0, 4.0]
+    boot = fit.bootstrap(frame, "tanh", 0.05)
+    assert boot["c"] == pytest.approx(11.02, abs=0.01) and boot["c_ci"] == pytest.approx((9.50, 11.02), abs=0.01)
+    assert boot["beta"] == pytest.approx(0.44, abs=0.01)
+    curve = fit.budget_curve(stored, str(path), "tanh", 0.05)
+    fits = curve.groupby("steps")["c"].first()
+    assert fits.index.tolist() == [376, 752, 1500, 3000]
+    assert fits.round(2).tolist() == pytest.approx([9.13, 9.13, 10.45, 11.02], abs=0.01)
+    at_125 = curve[curve["sigma_w2"] == 1.25].set_index("steps")
+    assert at_125.loc[1500, "boundary"] == 64 and at_125.loc[3000, "censored"] != ""
