@@ -9,7 +9,9 @@ URL text as such.
 
 from __future__ import annotations
 
+import collections
 import html
+import threading
 
 import streamlit as st
 
@@ -33,9 +35,34 @@ STYLE = """<style>
 </style>"""
 
 
+# verdict_html's recent answers, shared by the sessions of a server: the sessions that follow one run (a room
+# asking for the same link) show the same verdicts of the same epochs, which cost ~0.2 s each to judge
+_VERDICTS: collections.OrderedDict = collections.OrderedDict()
+_VERDICTS_LOCK = threading.Lock()
+_VERDICTS_KEPT = 64
+
+
 def verdict_html(result: wil.Result, big: bool = False, note: str = "") -> str:
     """One line per initializer: its colour, a mark, its name in bold and the library's sentence over its
-    seeds ("He normal: learned in 3 of 3 seeds, test accuracy 93-96%")."""
+    seeds ("He normal: learned in 3 of 3 seeds, test accuracy 93-96%"). Judged once per run, epoch and
+    status (a run's numbers are its configuration's), then shared."""
+    import pandas as pd
+
+    key = (result.config, result.stopped_epoch, int(pd.util.hash_pandas_object(result.status, index=False).sum()),
+           big, note)
+    with _VERDICTS_LOCK:
+        if key in _VERDICTS:
+            _VERDICTS.move_to_end(key)
+            return _VERDICTS[key]
+    text = _verdict_html(result, big, note)
+    with _VERDICTS_LOCK:
+        _VERDICTS[key] = text
+        while len(_VERDICTS) > _VERDICTS_KEPT:
+            _VERDICTS.popitem(last=False)
+    return text
+
+
+def _verdict_html(result: wil.Result, big: bool, note: str) -> str:
     verdicts = result.verdicts(by="initializer")
     labels = [str(label) for label in result.labels]
     colors = dict(zip(labels, charts.initializer_colors(labels)))
