@@ -407,6 +407,17 @@ def main() -> None:
                 sent = f" {visit_.messages:>5} msgs" if hasattr(visit_, "messages") else ""
                 print(f"      {took:>17} s {visit_.charts:>2} charts{sent} {visit_.url.split('/', 3)[-1] or '/'}"
                       f"{'  ERROR ' + visit_.error if visit_.error else ''}")
+        if args.clients == "protocol":  # the time left each session was told, against the truth
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            import room_client
+
+            errors = [room_client.time_left_errors(v) for v in report["visits"]]
+            for name, values in (("queue wait", [e[0] for e in errors if e[0] is not None]),
+                                 ("time left while training", [e[1] for e in errors if e[1] is not None])):
+                if values:
+                    within = sum(abs(v) <= 0.3 for v in values)
+                    print(f"      {name}: told vs true {min(values):+.0%} to {max(values):+.0%}, median "
+                          f"{statistics.median(values):+.0%}; within 30% for {within} of {len(values)} sessions")
         if args.moves:  # the bound: every distinct run trained alone, one after the other, on the same cores
             bound = training_seconds([visit_.url.split("/", 3)[-1] for visit_ in report["visits"]], server_cpus)
             print(f"      the runs' own training, summed: {bound:.1f} s (+10%: {1.1 * bound:.1f} s); the last "

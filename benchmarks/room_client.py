@@ -37,6 +37,11 @@ class ProtocolVisit:
     charts: int = 0  # charts in the last script run
     runs: int = 0  # script runs the session saw (the page's own reruns included)
     messages: int = 0
+    # the time left the page told, against the truth: (when told, the seconds it said) of the first queue
+    # place with a wait and of the first "about N s left" of its training, and when its run started training
+    queued_said: tuple[float, float] | None = None
+    left_said: tuple[float, float] | None = None
+    training_s: float | None = None
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # the info lines
 
@@ -72,6 +77,8 @@ def _read(visit: ProtocolVisit, message, began: float, state: dict) -> None:
     elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
         element = message.delta.new_element
         what = _element_kind(element)
+        if what == "progress":
+            _read_time_left(visit, element.progress.text, now)
         if what == "vega_lite_chart":
             state["charts"] += 1
             visit.chart_s = visit.chart_s if visit.chart_s is not None else now
@@ -85,6 +92,33 @@ def _read(visit: ProtocolVisit, message, began: float, state: dict) -> None:
             visit.warnings.append(element.alert.body[:200])
         elif what == "info":
             visit.notes.append(element.alert.body[:200])
+
+
+def _read_time_left(visit: ProtocolVisit, text: str, now: float) -> None:
+    """The page's progress line: "Queued ...: 3rd in line, about 40 s before it starts (...)" or "Training 5
+    networks: epoch 3 of 150 · about 12 s left"."""
+    import re
+
+    if text.startswith("Training") and visit.training_s is None:
+        visit.training_s = now
+    wait = re.search(r"about (\d+) s before it starts", text)
+    if wait and visit.queued_said is None:
+        visit.queued_said = (now, float(wait.group(1)))
+    left = re.search(r"about (\d+) s left", text)
+    if left and visit.left_said is None:
+        visit.left_said = (now, float(left.group(1)))
+
+
+def time_left_errors(visit: ProtocolVisit) -> tuple[float | None, float | None]:
+    """The relative errors of the first queue wait and the first time left the page told: (said - true) /
+    true, where true is the time from then to the run's start (the first "Training" line) or to done."""
+    errors = []
+    for said, until in ((visit.queued_said, visit.training_s), (visit.left_said, visit.seconds)):
+        if said is None or until is None or until - said[0] < 3.0:  # under 3 s the text says "next" anyway
+            errors.append(None)
+        else:
+            errors.append((said[1] - (until - said[0])) / (until - said[0]))
+    return errors[0], errors[1]
 
 
 async def visit(url: str, start: asyncio.Event, timeout: float) -> ProtocolVisit:
