@@ -176,3 +176,30 @@ def test_budget_curve_recovers_a_planted_boundary_that_grows_with_the_steps():
     assert curve.groupby("steps")["c"].first().is_monotonic_increasing
     assert wil.trainability.budget_curve(pd.DataFrame(rows).drop(columns="train_accuracy_last10_half"),
                                          config, "tanh", 0.05).empty  # a sweep made before the budget columns
+
+
+def test_budget_columns_filled_from_a_half_length_sweep_equal_the_measured_ones(tmp_path):
+    """docs/budget_columns.py: a protocol sweep's budget columns filled from the same networks trained for
+    half the epochs equal the columns the long sweep measured itself (3,000 epochs: 1,500, 750, 375 both ways),
+    and a short sweep of other epochs or settings is refused."""
+    spec = importlib.util.spec_from_file_location("budget_columns",
+                                                  Path(__file__).parents[1] / "docs" / "budget_columns.py")
+    budget_columns = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(budget_columns)
+    long_path, short_path, out = tmp_path / "long.parquet", tmp_path / "short.parquet", tmp_path / "out.parquet"
+    wil.sweep(TINY, TINY_GRID, seeds=[0], backend=None, out=long_path, protocol="schoenholz2017")
+    config, grid, seeds = protocols.prepare("schoenholz2017", TINY, TINY_GRID, [0])
+    wil.sweep(dataclasses.replace(config, epochs=1500), grid, seeds=list(seeds), backend=None, out=short_path)
+    assert budget_columns.fill(str(long_path), str(short_path), str(out)) == 9
+    long, filled = pd.read_parquet(long_path), pd.read_parquet(out)
+    pd.testing.assert_frame_equal(filled, long)  # every column, the three budget columns included
+    import pyarrow.parquet as pq
+    assert pq.read_metadata(out).metadata[b"wil_sweep"] == pq.read_metadata(long_path).metadata[b"wil_sweep"]
+    wil.sweep(dataclasses.replace(config, epochs=1499), grid, seeds=list(seeds), backend=None,
+              out=tmp_path / "odd.parquet")
+    with pytest.raises(ValueError, match="half of LONG's 3000 is 1500"):
+        budget_columns.fill(str(long_path), str(tmp_path / "odd.parquet"), str(out))
+    wil.sweep(dataclasses.replace(config, epochs=1500, width=32), grid, seeds=list(seeds), backend=None,
+              out=tmp_path / "other.parquet")
+    with pytest.raises(ValueError, match="another sweep"):
+        budget_columns.fill(str(long_path), str(tmp_path / "other.parquet"), str(out))
