@@ -122,7 +122,8 @@ def test_the_reduced_protocol_run_refits_to_what_phase_diagram_md_says():
 
 def test_the_larger_protocol_run_refits_to_what_phase_diagram_md_says():
     """docs/phase_protocol.parquet (five sigma_w2 columns to depth 96): the boundaries and the fits the page
-    states, c = 7.97 with the slope fixed and a free slope of 0.19, 1 outside its interval."""
+    states, c = 7.97 with the slope fixed and a free slope of 0.19, 1 outside its interval; and at an eighth
+    of the steps, a slope of 1.16 with c = 5.28."""
     fit, docs = _phase_fit()
     path = docs / "phase_protocol.parquet"
     frame = fit.protocol_rows(pd.read_parquet(path), str(path))
@@ -133,6 +134,14 @@ def test_the_larger_protocol_run_refits_to_what_phase_diagram_md_says():
     assert c == pytest.approx(7.97, abs=0.01)
     boot = fit.bootstrap(frame, "tanh", 0.05, n=400)
     assert boot["beta"] == pytest.approx(0.19, abs=0.01) and boot["beta_ci"][1] < 1
+    # the boundary against the step budget: c and the free slope per budget, as the page states
+    curve = fit.budget_curve(pd.read_parquet(path), str(path), "tanh", 0.05)
+    fits = curve.groupby("steps")[["c", "beta"]].first()
+    assert fits.index.tolist() == [374, 748, 1496, 3003]
+    assert fits["c"].round(2).tolist() == pytest.approx([5.28, 5.73, 6.70, 7.97], abs=0.01)
+    assert fits["beta"].round(2).tolist() == pytest.approx([1.16, 0.81, 0.45, 0.19], abs=0.01)
+    shortest = curve[curve["steps"] == 374].set_index("sigma_w2")["boundary"]
+    assert shortest.to_dict() == {1.0: 16, 1.25: 48, 2.5: 64, 3.0: 48, 4.0: 32}
 
 
 def test_budget_curve_chart_draws_each_boundary_and_the_constant_with_its_interval():
