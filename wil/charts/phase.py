@@ -178,10 +178,10 @@ def budget_curve(curve: pd.DataFrame, *, c: float = 6.0, width: int = 300, heigh
         kind=lambda f: np.where(f["censored"] == "", "boundary", "censored: deeper than the grid"))
     steps = alt.X("steps:Q", title="Training budget (SGD steps)", scale=alt.Scale(type="log"),
                   axis=alt.Axis(values=sorted(curve["steps"].unique().tolist()), format=","))
-    panel = fitted(fit_width, 150, 2, width)
+    panel = fitted(fit_width, 170, 2, width)
     lines = alt.Chart(points).mark_line(strokeWidth=LINE_WIDTH).encode(
         x=steps, y=alt.Y("boundary:Q", title="Deepest trainable depth"),
-        color=alt.Color("column:N", title=None, legend=alt.Legend(orient="right")))
+        color=alt.Color("column:N", title=None, legend=alt.Legend(orient="bottom", columns=3, symbolStrokeWidth=3)))
     marks = alt.Chart(points).mark_point(size=90, strokeWidth=2).encode(
         x=steps, y="boundary:Q", color=alt.Color("column:N", legend=None),
         fill=alt.condition(alt.datum.kind == "boundary", alt.Color("column:N", legend=None), alt.value("white")),
