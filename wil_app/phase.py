@@ -231,6 +231,7 @@ def protocol_section(column: int) -> None:
                    f"{summary['sigma_b2']:g}. {wil.criteria.TRAINABLE_LAST10.definition}")
     if len(summary["curve"]):
         st.altair_chart(charts.budget_curve(summary["curve"], fit_width=column), width="content")
+        st.markdown(_budget_sentence(summary["curve"]))
         st.caption("The same run read at an eighth, a quarter, half and all of its steps (the mean training "
                    "accuracy of the 10 epochs ending there; the learning rate has no schedule, so these are "
                    "the shorter runs), the learning rate chosen again at each budget.")
@@ -238,6 +239,25 @@ def protocol_section(column: int) -> None:
                 "RMSProp; depth steps of 8-32 layers where the protocol asks for ξ_c / 2 (2-6), so a boundary is "
                 "known only between two grid depths. The finer, wider run costs ~110 core-hours "
                 "(docs/PHASE_DIAGRAM.md).")
+
+
+def _budget_sentence(curve: pd.DataFrame) -> str:
+    """The budget curve in words: the fits at the smallest and the largest budget."""
+    fits = curve.groupby("steps")[["c", "beta"]].first()
+    first, last = fits.index[0], fits.index[-1]
+    ends = curve[curve["steps"].isin([first, last])].pivot(index="sigma_w2", columns="steps", values="boundary")
+
+    def shown(depth: float, censored: bool) -> str:
+        return "none" if not np.isfinite(depth) else f"≥ {depth:g}" if censored else f"{depth:g}"
+
+    censored = curve[curve["steps"] == last].set_index("sigma_w2")["censored"] != ""
+    grew = [f"{s:g} ({shown(row[first], False)} → {shown(row[last], censored[s])})"
+            for s, row in ends.iterrows() if row[last] > row[first]]
+    kept = [f"{s:g}" for s, row in ends.iterrows() if row[last] == row[first]]
+    return (f"**As training lengthens:** at {first:,} steps boundary ∝ ξ_c^β with β = {fits['beta'][first]:.2f} "
+            f"and c = {fits['c'][first]:.2f}; at {last:,} steps β = {fits['beta'][last]:.2f} and c = "
+            f"{fits['c'][last]:.2f}. Deeper with more steps: σ_w² = {', '.join(grew) or 'none'}; the same "
+            f"depth at every budget: σ_w² = {', '.join(kept) or 'none'}.")
 
 
 def _fit_sentence(fits: dict, table: pd.DataFrame) -> str:

@@ -61,6 +61,10 @@ def test_the_shipped_protocol_runs_show_with_their_fits_and_budget_curve():
         assert len(budgets) == has_budgets
         if has_budgets:
             assert budgets[0]["hconcat"][0]["title"]["text"] == "The boundary as training lengthens"
+            curve = wil.trainability.budget_curve(frame, config, "tanh", 0.05).groupby("steps")[["c", "beta"]].first()
+            told = next(block.value for block in at.markdown if block.value.startswith("**As training lengthens"))
+            for steps in (curve.index[0], curve.index[-1]):
+                assert f"at {steps:,} steps" in told and f"β = {curve['beta'][steps]:.2f}" in told, told
 
 
 @pytest.mark.slow
