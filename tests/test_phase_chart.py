@@ -164,6 +164,10 @@ def test_budget_curve_chart_draws_each_boundary_and_the_constant_with_its_interv
     assert depth["layer"][0]["encoding"]["x"]["scale"]["type"] == "log"
     with pytest.raises(ValueError, match="Invalid column 'c_low'"):
         charts.budget_curve(curve.drop(columns="c_low"))
+    # a column too narrow for both panels and their titles: one above the other, each fitted to it
+    narrow = charts.budget_curve(curve, fit_width=640).to_dict()
+    assert "hconcat" not in narrow and len(narrow["vconcat"]) == 2
+    assert all(panel["width"] <= 640 - 110 for panel in narrow["vconcat"])
 
 
 def test_the_breast_cancer_protocol_run_and_its_budget_curve_refit_to_what_phase_diagram_md_says():

@@ -56,11 +56,13 @@ def test_the_shipped_protocol_runs_show_with_their_fits_and_budget_curve():
         shown = next(block.value for block in at.markdown if block.value.startswith("**Fitted over"))
         assert f"**{fits['c']:.2f} ξ_c**" in shown and f"{fits['c_ci'][0]:.2f} to {fits['c_ci'][1]:.2f}" in shown
         assert f"**β = {fits['beta']:.2f}**" in shown
-        budgets = [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart") if "hconcat" in chart.proto.spec]
+        budgets = [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")
+                   if "The boundary as training lengthens" in chart.proto.spec]
         has_budgets = "train_accuracy_last10_half" in frame and frame["train_accuracy_last10_half"].notna().any()
         assert len(budgets) == has_budgets
         if has_budgets:
-            assert budgets[0]["hconcat"][0]["title"]["text"] == "The boundary as training lengthens"
+            panels = budgets[0].get("hconcat") or budgets[0]["vconcat"]
+            assert panels[0]["title"]["text"] == "The boundary as training lengthens"
             curve = wil.trainability.budget_curve(frame, config, "tanh", 0.05).groupby("steps")[["c", "beta"]].first()
             told = next(block.value for block in at.markdown if block.value.startswith("**As training lengthens"))
             for steps in (curve.index[0], curve.index[-1]):

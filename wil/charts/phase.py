@@ -159,7 +159,7 @@ def trainable_depth(frame: pd.DataFrame, critical: float | None, c: float = 6.0,
 
 
 def budget_curve(curve: pd.DataFrame, *, c: float = 6.0, width: int = 300, height: int = 260,
-                 fit_width: int | None = None) -> alt.HConcatChart:
+                 fit_width: int | None = None) -> alt.HConcatChart | alt.VConcatChart:
     """The trainable depth against the training budget (``wil.trainability.budget_curve``): per sigma_w2 its
     boundary at each step budget (a hollow point: censored, the column trained to the grid's deepest
     depth), and beside it the fitted c of boundary = c xi_c with its 95% interval, the paper's ``c`` dashed.
@@ -168,7 +168,8 @@ def budget_curve(curve: pd.DataFrame, *, c: float = 6.0, width: int = 300, heigh
     ----------
     curve : one row per (steps, sigma_w2): steps, sigma_w2, boundary, censored, c, c_low, c_high
     c : the paper's constant, drawn as a rule (Schoenholz et al.: about 6)
-    width, height : of each panel, in pixels; fit_width : the whole chart's width at most
+    width, height : of each panel, in pixels; fit_width : the whole chart's width at most (narrower than two
+        panels and their titles: one panel above the other)
     """
     for column in ("steps", "sigma_w2", "boundary", "censored", "c", "c_low", "c_high"):
         if column not in curve.columns:
@@ -178,7 +179,9 @@ def budget_curve(curve: pd.DataFrame, *, c: float = 6.0, width: int = 300, heigh
         kind=lambda f: np.where(f["censored"] == "", "boundary", "censored: deeper than the grid"))
     steps = alt.X("steps:Q", title="Training budget (SGD steps)", scale=alt.Scale(type="log"),
                   axis=alt.Axis(values=sorted(curve["steps"].unique().tolist()), format=","))
-    panel = fitted(fit_width, 170, 2, width)
+    # side by side where both fit with their titles; else one above the other (a 1024 px screen's column)
+    side_by_side = fit_width is None or fit_width >= 2 * width + 200
+    panel = fitted(fit_width, 200, 2, width) if side_by_side else fitted(fit_width, 110, 1, width)
     lines = alt.Chart(points).mark_line(strokeWidth=LINE_WIDTH).encode(
         x=steps, y=alt.Y("boundary:Q", title="Deepest trainable depth"),
         color=alt.Color("column:N", title=None, legend=alt.Legend(orient="bottom", columns=3, symbolStrokeWidth=3)))
@@ -201,5 +204,5 @@ def budget_curve(curve: pd.DataFrame, *, c: float = 6.0, width: int = 300, heigh
     paper = alt.Chart(pd.DataFrame({"c": [c]})).mark_rule(color="#ff4d4d", strokeDash=[6, 4], strokeWidth=2).encode(
         y="c:Q")
     constant = alt.layer(interval, estimate, paper).properties(width=panel, height=height, title=alt.Title(
-        "The fitted constant", subtitle=[f"95% bootstrap interval over seeds; red: the paper's {c:g}"]))
-    return finish(alt.hconcat(depth, constant), fit_width)
+        "The fitted constant", subtitle=["95% bootstrap interval over seeds;", f"red: the paper's {c:g}"]))
+    return finish(alt.hconcat(depth, constant) if side_by_side else alt.vconcat(depth, constant), fit_width)
