@@ -8,22 +8,13 @@ trains once. The room of thirty itself: ``python benchmarks/load.py --sessions 3
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
-import sys
 
 import pytest
+from test_browser_load import load_script  # benchmarks/load.py as a module
 
 pytestmark = pytest.mark.slow
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("wil_load", ROOT / "benchmarks" / "load.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["wil_load"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_a_room_of_twelve_protocol_visitors_each_see_progress_at_once_and_finish():
