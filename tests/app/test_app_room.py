@@ -108,3 +108,21 @@ def test_sessions_that_ask_at_once_each_see_the_run_and_none_waits_behind_the_ca
     losses = [results[name].history["loss"].to_numpy() for name in sorted(results)]
     assert all((loss == losses[0]).all() for loss in losses)  # one run, the same numbers for all
     assert not run_module._ENTERING  # nobody left a mark behind
+
+
+def test_shared_verdicts_tell_a_stopped_run_from_the_whole_one():
+    """verdict_html is judged once per run, epoch and status and shared between sessions: a run stopped
+    early and the whole run of the same configuration keep their own verdicts, and asking again returns the
+    same text without judging again."""
+    from wil_app import story
+
+    config = wil.Config(dataset="moons", n_samples=100, depth=3, width=8, epochs=60, compare=("zeros", "he_normal"),
+                        seed=777)
+    whole = wil.compare(config)
+    stopped = wil.compare(config, progress=lambda fraction: (_ for _ in ()).throw(wil.StopTraining)
+                          if fraction >= 0.1 else None)
+    assert stopped.stopped_epoch is not None and stopped.stopped_epoch < config.epochs
+    first = story.verdict_html(whole)
+    assert story.verdict_html(stopped) != first
+    assert story.verdict_html(whole) is first  # the shared answer, not judged again
+    assert story.verdict_html(whole, note="So far") != first  # the note is part of what is shown
