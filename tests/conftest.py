@@ -119,3 +119,14 @@ def server_policy(monkeypatch):
             if name.startswith("wil_app") and hasattr(module, "POLICY"):
                 monkeypatch.setattr(module, "POLICY", policy)
     return install
+
+
+@pytest.fixture
+def train_in_server(server_policy):
+    """Train the app's runs on a thread of this process, not in a trainer process (``wil_app/worker.py``):
+    for a test that patches the library here (a patch does not reach another process)."""
+    import dataclasses
+
+    from wil_app.policy import POLICY
+
+    server_policy(dataclasses.replace(POLICY, trainer_process=False))

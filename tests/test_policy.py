@@ -250,7 +250,7 @@ def test_parameter_count_matches_the_network():
 
 # ---------------------------------------------------------------- many visitors at once
 
-def test_at_most_concurrent_runs_train_at_once(monkeypatch):
+def test_at_most_concurrent_runs_train_at_once(monkeypatch, train_in_server):
     """Six threads ask at once; the gate lets ``concurrent_runs`` in, the rest wait, all finish."""
     active, most, release = [0], [0], threading.Event()
     lock = threading.Lock()
@@ -310,7 +310,7 @@ def test_the_library_has_no_gate():
     assert most[0] >= 2
 
 
-def test_a_failing_run_gives_its_slot_back(monkeypatch):
+def test_a_failing_run_gives_its_slot_back(monkeypatch, train_in_server):
     def broken_compare(*args, **kwargs):
         raise RuntimeError("boom")
 

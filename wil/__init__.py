@@ -24,6 +24,7 @@ from wil.spec.initialize import initialize
 from wil.spec.labels import make_label, parse_entry
 from wil.export.io import load
 from wil.engine.train import StopTraining
+from wil.engine.threads import cores_plan
 from wil.spec.optimizers import OPTIMIZERS, Optimizer
 from wil.spec.residual import NORMALIZATION_LABELS, NORMALIZATIONS  # the other cures: Config(normalization=...)
 from wil.analysis.result import Result
@@ -41,7 +42,7 @@ from wil import charts  # registers Result.plot; its builders load on first use
 __all__ = [
     "ACTIVATIONS", "Activation", "ArgumentTypeError", "Config", "DATASETS", "Dataset", "INITIALIZERS",
     "Initializer", "LOSS_BOUND", "NORMALIZATIONS", "NORMALIZATION_LABELS", "OPTIMIZERS", "Optimizer", "RANGES", "Result", "StopTraining", "TASKS",
-    "USER_PREFIX", "compare", "criteria", "detect_task", "from_frame", "initialize", "isometry",
+    "USER_PREFIX", "compare", "cores_plan", "criteria", "detect_task", "from_frame", "initialize", "isometry",
     "jacobian_spectrum", "load", "load_dataset", "make_label", "parse_entry", "resume", "short_name", "sweep",
     "theory", "theory_frame", "to_keras", "to_pytorch", "to_wil", "train", "trainability",
 ]

@@ -89,6 +89,10 @@ class ServerPolicy:
     # each the two together stay within the room's +10% (benchmarks/load.py --clients protocol)
     live_share: float = 0.05
     concurrent_runs: int = 1  # runs training at once in the process
+    # each run slot trains in a process of its own (wil_app/worker.py), off the interpreter lock the
+    # sessions' scripts hold while they draw: in a room of 30 the runs took 1.2-5x their library time on
+    # a thread of the server (issue 17). False: on a thread of the server (a test patching the library)
+    trainer_process: bool = True
     # Uploaded CSV files (wil_app/upload.py); the library only checks that data can train.
     max_upload_mb: int = 5  # megabytes of CSV: 5,000 rows x 100 columns of numbers fit in about 5 MB
     max_upload_rows: int = 5000  # the samples cap: more only slow the lesson down

@@ -23,6 +23,7 @@ import wil
 
 from .memory import release_free_memory
 from .policy import POLICY
+from .worker import Trainer
 
 ORPHAN_GRACE = 3.0  # s: a run with no session following it for this long stops (a rerun re-follows at once)
 _LOCK = threading.Condition()
@@ -31,20 +32,32 @@ _QUEUE: list["SharedRun"] = []  # waiting for a slot, in the order asked
 _RUNNING: list["SharedRun"] = []
 
 
+# a run split over the cores takes this share of one core's time: the engine's measured median gain,
+# 1.54x (wil/engine/threads.py), until this server has measured its own
+SPLIT_TIME = 1 / 1.54
+
+
 class Pace:
-    """Measured seconds per second of ``POLICY.seconds`` (the policy's estimate), from the runs this server
-    finished (an average weighted to the latest; None before the first)."""
+    """Measured seconds per second of ``POLICY.seconds`` (the policy's estimate, for one core), from the runs
+    this server finished: an average weighted to the latest, kept apart for runs split over several cores
+    (``wil.cores_plan``: they took about half the estimate, the others 1-1.5x it); None before the first."""
 
     def __init__(self):
-        self.seconds_per_estimated: float | None = None
+        self.seconds_per_estimated: dict[int, float] = {}  # cores a run is split over -> its measured ratio
 
     def record(self, config: wil.Config, seconds: float) -> None:
         rate = seconds / max(POLICY.seconds(config), 1e-3)
-        before = self.seconds_per_estimated
-        self.seconds_per_estimated = rate if before is None else 0.5 * before + 0.5 * rate
+        cores = wil.cores_plan(config).groups
+        before = self.seconds_per_estimated.get(cores)
+        self.seconds_per_estimated[cores] = rate if before is None else 0.5 * before + 0.5 * rate
 
     def expected(self, config: wil.Config) -> float | None:
-        return None if self.seconds_per_estimated is None else self.seconds_per_estimated * POLICY.seconds(config)
+        cores = wil.cores_plan(config).groups
+        rate = self.seconds_per_estimated.get(cores)
+        if rate is None and self.seconds_per_estimated:  # from runs on another number of cores, scaled
+            known, known_rate = next(iter(self.seconds_per_estimated.items()))
+            rate = known_rate * (SPLIT_TIME if cores > 1 else 1.0) / (SPLIT_TIME if known > 1 else 1.0)
+        return None if rate is None else rate * POLICY.seconds(config)
 
 
 PACE = Pace()
@@ -65,6 +78,8 @@ class SharedRun:
         self.sessions: collections.Counter[str] = collections.Counter()  # followers per session id
         self.queued = time.perf_counter()  # when it was asked for
         self.started: float | None = None  # when it got a slot
+        # when its training began (its first progress report; a trainer process may first start, ~1.5 s)
+        self.training: float | None = None
         self.done_before = 0.0  # the fraction of the epochs trained before it started (a resumed run's)
         self.expected = PACE.expected(config)
 
@@ -78,7 +93,7 @@ class SharedRun:
         """Time left of this run alone (see the module's docstring), or None when nothing says yet."""
         before = self.done_before  # a resumed run: its pace is measured over the epochs it trained itself
         fraction = max(0.0, (self.fraction - before) / (1 - before)) if before < 1 else 1.0
-        elapsed = time.perf_counter() - self.started if self.started is not None else 0.0
+        elapsed = time.perf_counter() - self.training if self.training is not None else 0.0
         measured = elapsed / fraction * (1 - fraction) if fraction > 0.02 else None
         expected = None if self.expected is None else self.expected * (1 - before)
         planned = None if expected is None else max(expected - elapsed, expected * (1 - fraction))
@@ -157,6 +172,9 @@ def _train(run: SharedRun) -> None:
         run.begun.set()
         if run.resume_from is not None:  # continues where it stopped, with its optimizer's state
             run.fraction = run.done_before = run.resume_from.stopped_epoch / run.config.epochs
+        if POLICY.trainer_process:
+            run.result = _train_in_a_trainer(run)
+        elif run.resume_from is not None:
             run.result = wil.resume(run.resume_from, progress=lambda f: _progress(run, f),
                                     live=lambda p: _live(run, p), live_every=POLICY.live_every,
                                     live_share=POLICY.live_share)
@@ -165,7 +183,7 @@ def _train(run: SharedRun) -> None:
                                      live=lambda p: _live(run, p), live_every=POLICY.live_every,
                                      live_share=POLICY.live_share,
                                      snapshots=run.snapshots)
-        seconds = time.perf_counter() - run.started
+        seconds = time.perf_counter() - (run.training or run.started)  # the pace of training, not of a start
         if run.result.stopped_epoch is None and run.resume_from is None:
             PACE.record(run.config, seconds)
         _log(run, seconds)
@@ -191,25 +209,82 @@ def _log(run: SharedRun, seconds: float) -> None:
     config = run.config
     print(f"  wil: run of {len(config.labels) * config.n_seeds} networks ({config.dataset}, {config.activation}, "
           f"depth {config.depth}, width {config.width}, {config.epochs} epochs) trained in {seconds:.2f} s after "
-          f"{run.started - run.queued:.2f} s in the queue; {len(_QUEUE)} queued", flush=True)
+          f"{run.started - run.queued:.2f} s in the queue; {len(_QUEUE)} queued; expected "
+          f"{'-' if run.expected is None else f'{run.expected:.2f} s'}", flush=True)
 
 
-def _check(run: SharedRun) -> None:
-    """Stop a run asked to stop, or one nobody has followed for ``ORPHAN_GRACE`` seconds."""
+def _should_stop(run: SharedRun) -> bool:
+    """Whether ``run`` must stop: asked to, or nobody has followed it for ``ORPHAN_GRACE`` seconds."""
     alone = run.alone_since
     if run.stop.is_set() or (alone is not None and time.perf_counter() - alone > ORPHAN_GRACE):
         run.stop.set()
+        return True
+    return False
+
+
+def _check(run: SharedRun) -> None:
+    """Stop a run that must stop (``_should_stop``), from the training's own callbacks."""
+    if _should_stop(run):
         raise wil.StopTraining
 
 
 def _progress(run: SharedRun, fraction: float) -> None:
-    run.fraction = float(fraction)
+    _progressed(run, fraction)
     _check(run)
+
+
+def _progressed(run: SharedRun, fraction: float) -> None:
+    if run.training is None:
+        run.training = time.perf_counter()
+    run.fraction = float(fraction)
 
 
 def _live(run: SharedRun, partial: wil.Result) -> None:
     run.partial, run.version = partial, run.version + 1
     _check(run)
+
+
+# the trainer processes (wil_app/worker.py), one per run slot, started at the first run (or the warm-up)
+_TRAINERS: list[Trainer] = []
+
+
+def start_trainers() -> None:
+    """Start the slots' trainer processes now (the warm-up does, so a visitor's first run does not wait for
+    one to import the library); nothing when the policy trains in the server's process."""
+    if POLICY.trainer_process:
+        for trainer in _idle_trainers(POLICY.concurrent_runs):
+            trainer.start()
+
+
+def _idle_trainers(count: int) -> list[Trainer]:
+    with _LOCK:
+        while len(_TRAINERS) < count:
+            _TRAINERS.append(Trainer(f"wil-trainer-{len(_TRAINERS)}"))
+        return _TRAINERS[:count]
+
+
+def _train_in_a_trainer(run: SharedRun) -> wil.Result:
+    """``run`` trained in a trainer process (the first free one; a run holds a slot, so there is one)."""
+    with _LOCK:
+        trainers = _idle_trainers(POLICY.concurrent_runs)
+        trainer = next(t for t in trainers if t not in _BUSY)
+        _BUSY.add(trainer)
+    try:
+        def progress(fraction: float) -> None:
+            _progressed(run, fraction)
+
+        def live(partial: wil.Result) -> None:
+            run.partial, run.version = partial, run.version + 1
+
+        return trainer.train(run.config, snapshots=run.snapshots, resume_from=run.resume_from, progress=progress,
+                             live=live, live_every=POLICY.live_every, live_share=POLICY.live_share,
+                             should_stop=lambda: _should_stop(run))
+    finally:
+        with _LOCK:
+            _BUSY.discard(trainer)
+
+
+_BUSY: set[Trainer] = set()
 
 
 class _Ticket:

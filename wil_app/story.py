@@ -35,11 +35,47 @@ STYLE = """<style>
 </style>"""
 
 
-# verdict_html's recent answers, shared by the sessions of a server: the sessions that follow one run (a room
-# asking for the same link) show the same verdicts of the same epochs, which cost ~0.2 s each to judge
-_VERDICTS: collections.OrderedDict = collections.OrderedDict()
-_VERDICTS_LOCK = threading.Lock()
-_VERDICTS_KEPT = 64
+class Shared:
+    """Recent answers shared by the sessions of a server, each computed once: a session asking for a key
+    another session is computing waits for its answer (sessions that follow one run ask at the same moment,
+    woken by the same epoch; py-spy saw each compute it again), up to ``wait`` seconds."""
+
+    def __init__(self, kept: int, wait: float = 10.0):
+        self.kept, self.wait = kept, wait
+        self._answers: collections.OrderedDict = collections.OrderedDict()
+        self._computing: dict = {}  # key -> an Event set once its answer is stored (or its computation failed)
+        self._lock = threading.Lock()
+
+    def get(self, key, compute):
+        with self._lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
+            computing = self._computing.get(key)
+            if computing is None:
+                self._computing[key] = threading.Event()
+        if computing is not None:
+            computing.wait(self.wait)
+            with self._lock:
+                if key in self._answers:
+                    return self._answers[key]
+            return compute()  # the other session failed or is slow: this one computes its own
+        try:
+            answer = compute()
+            with self._lock:
+                self._answers[key] = answer
+                while len(self._answers) > self.kept:
+                    self._answers.popitem(last=False)
+            return answer
+        finally:
+            with self._lock:
+                self._computing.pop(key).set()
+
+
+# the verdicts of recent runs and epochs (a run's numbers are its configuration's): ~0.2 s each to judge
+_VERDICTS = Shared(kept=64)
+# the live loss chart of recent views of the runs training, by the view (kept with it: its id stays its own)
+_LIVE_CHARTS = Shared(kept=8)
 
 
 def verdict_html(result: wil.Result, big: bool = False, note: str = "") -> str:
@@ -50,16 +86,7 @@ def verdict_html(result: wil.Result, big: bool = False, note: str = "") -> str:
 
     key = (result.config, result.stopped_epoch, int(pd.util.hash_pandas_object(result.status, index=False).sum()),
            big, note)
-    with _VERDICTS_LOCK:
-        if key in _VERDICTS:
-            _VERDICTS.move_to_end(key)
-            return _VERDICTS[key]
-    text = _verdict_html(result, big, note)
-    with _VERDICTS_LOCK:
-        _VERDICTS[key] = text
-        while len(_VERDICTS) > _VERDICTS_KEPT:
-            _VERDICTS.popitem(last=False)
-    return text
+    return _VERDICTS.get(key, lambda: _verdict_html(result, big, note))
 
 
 def _verdict_html(result: wil.Result, big: bool, note: str) -> str:
@@ -96,7 +123,13 @@ def live_drawer(verdict_slot, chart_slot, big: bool = False):
     def draw(partial: wil.Result) -> None:
         epoch = partial.stopped_epoch
         show_verdicts(verdict_slot, partial, big, note=f"So far, after {epoch} of {partial.config.epochs} epochs.")
-        chart = charts.loss_curves(partial.history, partial.status, fit_width=fit_width())
-        chart_slot.altair_chart(charts.presenter(chart) if big else chart, width="content")
+        width = fit_width()
+        _, chart = _LIVE_CHARTS.get((id(partial), width, big), lambda: (partial, _live_chart(partial, width, big)))
+        chart_slot.altair_chart(chart, width="content")
 
     return draw
+
+
+def _live_chart(partial: wil.Result, width, big: bool):
+    chart = charts.loss_curves(partial.history, partial.status, fit_width=width)
+    return charts.presenter(chart) if big else chart

@@ -22,6 +22,9 @@ def warm_up() -> float | None:
     took (or why it failed: the page then shows its own error). Returns the seconds, or None on failure."""
     start = time.perf_counter()
     try:
+        from .runs import start_trainers
+
+        start_trainers()  # the trainer process imports the library meanwhile (wil_app/worker.py)
         from . import tabs  # noqa: F401  (wil.charts: Altair and pandas)
         from .lessons import DEMO
         from .run import run_comparison

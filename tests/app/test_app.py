@@ -373,7 +373,7 @@ def test_a_diverging_configuration_shows_as_diverged():
 
 
 @pytest.mark.slow
-def test_view_only_controls_never_retrain(monkeypatch):
+def test_view_only_controls_never_retrain(monkeypatch, train_in_server):
     calls = []
     compare = wil.compare
 
@@ -479,7 +479,7 @@ def test_a_rerun_or_another_session_with_the_same_configuration_builds_no_chart(
 # ---------------------------------------------------------------- the server's warm-up
 
 @pytest.fixture
-def trained(monkeypatch):
+def trained(monkeypatch, train_in_server):
     """The arguments of every ``wil.compare`` call from here on (each still trains)."""
     calls = []
     compare = wil.compare

@@ -216,7 +216,7 @@ def test_budgets_so_small_nothing_fits_show_a_message(server_policy):
 def test_a_memory_refusal_is_a_message(server_policy, monkeypatch):
     huge, _ = policy_module.from_environment({"WIL_POLICY": json.dumps(
         {name: high for name, (low, high) in policy_module.TUNABLE.items()})})
-    server_policy(huge)
+    server_policy(dataclasses.replace(huge, trainer_process=False))  # the patch below is in this process
 
     def refuse(config, **kwargs):
         raise ValueError("training 120 networks needs about 4.35 GB of memory at its peak, and 4.05 GB is available")

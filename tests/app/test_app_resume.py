@@ -25,7 +25,7 @@ def sentences(at: AppTest) -> list[str]:
     return [html.unescape(s) for s in re.findall(r"</b>: ([^<]*)</span>", body)]
 
 
-def test_train_to_the_end_continues_from_the_stopped_epoch_and_the_note_goes(monkeypatch):
+def test_train_to_the_end_continues_from_the_stopped_epoch_and_the_note_goes(monkeypatch, train_in_server):
     trained, _ = POLICY.fit(SMALL)
 
     def stop(fraction):

@@ -1,9 +1,9 @@
 """Issue 17, item 7 through AppTest and plain calls: the QR code's address (the operator's public one, or
 the browser's, said to be local when it is), the downloaded JSON's tab (the chart in view), and the
 upload's limit in words."""
-
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
 from streamlit.testing.v1 import AppTest
@@ -80,7 +80,8 @@ def test_sessions_that_ask_at_once_each_see_the_run_and_none_waits_behind_the_ca
         time.sleep(0.02)
         real_progress(run, fraction)
 
-    monkeypatch.setattr(runs, "_progress", slow_progress)
+    monkeypatch.setattr(runs, "_progress", slow_progress)  # on the server's thread: no trainer process
+    monkeypatch.setattr(runs, "POLICY", dataclasses.replace(runs.POLICY, trainer_process=False))
     names = threading.local()
     monkeypatch.setattr(run_module, "_session", lambda: names.value)
     began, first_seen, results, done_at = time.perf_counter(), {}, {}, {}

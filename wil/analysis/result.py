@@ -67,6 +67,8 @@ class Result:
     scalars: pd.DataFrame | None = None
     # what ``wil.resume`` continues from (wil.engine.checkpoint.Checkpoint): None for a live view or a loaded file
     checkpoint: Checkpoint | None = field(default=None, repr=False, compare=False)
+    # by -> the verdicts, judged once (``verdicts``); a new Result (``dataclasses.replace``) judges anew
+    _verdicts: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def resumable(self) -> bool:
@@ -87,10 +89,13 @@ class Result:
     def verdicts(self, by: str = "network") -> pd.DataFrame:
         """Each network's verdict (symmetric, exploding, dead, vanishing, saturated, learned or slow) with its
         evidence and a sentence, or each initializer's over its seeds (``by="initializer"``); see
-        ``wil.verdicts``."""
+        ``wil.verdicts``. Judged once per ``by`` and kept (a copy is returned): a Result's frames are its
+        run's, so a changed frame belongs in a new Result (``dataclasses.replace``), which judges anew."""
         from wil.analysis.verdicts import verdicts
 
-        return verdicts(self, by=by)
+        if by not in self._verdicts:
+            self._verdicts[by] = verdicts(self, by=by)
+        return self._verdicts[by].copy()
 
 
 # the frames of a Result, in their order: its fields of type DataFrame (what ``Result.save`` writes)

@@ -99,6 +99,14 @@ def plan(n_networks: int, width: int, depth: int, n_train: int, n_test: int, bat
     return Plan(1, parts, 1, 1)
 
 
+def cores_plan(config, n_networks: int | None = None) -> Plan:
+    """How ``wil.compare`` uses this machine's cores for ``config`` with ``n_networks`` networks (default
+    its initializers x seeds): ``groups`` > 1 splits them over that many cores. For a caller that estimates
+    a run's time (a server's queue: a split run takes about half the time of one core's)."""
+    return plan(n_networks or config.n_networks(), config.width, config.depth, config.n_train(), config.n_test(),
+                config.batch_size)
+
+
 def blas_threads(threads: int):
     """A context in which BLAS uses ``threads`` threads; the caller's setting is restored after."""
     global _controller

@@ -58,11 +58,15 @@ def from_frame(frame, target, task: str | None = None, label: str | None = None)
     return spec.name
 
 
-def _fixed(X: np.ndarray, y: np.ndarray):
-    """A ``make`` that returns copies of the same arrays whatever the size, noise and seed."""
-    def make(n, noise, seed):
-        return X.copy(), y.copy()
-    return make
+class _fixed:
+    """A ``make`` that returns copies of the same arrays whatever the size, noise and seed (a class, not a
+    closure, so that the dataset pickles: a server may train it in another process)."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray):
+        self.X, self.y = X, y
+
+    def __call__(self, n, noise, seed):
+        return self.X.copy(), self.y.copy()
 
 
 def _user_spec(frame, target, task, label) -> tuple[DatasetSpec, np.ndarray, np.ndarray]:
