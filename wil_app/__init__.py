@@ -5,6 +5,7 @@ charts. ``app.py`` (the entry point, ``streamlit run app.py``) serves ``navigati
 - ``state``: URL <-> session state, in one place (the configuration, the view, the lessons' callbacks);
 - ``sidebar``: the configuration widgets, their options from the registries, read into a ``Config``;
 - ``run``: training, cached per configuration, one run at a time, live, with Stop; the lines that describe it;
+- ``runs``: the server's queue of runs and who follows each; ``worker``: the process a run trains in;
 - ``story``: the verdicts and the charts that grow while a run trains;
 - ``tabs/``: one module per result tab, the table of them, and the cached drawing of their charts;
 - ``workshop``: predict-then-reveal and the guided tour; ``upload``: your own data;

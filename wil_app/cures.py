@@ -63,7 +63,7 @@ def train_all() -> dict[str, Trained | str]:
         bar.progress(index / len(CURES), text=f"Training {case.title} ({index + 1} of {len(CURES)})…")
         try:
             results[case.title] = Trained(*lesson_run(case.config))
-        except ValueError as error:  # outside the server's budgets (an operator's WIL_POLICY), or no memory
+        except (ValueError, MemoryError) as error:  # outside the server's budgets (WIL_POLICY), or no memory
             results[case.title] = str(error)
     bar.empty()
     return results

@@ -4,12 +4,16 @@
   one of ``POLICY.concurrent_runs`` slots (``SLOTS``), handed out in the order asked for, so the last of
   a room of thirty is done after the sum of the runs' training times: NumPy already uses both cores for
   one run, and two runs at once would each take twice as long, with nobody's results sooner.
-- **A run belongs to the server, not to a session.** It trains on a thread of its own (``SharedRun``),
+- **A run trains in a process of its own** (``wil_app/worker.py``, one per slot, started at the warm-up and
+  reused; ``POLICY.trainer_process``), not on a thread of the server: there it shared Python's interpreter
+  lock with every session's script, and a room of 30 made runs 1.2-5x slower than the library alone.
+- **A run belongs to the server, not to a session.** A thread of the server follows it (``SharedRun``),
   and any session asking for the same configuration while it trains follows it (its queue position, then
   its live curves) instead of waiting on a lock or training it twice. A run nobody follows any more (its
   visitors moved on) is stopped after ``ORPHAN_GRACE`` seconds.
 - **Time left from the server's own pace.** Each finished run updates the ratio of its measured time to
-  ``POLICY.seconds`` (the policy's estimate; ``PACE``); a run's time left is that pace's estimate, blended into its own elapsed time
+  ``POLICY.seconds`` (the policy's estimate; ``PACE``, kept apart for runs the engine splits over several
+  cores, ``wil.cores_plan``); a run's time left is that pace's estimate, blended into its own elapsed time
   per fraction done as it progresses; a queued run's wait is the time left of the runs ahead of it.
 """
 

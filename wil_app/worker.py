@@ -40,8 +40,9 @@ POLL = 0.1  # s between two looks at the stop condition while no message comes
 START_TIMEOUT = 120.0  # s a new process may take to import the library
 
 
-class TrainerDied(RuntimeError):
-    """The training process ended without a result (killed, most likely for its memory)."""
+class TrainerDied(MemoryError):
+    """The training process ended without a result (killed, most likely for its memory): a MemoryError, so
+    that the pages report it as they report a run the machine cannot hold."""
 
 
 class Trainer:

@@ -121,3 +121,44 @@ def test_a_run_nobody_follows_stops_in_the_trainer():
     run.leave("test-orphan")  # nobody follows: stopped after ORPHAN_GRACE
     assert run.done.wait(runs.ORPHAN_GRACE + 30)
     assert run.error is None and run.result.stopped_epoch is not None and run.result.stopped_epoch < config.epochs
+
+
+def test_a_trainer_killed_under_a_page_is_a_message_not_a_traceback():
+    """The page of a run whose trainer is killed mid-run (as the kernel does when memory runs out) says
+    so in words; the next page trains again in a new trainer."""
+    import pathlib
+
+    from streamlit.testing.v1 import AppTest
+
+    page = str(pathlib.Path(__file__).resolve().parents[2] / "wil_app" / "page.py")
+    long = wil.Config(dataset="moons", n_samples=400, depth=8, width=128, epochs=1500, compare=("he_normal",),
+                      seed=90210)
+    killed = []
+
+    def kill_when_training():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            training = [r for r in list(runs._RUNNING) if getattr(r, "config", None) == long and r.training]
+            if training and runs._TRAINERS and runs._TRAINERS[0].pid:
+                time.sleep(0.5)
+                os.kill(runs._TRAINERS[0].pid, signal.SIGKILL)
+                killed.append(True)
+                return
+            time.sleep(0.05)
+
+    threading.Thread(target=kill_when_training, daemon=True).start()
+    at = AppTest.from_file(page, default_timeout=120)
+    for key, value in long.to_query_params().items():
+        at.query_params[key] = value
+    at.run()
+    assert killed
+    assert not at.exception, [e.value for e in at.exception]
+    said = " ".join(e.value for e in at.error)
+    assert "cannot train on this server" in said and "training process ended without a result" in said
+    assert "killed by signal 9" in said
+    short = wil.Config(dataset="moons", n_samples=100, depth=2, width=8, epochs=5, compare=("he_normal",), seed=90211)
+    again = AppTest.from_file(page, default_timeout=120)
+    for key, value in short.to_query_params().items():
+        again.query_params[key] = value
+    again.run()
+    assert not again.exception and not again.error and again.get("vega_lite_chart")
