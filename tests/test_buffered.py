@@ -403,6 +403,12 @@ def test_the_thread_plan_follows_the_shapes(monkeypatch):
     monkeypatch.setattr(threads, "available_cores", lambda: 1)
     assert threads.plan(8, 64, 5, 1000, 333, None) == Plan(1, 1, 1, 1)
     assert threads.plan(1, 256, 50, 375, 125, None) == Plan(1, 2, 1, 1)  # the same blocks, so the same numbers
+    # the public form, from a Config: its networks, shapes and splits (digits: 1,347 training, 450 test rows)
+    monkeypatch.setattr(threads, "available_cores", lambda: 2)
+    digits = wil.Config(dataset="digits", depth=5, width=64, compare=("zeros", "he_normal"), n_seeds=4,
+                        batch_size=128)
+    assert wil.cores_plan(digits) == threads.plan(8, 64, 5, 1347, 450, 128) == Plan(2, 1, 1, 1)
+    assert wil.cores_plan(digits, n_networks=1) == threads.plan(1, 64, 5, 1347, 450, 128)
     # the estimate: full batch, 3 passes of 4 layers; mini-batches, 2 + 2 x 8 passes
     assert layout.work_per_call(2, 10, 4, 100, 30, None) == 2 * 100 * 4 * 330 / (60 + 5 * 4 * 3)
     assert layout.work_per_call(2, 10, 4, 100, 30, 13) == 2 * 100 * 4 * 430 / (60 + 5 * 4 * 18)

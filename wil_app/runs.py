@@ -11,10 +11,11 @@
   and any session asking for the same configuration while it trains follows it (its queue position, then
   its live curves) instead of waiting on a lock or training it twice. A run nobody follows any more (its
   visitors moved on) is stopped after ``ORPHAN_GRACE`` seconds.
-- **Time left from the server's own pace.** Each finished run updates the ratio of its measured time to
-  ``POLICY.seconds`` (the policy's estimate; ``PACE``, kept apart for runs the engine splits over several
-  cores, ``wil.cores_plan``); a run's time left is that pace's estimate, blended into its own elapsed time
-  per fraction done as it progresses; a queued run's wait is the time left of the runs ahead of it.
+- **Time left from measured paces.** A training run's time left is its own pace (elapsed per fraction
+  done), told once it has trained ``MEASURED_FROM`` of its epochs. A queued run's wait is the time left of
+  the runs ahead of it, those not yet measured estimated from the server's pace: each finished run
+  updates the ratio of its measured time to ``POLICY.seconds`` (the policy's estimate; ``PACE``, kept apart
+  for runs the engine splits over several cores, ``wil.cores_plan``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ _QUEUE: list["SharedRun"] = []  # waiting for a slot, in the order asked
 _RUNNING: list["SharedRun"] = []
 
 
+# a training run tells its time left from its own pace from this share of its epochs and this many seconds
+# (the server's estimate, ``PACE``, told a room of 30 times 0.4-2x the truth; its own pace within 30%)
+MEASURED_FROM, MEASURED_AFTER = 0.03, 0.5
 # a run split over the cores takes this share of one core's time: the engine's measured median gain,
 # 1.54x (wil/engine/threads.py), until this server has measured its own
 SPLIT_TIME = 1 / 1.54
@@ -51,17 +55,23 @@ class Pace:
 
     def record(self, config: wil.Config, seconds: float) -> None:
         rate = seconds / max(POLICY.seconds(config), 1e-3)
-        cores = wil.cores_plan(config).groups
+        cores = _cores(config)
         before = self.seconds_per_estimated.get(cores)
         self.seconds_per_estimated[cores] = rate if before is None else 0.5 * before + 0.5 * rate
 
     def expected(self, config: wil.Config) -> float | None:
-        cores = wil.cores_plan(config).groups
+        cores = _cores(config)
         rate = self.seconds_per_estimated.get(cores)
         if rate is None and self.seconds_per_estimated:  # from runs on another number of cores, scaled
             known, known_rate = next(iter(self.seconds_per_estimated.items()))
             rate = known_rate * (SPLIT_TIME if cores > 1 else 1.0) / (SPLIT_TIME if known > 1 else 1.0)
         return None if rate is None else rate * POLICY.seconds(config)
+
+
+def _cores(config: wil.Config) -> int:
+    """The cores ``wil.compare`` trains ``config`` on: its groups of networks, or a single network's threads."""
+    plan = wil.cores_plan(config)
+    return max(plan.groups, plan.threads)
 
 
 PACE = Pace()
@@ -93,18 +103,19 @@ class SharedRun:
         with _LOCK:
             return _QUEUE.index(self) + 1 if self in _QUEUE else 0
 
-    def seconds_left(self) -> float | None:
-        """Time left of this run alone (see the module's docstring), or None when nothing says yet."""
+    def seconds_left(self, guess: bool = False) -> float | None:
+        """Time left of this run, from its own pace once it has trained ``MEASURED_FROM`` of its epochs for at
+        least ``MEASURED_AFTER`` seconds; before that None, or with ``guess`` the server's pace's estimate
+        (``PACE``; None before the server has finished a run)."""
         before = self.done_before  # a resumed run: its pace is measured over the epochs it trained itself
         fraction = max(0.0, (self.fraction - before) / (1 - before)) if before < 1 else 1.0
         elapsed = time.perf_counter() - self.training if self.training is not None else 0.0
-        measured = elapsed / fraction * (1 - fraction) if fraction > 0.02 else None
-        expected = None if self.expected is None else self.expected * (1 - before)
-        planned = None if expected is None else max(expected - elapsed, expected * (1 - fraction))
-        if measured is None or planned is None:
-            return planned if measured is None else measured if fraction > 0.1 else None
-        weight = min(1.0, fraction / 0.3)
-        return (1 - weight) * planned + weight * measured
+        if fraction >= MEASURED_FROM and elapsed >= MEASURED_AFTER:
+            return elapsed / fraction * (1 - fraction)
+        if not guess or self.expected is None:
+            return None
+        expected = self.expected * (1 - before)
+        return max(expected - elapsed, expected * (1 - fraction))
 
     def seconds_to_start(self) -> float | None:
         """The time left of the runs ahead (training, then queued before this one), or None if unknown."""
@@ -112,7 +123,7 @@ class SharedRun:
             ahead = [*_RUNNING, *_QUEUE[:_QUEUE.index(self)]] if self in _QUEUE else []
         total = 0.0
         for run in ahead:
-            left = run.seconds_left() if run.started is not None else run.expected
+            left = run.seconds_left(guess=True) if run.started is not None else run.expected
             if left is None:
                 return None
             total += left

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 import wil
@@ -127,3 +128,36 @@ def test_shared_verdicts_tell_a_stopped_run_from_the_whole_one():
     assert story.verdict_html(stopped) != first
     assert story.verdict_html(whole) is first  # the shared answer, not judged again
     assert story.verdict_html(whole, note="So far") != first  # the note is part of what is shown
+
+
+def test_the_time_left_is_the_runs_own_pace_once_measured_and_the_servers_before(monkeypatch):
+    """A run tells its time left from its own pace once it has trained 3% of its epochs for 0.5 s
+    (elapsed / fraction x (1 - fraction)); before that nothing, or, for the queue's wait, the server's pace
+    (seconds per second of the policy's estimate, kept apart for runs split over the cores)."""
+    from wil_app import runs
+
+    monkeypatch.setattr(runs, "PACE", runs.Pace())
+    narrow = wil.Config(dataset="moons", n_samples=400, depth=8, width=32, epochs=150)
+    wide = dataclasses.replace(narrow, width=512)
+    monkeypatch.setattr(runs, "_cores", lambda config: 2 if config.width > 100 else 1)  # as on 2 cores, on any
+    assert runs.PACE.expected(narrow) is None  # nothing measured yet
+    runs.PACE.record(narrow, 3.0 * POLICY.seconds(narrow))
+    assert runs.PACE.expected(narrow) == pytest.approx(3.0 * POLICY.seconds(narrow))
+    # a split run, before any was measured: the engine's median gain of a split over one core
+    assert runs.PACE.expected(wide) == pytest.approx(3.0 * runs.SPLIT_TIME * POLICY.seconds(wide))
+    runs.PACE.record(wide, 0.5 * POLICY.seconds(wide))
+    runs.PACE.record(wide, 1.5 * POLICY.seconds(wide))  # weighted to the latest: (0.5 + 1.5) / 2
+    assert runs.PACE.expected(wide) == pytest.approx(1.0 * POLICY.seconds(wide))
+    assert runs.PACE.expected(narrow) == pytest.approx(3.0 * POLICY.seconds(narrow))  # kept apart
+
+    run = runs.SharedRun(narrow, None)
+    clock = [1000.0]
+    monkeypatch.setattr(runs.time, "perf_counter", lambda: clock[0])
+    run.training, run.fraction = 1000.0, 0.0
+    assert run.seconds_left() is None and run.seconds_left(guess=True) == pytest.approx(run.expected)
+    clock[0], run.fraction = 1000.4, 0.2  # 20% but only 0.4 s: not measured yet
+    assert run.seconds_left() is None
+    clock[0], run.fraction = 1002.0, 0.25  # 2 s for a quarter: 6 s left
+    assert run.seconds_left() == pytest.approx(6.0) and run.seconds_left(guess=True) == pytest.approx(6.0)
+    run.done_before, run.fraction = 0.5, 0.75  # a resumed run: its pace over the epochs it trained itself
+    assert run.seconds_left() == pytest.approx(2.0)
