@@ -5,7 +5,10 @@ dynamical isometry and the other cures.
 import streamlit as st
 
 from wil_app.policy import POLICY_PROBLEMS
+from wil_app.runs import yield_to_training
 from wil_app.text import plain_text
+
+yield_to_training()  # this session's script yields the cores to the runs training (wil_app/runs.py)
 
 for problem in POLICY_PROBLEMS:  # the operator's WIL_POLICY setting, where an entry of it was ignored
     st.warning(plain_text(problem))

@@ -93,6 +93,9 @@ class ServerPolicy:
     # sessions' scripts hold while they draw: in a room of 30 the runs took 1.2-5x their library time on
     # a thread of the server (issue 17). False: on a thread of the server (a test patching the library)
     trainer_process: bool = True
+    # the sessions' scripts run this much nicer than the server's main thread and its trainers (Linux nice
+    # values, per thread): drawing 30 pages yields the cores to the run training beside them
+    drawing_nice: int = 5
     # Uploaded CSV files (wil_app/upload.py); the library only checks that data can train.
     max_upload_mb: int = 5  # megabytes of CSV: 5,000 rows x 100 columns of numbers fit in about 5 MB
     max_upload_rows: int = 5000  # the samples cap: more only slow the lesson down

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import collections
+import os
 import threading
 import time
 
@@ -37,8 +38,8 @@ _QUEUE: list["SharedRun"] = []  # waiting for a slot, in the order asked
 _RUNNING: list["SharedRun"] = []
 
 
-# a training run tells its time left from its own pace from this share of its epochs and this many seconds
-# (the server's estimate, ``PACE``, told a room of 30 times 0.4-2x the truth; its own pace within 30%)
+# a training run tells its time left from its own pace, measured from this share of its epochs over as much
+# again and this many seconds (the server's estimate, ``PACE``, told a room of 30 0.4-2x the truth)
 MEASURED_FROM, MEASURED_AFTER = 0.03, 0.5
 # a run split over the cores takes this share of one core's time: the engine's measured median gain,
 # 1.54x (wil/engine/threads.py), until this server has measured its own
@@ -94,6 +95,7 @@ class SharedRun:
         self.started: float | None = None  # when it got a slot
         # when its training began (its first progress report; a trainer process may first start, ~1.5 s)
         self.training: float | None = None
+        self.pace_from: tuple[float, float] | None = None  # (when, fraction) its pace is measured from
         self.done_before = 0.0  # the fraction of the epochs trained before it started (a resumed run's)
         self.expected = PACE.expected(config)
 
@@ -104,16 +106,20 @@ class SharedRun:
             return _QUEUE.index(self) + 1 if self in _QUEUE else 0
 
     def seconds_left(self, guess: bool = False) -> float | None:
-        """Time left of this run, from its own pace once it has trained ``MEASURED_FROM`` of its epochs for at
-        least ``MEASURED_AFTER`` seconds; before that None, or with ``guess`` the server's pace's estimate
+        """Time left of this run, from its own pace since it passed ``MEASURED_FROM`` of its epochs (its first
+        epochs, with the start's recording, are slower), once measured over ``MEASURED_FROM`` more and
+        ``MEASURED_AFTER`` seconds; before that None, or with ``guess`` the server's pace's estimate
         (``PACE``; None before the server has finished a run)."""
-        before = self.done_before  # a resumed run: its pace is measured over the epochs it trained itself
-        fraction = max(0.0, (self.fraction - before) / (1 - before)) if before < 1 else 1.0
-        elapsed = time.perf_counter() - self.training if self.training is not None else 0.0
-        if fraction >= MEASURED_FROM and elapsed >= MEASURED_AFTER:
-            return elapsed / fraction * (1 - fraction)
+        now = time.perf_counter()
+        if self.pace_from is not None:
+            since, at = self.pace_from
+            if self.fraction - at >= MEASURED_FROM and now - since >= MEASURED_AFTER:
+                return (now - since) / (self.fraction - at) * (1 - self.fraction)
         if not guess or self.expected is None:
             return None
+        before = self.done_before  # a resumed run: the estimate is of the epochs it trains itself
+        fraction = max(0.0, (self.fraction - before) / (1 - before)) if before < 1 else 1.0
+        elapsed = now - self.training if self.training is not None else 0.0
         expected = self.expected * (1 - before)
         return max(expected - elapsed, expected * (1 - fraction))
 
@@ -218,6 +224,22 @@ def _train(run: SharedRun) -> None:
         release_free_memory()
 
 
+def yield_to_training() -> None:
+    """Make the calling thread (a session's script) ``POLICY.drawing_nice`` nicer than the process's main
+    thread, so that on a busy server the trainers' threads get the cores first (a room drawing 30 pages
+    slowed the runs training beside it). Linux gives each thread its own nice value; elsewhere, or if the
+    system refuses, nothing changes."""
+    if POLICY.drawing_nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        thread = threading.get_native_id()
+        target = min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + POLICY.drawing_nice)
+        if os.getpriority(os.PRIO_PROCESS, thread) < target:
+            os.setpriority(os.PRIO_PROCESS, thread, target)
+    except OSError:
+        pass
+
+
 def _log(run: SharedRun, seconds: float) -> None:
     """One line in the server's log per run: what it trained, how long it took and how long it queued (an
     operator's record of the room; ``benchmarks/load.py`` sums it)."""
@@ -249,9 +271,12 @@ def _progress(run: SharedRun, fraction: float) -> None:
 
 
 def _progressed(run: SharedRun, fraction: float) -> None:
+    now = time.perf_counter()
     if run.training is None:
-        run.training = time.perf_counter()
+        run.training = now
     run.fraction = float(fraction)
+    if run.pace_from is None and run.fraction - run.done_before >= MEASURED_FROM:
+        run.pace_from = (now, run.fraction)
 
 
 def _live(run: SharedRun, partial: wil.Result) -> None:

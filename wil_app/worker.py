@@ -23,8 +23,10 @@ A stopped result carries its networks' state, so it continues in the trainer as 
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 import os
+import queue
 import socket
 import subprocess
 import sys
@@ -68,9 +70,8 @@ class Trainer:
         ours, theirs = socket.socketpair()
         with theirs:
             path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-            self._process = subprocess.Popen([sys.executable, "-m", "wil_app.worker", str(theirs.fileno())],
-                                             pass_fds=[theirs.fileno()], cwd=ROOT,
-                                             env={**os.environ, "PYTHONPATH": path})
+            self._process = _spawn([sys.executable, "-m", "wil_app.worker", str(theirs.fileno())],
+                                   pass_fds=[theirs.fileno()], cwd=ROOT, env={**os.environ, "PYTHONPATH": path})
         self._connection = Connection(ours.detach())
 
     def train(self, config: wil.Config, *, snapshots: int | None = None, resume_from: wil.Result | None = None,
@@ -131,6 +132,28 @@ class Trainer:
     @property
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
+
+
+def _spawner() -> None:
+    while True:
+        args, kwargs, answer = _SPAWNS.get()
+        try:
+            answer.set_result(subprocess.Popen(args, **kwargs))
+        except BaseException as error:
+            answer.set_exception(error)
+
+
+# Trainers are started from a thread of their own, made when this module is first imported (by the warm-up,
+# or a script before it yields the cores: ``runs.yield_to_training``): a process inherits the nice value of
+# the thread that starts it, and a session's thread, or a run's started by it, is nicer than a trainer must be
+_SPAWNS: queue.SimpleQueue = queue.SimpleQueue()
+threading.Thread(target=_spawner, name="wil-trainer-spawner", daemon=True).start()
+
+
+def _spawn(args, **kwargs) -> subprocess.Popen:
+    answer: concurrent.futures.Future = concurrent.futures.Future()
+    _SPAWNS.put((args, kwargs, answer))
+    return answer.result()
 
 
 def _wait(process) -> None:

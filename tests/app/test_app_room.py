@@ -153,11 +153,25 @@ def test_the_time_left_is_the_runs_own_pace_once_measured_and_the_servers_before
     run = runs.SharedRun(narrow, None)
     clock = [1000.0]
     monkeypatch.setattr(runs.time, "perf_counter", lambda: clock[0])
-    run.training, run.fraction = 1000.0, 0.0
+    runs._progressed(run, 0.0)
+    assert run.training == 1000.0
     assert run.seconds_left() is None and run.seconds_left(guess=True) == pytest.approx(run.expected)
-    clock[0], run.fraction = 1000.4, 0.2  # 20% but only 0.4 s: not measured yet
+    clock[0] = 1001.0
+    runs._progressed(run, 0.05)  # the first epochs, slower: the pace is measured from here
+    assert run.pace_from == (1001.0, 0.05) and run.seconds_left() is None
+    clock[0] = 1001.4
+    runs._progressed(run, 0.25)  # 20% more, but only 0.4 s: not measured yet
     assert run.seconds_left() is None
-    clock[0], run.fraction = 1002.0, 0.25  # 2 s for a quarter: 6 s left
-    assert run.seconds_left() == pytest.approx(6.0) and run.seconds_left(guess=True) == pytest.approx(6.0)
-    run.done_before, run.fraction = 0.5, 0.75  # a resumed run: its pace over the epochs it trained itself
-    assert run.seconds_left() == pytest.approx(2.0)
+    clock[0] = 1003.0
+    runs._progressed(run, 0.45)  # 2 s for 40%: 5 s per run, 55% of it left
+    assert run.seconds_left() == pytest.approx(2.75) and run.seconds_left(guess=True) == pytest.approx(2.75)
+
+    resumed = runs.SharedRun(narrow, None)
+    resumed.done_before = resumed.fraction = 0.5  # continues from half: measured over what it trains itself
+    runs._progressed(resumed, 0.5)
+    assert resumed.pace_from is None
+    clock[0] = 1004.0
+    runs._progressed(resumed, 0.6)
+    clock[0] = 1005.0
+    runs._progressed(resumed, 0.8)  # 1 s for 20%: 0.2 x 5 s left
+    assert resumed.seconds_left() == pytest.approx(1.0)

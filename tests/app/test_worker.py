@@ -162,3 +162,27 @@ def test_a_trainer_killed_under_a_page_is_a_message_not_a_traceback():
         again.query_params[key] = value
     again.run()
     assert not again.exception and not again.error and again.get("vega_lite_chart")
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread nice values are Linux's")
+def test_a_sessions_script_yields_the_cores_to_a_trainer_it_starts():
+    """A script thread made nicer (``runs.yield_to_training``) still starts a trainer at the server's own
+    priority: trainers are started from a thread made before any script yielded."""
+    main = os.getpriority(os.PRIO_PROCESS, os.getpid())
+    seen = {}
+
+    def script():
+        runs.yield_to_training()
+        seen["script"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        trainer = Trainer("wil-trainer-nice")
+        try:
+            trainer.start()
+            seen["trainer"] = os.getpriority(os.PRIO_PROCESS, trainer.pid)
+        finally:
+            trainer.close()
+
+    thread = threading.Thread(target=script)
+    thread.start()
+    thread.join(60)
+    assert seen["script"] == min(19, main + runs.POLICY.drawing_nice)
+    assert seen["trainer"] == main
