@@ -8,8 +8,9 @@ app adds, here and only here:
 - two budgets on a whole run, in seconds and megabytes (``max_seconds``, ``max_memory_mb``), estimated
   before it trains from its shapes at rates measured by ``benchmarks/bench_budgets.py``; their defaults
   let every move of the opening page train as asked (docs/PERFORMANCE.md);
-- one run at a time in the process (``concurrent_runs``; ``wil_app/run.py`` holds the slots): runs at
-  once would not finish sooner on a fraction of a core, only hold more memory at once;
+- one run at a time (``concurrent_runs``; ``wil_app/runs.py`` holds the slots), each in a trainer process
+  of its own (``trainer_process``; ``wil_app/worker.py``): runs at once would not finish sooner on a
+  fraction of a core, only hold more memory at once;
 - the uploads' limits (``max_upload_mb`` and the others) and how often a run's charts update
   (``live_every``, seconds).
 
@@ -85,8 +86,8 @@ class ServerPolicy:
     live_every: float = 0.5
     # the most share of a run's time its live views may take, on the training thread (building them) and,
     # split between the sessions that follow it, on theirs (drawing them): issue 17 measured 1.8-2.0x the
-    # library's time without any share; at 0.1 each a room's runs took 1.21x their library time, at 0.05
-    # each the two together stay within the room's +10% (benchmarks/load.py --clients protocol)
+    # library's time without any share, 1.21x at 0.1 each; at 0.05, with runs in a trainer process, a room
+    # of 30's runs took 1.2x their library time (benchmarks/load.py --clients protocol; docs/PERFORMANCE.md)
     live_share: float = 0.05
     concurrent_runs: int = 1  # runs training at once in the process
     # each run slot trains in a process of its own (wil_app/worker.py), off the interpreter lock the
