@@ -93,7 +93,7 @@ class ServerPolicy:
     # each run slot trains in a process of its own (wil_app/worker.py), off the interpreter lock the
     # sessions' scripts hold while they draw: in a room of 30 the runs took 1.2-5x their library time on
     # a thread of the server (issue 17). False: on a thread of the server (a test patching the library)
-    trainer_process: bool = True
+    trainer_process: bool = os.name == "posix"  # (Windows: no socket handed to a child; on a thread there)
     # the sessions' scripts run this much nicer than the server's main thread and its trainers (Linux nice
     # values, per thread): drawing 30 pages yields the cores to the run training beside them
     drawing_nice: int = 5

@@ -272,7 +272,8 @@ def _progress_line(line, slots: dict, run: runs.SharedRun, n_networks: int) -> N
         fraction = run.fraction
         epoch = min(config.epochs, int(round(fraction * config.epochs)))
         left = run.seconds_left()
-        eta = "" if left is None else f" · about {left:.0f} s left" if left >= 1.5 else " · almost done"
+        eta = (" · timing it" if left is None and fraction < 1 else "" if left is None
+               else f" · about {left:.0f} s left" if left >= 1.5 else " · almost done")
         text = f"Training {n_networks} networks: epoch {epoch} of {config.epochs}{eta}"
     if "bar" not in slots:
         left_column, right_column = line.container().columns([5, 1], vertical_alignment="center")

@@ -16,6 +16,8 @@ import wil
 from wil_app import runs
 from wil_app.worker import Trainer, TrainerDied
 
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="the trainer process is POSIX's (a socket handed to a child)")
+
 SMALL = wil.Config(dataset="moons", n_samples=120, noise=0.2, depth=4, width=16, epochs=60,
                    compare=("zeros", "glorot_uniform", "he_normal"), seed=11)
 
