@@ -359,3 +359,29 @@ def test_a_signal_that_underflowed_to_zero_is_said_in_words():
     assert "layer 30's activations are all exactly 0 (layer 1's are not)" in sentence, sentence
     assert "0e0" not in sentence
     assert format_scientific(0.0) == "0" and format_scientific(4.3e-5) == "4e-5"
+
+
+def test_a_results_verdicts_are_judged_once_and_a_replaced_result_judges_anew(monkeypatch):
+    """``Result.verdicts`` keeps its answer per ``by`` (a live view judged in the server's trainer arrives
+    judged), returns a copy (changing it changes nothing kept), and a Result made by ``dataclasses.replace``
+    judges its own frames."""
+    import dataclasses
+
+    import wil.analysis.verdicts as verdicts_module
+
+    result = wil.compare(wil.Config(dataset="moons", n_samples=100, depth=2, width=8, epochs=20,
+                                    compare=("zeros", "he_normal")))
+    calls = []
+    real = verdicts_module.verdicts
+    monkeypatch.setattr(verdicts_module, "verdicts", lambda r, by="network": calls.append(by) or real(r, by=by))
+    first = result.verdicts(by="initializer")
+    first.loc[:, "sentence"] = "vandalised"
+    again = result.verdicts(by="initializer")
+    assert calls == ["initializer"] and "vandalised" not in set(again["sentence"])
+    result.verdicts()  # by network: judged apart
+    assert calls == ["initializer", "network"]
+    status = result.status.copy()
+    status.loc[:, "final_test_accuracy"] = 0.0
+    replaced = dataclasses.replace(result, status=status)
+    replaced.verdicts(by="initializer")
+    assert calls == ["initializer", "network", "initializer"]

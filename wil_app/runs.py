@@ -49,7 +49,8 @@ SPLIT_TIME = 1 / 1.54
 class Pace:
     """Measured seconds per second of ``POLICY.seconds`` (the policy's estimate, for one core), from the runs
     this server finished: an average weighted to the latest, kept apart for runs split over several cores
-    (``wil.cores_plan``: they took about half the estimate, the others 1-1.5x it); None before the first."""
+    (``wil.cores_plan``: in a room of 30 they took ~0.6x the estimate, the others 1-3x it); None before the
+    first."""
 
     def __init__(self):
         self.seconds_per_estimated: dict[int, float] = {}  # cores a run is split over -> its measured ratio
@@ -284,19 +285,21 @@ def _live(run: SharedRun, partial: wil.Result) -> None:
     _check(run)
 
 
-# the trainer processes (wil_app/worker.py), one per run slot, started at the first run (or the warm-up)
+# the trainer processes (wil_app/worker.py), one per run slot, started at the first run (or the warm-up),
+# and those training a run now
 _TRAINERS: list[Trainer] = []
+_BUSY: set[Trainer] = set()
 
 
 def start_trainers() -> None:
     """Start the slots' trainer processes now (the warm-up does, so a visitor's first run does not wait for
     one to import the library); nothing when the policy trains in the server's process."""
     if POLICY.trainer_process:
-        for trainer in _idle_trainers(POLICY.concurrent_runs):
+        for trainer in _trainers(POLICY.concurrent_runs):
             trainer.start()
 
 
-def _idle_trainers(count: int) -> list[Trainer]:
+def _trainers(count: int) -> list[Trainer]:
     with _LOCK:
         while len(_TRAINERS) < count:
             _TRAINERS.append(Trainer(f"wil-trainer-{len(_TRAINERS)}"))
@@ -306,7 +309,7 @@ def _idle_trainers(count: int) -> list[Trainer]:
 def _train_in_a_trainer(run: SharedRun) -> wil.Result:
     """``run`` trained in a trainer process (the first free one; a run holds a slot, so there is one)."""
     with _LOCK:
-        trainers = _idle_trainers(POLICY.concurrent_runs)
+        trainers = _trainers(POLICY.concurrent_runs)
         trainer = next(t for t in trainers if t not in _BUSY)
         _BUSY.add(trainer)
     try:
@@ -322,9 +325,6 @@ def _train_in_a_trainer(run: SharedRun) -> wil.Result:
     finally:
         with _LOCK:
             _BUSY.discard(trainer)
-
-
-_BUSY: set[Trainer] = set()
 
 
 class _Ticket:

@@ -10,8 +10,10 @@ unpickle them.
 
 The messages, all pickled by ``multiprocessing.connection``:
 
-- server -> trainer: ``("train", job_id, config, snapshots, resume_from, datasets, live_every, live_share)``
-  (``datasets``: the uploaded datasets ``config`` needs, which live in the server's registry only), and
+- server -> trainer: ``("train", job_id, payload)``, the payload the pickled ``(config, snapshots,
+  resume_from, datasets, live_every, live_share)`` (``datasets``: the uploaded datasets ``config`` needs,
+  which live in the server's registry only; pickled apart, so that one the trainer cannot read is that
+  job's error), and
   ``("stop", job_id)``, which stops that job at its next epoch as ``wil.StopTraining`` would;
 - trainer -> server: ``("progress", job_id, fraction)``, ``("live", job_id, result)``, then one of
   ``("done", job_id, result)`` or ``("error", job_id, exception)``.
@@ -26,6 +28,7 @@ from __future__ import annotations
 import concurrent.futures
 import itertools
 import os
+import pickle
 import queue
 import socket
 import subprocess
@@ -89,7 +92,9 @@ class Trainer:
             connection, process = self._connection, self._process
             finished = False
             try:
-                connection.send(("train", job, config, snapshots, resume_from, datasets, live_every, live_share))
+                # pickled apart, so that a job the trainer cannot read is an error of that job, not the trainer's end
+                connection.send(("train", job, pickle.dumps((config, snapshots, resume_from, datasets, live_every,
+                                                             live_share), protocol=pickle.HIGHEST_PROTOCOL)))
                 stopping = False
                 while True:
                     if not stopping and should_stop():
@@ -108,20 +113,23 @@ class Trainer:
                         live(value)
                     elif kind in ("done", "error"):
                         finished = True
-                        if kind == "error":
-                            raise value
-                        return value
-            except (EOFError, OSError):
+                        break
+            except (EOFError, OSError):  # the pipe broke: the process is gone
                 _wait(process)
                 raise TrainerDied(_died(process)) from None
             finally:
                 if not finished:  # the job may still train (a callback raised here): never read it later
                     self._discard()
+        if kind == "error":  # the run's own exception (raised outside the pipe's handling: an OSError stays one)
+            raise value
+        return value
 
     def _discard(self) -> None:
         if self._process is not None:
             self._process.kill()
             _wait(self._process)
+        if self._connection is not None:
+            self._connection.close()
         self._process = self._connection = None
 
     def close(self) -> None:
@@ -184,7 +192,13 @@ def serve(connection) -> None:
             return
         if message[0] == "stop":  # of a job that has ended
             continue
-        _, job, config, snapshots, resume_from, datasets, live_every, live_share = message
+        _, job, payload = message
+        try:
+            config, snapshots, resume_from, datasets, live_every, live_share = pickle.loads(payload)
+        except Exception as error:  # a job this process cannot read (a class it cannot import): its words
+            connection.send(("error", job, ValueError(f"the trainer could not read this run "  # a page says it
+                                                      f"({type(error).__name__}: {error})")))
+            continue
         for name, spec in datasets.items():
             wil.DATASETS[name] = spec
         shown = [None]

@@ -175,3 +175,52 @@ def test_the_time_left_is_the_runs_own_pace_once_measured_and_the_servers_before
     clock[0] = 1005.0
     runs._progressed(resumed, 0.8)  # 1 s for 20%: 0.2 x 5 s left
     assert resumed.seconds_left() == pytest.approx(1.0)
+
+
+def test_answers_asked_at_once_by_several_sessions_are_computed_once():
+    """``story.Shared``: sessions asking for the same key at the same moment (woken by the same epoch) get
+    one computation's answer; if that computation fails, each of the others computes its own."""
+    import threading
+    import time
+
+    from wil_app import story
+
+    shared, calls, answers = story.Shared(kept=4), [], []
+
+    def slow(value):
+        def compute():
+            calls.append(value)
+            time.sleep(0.3)
+            return value
+        return compute
+
+    threads = [threading.Thread(target=lambda: answers.append(shared.get("k", slow("first")))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert calls == ["first"] and answers == ["first"] * 4
+    assert shared.get("k", slow("again")) == "first" and calls == ["first"]  # kept
+
+    def failing():
+        calls.append("failed")
+        time.sleep(0.2)
+        raise RuntimeError("boom")
+
+    errors, late = [], []
+
+    def first():
+        try:
+            shared.get("bad", failing)
+        except RuntimeError as error:
+            errors.append(str(error))
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    time.sleep(0.05)
+    late.append(shared.get("bad", slow("own")))  # waits for the first, which fails: computes its own
+    thread.join(10)
+    assert errors == ["boom"] and late == ["own"]
+    for key in ("a", "b", "c", "d", "e"):  # at most ``kept`` answers
+        shared.get(key, lambda: key)
+    assert len(shared._answers) == 4

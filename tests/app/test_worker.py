@@ -188,3 +188,32 @@ def test_a_sessions_script_yields_the_cores_to_a_trainer_it_starts():
     thread.join(60)
     assert seen["script"] == min(19, main + runs.POLICY.drawing_nice)
     assert seen["trainer"] == main
+
+
+def test_the_runs_own_errors_come_back_as_themselves_and_the_trainer_lives_on(trainer, tmp_path):
+    """An exception of the run's own that is an OSError (a dataset whose loader reads a file that is not
+    there) comes back as that error, not as a dead trainer; a job the trainer cannot read (a loader of a
+    module it cannot import) is that job's error in words; the trainer goes on after both."""
+    import functools
+
+    frame = pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40.0) % 7, "y": np.arange(40) % 2})
+    name = wil.from_frame(frame, "y")
+    spec = wil.DATASETS[name]
+    config = wil.Config(dataset=name, depth=2, width=4, epochs=3, compare=("he_normal",))
+    try:
+        wil.DATASETS[name] = type(spec)(**{**spec.__dict__, "make": functools.partial(np.load, str(tmp_path / "gone.npy"))})
+        with pytest.raises(FileNotFoundError, match="gone.npy"):
+            trainer.train(config)
+        wil.DATASETS[name] = type(spec)(**{**spec.__dict__, "make": _HereOnly()})
+        with pytest.raises(ValueError, match=r"could not read this run \(ModuleNotFoundError"):
+            trainer.train(config)
+        assert trainer.train(wil.Config(epochs=2)).stopped_epoch is None
+    finally:
+        wil.DATASETS.pop(name, None)
+
+
+class _HereOnly:
+    """A dataset loader of this test module, which the trainer cannot import."""
+
+    def __call__(self, n, noise, seed):
+        raise AssertionError("never called")
