@@ -115,3 +115,29 @@ def test_a_fault_is_survived_and_the_rerun_completes(tmp_path, reference, backen
     assert rerun.returncode == 0, stderr[-2000:]
     no_process_left(rerun.pid)
     check_complete(out, reference)
+
+
+def test_a_signal_swallowed_by_a_gc_callback_still_stops_the_sweep_without_a_traceback(capfd):
+    """The race CI met: SIGTERM arrived while distributed's garbage-collector callback ran, where Python
+    prints an exception and goes on; the sweep then trained to the end with a traceback on stderr. Now the
+    interrupt is remembered (the sweep stops at its next finished task) and that print is left out."""
+    import gc
+
+    from wil.sweep.run import _stop_if_signalled, stop_on_signals
+
+    with stop_on_signals():
+        handler = signal.getsignal(signal.SIGTERM)
+
+        def callback(phase, info):  # as distributed's GCDiagnosis: the signal lands inside it
+            if phase == "start":
+                gc.callbacks.remove(callback)
+                handler(signal.SIGTERM, None)
+
+        gc.callbacks.append(callback)
+        gc.collect()  # the handler's KeyboardInterrupt is raised inside the callback, and swallowed there
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN  # a second SIGTERM is ignored meanwhile
+        with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+            _stop_if_signalled()
+    assert "Traceback" not in capfd.readouterr().err
+    _stop_if_signalled()  # outside the sweep: nothing remembered
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL

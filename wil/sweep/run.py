@@ -166,15 +166,36 @@ def stop_on_signals():
     def stop(number, frame):
         for each in ours:
             signal.signal(each, signal.SIG_IGN)
+        _STOPPING.append(signal.Signals(number).name)
         raise KeyboardInterrupt(signal.Signals(number).name)
+
+    def unraisable(hook_args):  # our interrupt raised where Python would print it and go on: the sweep stops
+        if not (_STOPPING and isinstance(hook_args.exc_value, KeyboardInterrupt)):
+            previous_hook(hook_args)
 
     for number in ours:
         signal.signal(number, stop)
+    _STOPPING.clear()
+    previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         for number in ours:
             signal.signal(number, previous[number])
+        _STOPPING.clear()
+
+
+# the signal ``stop_on_signals`` received, if any: its KeyboardInterrupt can be raised where Python only
+# prints it and goes on (a garbage collector's callback, as distributed installs: seen in CI, where a
+# SIGTERM'd sweep printed that traceback and trained to the end), so the sweep also stops at its next
+# finished task, and that print is left out
+_STOPPING: list[str] = []
+
+
+def _stop_if_signalled() -> None:
+    if _STOPPING:
+        raise KeyboardInterrupt(_STOPPING[0])
 
 
 def _stream(tasks: list[Task], todo: list[Task], axes: list[str], store: Store | None, progress,
@@ -201,6 +222,7 @@ def _stream(tasks: list[Task], todo: list[Task], axes: list[str], store: Store |
                     bar.update(len(frame))
                 if callback is not None:
                     callback(finished, total)
+                _stop_if_signalled()
     finally:
         if bar is not None:
             bar.close()
