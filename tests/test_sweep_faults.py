@@ -125,6 +125,14 @@ def test_a_signal_swallowed_by_a_gc_callback_still_stops_the_sweep_without_a_tra
 
     from wil.sweep.run import _stop_if_signalled, stop_on_signals
 
+    before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a fresh process (a Ray test may have set one)
+    try:
+        _swallowed_signal_stops_the_sweep(capfd, gc, _stop_if_signalled, stop_on_signals)
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def _swallowed_signal_stops_the_sweep(capfd, gc, _stop_if_signalled, stop_on_signals) -> None:
     with stop_on_signals():
         handler = signal.getsignal(signal.SIGTERM)
 
