@@ -454,7 +454,8 @@ def test_a_rerun_or_another_session_with_the_same_configuration_builds_no_chart(
     st.cache_data.clear()
     config = wil.Config(**{**SMALL.__dict__, "seed": 4344})
     at = run(open_app(config.to_query_params()))
-    assert sorted(built) == ["accuracy_curves", "final_scores", "loss_curves"]
+    # a set: a live view arriving while it trains also builds a loss chart (timing-dependent)
+    assert set(built) == {"accuracy_curves", "final_scores", "loss_curves"}
     built.clear()
     run(at)  # a rerun of the same view: every chart is replayed from the cache
     assert built == [] and chart_titles(at) == TITLES[:3]
@@ -473,7 +474,7 @@ def test_a_rerun_or_another_session_with_the_same_configuration_builds_no_chart(
     assert built == [] and chart_titles(other) == TITLES[:3]
     other.sidebar.slider(key="depth").set_value(4)  # a new configuration builds again
     run(other)
-    assert sorted(built) == ["accuracy_curves", "final_scores", "loss_curves"]
+    assert set(built) == {"accuracy_curves", "final_scores", "loss_curves"}
 
 
 # ---------------------------------------------------------------- the server's warm-up
