@@ -4,6 +4,7 @@ shared criterion, a tiny run (fast), resume, and Dask equal to local (cluster ti
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import importlib.util
 import math
 from pathlib import Path
@@ -203,3 +204,78 @@ def test_budget_columns_filled_from_a_half_length_sweep_equal_the_measured_ones(
               out=tmp_path / "other.parquet")
     with pytest.raises(ValueError, match="another sweep"):
         budget_columns.fill(str(long_path), str(tmp_path / "other.parquet"), str(out))
+
+
+def _oracle_rows(cells, boundary_of):
+    """Rows of the best rate per depth, one seed, trainable iff depth <= boundary_of[sigma_w2]."""
+    return pd.DataFrame([{"sigma_w2": s, "depth": d, "seed": 0, "trainable": d <= boundary_of[s]}
+                         for s, d in cells])
+
+
+def test_refinement_bisects_each_boundary_to_half_xi_c():
+    """Planted boundaries: the rounds of ``next_depths`` place each within xi_c / 2 and then stop; a column
+    trainable to its deepest gets the protocol's max depth once; near the edge of chaos (xi_c above half the
+    deepest depth) nothing is added."""
+    config = wil.Config(dataset="digits", activation="tanh", initializer="mean_field(sigma_b2=0.05)")
+    xi = {s: wil.theory.mean_field("tanh", s, 0.05).xi_c for s in (1.0, 1.75, 2.5, 4.0)}
+    planted = {1.0: 53, 1.75: 30, 2.5: 1000, 4.0: 37}
+    cells = [(s, d) for s in planted for d in (8, 16, 24, 32, 48, 64, 96)]
+    rounds = []
+    while True:
+        wanted = wil.trainability.next_depths(_oracle_rows(cells, planted), config)
+        if not wanted:
+            break
+        rounds.append(wanted)
+        cells += [(s, d) for d, sigmas in wanted.items() for s in sigmas]
+        assert len(rounds) < 12
+    assert rounds[0] == {40: [4.0], 56: [1.0], 128: [2.5]}  # half-way in (32, 48), (48, 64); the max depth
+    table = wil.trainability.brackets(_oracle_rows(cells, planted)).set_index("sigma_w2")
+    for s in (1.0, 4.0):
+        low, high = table.loc[s, "boundary"], table.loc[s, "failed"]
+        assert low <= planted[s] < high and high - low <= max(1, 0.5 * xi[s])
+    assert table.loc[2.5, "deepest"] == 128 and math.isnan(table.loc[2.5, "failed"])
+    assert xi[1.75] > 128 / 2 and not any(1.75 in sigmas for r in rounds for sigmas in r.values())
+    # even the shallowest failed: down towards depth 1
+    assert wil.trainability.next_depths(_oracle_rows([(4.0, 8), (4.0, 16)], {4.0: 0}), config) == {4: [4.0]}
+    with pytest.raises(ValueError, match="mean_field"):
+        wil.trainability.next_depths(_oracle_rows(cells, planted), dataclasses.replace(config, initializer="he_normal"))
+
+
+def test_a_refined_sweep_places_its_boundaries_resumes_and_equals_a_plain_sweep(tmp_path, monkeypatch, capsys):
+    """A tiny protocol (monkeypatched) refined end to end: its rounds are printed, every column's boundary ends
+    within the protocol's step, the rows of a refined depth are those a plain sweep of that depth gives, and
+    the same call again trains nothing."""
+    tiny = dataclasses.replace(protocols.PROTOCOLS["schoenholz2017"], name="tiny", min_width=8, n_seeds=1,
+                               steps=400, batch_size=32, learning_rates=(0.1,), max_depth=16)
+    monkeypatch.setitem(protocols.PROTOCOLS, "tiny", tiny)
+    config = dataclasses.replace(TINY, width=8)
+    grid = {"sigma_w2": [1.0, 4.0], "depth": [2, 14]}
+    out = tmp_path / "r.parquet"
+    frame = wil.sweep(config, grid, seeds=[0], backend=None, out=out, protocol="tiny", refine=True)
+    err = capsys.readouterr().err
+    assert "refinement round 1: depth " in err
+    prepared = protocols.prepare("tiny", config, grid, [0])[0]
+    assert wil.trainability.next_depths(frame, prepared, "tiny") == {}
+    assert sorted(frame["depth"].unique()) != [2, 14]  # it refined
+    table = wil.trainability.brackets(frame).set_index("sigma_w2")
+    for s, row in table.iterrows():
+        xi = wil.theory.mean_field("tanh", s, 0.05).xi_c
+        placed = math.isnan(row["failed"]) and row["deepest"] == 16
+        assert placed or row["failed"] - (1 if math.isnan(row["boundary"]) else row["boundary"]) <= max(1, xi / 2)
+    stored = pd.read_parquet(out)
+    assert len(stored) == len(frame)  # one rate: every row kept
+    extra = int(frame.loc[~frame["depth"].isin([2, 14]), "depth"].iloc[0])
+    plain = wil.sweep(config, {"sigma_w2": [1.0, 4.0], "depth": [extra]}, seeds=[0], backend=None, protocol="tiny")
+    mine = frame[frame["depth"] == extra].reset_index(drop=True)
+    plain = plain[plain["sigma_w2"].isin(mine["sigma_w2"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine.drop(columns="seconds"), plain.drop(columns="seconds"))
+    run_module = importlib.import_module("wil.sweep.run")  # wil.sweep is the function
+
+    trained = []
+    monkeypatch.setattr(run_module, "run_task", lambda *a: trained.append(a) or [])
+    again = wil.sweep(config, grid, seeds=[0], backend=None, out=out, protocol="tiny", refine=True)
+    assert trained == [] and len(again) == len(frame)
+    with pytest.raises(ValueError, match="Invalid refine: .*protocol"):
+        wil.sweep(config, grid, backend=None, refine=True)
+    with pytest.raises(ValueError, match="Invalid refine: .*axes"):
+        wil.sweep(config, {"depth": [2, 4]}, backend=None, protocol="tiny", refine=True)

@@ -143,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--protocol", default=None, choices=sorted(PROTOCOLS),
                        help="a preset that can test a paper (see wil.sweep.protocols): schoenholz2017 sets width "
                             ">= 64, >= 3 seeds, 3,000 SGD steps, a learning rate per depth; prints its cost first")
+    sweep.add_argument("--refine", action="store_true",
+                       help="with --protocol: after the grid, bisect each sigma_w2 column's depth until its boundary "
+                            "is placed within the protocol's step (xi_c / 2), in rounds that join --out; the same "
+                            "command resumes it")
     return parser
 
 
@@ -189,7 +193,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         raise ValueError(f"Invalid --plot {args.plot!r}: expected a .html or .png file")
     frame = sweep(config, grid, seeds=_seeds(args.seeds), backend=None if args.backend == "none" else args.backend,
                   n_jobs=args.n_jobs, scheduler=args.scheduler, progress=not args.no_progress, out=args.out,
-                  protocol=args.protocol)
+                  protocol=args.protocol, refine=args.refine)
     trainable = frame["trainable"].mean()
     print(f"{len(frame)} networks, {trainable:.0%} trainable, {frame['diverged'].mean():.0%} diverged"
           + (f"; rows in {args.out}" if args.out else ""), file=sys.stderr)

@@ -15,6 +15,11 @@ from wil.engine.model import Network, Pass
 from wil.engine.workspace import Scratch, Stack, weight_runs
 from wil.spec.layout import GRAD_NORM, LAYER_STATS, N_BINS, STATISTICS_BLOCK, STATISTICS_CHUNK
 
+try:  # np.count_nonzero without its Python wrapper (~0.5 us a call, in a loop over rows)
+    from numpy._core.multiarray import count_nonzero as _count_nonzero
+except ImportError:  # pragma: no cover - another NumPy layout
+    _count_nonzero = np.count_nonzero
+
 # the columns of LAYER_STATS filled from the activations (act_mean to saturated_fraction) and the weights
 ACTIVATION_STATS = slice(LAYER_STATS.index("act_mean"), LAYER_STATS.index("saturated_fraction") + 1)
 WEIGHT_STD, DISTINCT_UNITS = LAYER_STATS.index("weight_std"), LAYER_STATS.index("distinct_units")
@@ -143,7 +148,8 @@ def _count_beyond(z: np.ndarray, bound: float, scratch: Scratch) -> np.ndarray:
     whole row)."""
     magnitude = np.abs(z, out=scratch.get("magnitude", z.shape, z.dtype))
     mask = np.greater(magnitude, bound, out=scratch.get("mask", z.shape, bool))
-    return np.array([np.count_nonzero(row) for row in mask])
+    return np.fromiter(map(_count_nonzero, mask), np.intp, mask.shape[0])
+
 
 
 def _parameter_blocks(net: Network) -> tuple[np.ndarray, np.ndarray]:

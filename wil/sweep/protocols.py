@@ -137,7 +137,7 @@ def estimate(name: str, config: Config, grid: Mapping[str, Sequence], seeds: Seq
     lines = [f"protocol {name}: {networks:,} networks ({' x '.join(f'{len(v)} {a}' for a, v in grid.items())} x "
              f"{len(seeds)} seeds), width {config.width}, {steps:,} steps ({config.epochs} epochs of "
              f"{config.n_batches()} batches of {config.batch_size}), {config.optimizer}; estimated "
-             f"{_duration(seconds)} of one core, {_duration(seconds / max(1, workers))} on {workers} worker(s) (the "
+             f"{duration(seconds)} of one core, {duration(seconds / max(1, workers))} on {workers} worker(s) (the "
              f"estimate is ~4x pessimistic on an idle core: docs/PHASE_DIAGRAM.md)"]
     coarse = coarse_steps(protocol, config, grid)
     if coarse:
@@ -147,7 +147,7 @@ def estimate(name: str, config: Config, grid: Mapping[str, Sequence], seeds: Seq
     return "\n".join(lines)
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     """``seconds`` in words: "42 s", "12.5 min" or "3.2 h"."""
     if seconds < 60:
         return f"{seconds:.0f} s"

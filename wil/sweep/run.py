@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from wil.spec.checks import ArgumentTypeError, check_bool, check_int, check_path, shown
 from wil.spec.config import Config
+from wil.spec.labels import parse_entry
 from wil.analysis.criteria import dataset_classes
-from wil.sweep import protocols
+from wil.sweep import protocols, trainability
 from wil.sweep.backends import BACKENDS, WorkerLost, is_worker_lost, opened
-from wil.sweep.plan import Task, plan_tasks, row_order, split_tasks
+from wil.sweep.plan import Task, estimated_seconds, plan_tasks, row_order, split_tasks
 from wil.sweep.store import Store, empty_frame, in_grid_order, normalized, row_keys
 from wil.sweep.worker import run_task
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (0,), *,
           backend: str | None = "loky", n_jobs: int | None = None, scheduler: str | None = None, client=None,
           progress: bool | Callable[[int, int], None] = False, out: str | os.PathLike | None = None,
-          protocol: str | None = None) -> pd.DataFrame:
+          protocol: str | None = None, refine: bool = False) -> pd.DataFrame:
     """Train a grid of networks, one batched run per architecture (or piece of one), on parallel workers.
 
     Parameters
@@ -68,6 +69,13 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
         (and a depth grid from xi_c when ``depth`` is not an axis), completes the seeds, prints its cost
         estimate to stderr before anything trains, and returns per depth the rows of the best learning
         rate with ``trainable`` by ``wil.criteria.TRAINABLE_LAST10`` (``out`` keeps every learning rate's).
+    refine : with a ``protocol`` and a grid of ``sigma_w2`` and ``depth`` (``mean_field`` initializer): after the
+        grid, place each sigma_w2 column's boundary within the protocol's depth step (xi_c / 2) by bisection,
+        in rounds (``wil.trainability.next_depths``): each round trains, for every column not yet placed,
+        the depth half-way between its deepest trainable depth and the first that failed (or the
+        protocol's ``max_depth`` for a column trainable to its deepest), and prints what it trains. The
+        rounds' rows join ``out`` and the result; a stopped refinement resumes from ``out`` (the rounds are
+        read from its rows), so the same call, or command, continues it.
 
     Ctrl-C and SIGTERM (in the main thread, with Python's default handlers) stop the workers and raise
     ``SweepStopped`` (a ``KeyboardInterrupt``) whose message is one line: ``stopped; N of M networks saved
@@ -93,22 +101,24 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
     import pandas as pd
 
     n_jobs, progress, out = _checked_options(backend, n_jobs, scheduler, progress, out)
+    refine = check_bool("refine", refine)
+    workers = 1 if backend is None else n_jobs if n_jobs and n_jobs > 0 else os.cpu_count() or 1
     if protocol is not None:
         config, grid, seeds = protocols.prepare(protocol, config, grid, seeds)
-        workers = 1 if backend is None else n_jobs if n_jobs and n_jobs > 0 else os.cpu_count() or 1
         print(protocols.estimate(protocol, config, grid, seeds, workers), file=sys.stderr)
+    if refine:
+        _check_refinable(config, grid, protocol)
     tasks = plan_tasks(config, grid, seeds)
     axes = list(grid)
     store = Store(out, config, axes) if out is not None else None  # checks that out can be written
     done = store.load() if store is not None else empty_frame(axes)
-    done_keys = set(row_keys(done, axes))
-    todo = [t.subset([i for i, point in enumerate(t.points) if any((*point, s) not in done_keys for s in t.seeds)])
-            for t in tasks]  # each column's labels with a row missing
-    todo = [t for t in todo if t.labels]
     frames = [done]
+    where = (backend, n_jobs, scheduler, client)
     try:
         with stop_on_signals():
-            _stream(tasks, todo, axes, store, progress, (backend, n_jobs, scheduler, client), frames)
+            _train(tasks, axes, store, progress, where, frames)
+            if refine:
+                _refine(config, grid, tuple(seeds), protocol, tasks, store, progress, where, frames, workers)
     except KeyboardInterrupt:
         raise SweepStopped(_saved(tasks, frames, axes, out, "stopped")) from None
     except WorkerLost as lost:
@@ -119,6 +129,60 @@ def sweep(config: Config, grid: Mapping[str, Sequence], seeds: Iterable[int] = (
     if protocol is not None:
         return protocols.select(result, dataset_classes(config.dataset), protocol)
     return result
+
+
+MAX_ROUNDS = 16  # a refinement's rounds at most (bisection of integer depths <= 128 needs ~8 per column)
+
+
+def _check_refinable(config: Config, grid: Mapping[str, Sequence], protocol: str | None) -> None:
+    """Refuse ``refine`` where it has no meaning: without a protocol, or a grid of other axes."""
+    if protocol is None:
+        raise ValueError("Invalid refine: it places a protocol sweep's boundaries (steps of xi_c / 2); give "
+                         "protocol='schoenholz2017'")
+    if set(grid) != {"sigma_w2", "depth", "learning_rate"}:
+        raise ValueError(f"Invalid refine: it bisects the depth of each sigma_w2 column; the grid's axes must be "
+                         f"sigma_w2 and depth (and the protocol's learning_rate), got {list(grid)}")
+    if parse_entry(config.initializer)[0] != "mean_field":
+        raise ValueError(f"Invalid refine: its depth steps are fractions of xi_c, which needs the initializer "
+                         f"mean_field(sigma_b2=...), got {config.initializer!r}")
+
+
+def _refine(config: Config, grid: Mapping[str, Sequence], seeds: tuple[int, ...], protocol: str,
+            tasks: list[Task], store: Store | None, progress, where: tuple, frames: list[pd.DataFrame],
+            workers: int) -> None:
+    """The refinement rounds of ``sweep(..., refine=True)``: each round's tasks are appended to ``tasks``
+    (the sweep's, for its result and its stop message) and trained as the grid's were."""
+    import pandas as pd
+
+    axes = list(grid)
+    n_classes = dataset_classes(config.dataset)
+    for number in range(1, MAX_ROUNDS + 1):
+        rows = in_grid_order(pd.concat(frames, ignore_index=True), row_order(tasks, axes), axes)
+        wanted = trainability.next_depths(protocols.select(rows, n_classes, protocol), config, protocol)
+        if not wanted:
+            return
+        round_tasks = [task for depth, sigmas in wanted.items()
+                       for task in plan_tasks(config, {**grid, "sigma_w2": sigmas, "depth": [depth]}, seeds)]
+        what = ", ".join(f"depth {d} (sigma_w2 {', '.join(f'{s:g}' for s in sigmas)})" for d, sigmas in wanted.items())
+        seconds = sum(estimated_seconds(t) for t in round_tasks)
+        print(f"refinement round {number}: {what}; {sum(t.n_networks for t in round_tasks):,} networks, estimated "
+              f"{protocols.duration(seconds / workers)} on {workers} worker(s)", file=sys.stderr)
+        tasks.extend(round_tasks)
+        _train(round_tasks, axes, store, progress, where, frames)
+    raise RuntimeError(f"refinement did not end in {MAX_ROUNDS} rounds")  # bisection ends sooner: a bug
+
+
+def _train(tasks: list[Task], axes: list[str], store: Store | None, progress, where: tuple,
+           frames: list[pd.DataFrame]) -> None:
+    """Train the networks of ``tasks`` that ``frames`` (the rows stored or trained so far) do not hold."""
+    import pandas as pd
+
+    done_keys = set(row_keys(pd.concat(frames, ignore_index=True), axes)) if len(frames) > 1 else \
+        set(row_keys(frames[0], axes))
+    todo = [t.subset([i for i, point in enumerate(t.points) if any((*point, s) not in done_keys for s in t.seeds)])
+            for t in tasks]  # each column's labels with a row missing
+    todo = [t for t in todo if t.labels]
+    _stream(tasks, todo, axes, store, progress, where, frames)
 
 
 class SweepStopped(KeyboardInterrupt):

@@ -26,6 +26,7 @@ import numpy as np
 from wil.analysis.criteria import dataset_classes
 from wil.analysis.theory import mean_field
 from wil.spec.config import Config
+from wil.spec.labels import parse_entry
 from wil.sweep import protocols
 from wil.sweep.worker import BUDGET_SHARES, budget_epoch
 
@@ -51,6 +52,58 @@ def boundaries(frame: pd.DataFrame, share: float = 0.5) -> pd.DataFrame:
         else:
             rows.append((sigma_w2, float(depths[first_failure - 1]), ""))
     return pd.DataFrame(rows, columns=["sigma_w2", "boundary", "censored"])
+
+
+def brackets(frame: pd.DataFrame, share: float = 0.5) -> pd.DataFrame:
+    """Per sigma_w2: where its boundary lies, as far as the depths tried tell: ``boundary`` (as
+    ``boundaries``), ``failed`` (the shallowest depth tried that failed, deeper than every trainable one
+    counted: NaN when none failed), ``shallowest`` and ``deepest`` (the depths tried) and ``censored``."""
+    table = boundaries(frame, share)
+    cells = frame.groupby(["sigma_w2", "depth"], as_index=False)["trainable"].mean()
+    failed, shallowest, deepest = [], [], []
+    for sigma_w2, boundary in zip(table["sigma_w2"], table["boundary"]):
+        column = cells[cells["sigma_w2"] == sigma_w2].sort_values("depth")
+        depths = column["depth"].to_numpy(float)
+        below = depths[(column["trainable"].to_numpy() < share) & ~(depths <= boundary)]
+        failed.append(float(below.min()) if len(below) else math.nan)
+        shallowest.append(float(depths.min()))
+        deepest.append(float(depths.max()))
+    return table.assign(failed=failed, shallowest=shallowest, deepest=deepest)
+
+
+def next_depths(frame: pd.DataFrame, config: Config, protocol: str = "schoenholz2017") -> dict[int, list[float]]:
+    """One round of refinement of a protocol sweep's depth grid (the rows of the best rate per depth, as
+    ``protocol_rows`` gives them): the depths to train next, each with the sigma_w2 columns that need it.
+
+    A column is refined where its boundary is not yet placed within the protocol's ``depth_step * xi_c``:
+    between its boundary and the first depth that failed, the depth half-way (bisection); a column trainable
+    to its deepest depth gets the protocol's ``max_depth``; one where even the shallowest failed, the depth
+    half-way down to 1. Columns whose xi_c is infinite, or above half the deepest depth of the sweep (where
+    the fit leaves them out: ``fit``'s ``near_critical``) are left as they are. Empty when every column's
+    boundary is placed: repeated rounds end, since each halves a bracket of integers."""
+    name, params = parse_entry(config.initializer)
+    if name != "mean_field":
+        raise ValueError(f"Invalid initializer {config.initializer!r} to refine: the protocol's depth steps are "
+                         f"fractions of xi_c, which needs mean_field(sigma_b2=...)")
+    protocol_ = protocols.get_protocol(protocol)
+    table = brackets(frame)
+    deepest_of_all = float(frame["depth"].max())
+    wanted: dict[int, list[float]] = {}
+    for row in table.itertuples():
+        xi = _xi_c(config.activation, float(row.sigma_w2), float(params["sigma_b2"]))
+        if not (math.isfinite(xi) and 0 < xi <= deepest_of_all / 2):
+            continue
+        if math.isnan(row.failed):  # trainable to its deepest: try the protocol's deepest
+            if row.deepest >= protocol_.max_depth:
+                continue
+            depth = protocol_.max_depth
+        else:
+            low = 1.0 if math.isnan(row.boundary) else row.boundary  # even the shallowest failed: down to 1
+            if row.failed - low <= protocol_.depth_step * xi or row.failed - low < 2:
+                continue
+            depth = int((low + row.failed) // 2)
+        wanted.setdefault(depth, []).append(float(row.sigma_w2))
+    return dict(sorted(wanted.items()))
 
 
 def fit(frame: pd.DataFrame, activation: str, sigma_b2: float) -> tuple[float, pd.DataFrame]:
