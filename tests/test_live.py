@@ -79,6 +79,27 @@ def test_live_is_not_called_more_often_than_asked():
     assert len(calls) == 1 and calls[0].stopped_epoch <= 2
 
 
+def test_the_first_view_comes_at_epoch_0_before_its_decision_boundary_from_every_group(monkeypatch):
+    """The first live view waits for epoch 0's records from every group of networks (here two, on two
+    threads) but not for the decision-boundary grid's pass (at width 512, ~0.4 s): it holds every network's
+    losses of epoch 0 and no grid; the run's numbers are those of one group."""
+    import wil.analysis.compare as compare_module
+    from wil.engine.threads import Plan
+
+    one = wil.compare(CONFIG)
+    monkeypatch.setattr(compare_module, "plan", lambda *args, **kwargs: Plan(2, 1, 1, 1))
+    partials = []
+    two = wil.compare(CONFIG, live=partials.append, live_every=3600.0)
+    first = partials[0]
+    assert first.stopped_epoch == 0 and len(partials) == 1
+    networks = ["initializer", "seed"]
+    assert first.history["loss"].notna().all() and len(first.history[networks].drop_duplicates()) == 4
+    assert first.grid.empty and set(two.grid["epoch"]) == {0, CONFIG.epochs}
+    assert set(first.histograms["epoch"]) == {0} and len(first.histograms[networks].drop_duplicates()) == 4
+    pd.testing.assert_frame_equal(two.history, one.history)
+    pd.testing.assert_frame_equal(two.grid, one.grid)
+
+
 @pytest.mark.parametrize("snapshots", [2, 11, 16])
 def test_snapshots_record_histograms_and_boundaries_at_evenly_spaced_epochs(snapshots):
     result = wil.compare(CONFIG, snapshots=snapshots)

@@ -53,7 +53,9 @@ class Records:
         with sink.lock:
             histograms = [(*key, *(a.copy() for a in sink.histograms[key])) for key in sorted(
                 sink.histograms, key=lambda k: (k[0], k[1], HISTOGRAM_QUANTITIES.index(k[2]))) if key[0] <= epoch]
-            grid = {e: tuple(a.copy() for a in arrays) for e, arrays in sorted(sink.grid.items()) if e <= epoch}
+            # a grid every group has put (the first view comes before epoch 0's: ``Sink.recorded``)
+            complete = min(epoch, min(sink.done.values(), default=epoch))
+            grid = {e: tuple(a.copy() for a in arrays) for e, arrays in sorted(sink.grid.items()) if e <= complete}
         return dataclasses.replace(self, histograms=histograms, grid=grid, stopped_epoch=epoch, groups=None,
                                    diverged_epoch=self.diverged_epoch.copy(), reason=list(self.reason),
                                    stopped_mid_epoch=self.stopped_mid_epoch.copy(),
@@ -77,6 +79,10 @@ class Sink:
         self.histograms: dict[tuple, tuple] = {}
         self.grid: dict[int, tuple] = {}
         self.done: dict[int, int] = {}  # group -> the last epoch whose records are complete (wil.engine.train)
+        # group -> the last epoch recorded but for its decision-boundary grid: the run's first live view
+        # comes as soon as every group has recorded epoch 0, before the grid's pass (wil.engine.train)
+        self.recorded: dict[int, int] = {}
+        self.changed = threading.Condition(self.lock)  # notified when ``recorded`` changes
 
     def put(self, store: dict, key, index: np.ndarray, arrays: tuple, fills: tuple) -> None:
         with self.lock:

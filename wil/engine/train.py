@@ -30,6 +30,9 @@ from wil.spec.optimizers import OptimizerState, get_optimizer, take
 from wil.engine.checkpoint import Checkpoint, GroupState
 
 
+FIRST_VIEW_WAIT = 1.0  # seconds the first group waits for the others' epoch 0 before the first live view
+
+
 class StopTraining(Exception):
     """Raised by a ``progress`` callback to end a run early: the result keeps every epoch trained so far."""
 
@@ -97,7 +100,9 @@ def run(config, data, labels: list[str], seeds: list[int], progress: Callable[[f
 
     ``live``, if given, is called from the first group's thread with ``Records.snapshot`` (the records up
     to the epoch just trained) at most every ``live_every`` seconds (and, with ``live_share``, so that the
-    calls take at most that share of the first group's time), and may raise ``StopTraining`` too.
+    calls take at most that share of the first group's time), and may raise ``StopTraining`` too. The first
+    call comes as soon as every group has recorded epoch 0, before that epoch's decision-boundary grid
+    (``Sink.recorded``): its snapshot has no grid yet.
     ``snapshots``: the number of epochs whose histograms and decision boundary are recorded
     (``wil.spec.layout.histogram_epochs``; default five histograms, two boundaries)."""
     net = initialize_networks(config, data, labels, seeds)
@@ -130,6 +135,7 @@ def _run_groups(setting: _Setting, records: Records, sink: Sink, nets: list[Netw
     """Train the groups of networks ``nets`` (positions ``parts``), each from its start (None: epoch 0)."""
     # every group, before any starts (live snapshots)
     sink.done = {int(part[0]): -1 if start is None else start.epoch - 1 for part, start in zip(parts, starts)}
+    sink.recorded = dict(sink.done)
     _train_groups(setting, nets, parts, starts, records, sink, progress, how)
     sink.finish(records)
     if progress is not None and records.stopped_epoch is None:
@@ -203,6 +209,7 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
                         break
     finally:
         sink.done[group.key] = E  # a group that is over never holds a snapshot back
+        group.mark_recorded(E)
 
 
 @dataclass
@@ -237,7 +244,10 @@ class _Group:
         if self.full_batch and (setting.diagnostics or not last):
             grads = run_backward(live.net, setting.X_train, state_train, doutput, live.workspace)
         self._record_train(epoch, state_train, loss, accuracy, grads, stopping)
-        self._record_test(epoch, stopping)
+        self._record_test(epoch)
+        if epoch == 0:
+            self._first_view()
+        self._record_grid(epoch, stopping)
         if setting.diagnostics and not self.full_batch and last:
             grads = self._final_gradient(epoch, stopping)
         keep = _check_divergence(self.records, live, epoch, loss, None if grads is None else live.finite(grads))
@@ -284,13 +294,48 @@ class _Group:
         if epoch in setting.histogram_epochs or stopping:
             record_histograms(self.sink, live.net, k, live.workspace, state.rows(HISTOGRAM_ROWS), grads, epoch)
 
-    def _record_test(self, epoch: int, stopping: bool) -> None:
-        """The test set's losses of ``epoch`` and, at the grid's epochs, the decision boundary."""
+    def _record_test(self, epoch: int) -> None:
+        """The test set's losses of ``epoch``."""
         setting, live, k = self.setting, self.live, self.live.index
         # the test set, into the same buffers: the training pass is no longer needed
         test_output = run_forward(live.net, setting.X_test, live.workspace, EVAL).output
         test_loss, _, test_accuracy = loss_and_gradient(setting.task, test_output, setting.y_test)
         self.records.history[k, epoch, 1, 0], self.records.history[k, epoch, 1, 1] = test_loss, test_accuracy
+
+    def mark_recorded(self, epoch: int) -> None:
+        """Every record of ``epoch`` but its decision-boundary grid is in (``Sink.recorded``)."""
+        with self.sink.changed:
+            self.sink.recorded[self.key] = epoch
+            self.sink.changed.notify_all()
+
+    def _first_view(self) -> None:
+        """The run's first live view, of epoch 0, as soon as every group has recorded it and before the
+        decision-boundary grid's pass (at width 512 that pass alone takes ~0.4 s): the first group waits
+        up to ``FIRST_VIEW_WAIT`` seconds for the others (groups are of one size: they arrive together)."""
+        self.mark_recorded(0)
+        setting, sink = self.setting, self.sink
+        if self.progress is None or setting.live is None or setting.stop.is_set():
+            return
+        with sink.changed:
+            ready = sink.changed.wait_for(lambda: min(sink.recorded.values()) >= 0, timeout=FIRST_VIEW_WAIT)
+        if ready:
+            self._view(0)
+
+    def _view(self, epoch: int) -> None:
+        """A live view of the records up to ``epoch``; the next one after ``live_every`` seconds, or, with a
+        live_share, after (1 - share) / share times what this one cost (its snapshot, the Result built from
+        it, the caller's use of it) if that is longer."""
+        setting, start = self.setting, time.perf_counter()
+        try:
+            setting.live(self.records.snapshot(self.sink, epoch))
+        except StopTraining:
+            setting.stop.set()
+        now = time.perf_counter()
+        self.live_next = now + max(setting.live_every, setting.live_spacing * (now - start))
+
+    def _record_grid(self, epoch: int, stopping: bool) -> None:
+        """At the grid's epochs, the decision boundary."""
+        setting, live, k = self.setting, self.live, self.live.index
         if setting.grid is not None and (epoch in setting.grid_epochs or stopping):
             self.sink.put(self.sink.grid, epoch, k, predict(live.net, live.workspace, setting.grid, setting.task),
                           (0, np.nan))
@@ -350,17 +395,11 @@ class _Group:
                 setting.stop.set()
         if setting.live is not None and epoch < E - 1 and not setting.stop.is_set() \
                 and time.perf_counter() >= self.live_next:
-            start = time.perf_counter()
             complete = min(self.sink.done.values())  # the slowest group's last complete epoch
             if complete >= 0:
-                try:
-                    setting.live(self.records.snapshot(self.sink, complete))
-                except StopTraining:
-                    setting.stop.set()
-            # the next view after live_every, or, with a live_share, after (1 - share) / share times what this
-            # one cost (its snapshot, the Result built from it, the caller's use of it) if that is longer
-            now = time.perf_counter()
-            self.live_next = now + max(setting.live_every, setting.live_spacing * (now - start))
+                self._view(complete)
+            else:
+                self.live_next = time.perf_counter() + setting.live_every
 
 
 def _batch_gradient(task: str, live: _Live, X: np.ndarray, y: np.ndarray, mode: str = UPDATE
