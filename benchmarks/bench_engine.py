@@ -371,6 +371,38 @@ def bench_moves(names: list[str], repeats: int) -> list[dict]:
     return rows
 
 
+FIRST_VIEW_TARGET = 1.0  # issue 17: each move's first live chart within 1 s
+
+
+def bench_first_view(names: list[str], repeats: int) -> list[dict]:
+    """Per move, as the app's trainer runs it (``wil_app.policy.POLICY``'s live views and play snapshots): the
+    seconds from ``wil.compare`` to its first live view, and to its end; medians of ``repeats`` after a
+    warm-up. The page adds the view's trip to the browser and its drawing (``bench_app.py --moves-widgets``)."""
+    from wil_app.policy import POLICY
+
+    rows = []
+    print(f"\n| move | networks | first live view (s) | whole run (s) | first view <= {FIRST_VIEW_TARGET} s |")
+    print("|---|---|---|---|---|")
+    for name in names:
+        config = dataclasses.replace(DEMO, **MOVES[name])
+        snapshots = POLICY.snapshots(config)
+        firsts, totals = [], []
+        for attempt in range(repeats + 1):
+            seen = []
+            start = time.perf_counter()
+            wil.compare(config, live=lambda partial: seen or seen.append(time.perf_counter() - start),
+                        live_every=POLICY.live_every, live_share=POLICY.live_share, snapshots=snapshots)
+            if attempt:  # the first is the warm-up
+                totals.append(time.perf_counter() - start)
+                firsts.append(seen[0] if seen else float("nan"))
+        row = {"move": name, "networks": len(config.labels) * config.n_seeds, "snapshots": snapshots,
+               "first_view": statistics.median(firsts), "total": statistics.median(totals), "firsts": firsts}
+        rows.append(row)
+        print(f"| {name} | {row['networks']} | {row['first_view']:.2f} ({', '.join(f'{f:.2f}' for f in firsts)}) | "
+              f"{row['total']:.2f} | {'yes' if row['first_view'] <= FIRST_VIEW_TARGET else 'NO'} |", flush=True)
+    return rows
+
+
 # Issue #4's targets: wil's time (float32, diagnostics on) at most this multiple of the PyTorch loop's.
 TARGETS = {"S1": 0.5, "S2": 0.5, "S3": 1.0, "S4": 1.0}
 
@@ -758,6 +790,8 @@ def main(argv=None) -> None:
                         help="normalization and residual networks against PyTorch eager (benchmarks/bench_cures.py)")
     parser.add_argument("--moves", nargs="*", metavar="MOVE",
                         help="diagnostics on vs off for the opening page's moves (default all of MOVES)")
+    parser.add_argument("--first-view", nargs="*", metavar="MOVE",
+                        help="seconds to the first live view per move, as the app's trainer runs it (default all)")
     parser.add_argument("--child-memory", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_memory:
@@ -781,6 +815,10 @@ def main(argv=None) -> None:
         return
     if args.quick:
         bench_quick(args.scenario or list(scenarios()), args.repeats)
+        return
+    if args.first_view is not None:
+        bench_first_view(args.first_view or list(MOVES), args.repeats)
+        print(f"end: {load()}")
         return
     if args.moves is not None:
         rows = bench_moves(args.moves or list(MOVES), args.repeats)
