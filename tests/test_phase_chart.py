@@ -6,6 +6,7 @@ import pytest
 
 from wil import charts
 from wil.analysis.theory import critical_sigma_w2, phase_frame
+from wil.charts.phase import phase_cells
 
 
 def frame():
@@ -32,6 +33,17 @@ def test_heatmap_shares_and_cells():
     assert sorted(set(cells["x_low"])) == [0.5, 1.5, 2.5] and sorted(set(cells["x_high"])) == [1.5, 2.5, 3.5]
     assert sorted(set(cells["y_low"])) == [5.0, 15.0]
     assert len(spec["layer"]) == 1  # no theory given
+
+
+def test_a_refined_columns_cells_reach_halfway_to_its_own_depths():
+    """A refined sweep tries other depths in each column (``wil.sweep(..., refine=True)``): each cell spans
+    halfway to its own column's neighbours, so no column has gaps where another was refined."""
+    rows = [{"sigma_w2": s, "depth": d, "trainable": True} for s, depths in {1.0: [8, 16, 24], 2.0: [8, 12, 16, 24]}
+            .items() for d in depths]
+    cells = phase_cells(pd.DataFrame(rows)).sort_values(["sigma_w2", "depth"])
+    edges = cells[["sigma_w2", "depth", "y_low", "y_high"]].values.tolist()
+    assert edges == [[1.0, 8, 4.0, 12.0], [1.0, 16, 12.0, 20.0], [1.0, 24, 20.0, 28.0],
+                     [2.0, 8, 6.0, 10.0], [2.0, 12, 10.0, 14.0], [2.0, 16, 14.0, 20.0], [2.0, 24, 20.0, 28.0]]
 
 
 def test_theory_curve_and_critical_rule():

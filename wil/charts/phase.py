@@ -30,7 +30,8 @@ def phase_cells(frame: pd.DataFrame, x: str = "sigma_w2", y: str = "depth", *,
                 value: str = "trainable") -> pd.DataFrame:
     """The cells ``phase_diagram`` draws: per (``x``, ``y``) grid point, the mean of ``value`` over seeds
     (``share``), how many networks (``networks``), and the cell's edges (``x_low``, ``x_high``, ``y_low``,
-    ``y_high``: halfway to the neighbours). ``ValueError`` for a missing column or a non-numeric axis."""
+    ``y_high``: halfway to the neighbours; in y, to the neighbours in the same column, so that a refined sweep's
+    extra depths fill their own column). ``ValueError`` for a missing column or a non-numeric axis."""
     for column in (x, y, value):
         if column not in frame.columns:
             raise ValueError(f"Invalid column {column!r}: the frame has {list(frame.columns)}")
@@ -40,9 +41,13 @@ def phase_cells(frame: pd.DataFrame, x: str = "sigma_w2", y: str = "depth", *,
     share = (frame.assign(_value=frame[value].astype(float))
              .groupby([x, y], as_index=False, observed=True)
              .agg(share=("_value", "mean"), networks=("_value", "size")))
-    xs, ys = _cells(share[x].to_numpy()), _cells(share[y].to_numpy())
+    xs = _cells(share[x].to_numpy())
+    # y edges within each column: a refined sweep (``wil.sweep(..., refine=True)``) tries other depths in
+    # each column, and a cell reaches halfway to its own column's neighbours (the same on a full grid)
+    ys = pd.concat([_cells(column[y].to_numpy()).assign(**{x: key}) for key, column in share.groupby(x)],
+                   ignore_index=True)
     return (share.merge(xs.rename(columns={"value": x, "low": "x_low", "high": "x_high"}), on=x)
-                 .merge(ys.rename(columns={"value": y, "low": "y_low", "high": "y_high"}), on=y))
+                 .merge(ys.rename(columns={"value": y, "low": "y_low", "high": "y_high"}), on=[x, y]))
 
 
 def depth_scale_curve(theory: pd.DataFrame, x: str, c: float, critical: float | None,
