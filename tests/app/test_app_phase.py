@@ -67,6 +67,25 @@ def test_the_shipped_protocol_runs_show_with_their_fits_and_budget_curve():
             told = next(block.value for block in at.markdown if block.value.startswith("**As training lengthens"))
             for steps in (curve.index[0], curve.index[-1]):
                 assert f"at {steps:,} steps" in told and f"β = {curve['beta'][steps]:.2f}" in told, told
+        short = next(block.value for block in at.markdown if block.value.startswith("**Where it falls short"))
+        assert f"Width {config.width}, not ~300" in short
+
+
+def test_the_shortfall_says_how_finely_each_boundary_is_placed():
+    """Against the protocol's xi_c / 2: a column whose boundary lies between depths further apart is named
+    with its two depths; when none is, the largest gap in units of xi_c."""
+    import pandas as pd
+
+    import wil
+    from wil_app.phase import _shortfall_sentence
+
+    config = wil.Config(width=64)
+    steps = pd.DataFrame({"sigma_w2": [1.0, 4.0, 2.5], "boundary": [48.0, 40.0, 128.0], "failed": [49.0, 43.0, None],
+                          "xi_c": [3.63, 6.98, 11.8]})  # 2.5: trainable to its deepest, no bracket
+    fine = _shortfall_sentence(steps, config)
+    assert f"placed within {3 / 6.98:.2f} ξ_c (the protocol asks for at most 0.5)" in fine
+    coarse = _shortfall_sentence(steps.assign(failed=[49.0, 48.0, None]), config)  # 8 / 6.98 > 0.5
+    assert "σ_w² = 4 (40-48)" in coarse and "σ_w² = 1" not in coarse and "Width 64, not ~300" in coarse
 
 
 @pytest.mark.slow
