@@ -89,6 +89,9 @@ class ServerPolicy:
     # library's time without any share, 1.21x at 0.1 each; at 0.05, with runs in a trainer process, a room
     # of 30's runs took 1.2x their library time (benchmarks/load.py --clients protocol; docs/PERFORMANCE.md)
     live_share: float = 0.05
+    # seconds between two looks of a session at the run it follows (its progress line; a live view is drawn
+    # when one has come): thirty sessions following one run at 0.2 s kept a core busy drawing progress bars
+    watch_every: float = 0.5
     concurrent_runs: int = 1  # runs training at once in the process
     # each run slot trains in a process of its own (wil_app/worker.py), off the interpreter lock the
     # sessions' scripts hold while they draw: in a room of 30 the runs took 1.2-5x their library time on
@@ -327,6 +330,7 @@ TUNABLE: dict[str, tuple[float, float]] = {
     "max_seconds": (0.01, 1e7), "max_memory_mb": (1, 1e7), "max_result_mb": (1, 1e6),
     "live_share": (0.01, 0.9),  # the live views share of a run (a share of 1 would leave no time to train)
     "live_every": (0.1, 60.0),  # more often than 10 a second the page only draws: 300 epochs took 188 s at 1e-300
+    "watch_every": (0.05, 5.0),  # a follower's looks at its run: smoother progress against the server's cores
     "max_upload_mb": (1, 200),  # Streamlit's own upload limit (server.maxUploadSize) is 200 MB by default
     "max_upload_rows": (10, 100_000), "max_upload_columns": (2, 1_000), "max_upload_classes": (2, 100),
     "max_user_datasets": (1, 1_000)}

@@ -41,7 +41,6 @@ RESUME = "resume_run"  # session key: the configuration whose stopped run the vi
 _INTERRUPTED: dict[str, tuple] = {}
 _INTERRUPTED_LOCK = threading.Lock()
 STOP_WAIT = 60.0  # seconds a Stop's rerun waits for the interrupted run to hand over what it trained
-WATCH_EVERY = 0.2  # s between two looks at a run this session follows (its epoch, live curves)
 # s between two looks at a run still queued (its place and wait change by the second): 29 sessions of a room
 # waiting on the one training run looked 5 times a second each, in the interpreter the training runs in
 QUEUED_WATCH_EVERY = 1.0
@@ -89,9 +88,9 @@ class Interrupted(Exception):
 
 
 def follow(run: runs.SharedRun, watch=None) -> wil.Result:
-    """Wait for ``run`` (already followed), calling ``watch(run)`` every ``WATCH_EVERY`` s; its result, or
+    """Wait for ``run`` (already followed), calling ``watch(run)`` every ``POLICY.watch_every`` s; its result, or
     ``Interrupted`` if ``watch`` met a rerun request (the run goes on for any other follower)."""
-    try:  # watched at once (the page shows the run from the start), then every WATCH_EVERY s
+    try:  # watched at once (the page shows the run from the start), then every POLICY.watch_every s
         while watch is not None and not run.done.is_set():
             try:
                 watch(run)
@@ -100,7 +99,7 @@ def follow(run: runs.SharedRun, watch=None) -> wil.Result:
             if run.started is None:  # queued: its line changes by the second; woken at once when it starts
                 run.begun.wait(QUEUED_WATCH_EVERY)
             else:
-                run.done.wait(WATCH_EVERY)
+                run.done.wait(POLICY.watch_every)
         run.done.wait()
     finally:
         run.leave(_session())
@@ -131,7 +130,7 @@ def kept_result(config: wil.Config) -> wil.Result | None:
     the run it interrupted (or, if other sessions follow it, keeps its latest epochs); any other
     interruption leaves the run to train on for whoever follows it."""
     stop = st.session_state.pop("stop_requested", False)
-    if stop:  # the old thread hands over at its next look at the run (WATCH_EVERY)
+    if stop:  # the old thread hands over at its next look at the run (POLICY.watch_every)
         deadline = time.monotonic() + STOP_WAIT
         while _session() not in _INTERRUPTED and time.monotonic() < deadline:
             time.sleep(0.05)
