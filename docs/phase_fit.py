@@ -71,6 +71,11 @@ def main(argv=None) -> None:
         lo, hi = chi1[lo_s], chi1[hi_s]
         print(f"measured chi1 crosses 1 at sigma_w2 ~ {lo_s + (1 - lo) * (hi_s - lo_s) / (hi - lo):.2f} "
               f"(linear between {lo_s:g} and {hi_s:g}; theory {critical:.3f})")
+    # where each boundary lies: between it and the first depth that failed (wil.trainability.brackets), in
+    # units of xi_c against the protocol's 0.5
+    placed = wil.trainability.brackets(frame)
+    table = table.assign(failed=placed["failed"].to_numpy(),
+                         step_xi=((placed["failed"] - placed["boundary"]) / table["xi_c"]).to_numpy())
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     curve = budget_curve(pd.read_parquet(args.sweep), args.sweep, args.activation, args.sigma_b2, args.bootstrap)
     if len(curve):
