@@ -331,6 +331,7 @@ TUNABLE: dict[str, tuple[float, float]] = {
     "live_share": (0.01, 0.9),  # the live views share of a run (a share of 1 would leave no time to train)
     "live_every": (0.1, 60.0),  # more often than 10 a second the page only draws: 300 epochs took 188 s at 1e-300
     "watch_every": (0.05, 5.0),  # a follower's looks at its run: smoother progress against the server's cores
+    "drawing_nice": (0, 19),  # Linux nice values: how far the pages' drawing yields the cores to the runs
     "max_upload_mb": (1, 200),  # Streamlit's own upload limit (server.maxUploadSize) is 200 MB by default
     "max_upload_rows": (10, 100_000), "max_upload_columns": (2, 1_000), "max_upload_classes": (2, 100),
     "max_user_datasets": (1, 1_000)}

@@ -234,7 +234,7 @@ def yield_to_training() -> None:
         return
     try:
         thread = threading.get_native_id()
-        target = min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + POLICY.drawing_nice)
+        target = min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + int(POLICY.drawing_nice))
         if os.getpriority(os.PRIO_PROCESS, thread) < target:
             os.setpriority(os.PRIO_PROCESS, thread, target)
     except OSError:
