@@ -141,6 +141,22 @@ def test_the_preset_on_dask_equals_local(tmp_path):
     pd.testing.assert_frame_equal(dask.drop(columns="seconds"), local.drop(columns="seconds"))
 
 
+@pytest.mark.skipif(importlib.util.find_spec("dask") is None, reason="dask is not installed")
+@pytest.mark.cluster
+def test_a_refined_sweep_on_dask_equals_local(tmp_path, monkeypatch):
+    """The refinement's rounds on a local Dask cluster train the same depths to the same rows as in this
+    process."""
+    tiny = dataclasses.replace(protocols.PROTOCOLS["schoenholz2017"], name="tiny", min_width=8, n_seeds=1,
+                               steps=400, batch_size=32, learning_rates=(0.1,), max_depth=16)
+    monkeypatch.setitem(protocols.PROTOCOLS, "tiny", tiny)
+    config, grid = dataclasses.replace(TINY, width=8), {"sigma_w2": [1.0, 4.0], "depth": [2, 14]}
+    local = wil.sweep(config, grid, seeds=[0], backend=None, protocol="tiny", refine=True)
+    dask = wil.sweep(config, grid, seeds=[0], backend="dask", n_jobs=2, protocol="tiny", refine=True,
+                     out=tmp_path / "d.parquet")
+    assert sorted(local["depth"].unique()) != [2, 14]
+    pd.testing.assert_frame_equal(dask.drop(columns="seconds"), local.drop(columns="seconds"))
+
+
 from test_sweep import local_ray  # noqa: E402,F401  (the fixture: a local Ray of two CPUs, shut down after)
 
 
