@@ -17,16 +17,15 @@ from typing import Callable
 
 import numpy as np
 
-from wil.engine.divergence import blown_up, mark_diverged
 from wil.engine.draw import initialize_networks
-from wil.engine.cures import EVAL, TRAIN, UPDATE, make_workspace, run_backward, run_forward
+from wil.engine.cures import EVAL, TRAIN, UPDATE, run_backward, run_forward
+from wil.engine.live import Live, batch_gradient, check_divergence
 from wil.engine.model import Network, loss_and_gradient
 from wil.engine.record import Records, Sink, grid_points, predict, record_gradients, record_histograms
 from wil.engine.statistics import layer_statistics
 from wil.engine.threads import Plan
 from wil.engine.workspace import Stack
 from wil.spec.layout import HISTOGRAM_ROWS, grid_epochs, histogram_epochs
-from wil.spec.optimizers import OptimizerState, get_optimizer, take
 from wil.engine.checkpoint import Checkpoint, GroupState
 
 
@@ -35,38 +34,6 @@ FIRST_VIEW_WAIT = 1.0  # seconds the first group waits for the others' epoch 0 b
 
 class StopTraining(Exception):
     """Raised by a ``progress`` callback to end a run early: the result keeps every epoch trained so far."""
-
-
-class _Live:
-    """A group of networks still training: their stacked parameters, optimizer state and pass buffers,
-    and their indices among all K. A network that diverges is dropped, so it costs nothing afterwards
-    (its frames end at its ``diverged_epoch``, so nothing it would compute later is ever reported)."""
-
-    def __init__(self, net: Network, optimizer: str, max_rows: int, index: np.ndarray, row_parts: int = 1,
-                 pool=None, state: OptimizerState | None = None):
-        self.net, self.optimizer, self.max_rows = net, get_optimizer(optimizer), max_rows
-        self.row_parts, self.pool = row_parts, pool  # see wil.engine.workspace.Workspace
-        self.index = index  # (K_live,) positions in the records
-        self.state = self.optimizer.init(net.stack.flat) if state is None else state
-        self.workspace = make_workspace(net, max_rows, row_parts, pool)
-
-    def drop(self, keep: np.ndarray) -> None:
-        """Keep only the networks selected by the boolean mask ``keep`` (K_live,)."""
-        self.net = self.net.take(keep)
-        self.index = self.index[keep]
-        self.state = take(self.state, keep)
-        self.workspace = make_workspace(self.net, self.max_rows, self.row_parts, self.pool) if keep.any() else None
-
-    def step(self, grads: np.ndarray, learning_rate: float) -> None:
-        """One optimizer update from the (K_live, P) gradient, which it overwrites."""
-        flat = self.net.stack.flat
-        scratch = self.workspace.temporaries.get("optimizer", flat.shape, flat.dtype)
-        self.state = self.optimizer.update(flat, grads, self.state, learning_rate, scratch)
-
-    def finite(self, grads: Stack) -> np.ndarray:
-        """(K_live,) whether every gradient of a network is finite."""
-        mask = self.workspace.temporaries.get("finite", grads.flat.shape, bool)
-        return np.isfinite(grads.flat, out=mask).all(axis=1)
 
 
 @dataclass
@@ -193,7 +160,7 @@ def train_group(setting: _Setting, net: Network, index: np.ndarray, records: Rec
     shuffle_rng = np.random.default_rng([config.seed, 1])  # one mini-batch order for all K networks
     if start is not None:
         shuffle_rng.bit_generator.state = start.shuffle
-    live = _Live(net, config.optimizer, max(setting.X_train.shape[0], setting.X_test.shape[0]), index, row_parts,
+    live = Live(net, config.optimizer, max(setting.X_train.shape[0], setting.X_test.shape[0]), index, row_parts,
                  pool, None if start is None else start.optimizer_state())
     group = _Group(setting, live, records, sink, progress, key=int(index[0]), shuffle_rng=shuffle_rng,
                    full_batch=config.batch_size is None or config.batch_size >= setting.X_train.shape[0],
@@ -219,7 +186,7 @@ class _Group:
     and a stopped run end at the slowest group's)."""
 
     setting: _Setting
-    live: _Live
+    live: Live
     records: Records
     sink: Sink
     progress: Callable[[float], None] | None  # only the first group's; None on the others
@@ -250,7 +217,7 @@ class _Group:
         self._record_grid(epoch, stopping)
         if setting.diagnostics and not self.full_batch and last:
             grads = self._final_gradient(epoch, stopping)
-        keep = _check_divergence(self.records, live, epoch, loss, None if grads is None else live.finite(grads))
+        keep = check_divergence(self.records, live, epoch, loss, None if grads is None else live.finite(grads))
         if last or live.workspace is None:
             if stopping:
                 self._record_stop(epoch)
@@ -265,8 +232,8 @@ class _Group:
         leaves BatchNorm's running statistics as the record pass left them."""
         setting, live, grads, keep = self.setting, self.live, None, None
         if self.full_batch:
-            loss, grads = _batch_gradient(setting.task, live, setting.X_train, setting.y_train, TRAIN)
-            keep = _check_divergence(self.records, live, epoch, loss, live.finite(grads))
+            loss, grads = batch_gradient(setting.task, live, setting.X_train, setting.y_train, TRAIN)
+            keep = check_divergence(self.records, live, epoch, loss, live.finite(grads))
             if live.workspace is None:
                 return False
         return self._step(epoch, grads, keep)
@@ -344,7 +311,7 @@ class _Group:
         """With mini-batches, the gradient at the final weights: on the first batch of one more epoch's order."""
         setting, live = self.setting, self.live
         rows = self.shuffle_rng.permutation(setting.X_train.shape[0])[:setting.config.batch_size]
-        grads = _batch_gradient(setting.task, live, setting.X_train[rows], setting.y_train[rows], TRAIN)[1]
+        grads = batch_gradient(setting.task, live, setting.X_train[rows], setting.y_train[rows], TRAIN)[1]
         record_gradients(self.records, self.sink, live.net, live.index, grads, live.workspace, epoch,
                          epoch in setting.histogram_epochs or stopping)
         return grads
@@ -372,11 +339,11 @@ class _Group:
         order = self.shuffle_rng.permutation(X.shape[0])
         for start in range(0, X.shape[0], config.batch_size):
             rows = order[start:start + config.batch_size]
-            loss, grads = _batch_gradient(setting.task, live, X[rows], y[rows])
+            loss, grads = batch_gradient(setting.task, live, X[rows], y[rows])
             if start == 0 and setting.diagnostics:
                 record_gradients(self.records, self.sink, live.net, live.index, grads, live.workspace, epoch - 1,
                                  epoch - 1 in setting.histogram_epochs)
-            keep = _check_divergence(self.records, live, epoch, loss, live.finite(grads), during_epoch=True)
+            keep = check_divergence(self.records, live, epoch, loss, live.finite(grads), during_epoch=True)
             if live.workspace is None:
                 return
             live.step(grads.flat if keep is None else grads.flat[keep], config.learning_rate)
@@ -400,27 +367,3 @@ class _Group:
                 self._view(complete)
             else:
                 self.live_next = time.perf_counter() + setting.live_every
-
-
-def _batch_gradient(task: str, live: _Live, X: np.ndarray, y: np.ndarray, mode: str = UPDATE
-                    ) -> tuple[np.ndarray, Stack]:
-    """The loss (K_live,) and the gradient of the live networks on one batch (in the pass buffers); ``mode``
-    TRAIN for a gradient that makes no step (BatchNorm's running statistics stay)."""
-    batch = run_forward(live.net, X, live.workspace, mode)
-    loss, doutput, _ = loss_and_gradient(task, batch.output, y)
-    return loss, run_backward(live.net, X, batch, doutput, live.workspace)
-
-
-def _check_divergence(records: Records, live: _Live, epoch: int, loss: np.ndarray, grad_ok: np.ndarray | None,
-                      during_epoch: bool = False) -> np.ndarray | None:
-    """Mark networks whose loss or gradients blew up and drop them from ``live``.
-
-    Returns the boolean mask of the live networks kept, or None if none blew up.
-    """
-    blown, reasons = blown_up(loss, grad_ok)
-    if not blown.any():
-        return None
-    mark_diverged(records, live.index, epoch, loss, blown, reasons, during_epoch)
-    keep = ~blown
-    live.drop(keep)
-    return keep
