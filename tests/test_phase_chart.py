@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import wil
+
 from wil import charts
 from wil.analysis.theory import critical_sigma_w2, phase_frame
 from wil.charts.phase import phase_cells
@@ -133,25 +135,31 @@ def test_the_reduced_protocol_run_refits_to_what_phase_diagram_md_says():
 
 
 def test_the_larger_protocol_run_refits_to_what_phase_diagram_md_says():
-    """docs/phase_protocol.parquet (five sigma_w2 columns to depth 96): the boundaries and the fits the page
-    states, c = 7.97 with the slope fixed and a free slope of 0.19, 1 outside its interval; and at an eighth
-    of the steps, a slope of 1.16 with c = 5.28."""
+    """docs/phase_protocol.parquet (five sigma_w2 columns to depth 96, then refined by bisection): every
+    boundary placed within the protocol's xi_c / 2, the fits the page states (c = 9.50 with the slope fixed,
+    a free slope of 0.65 whose interval holds 1), and at an eighth of the steps a slope of 1.16 with c = 5.28."""
     fit, docs = _phase_fit()
     path = docs / "phase_protocol.parquet"
-    frame = fit.protocol_rows(pd.read_parquet(path), str(path))
-    assert len(frame) == 105
+    stored = pd.read_parquet(path)
+    assert len(stored) == 477 and stored[["sigma_w2", "depth"]].drop_duplicates().shape[0] == 53
+    frame = fit.protocol_rows(stored, str(path))
+    assert len(frame) == 159
     c, table = fit.fit(frame, "tanh", 0.05)
-    assert dict(zip(table["sigma_w2"], table["boundary"])) == {1.0: 48, 1.25: 64, 2.5: 96, 3.0: 64, 4.0: 32}
-    assert list(table.loc[~table["used"], "sigma_w2"]) == [2.5]  # censored: trainable at the grid's deepest
-    assert c == pytest.approx(7.97, abs=0.01)
+    assert dict(zip(table["sigma_w2"], table["boundary"])) == {1.0: 48, 1.25: 80, 2.5: 112, 3.0: 72, 4.0: 46}
+    assert table["used"].all()  # every column has its boundary inside the grid
+    placed = wil.trainability.brackets(frame)
+    steps = (placed["failed"] - placed["boundary"]) / table["xi_c"]
+    assert (steps <= 0.5).all() and steps.max() == pytest.approx(0.442, abs=0.001)  # the protocol's depth step
+    assert wil.trainability.next_depths(frame, fit.stored_config(str(path))) == {}  # nothing left to refine
+    assert c == pytest.approx(9.50, abs=0.01)
     boot = fit.bootstrap(frame, "tanh", 0.05, n=400)
-    assert boot["beta"] == pytest.approx(0.19, abs=0.01) and boot["beta_ci"][1] < 1
+    assert boot["beta"] == pytest.approx(0.65, abs=0.01) and boot["beta_ci"][0] < 1 < boot["beta_ci"][1]
     # the boundary against the step budget: c and the free slope per budget, as the page states
-    curve = fit.budget_curve(pd.read_parquet(path), str(path), "tanh", 0.05)
+    curve = fit.budget_curve(stored, str(path), "tanh", 0.05)
     fits = curve.groupby("steps")[["c", "beta"]].first()
     assert fits.index.tolist() == [374, 748, 1496, 3003]
-    assert fits["c"].round(2).tolist() == pytest.approx([5.28, 5.73, 6.70, 7.97], abs=0.01)
-    assert fits["beta"].round(2).tolist() == pytest.approx([1.16, 0.81, 0.45, 0.19], abs=0.01)
+    assert fits["c"].round(2).tolist() == pytest.approx([5.28, 5.99, 7.66, 9.50], abs=0.01)
+    assert fits["beta"].round(2).tolist() == pytest.approx([1.16, 0.80, 0.90, 0.65], abs=0.01)
     shortest = curve[curve["steps"] == 374].set_index("sigma_w2")["boundary"]
     assert shortest.to_dict() == {1.0: 16, 1.25: 48, 2.5: 64, 3.0: 48, 4.0: 32}
 
