@@ -7,7 +7,9 @@ RMSProp), trainability from one criterion (``wil.criteria.TRAINABLE_LAST10``: th
 the last 10 epochs) and depth steps of at most xi_c / 2 near the boundary. ``wil.sweep(..., protocol=...)``
 and ``python -m wil sweep --protocol ...`` apply it: ``prepare`` turns the caller's config, grid and seeds
 into the protocol's, ``estimate`` says what it costs before anything trains, and ``select`` keeps, per
-depth, the rows of the learning rate that trained best.
+depth, the rows of the learning rate that trained best. ``wil.sweep(..., refine=True)`` then places each
+boundary within ``depth_step`` x xi_c by bisection (``wil.trainability.next_depths``), instead of a grid
+that fine everywhere.
 """
 
 from __future__ import annotations
