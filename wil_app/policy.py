@@ -90,8 +90,9 @@ class ServerPolicy:
     # of 30's runs took 1.2x their library time (benchmarks/load.py --clients protocol; docs/PERFORMANCE.md)
     live_share: float = 0.05
     # seconds between two looks of a session at the run it follows (its progress line; a live view is drawn
-    # when one has come): thirty sessions following one run at 0.2 s kept a core busy drawing progress bars
-    watch_every: float = 0.5
+    # when one has come). 0.5 s instead left a room of 30 no faster (34.3 s against 32.4 s, within the
+    # rooms' spread) and its time left coarser (3 of 6 sessions within 30% against 5 of 6): docs/PERFORMANCE.md
+    watch_every: float = 0.2
     concurrent_runs: int = 1  # runs training at once in the process
     # each run slot trains in a process of its own (wil_app/worker.py), off the interpreter lock the
     # sessions' scripts hold while they draw: in a room of 30 the runs took 1.2-5x their library time on
