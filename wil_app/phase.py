@@ -255,8 +255,8 @@ def _shortfall_sentence(steps: pd.DataFrame, config: wil.Config) -> str:
         depth = (f"the boundaries of σ_w² = {', '.join(coarse)} lie between depths further apart than the "
                  "protocol's ξ_c / 2 (`python -m wil sweep --refine` places them)")
     return (f"**Where it falls short of the paper.** Width {config.width}, not ~300; SGD at three learning "
-            f"rates, not RMSProp; {depth}. The same run at width 256 costs ~110 core-hours "
-            "(docs/PHASE_DIAGRAM.md).")
+            f"rates, not RMSProp; {depth}. At width 256 the digits run would take ~65 core-hours, more than "
+            "this machine had (docs/PHASE_DIAGRAM.md).")
 
 
 def _budget_sentence(curve: pd.DataFrame) -> str:
@@ -274,8 +274,8 @@ def _budget_sentence(curve: pd.DataFrame) -> str:
     kept = [f"{s:g}" for s, row in ends.iterrows() if row[last] == row[first]]
     return (f"**As training lengthens:** at {first:,} steps boundary ∝ ξ_c^β with β = {fits['beta'][first]:.2f} "
             f"and c = {fits['c'][first]:.2f}; at {last:,} steps β = {fits['beta'][last]:.2f} and c = "
-            f"{fits['c'][last]:.2f}. Deeper with more steps: σ_w² = {', '.join(grew) or 'none'}; the same "
-            f"depth at every budget: σ_w² = {', '.join(kept) or 'none'}.")
+            f"{fits['c'][last]:.2f}. Deeper with more steps: σ_w² = {', '.join(grew) or 'none'}"
+            + (f"; the same depth at every budget: σ_w² = {', '.join(kept)}." if kept else "."))
 
 
 def _fit_sentence(fits: dict, table: pd.DataFrame) -> str:
