@@ -92,14 +92,15 @@ def follow(run: runs.SharedRun, watch=None) -> wil.Result:
     ``Interrupted`` if ``watch`` met a rerun request (the run goes on for any other follower)."""
     try:  # watched at once (the page shows the run from the start), then every POLICY.watch_every s
         while watch is not None and not run.done.is_set():
+            version = run.version  # before the watch: an update that comes while it draws wakes the next wait
             try:
                 watch(run)
             except ScriptControlException as control:  # also the first watch: the follower always leaves
                 raise Interrupted(run, control) from None
             if run.started is None:  # queued: its line changes by the second; woken at once when it starts
                 run.begun.wait(QUEUED_WATCH_EVERY)
-            else:
-                run.done.wait(POLICY.watch_every)
+            else:  # its progress every watch_every s, a live view (or the end) at once
+                run.wait_for_news(version, POLICY.watch_every)
         run.done.wait()
     finally:
         run.leave(_session())

@@ -90,6 +90,7 @@ class SharedRun:
         self.error: BaseException | None = None
         self.done, self.stop = threading.Event(), threading.Event()
         self.begun = threading.Event()  # set when it gets a slot (or ends): wakes its queued followers
+        self.news = threading.Condition()  # notified at each live update and at the end: wakes its followers
         self.followers, self.alone_since = 0, None
         self.sessions: collections.Counter[str] = collections.Counter()  # followers per session id
         self.queued = time.perf_counter()  # when it was asked for
@@ -101,6 +102,12 @@ class SharedRun:
         self.expected = PACE.expected(config)
 
     # ---- what a follower reads
+    def wait_for_news(self, version: int, timeout: float) -> None:
+        """Until a live update newer than ``version`` has come or the run has ended, at most ``timeout`` s:
+        a follower draws a live view the moment it arrives instead of at its next look."""
+        with self.news:
+            self.news.wait_for(lambda: self.version != version or self.done.is_set(), timeout)
+
     def position(self) -> int:
         """0 while training; else its place in the queue (1: next)."""
         with _LOCK:
@@ -222,6 +229,8 @@ def _train(run: SharedRun) -> None:
             _LOCK.notify_all()
         run.done.set()
         run.begun.set()
+        with run.news:
+            run.news.notify_all()
         release_free_memory()
 
 
@@ -281,7 +290,9 @@ def _progressed(run: SharedRun, fraction: float) -> None:
 
 
 def _live(run: SharedRun, partial: wil.Result) -> None:
-    run.partial, run.version = partial, run.version + 1
+    with run.news:
+        run.partial, run.version = partial, run.version + 1
+        run.news.notify_all()
     _check(run)
 
 

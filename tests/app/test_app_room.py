@@ -224,3 +224,34 @@ def test_answers_asked_at_once_by_several_sessions_are_computed_once():
     for key in ("a", "b", "c", "d", "e"):  # at most ``kept`` answers
         shared.get(key, lambda: key)
     assert len(shared._answers) == 4
+
+
+def test_a_follower_is_woken_by_a_live_view_at_once_and_by_the_end():
+    """A session following a run draws a live view when it arrives, not at its next look (``watch_every``);
+    with nothing new it looks again after ``watch_every``."""
+    import threading
+    import time
+
+    from wil_app import runs
+
+    run = runs.SharedRun(wil.Config(epochs=5), None)
+    start = time.perf_counter()
+    run.wait_for_news(run.version, 0.15)  # nothing new: the whole timeout
+    assert time.perf_counter() - start >= 0.14
+    timer = threading.Timer(0.05, runs._live, (run, "a partial result"))
+    start = time.perf_counter()
+    timer.start()
+    run.wait_for_news(run.version, 5.0)
+    assert time.perf_counter() - start < 2.0 and run.version == 1 and run.partial == "a partial result"
+    run.wait_for_news(0, 5.0)  # an update newer than the one the caller saw has already come: no wait
+
+    def end():  # as the run's thread ends it
+        run.done.set()
+        with run.news:
+            run.news.notify_all()
+
+    ended = threading.Timer(0.05, end)
+    start = time.perf_counter()
+    ended.start()
+    run.wait_for_news(run.version, 5.0)
+    assert time.perf_counter() - start < 2.0
