@@ -100,6 +100,18 @@ def test_the_first_view_comes_at_epoch_0_before_its_decision_boundary_from_every
     pd.testing.assert_frame_equal(two.grid, one.grid)
 
 
+def test_a_network_blown_up_at_the_start_is_diverged_in_the_first_view():
+    """The early first view is skipped when a network blows up at epoch 0 (its divergence is marked after
+    the epoch's grid): the first view then shows it diverged at epoch 0, never as a live network."""
+    config = dataclasses.replace(CONFIG, depth=6, compare=("he_normal", "random_normal(std=1000)"), n_seeds=1)
+    partials = []
+    result = wil.compare(config, live=partials.append, live_every=3600.0)
+    blown = result.status[result.status["initializer"] == "random_normal(std=1000)"].iloc[0]
+    assert bool(blown["diverged"]) and int(blown["diverged_epoch"]) == 0
+    first = partials[0].status.set_index("initializer")
+    assert bool(first.loc["random_normal(std=1000)", "diverged"]) and not bool(first.loc["he_normal", "diverged"])
+
+
 @pytest.mark.parametrize("snapshots", [2, 11, 16])
 def test_snapshots_record_histograms_and_boundaries_at_evenly_spaced_epochs(snapshots):
     result = wil.compare(CONFIG, snapshots=snapshots)

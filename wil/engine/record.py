@@ -83,6 +83,7 @@ class Sink:
         # comes as soon as every group has recorded epoch 0, before the grid's pass (wil.engine.train)
         self.recorded: dict[int, int] = {}
         self.changed = threading.Condition(self.lock)  # notified when ``recorded`` changes
+        self.blown_at_start = False  # a network blew up at epoch 0: no view before its divergence is marked
 
     def put(self, store: dict, key, index: np.ndarray, arrays: tuple, fills: tuple) -> None:
         with self.lock:

@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from wil.engine.divergence import blown_up
 from wil.engine.draw import initialize_networks
 from wil.engine.cures import EVAL, TRAIN, UPDATE, run_backward, run_forward
 from wil.engine.live import Live, batch_gradient, check_divergence
@@ -213,7 +214,7 @@ class _Group:
         self._record_train(epoch, state_train, loss, accuracy, grads, stopping)
         self._record_test(epoch)
         if epoch == 0:
-            self._first_view()
+            self._first_view(blown_up(loss, None if grads is None else live.finite(grads))[0].any())
         self._record_grid(epoch, stopping)
         if setting.diagnostics and not self.full_batch and last:
             grads = self._final_gradient(epoch, stopping)
@@ -275,16 +276,21 @@ class _Group:
             self.sink.recorded[self.key] = epoch
             self.sink.changed.notify_all()
 
-    def _first_view(self) -> None:
+    def _first_view(self, blown: bool) -> None:
         """The run's first live view, of epoch 0, as soon as every group has recorded it and before the
         decision-boundary grid's pass (at width 512 that pass alone takes ~0.4 s): the first group waits
-        up to ``FIRST_VIEW_WAIT`` seconds for the others (groups are of one size: they arrive together)."""
-        self.mark_recorded(0)
+        up to ``FIRST_VIEW_WAIT`` seconds for the others (groups are of one size: they arrive together).
+        ``blown``: a network of this group blew up at epoch 0; its divergence is marked only after the grid,
+        so then no group sends this early view (the usual one, after the epoch, shows it diverged)."""
         setting, sink = self.setting, self.sink
+        with sink.changed:
+            sink.blown_at_start |= blown
+        self.mark_recorded(0)
         if self.progress is None or setting.live is None or setting.stop.is_set():
             return
         with sink.changed:
             ready = sink.changed.wait_for(lambda: min(sink.recorded.values()) >= 0, timeout=FIRST_VIEW_WAIT)
+            ready = ready and not sink.blown_at_start
         if ready:
             self._view(0)
 
