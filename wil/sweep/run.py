@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from wil.spec.checks import ArgumentTypeError, check_bool, check_int, check_path, shown
 from wil.spec.config import Config
-from wil.spec.labels import parse_entry
 from wil.analysis.criteria import dataset_classes
 from wil.sweep import protocols, trainability
 from wil.sweep.backends import BACKENDS, WorkerLost, is_worker_lost, opened
@@ -142,9 +141,7 @@ def _check_refinable(config: Config, grid: Mapping[str, Sequence], protocol: str
     if set(grid) != {"sigma_w2", "depth", "learning_rate"}:
         raise ValueError(f"Invalid refine: it bisects the depth of each sigma_w2 column; the grid's axes must be "
                          f"sigma_w2 and depth (and the protocol's learning_rate), got {list(grid)}")
-    if parse_entry(config.initializer)[0] != "mean_field":
-        raise ValueError(f"Invalid refine: its depth steps are fractions of xi_c, which needs the initializer "
-                         f"mean_field(sigma_b2=...), got {config.initializer!r}")
+    trainability.mean_field_sigma_b2(config)  # its depth steps are fractions of xi_c: mean_field only
 
 
 def _refine(config: Config, grid: Mapping[str, Sequence], seeds: tuple[int, ...], protocol: str,
@@ -177,8 +174,7 @@ def _train(tasks: list[Task], axes: list[str], store: Store | None, progress, wh
     """Train the networks of ``tasks`` that ``frames`` (the rows stored or trained so far) do not hold."""
     import pandas as pd
 
-    done_keys = set(row_keys(pd.concat(frames, ignore_index=True), axes)) if len(frames) > 1 else \
-        set(row_keys(frames[0], axes))
+    done_keys = set(row_keys(pd.concat(frames, ignore_index=True), axes))
     todo = [t.subset([i for i, point in enumerate(t.points) if any((*point, s) not in done_keys for s in t.seeds)])
             for t in tasks]  # each column's labels with a row missing
     todo = [t for t in todo if t.labels]

@@ -71,6 +71,16 @@ def brackets(frame: pd.DataFrame, share: float = 0.5) -> pd.DataFrame:
     return table.assign(failed=failed, shallowest=shallowest, deepest=deepest)
 
 
+def mean_field_sigma_b2(config: Config) -> float:
+    """The sigma_b2 of ``config``'s ``mean_field`` initializer; ValueError for another initializer (a
+    refinement's depth steps are fractions of xi_c, which only mean_field's sigma_w2 and sigma_b2 give)."""
+    name, params = parse_entry(config.initializer)
+    if name != "mean_field":
+        raise ValueError(f"Invalid initializer {config.initializer!r} to refine: the protocol's depth steps are "
+                         f"fractions of xi_c, which needs mean_field(sigma_b2=...)")
+    return float(params["sigma_b2"])
+
+
 def next_depths(frame: pd.DataFrame, config: Config, protocol: str = "schoenholz2017") -> dict[int, list[float]]:
     """One round of refinement of a protocol sweep's depth grid (the rows of the best rate per depth, as
     ``protocol_rows`` gives them): the depths to train next, each with the sigma_w2 columns that need it.
@@ -81,16 +91,13 @@ def next_depths(frame: pd.DataFrame, config: Config, protocol: str = "schoenholz
     half-way down to 1. Columns whose xi_c is infinite, or above half the deepest depth of the sweep (where
     the fit leaves them out: ``fit``'s ``near_critical``) are left as they are. Empty when every column's
     boundary is placed: repeated rounds end, since each halves a bracket of integers."""
-    name, params = parse_entry(config.initializer)
-    if name != "mean_field":
-        raise ValueError(f"Invalid initializer {config.initializer!r} to refine: the protocol's depth steps are "
-                         f"fractions of xi_c, which needs mean_field(sigma_b2=...)")
+    sigma_b2 = mean_field_sigma_b2(config)
     protocol_ = protocols.get_protocol(protocol)
     table = brackets(frame)
     deepest_of_all = float(frame["depth"].max())
     wanted: dict[int, list[float]] = {}
     for row in table.itertuples():
-        xi = _xi_c(config.activation, float(row.sigma_w2), float(params["sigma_b2"]))
+        xi = _xi_c(config.activation, float(row.sigma_w2), sigma_b2)
         if not (math.isfinite(xi) and 0 < xi <= deepest_of_all / 2):
             continue
         if math.isnan(row.failed):  # trainable to its deepest: try the protocol's deepest
